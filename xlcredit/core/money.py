@@ -1,0 +1,107 @@
+"""Exact money: ``Decimal`` amounts, one rounding rule per currency.
+
+Rounding rule (the only one in xlcredit): amounts are rounded **half up** (away from zero on
+exact halves, as commercial invoices and statutory interest calculators do) to the currency's
+minor unit — 2 decimals for most currencies, 0 for JPY/KRW and the like, 3 for BHD/KWD/OMR/TND/JOD.
+Intermediate results (interest per slice, shares of a limit) are kept exact and rounded once at
+the end of each reported figure. Bulk paths carry integer minor units (``int64``) instead.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from xlcredit.core.errors import XlcError, describe
+
+ZERO = Decimal(0)
+
+# ISO 4217 minor units for currencies that do not use 2 decimals.
+_MINOR_UNITS: dict[str, int] = {
+    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "UGX": 0, "XOF": 0, "XAF": 0,
+    "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3, "JOD": 3, "IQD": 3, "LYD": 3,
+}
+
+
+def minor_units(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (ISO 4217; 2 unless listed)."""
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of the currency, e.g. ``Decimal('0.01')``."""
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def round_money(amount: Decimal, currency: str = "EUR") -> Decimal:
+    """Round half up to the currency's minor unit (the documented rounding rule)."""
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def round_down(amount: Decimal, step: Decimal) -> Decimal:
+    """Round down to a multiple of ``step`` (used for credit limits)."""
+    if step <= 0:
+        return amount
+    return (amount / step).to_integral_value(rounding=ROUND_FLOOR) * step
+
+
+def to_minor(amount: Decimal, currency: str = "EUR") -> int:
+    """Exact amount → integer minor units (rounded by the rule first)."""
+    return int(round_money(amount, currency).scaleb(minor_units(currency)))
+
+
+def from_minor(units: int, currency: str = "EUR") -> Decimal:
+    """Integer minor units → Decimal amount."""
+    return Decimal(int(units)).scaleb(-minor_units(currency))
+
+
+def to_decimal(value: Any, field: str, *, allow_negative: bool = True,
+               allow_none: bool = False) -> Decimal | None:
+    """Parse a money/number input into ``Decimal`` or raise :class:`XlcError` naming ``field``.
+
+    Accepts ints, Decimals, floats (through their shortest repr, so ``0.1`` is ``0.1``) and
+    numeric text with optional thousands separators (``"1,234.50"``). Empty → error unless
+    ``allow_none``.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if allow_none:
+            return None
+        raise XlcError(field, "is empty", value)
+    if isinstance(value, bool):
+        raise XlcError(field, f"is not a number (got {describe(value)})", value)
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if math.isnan(value):
+            if allow_none:
+                return None
+            raise XlcError(field, "is empty", value)
+        if math.isinf(value):
+            raise XlcError(field, f"is not a finite number (got {value})", value)
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "").replace(" ", "")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise XlcError(field, f"is not a number (got {describe(value)})", value) from None
+    else:
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation:
+            raise XlcError(field, f"is not a number (got {describe(value)})", value) from None
+    if not result.is_finite():
+        raise XlcError(field, f"is not a finite number (got {describe(value)})", value)
+    if not allow_negative and result < 0:
+        raise XlcError(field, f"must not be negative (got {result})", value)
+    return result
+
+
+def money(value: Any, field: str, currency: str = "EUR", *, allow_negative: bool = True) -> Decimal:
+    """Parse and round an amount of money (half up to the currency's minor unit)."""
+    parsed = to_decimal(value, field, allow_negative=allow_negative)
+    assert parsed is not None
+    return round_money(parsed, currency)

@@ -1,0 +1,1 @@
+"""Adapters that read and write files and databases around the pure core."""
