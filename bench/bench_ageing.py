@@ -1,0 +1,453 @@
+"""Ageing + late interest per customer on a 1M-invoice ledger: bulk kernel vs pandas vs DuckDB.
+
+Every variant computes the same report — per (customer, currency): open invoice amounts in the
+policy's ageing buckets (by due date), open total, unapplied cash, disputed open amount and late
+interest on undisputed overdue items (8 % a year, actual/365, per invoice, rounded half up) — under
+the allocation rule of contracts.md, in int64 minor units. The reports must agree exactly, cell by
+cell; a mismatch is printed and the script exits with status 1.
+
+Variants (each in its own subprocess, so that peak RSS is honest):
+
+* ``bulk``        compute only: ``prepare_bulk`` (the one-time sort) + ``age_bulk`` on columns
+                  already in memory; ``age`` alone (prepared ledger reused) is shown too.
+* ``bulk-shuffled`` the same on invoices in random row order (the worst case for the sort).
+* ``bulk-e2e``    end to end: read the Parquet files + validate/convert (``frames_to_arrays``) +
+                  prepare + age + the report table (``to_frame``); ``read`` alone is shown too.
+* ``pandas``      compute only, a straightforward pandas implementation (merge, groupby cumsum,
+                  groupby sums) on DataFrames already in memory (amounts already in minor units,
+                  ids as text).
+* ``pandas-codes`` the same pandas code with the ids factorised to integers at load (as the bulk
+                  path does), to show what pandas gets from that alone.
+* ``duckdb``      compute only, one SQL query (window SUM for the FIFO running total) over the
+                  same tables registered in DuckDB.
+* ``duckdb-e2e``  DuckDB straight from the Parquet files (decimal → minor units in SQL).
+
+    .venv/bin/python bench/bench_ageing.py                 # 1M invoices (generates data if missing)
+    .venv/bin/python bench/bench_ageing.py --scale 0.01 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from fractions import Fraction
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+AS_OF = "2026-10-31"
+BOUNDS = (0, 30, 60, 90, 180)
+RATE = Decimal("0.08")
+BASIS = 365
+VARIANTS = ("bulk", "bulk-shuffled", "bulk-e2e", "pandas", "pandas-codes", "duckdb", "duckdb-e2e")
+COLUMNS = {
+    "invoices": ["customer_id", "invoice_no", "currency", "amount", "invoice_date", "due_date", "terms", "disputed"],
+    "payments": ["customer_id", "payment_date", "amount", "currency", "invoice_ref"],
+    "credit_notes": ["customer_id", "date", "amount", "currency", "invoice_ref"],
+}
+MINOR = {"JPY": 0}  # every other currency in the generated data has 2 decimals
+REPORT = ["customer_id", "currency", "b0", "b1", "b2", "b3", "b4", "b5", "open", "unapplied", "disputed",
+          "interest"]
+
+
+# ---------------------------------------------------------------------------- loading
+def read_frames(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three ledger tables as Arrow-backed DataFrames (zero-copy from Parquet)."""
+    import pyarrow.parquet as pq
+
+    out = []
+    for name, cols in COLUMNS.items():
+        table = pq.read_table(folder / f"{name}.parquet", columns=cols,
+                              read_dictionary=[c for c in ("customer_id", "currency", "terms") if c in cols])
+        out.append(table.to_pandas(types_mapper=pd.ArrowDtype))
+    return out[0], out[1], out[2]
+
+
+def plain_frames(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Invoices and credits as ordinary pandas columns: text ids, int64 minor units, datetime64 dates."""
+    import pyarrow.parquet as pq
+
+    def minor(table: Any) -> np.ndarray:
+        cents = _cents(table.column("amount"))
+        ccy = table.column("currency").to_numpy(zero_copy_only=False)
+        return np.where(ccy == "JPY", cents // 100, cents)  # generated JPY amounts are whole yen
+
+    inv_t = pq.read_table(folder / "invoices.parquet", columns=COLUMNS["invoices"])
+    inv = pd.DataFrame({
+        "customer_id": inv_t.column("customer_id").to_numpy(zero_copy_only=False).astype(object),
+        "invoice_no": inv_t.column("invoice_no").to_numpy(zero_copy_only=False).astype(object),
+        "currency": inv_t.column("currency").to_numpy(zero_copy_only=False).astype(object),
+        "amount_minor": minor(inv_t),
+        "invoice_date": inv_t.column("invoice_date").to_numpy().astype("datetime64[s]"),
+        "due_date": inv_t.column("due_date").to_numpy().astype("datetime64[s]"),
+        "disputed": inv_t.column("disputed").to_numpy(),
+    })
+    parts = []
+    for name, date_col in (("payments", "payment_date"), ("credit_notes", "date")):
+        t = pq.read_table(folder / f"{name}.parquet", columns=COLUMNS[name])
+        parts.append(pd.DataFrame({
+            "customer_id": t.column("customer_id").to_numpy(zero_copy_only=False).astype(object),
+            "currency": t.column("currency").to_numpy(zero_copy_only=False).astype(object),
+            "amount_minor": minor(t),
+            "date": t.column(date_col).to_numpy().astype("datetime64[s]"),
+            "invoice_ref": t.column("invoice_ref").to_numpy(zero_copy_only=False).astype(object),
+        }))
+    return inv, pd.concat(parts, ignore_index=True)
+
+
+def coded_frames(inv: pd.DataFrame, credits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Ids factorised to int64 codes (invoice numbers in text order, so they still sort the same);
+    references to unknown numbers get code -1. Returns the frames and the labels to decode them."""
+    cust_codes, customers = pd.factorize(pd.concat([inv["customer_id"], credits["customer_id"]]))
+    ccy_codes, currencies = pd.factorize(pd.concat([inv["currency"], credits["currency"]]))
+    no_codes, numbers = pd.factorize(inv["invoice_no"], sort=True)
+    ref_codes = pd.Index(numbers).get_indexer(credits["invoice_ref"])
+    n = len(inv)
+    inv = inv.assign(customer_id=cust_codes[:n], currency=ccy_codes[:n], invoice_no=no_codes)
+    credits = credits.assign(customer_id=cust_codes[n:], currency=ccy_codes[n:], invoice_ref=ref_codes)
+    return inv, credits, {"customer_id": np.asarray(customers, dtype=object),
+                          "currency": np.asarray(currencies, dtype=object)}
+
+
+def _cents(column: Any) -> np.ndarray:
+    """Unscaled int64 of a decimal128(18, 2) column (hundredths), without going through Python objects."""
+    from xlcredit.core.bulk import _decimal128_unscaled
+
+    arr = column.combine_chunks()
+    if arr.type.scale != 2:
+        raise SystemExit(f"expected decimal128(18, 2) amounts, got {arr.type}")
+    return _decimal128_unscaled(arr)[0].copy()
+
+
+# ---------------------------------------------------------------------------- the three implementations
+def report_bulk(frames: Any, result: Any, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The bulk kernel's result as the canonical report table."""
+    if table is None:
+        table = result.to_frame(frames.customers, frames.currencies)
+    out = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "currency": table["currency"].astype(str)})
+    for j, label in enumerate(result.labels):
+        out[f"b{j}"] = table[label].to_numpy(np.int64)
+    for col in ("open", "unapplied", "disputed", "interest"):
+        out[col] = table[col].to_numpy(np.int64)
+    return _canonical(out)
+
+
+def report_pandas(inv: pd.DataFrame, credits: pd.DataFrame, as_of: str = AS_OF) -> pd.DataFrame:
+    """Straightforward pandas: merge the references, groupby cumsum for FIFO, groupby sums for buckets."""
+    return _canonical(pandas_ageing(inv, credits, as_of))
+
+
+def pandas_ageing(inv: pd.DataFrame, credits: pd.DataFrame, as_of: str = AS_OF) -> pd.DataFrame:
+    """The pandas implementation itself (one row per customer and currency, unsorted)."""
+    day = pd.Timestamp(as_of)
+    keys = ["customer_id", "currency"]
+    inv = inv[inv["invoice_date"] <= day]
+    cr = credits[credits["date"] <= day]
+    # 1. references settle their own invoice first (same customer and currency only)
+    refs = cr[cr["invoice_ref"].notna()].merge(inv[["invoice_no", *keys]], left_on="invoice_ref",
+                                               right_on="invoice_no", suffixes=("", "_inv"))
+    refs = refs[(refs["customer_id"] == refs["customer_id_inv"]) & (refs["currency"] == refs["currency_inv"])]
+    referenced = refs.groupby("invoice_no")["amount_minor"].sum()
+    inv = inv.assign(referenced=inv["invoice_no"].map(referenced).fillna(0).astype(np.int64))
+    inv = inv.assign(applied=np.minimum(inv["amount_minor"], inv["referenced"]))
+    inv = inv.assign(remaining=inv["amount_minor"] - inv["applied"])
+    # 2. the pool settles the rest FIFO
+    groups = pd.concat([inv[keys], cr[keys]]).drop_duplicates()
+    pool = groups.merge(cr.groupby(keys, as_index=False)["amount_minor"].sum(), on=keys, how="left")
+    pool = pool.merge(inv.groupby(keys, as_index=False)["applied"].sum(), on=keys, how="left").fillna(0)
+    pool["pool"] = pool["amount_minor"].astype(np.int64) - pool["applied"].astype(np.int64)
+    inv = inv.sort_values([*keys, "disputed", "due_date", "invoice_date", "invoice_no"])
+    inv = inv.assign(cum=inv.groupby(keys)["remaining"].cumsum())
+    inv = inv.merge(pool[[*keys, "pool"]], on=keys, how="left")
+    inv["open"] = np.clip(inv["cum"] - inv["pool"], 0, inv["remaining"])
+    # buckets and interest on what is open
+    days = (day - inv["due_date"]).dt.days.to_numpy(np.int64)
+    inv["bucket"] = np.searchsorted(np.array(BOUNDS), days, side="left")
+    rate = Fraction(RATE)
+    num, den = rate.numerator, rate.denominator * BASIS
+    x = inv["open"].to_numpy(np.int64) * np.maximum(days, 0) * num
+    inv["interest"] = np.where(inv["disputed"], 0, (2 * x + den) // (2 * den))
+    inv["disputed_open"] = np.where(inv["disputed"], inv["open"], 0)
+    buckets = inv.pivot_table(index=keys, columns="bucket", values="open", aggfunc="sum", fill_value=0)
+    buckets = buckets.reindex(columns=range(len(BOUNDS) + 1), fill_value=0)
+    buckets.columns = [f"b{j}" for j in buckets.columns]
+    sums = inv.groupby(keys)[["open", "remaining", "disputed_open", "interest"]].sum()
+    out = pool[[*keys, "pool"]].merge(buckets.reset_index(), on=keys, how="left")
+    out = out.merge(sums.reset_index(), on=keys, how="left").fillna(0)
+    out["unapplied"] = np.maximum(out["pool"] - out["remaining"], 0)
+    return out.rename(columns={"disputed_open": "disputed"})
+
+
+def _duckdb_sql(invoices: str, credits: str, minor: str) -> str:
+    rate = Fraction(RATE)
+    num, den = rate.numerator, rate.denominator * BASIS
+    b = BOUNDS
+    buckets = ",\n".join(
+        [f"SUM(open) FILTER (WHERE age <= {b[0]}) AS b0"]
+        + [f"SUM(open) FILTER (WHERE age > {lo} AND age <= {hi}) AS b{j + 1}" for j, (lo, hi) in
+           enumerate(pairwise(b))]
+        + [f"SUM(open) FILTER (WHERE age > {b[-1]}) AS b{len(b)}"])
+    return f"""
+    WITH inv AS (
+        SELECT customer_id, currency, invoice_no, invoice_date, due_date, disputed, {minor} AS amount
+        FROM {invoices} WHERE invoice_date <= DATE '{AS_OF}'),
+    cr AS (
+        SELECT customer_id, currency, invoice_ref, {minor} AS amount
+        FROM {credits} WHERE date <= DATE '{AS_OF}'),
+    referenced AS (
+        SELECT i.invoice_no, SUM(c.amount) AS amount
+        FROM cr c JOIN inv i ON c.invoice_ref = i.invoice_no
+         AND c.customer_id = i.customer_id AND c.currency = i.currency
+        GROUP BY i.invoice_no),
+    inv2 AS (
+        SELECT i.*, LEAST(i.amount, COALESCE(r.amount, 0)) AS applied
+        FROM inv i LEFT JOIN referenced r USING (invoice_no)),
+    grp AS (SELECT DISTINCT customer_id, currency FROM inv UNION SELECT DISTINCT customer_id, currency FROM cr),
+    pool AS (
+        SELECT g.customer_id, g.currency,
+               COALESCE(c.total, 0) - COALESCE(a.applied, 0) AS pool
+        FROM grp g
+        LEFT JOIN (SELECT customer_id, currency, SUM(amount) AS total FROM cr GROUP BY ALL) c
+          USING (customer_id, currency)
+        LEFT JOIN (SELECT customer_id, currency, SUM(applied) AS applied FROM inv2 GROUP BY ALL) a
+          USING (customer_id, currency)),
+    fifo AS (
+        SELECT customer_id, currency, disputed, due_date, amount - applied AS remaining,
+               SUM(amount - applied) OVER (PARTITION BY customer_id, currency
+                   ORDER BY disputed, due_date, invoice_date, invoice_no ROWS UNBOUNDED PRECEDING) AS cum
+        FROM inv2),
+    items AS (
+        SELECT f.customer_id, f.currency, f.disputed, f.remaining,
+               GREATEST(LEAST(f.cum - p.pool, f.remaining), 0)::BIGINT AS open,
+               date_diff('day', f.due_date::DATE, DATE '{AS_OF}') AS age
+        FROM fifo f JOIN pool p USING (customer_id, currency)),
+    per AS (
+        SELECT customer_id, currency,
+               {buckets},
+               SUM(open) AS open, SUM(remaining) AS remaining,
+               SUM(open) FILTER (WHERE disputed) AS disputed,
+               SUM((2 * open * GREATEST(age, 0) * {num} + {den}) // {2 * den}) FILTER (WHERE NOT disputed) AS interest
+        FROM items GROUP BY ALL)
+    SELECT p.customer_id, p.currency,
+           COALESCE(b0, 0) AS b0, COALESCE(b1, 0) AS b1, COALESCE(b2, 0) AS b2, COALESCE(b3, 0) AS b3,
+           COALESCE(b4, 0) AS b4, COALESCE(b5, 0) AS b5, COALESCE(open, 0) AS open,
+           GREATEST(p.pool - COALESCE(remaining, 0), 0) AS unapplied,
+           COALESCE(disputed, 0) AS disputed, COALESCE(interest, 0) AS interest
+    FROM pool p LEFT JOIN per USING (customer_id, currency)
+    """
+
+
+def report_duckdb(con: Any, invoices: str = "invoices", credits: str = "credits",
+                  minor: str = "amount_minor") -> pd.DataFrame:
+    """One DuckDB query (window SUM for the FIFO running total) → the canonical report."""
+    return _canonical(duckdb_ageing(con, invoices, credits, minor))
+
+
+def duckdb_ageing(con: Any, invoices: str = "invoices", credits: str = "credits",
+                  minor: str = "amount_minor") -> pd.DataFrame:
+    """The DuckDB query itself, fetched as a DataFrame."""
+    return con.execute(_duckdb_sql(invoices, credits, minor)).df()
+
+
+def duckdb_parquet_sources(folder: Path) -> tuple[str, str, str]:
+    """FROM clauses reading the Parquet files directly, and the decimal → minor units expression."""
+    inv = f"read_parquet('{folder / 'invoices.parquet'}')"
+    credits = (f"(SELECT customer_id, currency, invoice_ref, amount, payment_date AS date "
+               f"FROM read_parquet('{folder / 'payments.parquet'}') UNION ALL "
+               f"SELECT customer_id, currency, invoice_ref, amount, date "
+               f"FROM read_parquet('{folder / 'credit_notes.parquet'}'))")
+    minor = "CAST(CASE WHEN currency = 'JPY' THEN amount ELSE amount * 100 END AS BIGINT)"
+    return inv, credits, minor
+
+
+def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[REPORT].copy()
+    out["customer_id"] = out["customer_id"].astype(str)
+    out["currency"] = out["currency"].astype(str)
+    for col in REPORT[2:]:
+        out[col] = out[col].astype(np.int64)
+    return out.sort_values(["customer_id", "currency"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- worker (one variant per process)
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def worker(variant: str, folder: Path, repeat: int, out: Path) -> dict[str, Any]:
+    """Run one variant ``repeat`` times; write its report to ``out``; return timings and peak RSS."""
+    from xlcredit.core.bulk import BulkInvoices, age_bulk, frames_to_arrays, prepare_bulk
+
+    base_rss = _rss_mb()
+    times: dict[str, list[float]] = {}
+
+    def timed(label: str, fn: Any) -> Any:
+        t0 = time.perf_counter()
+        value = fn()
+        times.setdefault(label, []).append(time.perf_counter() - t0)
+        return value
+
+    if variant in ("bulk", "bulk-shuffled"):
+        frames = frames_to_arrays(*read_frames(folder))
+        invoices, credits = frames.invoices, frames.credits
+        if variant == "bulk-shuffled":
+            perm = np.random.default_rng(7).permutation(len(invoices))
+            inverse = np.empty_like(perm)
+            inverse[perm] = np.arange(perm.shape[0])
+            invoices = BulkInvoices(**{f: getattr(invoices, f)[perm] for f in (
+                "customer", "currency", "amount_minor", "invoice_date", "due_date", "disputed", "number_rank")})
+            from xlcredit.core.bulk import BulkCredits
+            ref = credits.invoice_row
+            credits = BulkCredits(credits.customer, credits.currency, credits.amount_minor, credits.date,
+                                  np.where(ref >= 0, inverse[np.maximum(ref, 0)], -1))
+        loaded_rss = _rss_mb()
+        for _ in range(repeat):
+            result = timed("kernel", lambda: age_bulk(timed("prepare", lambda: prepare_bulk(invoices, credits)),
+                                                      AS_OF))
+        prepared = prepare_bulk(invoices, credits)
+        for _ in range(repeat):
+            result = timed("age", lambda: age_bulk(prepared, AS_OF))
+        report = report_bulk(frames, result)
+    elif variant == "bulk-e2e":
+        loaded_rss = base_rss
+
+        def run() -> Any:
+            frames = frames_to_arrays(*timed("read", lambda: read_frames(folder)))
+            result = age_bulk((frames.invoices, frames.credits), AS_OF)
+            return frames, result, result.to_frame(frames.customers, frames.currencies)
+
+        for _ in range(repeat):
+            frames, result, table = timed("e2e", run)
+        report = report_bulk(frames, result, table)
+    elif variant == "pandas":
+        inv, credits = plain_frames(folder)
+        loaded_rss = _rss_mb()
+        for _ in range(repeat):
+            raw = timed("compute", lambda: pandas_ageing(inv, credits))
+        report = _canonical(raw)
+    elif variant == "pandas-codes":
+        inv, credits, labels = coded_frames(*plain_frames(folder))
+        loaded_rss = _rss_mb()
+        for _ in range(repeat):
+            raw = timed("compute", lambda: pandas_ageing(inv, credits))
+        for col, names in labels.items():
+            raw[col] = names[raw[col].to_numpy(np.int64)]
+        report = _canonical(raw)
+    elif variant in ("duckdb", "duckdb-e2e"):
+        import duckdb
+
+        con = duckdb.connect()
+        if variant == "duckdb":
+            inv, credits = plain_frames(folder)
+            con.register("invoices", inv)
+            con.register("credits", credits)
+            loaded_rss = _rss_mb()
+            for _ in range(repeat):
+                raw = timed("compute", lambda: duckdb_ageing(con))
+            report = _canonical(raw)
+        else:
+            loaded_rss = base_rss
+            sources = duckdb_parquet_sources(folder)
+            for _ in range(repeat):
+                raw = timed("e2e", lambda: duckdb_ageing(con, *sources))
+            report = _canonical(raw)
+    else:
+        raise SystemExit(f"unknown variant {variant!r}")
+    report.to_parquet(out)
+    return {"variant": variant, "times": times, "rss_start_mb": base_rss, "rss_loaded_mb": loaded_rss,
+            "rss_peak_mb": _rss_mb(), "groups": len(report)}
+
+
+# ---------------------------------------------------------------------------- driver
+def _fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Ageing benchmark: bulk kernel vs pandas vs DuckDB")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--data", type=Path, default=None, help="folder with the Parquet files")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    folder = args.data or HERE / "_data" / f"scale-{args.scale:g}"
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, folder, args.repeat, args.out)))
+        return 0
+
+    if not (folder / "invoices.parquet").exists():
+        import generate
+
+        generate.main(["--scale", str(args.scale), "--out", str(folder)])
+    meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
+    print(f"data: {folder} ({meta.get('rows_invoices', '?'):,} invoices, {meta.get('rows_payments', '?'):,} payments,"
+          f" {meta.get('rows_credit_notes', '?'):,} credit notes); as of {AS_OF}; {os.cpu_count()} CPUs;"
+          f" repeat {args.repeat} (median shown)")
+    results: dict[str, dict[str, Any]] = {}
+    reports: dict[str, pd.DataFrame] = {}
+    for variant in args.variants.split(","):
+        out = folder / f"report-{variant}.parquet"
+        proc = subprocess.run([sys.executable, __file__, "--worker", variant, "--data", str(folder),
+                               "--repeat", str(args.repeat), "--out", str(out)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(proc.stdout, proc.stderr, file=sys.stderr)
+            print(f"MISMATCH/FAILURE: variant {variant} failed (exit {proc.returncode})", file=sys.stderr)
+            return 1
+        results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
+        reports[variant] = pd.read_parquet(out)
+
+    base = statistics.median(results["bulk"]["times"]["kernel"]) if "bulk" in results else None
+    print(f"\n{'variant':<14}{'step':<9}{'median':>11}{'min':>11}{'first':>11}{'× bulk kernel':>15}"
+          f"{'peak RSS':>11}{'Δ loaded':>10}")
+    for variant, res in results.items():
+        for step, values in res["times"].items():
+            med = statistics.median(values)
+            ratio = f"{med / base:13.1f}×" if base else "             -"
+            print(f"{variant:<14}{step:<9}{_fmt_ms(med):>11}{_fmt_ms(min(values)):>11}{_fmt_ms(values[0]):>11}"
+                  f"{ratio:>15}{res['rss_peak_mb']:8.0f} MB{res['rss_peak_mb'] - res['rss_loaded_mb']:7.0f} MB")
+
+    # exact agreement, cell by cell
+    names = list(reports)
+    ok = True
+    ref_name = names[0]
+    for name in names[1:]:
+        a, b = reports[ref_name], reports[name]
+        if a.shape != b.shape or not (a[["customer_id", "currency"]].equals(b[["customer_id", "currency"]])):
+            print(f"MISMATCH: {ref_name} has {len(a)} groups, {name} has {len(b)}", file=sys.stderr)
+            ok = False
+            continue
+        diff = (a[REPORT[2:]].to_numpy() != b[REPORT[2:]].to_numpy())
+        if diff.any():
+            rows, cols = np.nonzero(diff)
+            print(f"MISMATCH: {ref_name} vs {name}: {diff.sum()} cells differ, e.g. "
+                  f"{a.iloc[rows[0]]['customer_id']}/{a.iloc[rows[0]]['currency']} {REPORT[2 + cols[0]]}: "
+                  f"{a.iloc[rows[0], 2 + cols[0]]} vs {b.iloc[rows[0], 2 + cols[0]]}", file=sys.stderr)
+            ok = False
+    if not ok:
+        return 1
+    totals = reports[ref_name][REPORT[2:]].sum()
+    print(f"\nall {len(names)} reports agree to the cent ({len(reports[ref_name]):,} customer-currency rows; "
+          f"open {totals['open']:,}, unapplied {totals['unapplied']:,}, interest {totals['interest']:,} minor units)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
