@@ -104,10 +104,14 @@ class Customer:
     email: str = ""
     address: str = ""
     contact: str = ""
+    statutory_regime: str = ""                 # late-payment law for letters: "UK", "EU" or "" (none)
 
     def __post_init__(self) -> None:
         if not str(self.customer_id).strip():
             raise XlcError("customer_id", "is empty", self.customer_id)
+        if self.statutory_regime not in ("", "UK", "EU"):
+            raise XlcError("statutory_regime", f"must be UK, EU or blank (got {self.statutory_regime!r})",
+                           self.statutory_regime)
         if self.rating is not None and not (0 <= self.rating <= 100):
             raise XlcError("rating", f"must lie between 0 and 100 (got {self.rating})", self.rating)
         if self.reference_check is not None and self.reference_check not in (-1, 0, 1):

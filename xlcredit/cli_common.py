@@ -1,0 +1,277 @@
+"""Glue shared by every ``xlcredit`` command: policy, ``--as-of``, input tables, problems, ``--out``.
+
+A command body should read like the job it does: ``with user_errors():`` around it turns any
+:class:`XlcError` into one red line on stderr and exit code 2; :func:`load_customers` reads the
+customers table (the bundled sample when no file is given); :func:`print_problems` lists the rows
+that could not be used; :func:`write_out` writes ``--out``; :func:`finish` prints the summary line.
+
+Exit codes: 0 = done (even when some rows had problems — they are listed), 1 = nothing could be
+processed (every row had a problem), 2 = bad input on the command line (file, date, policy).
+
+The clock is read here and only here (:func:`today`): the core never reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from xlcredit.core.errors import XlcError, describe
+from xlcredit.core.ledger import RowProblem
+from xlcredit.core.policy import Policy
+from xlcredit.core.records import Customer
+from xlcredit.io.tables import CustomerTable, parse_cell_date, read_customers, write_table
+
+EXIT_OK, EXIT_NOTHING_DONE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+# --------------------------------------------------------------------------- consoles and errors
+def console() -> Console:
+    """Console for results (stdout); made per call so the terminal width and redirection are current."""
+    return Console(highlight=False)
+
+
+def err_console() -> Console:
+    """Console for problems, progress and errors (stderr)."""
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print one red error line on stderr and stop with ``code`` (no traceback)."""
+    err_console().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn bad input (:class:`XlcError`) anywhere in a command into :func:`fail`."""
+    try:
+        yield
+    except XlcError as exc:
+        fail(str(exc))
+
+
+def today() -> dt.date:
+    """The clock — read by the command line only, never by the core."""
+    return dt.date.today()
+
+
+# --------------------------------------------------------------------------- global state
+@dataclass
+class CliState:
+    """What the global options set (``ctx.obj``): the policy file, loaded once on first use."""
+
+    policy_path: Path | None = None
+    _policy: Policy | None = field(default=None, repr=False)
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            from xlcredit.io.policy_file import load_policy
+
+            self._policy = load_policy(self.policy_path)
+        return self._policy
+
+
+def get_policy(ctx: typer.Context) -> Policy:
+    """The policy of this run (``--policy FILE`` over the defaults, or the shipped policy)."""
+    state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
+    ctx.obj = state
+    return state.policy
+
+
+def parse_as_of(text: str | None, default: dt.date | None = None) -> dt.date | None:
+    """``--as-of``: ISO date, ``today``, or an unambiguous dd/mm/yyyy; ``default`` when not given."""
+    if text is None or not text.strip():
+        return default
+    if text.strip().lower() == "today":
+        return today()
+    try:
+        day = parse_cell_date(text.strip(), "--as-of")
+    except XlcError as exc:
+        raise XlcError("--as-of", exc.problem, text) from None
+    if day is None:  # pragma: no cover - blank handled above
+        return default
+    return day
+
+
+# --------------------------------------------------------------------------- input tables
+@dataclass(frozen=True)
+class CustomerBook:
+    """The customers of one run and where they came from."""
+
+    table: CustomerTable
+    source: str
+    is_sample: bool
+    as_of_default: dt.date
+
+
+def load_customers(path: Path | None, policy: Policy, *, sheet: str | None = None) -> CustomerBook:
+    """Read the customers file, or the bundled sample when ``path`` is None.
+
+    The default as-of date is the sample's own date (2026-10-31) for the sample and today for a
+    user's file (``--as-of`` overrides both).
+    """
+    if path is None:
+        from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
+
+        sample = sample_path("customers")
+        table = read_customers(sample, default_currency=policy.company.currency)
+        return CustomerBook(table, f"bundled sample ({sample.name})", True, SAMPLE_AS_OF)
+    table = read_customers(path, sheet=sheet, default_currency=policy.company.currency)
+    return CustomerBook(table, str(path), False, today())
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every customer command starts from: the policy, the customers and the as-of date."""
+
+    policy: Policy
+    book: CustomerBook
+    as_of: dt.date
+
+
+def start_run(ctx: typer.Context, customers_file: Path | None, *, as_of: str | None, out: Path | None = None,
+              sheet: str | None = None) -> Run:
+    """Check the command line first (date, --out), then load the policy and the customers file."""
+    given = parse_as_of(as_of)
+    check_out(out)
+    policy = get_policy(ctx)
+    book = load_customers(customers_file, policy, sheet=sheet)
+    return Run(policy, book, given or book.as_of_default)
+
+
+def check_out(out: Path | None) -> None:
+    """Refuse a bad ``--out`` before any work is done (same rule as :func:`write_table`)."""
+    if out is None:
+        return
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise XlcError("out", f"must end in .csv or .xlsx (got {out.name})", str(out))
+    if not out.parent.exists():
+        raise XlcError("out", f"folder does not exist: {out.parent}", str(out))
+
+
+def score_customers(book: CustomerBook, policy: Policy, as_of: dt.date
+                    ) -> tuple[list[tuple[Customer, Any]], list[RowProblem]]:
+    """Score every customer; a customer the scorecard refuses becomes a problem, the others go on."""
+    from xlcredit.core.scoring import score_customer
+
+    scored: list[tuple[Customer, Any]] = []
+    problems: list[RowProblem] = []
+    for customer in book.table.customers:
+        try:
+            scored.append((customer, score_customer(customer, policy, as_of)))
+        except XlcError as exc:
+            problems.append(row_problem(book, customer, exc))
+    return scored, problems
+
+
+def row_problem(book: CustomerBook, customer: Customer, exc: XlcError) -> RowProblem:
+    """A problem found after reading (by the core) reported against the customer's row in the file."""
+    column = book.table.columns.get(exc.field, exc.field)
+    return RowProblem("customers", book.table.rows.get(customer.customer_id, 0), column, exc.value,
+                      f"{customer.customer_id}: {exc.problem}")
+
+
+# --------------------------------------------------------------------------- output
+def print_problems(problems: Sequence[RowProblem]) -> None:
+    """The rows that could not be used, as a table on stderr (nothing when there are none)."""
+    if not problems:
+        return
+    table = Table(title="Rows with problems (left out)", title_style="bold yellow", show_lines=False)
+    for name in ("table", "row", "column", "value", "problem"):
+        table.add_column(name, justify="right" if name == "row" else "left", overflow="fold")
+    for p in problems:
+        value = "(blank)" if p.value is None or (isinstance(p.value, str) and not p.value.strip()) \
+            else describe(p.value)
+        table.add_row(p.table, str(p.row), Text(str(p.column)), Text(value), Text(p.problem))
+    err_console().print(table)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a printed result table: the row key, its heading, alignment."""
+
+    key: str
+    heading: str
+    justify: str = "left"
+    percent: bool = False   # show a share (0.3) as "30 %"
+    flexible: bool = False  # may be cut short on a narrow terminal (names, rules, notes)
+
+
+def show_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
+    """Print result rows as a rich table on stdout, one line per row (money with thousands separators).
+
+    Fixed columns (ids, grades, amounts) always show in full; on a narrow terminal the flexible ones
+    share what is left: names and rules are cut with "…", notes wrap. ``--out`` has every character.
+    """
+    out = console()
+    cells = [[_display(row.get(col.key), col.percent) for col in columns] for row in rows]
+    natural = [max([len(col.heading), *(len(r[j]) for r in cells)]) for j, col in enumerate(columns)]
+    fixed = sum(w for w, col in zip(natural, columns, strict=True) if not col.flexible)
+    flexible = sorted((natural[j], j) for j, col in enumerate(columns) if col.flexible)
+    room = out.width - fixed - (3 * len(columns) + 1)
+    allowed: dict[int, int] = {}
+    for k, (want, j) in enumerate(flexible):   # narrowest first; what one does not need goes to the next
+        share = max(8, room // (len(flexible) - k))
+        allowed[j] = min(want, share)
+        room -= allowed[j]
+    table = Table(title=title, title_style="bold")
+    for j, col in enumerate(columns):
+        if col.flexible:
+            wrap = col.key == "note"
+            table.add_column(col.heading, justify=col.justify, no_wrap=not wrap,  # type: ignore[arg-type]
+                             overflow="fold" if wrap else "ellipsis", max_width=allowed[j])
+        else:
+            table.add_column(col.heading, justify=col.justify, no_wrap=True,  # type: ignore[arg-type]
+                             min_width=natural[j])
+    for r in cells:
+        table.add_row(*(Text(c) for c in r))
+    out.print(table)
+
+
+def _display(value: Any, percent: bool = False) -> str:
+    if value is None:
+        return ""
+    if percent and isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        return f"{Decimal(str(value)) * 100:.0f} %"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}" if value.as_tuple().exponent < 0 else f"{value:,}"  # type: ignore[operator]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def write_out(rows: Sequence[Mapping[str, Any]], out: Path | None, *, sheet: str = "Data",
+              formats: Mapping[str, str] | None = None) -> None:
+    """Write ``--out`` (.csv or .xlsx) when given, and say where."""
+    if out is None:
+        return
+    path = write_table(list(rows), out, sheet=sheet, formats=formats)
+    err_console().print(f"wrote {len(rows)} rows to {path}")
+
+
+def rows_with_problems(problems: Sequence[RowProblem]) -> int:
+    """Number of distinct rows that had at least one problem."""
+    return len({(p.table, p.row) for p in problems})
+
+
+def finish(done: int, noun: str, verb: str, problems: Sequence[RowProblem]) -> None:
+    """Print the summary line, e.g. ``58 customers scored, 2 rows with problems``; exit 1 if nothing was done."""
+    bad = rows_with_problems(problems)
+    tail = "no problems" if bad == 0 else f"{bad} row{'s' if bad != 1 else ''} with problems"
+    console().print(f"{done} {noun}{'s' if done != 1 else ''} {verb}, {tail}")
+    if done == 0:
+        raise typer.Exit(EXIT_NOTHING_DONE)
