@@ -1,0 +1,38 @@
+"""`python -m xlcredit.service --db URL [--host 127.0.0.1] [--port 8000]`: run the HTTP service (= xlcredit serve)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from xlcredit.core.errors import XlcError
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m xlcredit.service", description=__doc__)
+    ap.add_argument("--db", help="credit database: file, workbook (→ the .credit.db beside it) or URL "
+                                 "(default: $XLCREDIT_DB)")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--policy", help="policy TOML used while the database holds no policy of its own")
+    ap.add_argument("--max-rows", type=int)
+    ap.add_argument("--max-body-mb", type=float)
+    ap.add_argument("--max-upload-mb", type=float)
+    ap.add_argument("--timeout", type=float, help="seconds before a request is answered 503")
+    ap.add_argument("--log-level", default="info")
+    args = ap.parse_args(argv)
+    from xlcredit.io.policy_file import load_policy
+    from xlcredit.service.server import serve
+
+    try:
+        policy = load_policy(args.policy) if args.policy else None
+        serve(args.db, args.host, args.port, policy=policy, max_rows=args.max_rows, max_body_mb=args.max_body_mb,
+              max_upload_mb=args.max_upload_mb, timeout=args.timeout, log_level=args.log_level)
+    except XlcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
