@@ -111,8 +111,20 @@ def test_a_bad_table_shows_a_message_not_a_traceback(tmp_path):
     assert "customer_id" in book.app.alerts[0]
 
 
-def test_buttons_of_later_releases_say_so_and_do_not_fail(tmp_path):
+def test_review_button_fills_the_review_sheet_and_records_the_reviews(tmp_path):
     book = _Book(tmp_path)
-    excel.generate_letters(book)
-    excel.review_portfolio(book)
-    assert [a.split(" is not available yet")[0] for a in book.app.alerts] == ["Generate Letters", "Review Portfolio"]
+    excel.review_portfolio(book, as_of=SAMPLE_AS_OF)
+    assert len(book.app.alerts) == 1
+    assert book.app.alerts[0].startswith("Reviewed 60 customers: 60 due for review")   # none reviewed before
+    assert "INSURER DEADLINES MISSED: 4" in book.app.alerts[0]
+    sheet = book.sheets["Review"].cells
+    assert sheet["B2"] == SAMPLE_AS_OF
+    header, *rows = sheet["A4"]
+    assert header[:3] == ["customer_id", "name", "review"] and len(rows) == 60
+    assert all(isinstance(v, float) for v in (r[header.index("exposure")] for r in rows))   # Decimals → floats
+    store = CreditStore(str(tmp_path / "credit.sqlite"))
+    assert len(store.reviews()) == 60
+    book.app.alerts.clear()
+    excel.review_portfolio(book, as_of=SAMPLE_AS_OF + dt.timedelta(days=1))   # the next day: reviewed yesterday
+    assert "due for review (" in book.app.alerts[0]
+    assert not book.app.alerts[0].startswith("Reviewed 60 customers: 60 due")

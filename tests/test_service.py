@@ -239,7 +239,7 @@ def test_ledger_upload_is_aged(server: Server, keys: dict[str, str]) -> None:
         body = r.json()
         row = body["rows"][0]
         assert (row["customer_id"], row["Current"], row["1-30"], row["31-60"], row["61-90"], row["180+"]) == \
-            ("K1", "100.00", "200.00", "300.00", "0", "250.00")
+            ("K1", "100.00", "200.00", "300.00", "0.00", "250.00")
         assert (row["open_total"], row["overdue"]) == ("850.00", "750.00")
         assert body["problems"] == [{"table": "invoices", "row": 6, "column": "amount", "value": "-5",
                                      "problem": "must not be negative (got -5)"}]

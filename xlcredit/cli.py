@@ -108,6 +108,24 @@ def limits(ctx: typer.Context, customers_file: CustomersFile = None, as_of: AsOf
         finish(len(rows), "customer", "given a limit", all_problems)
 
 
+# --------------------------------------------------------------------------- ageing
+LedgerFiles = Annotated[list[Path] | None, typer.Argument(
+    help="One workbook with Invoices/Payments(/Credit Notes/FX Rates) sheets, or files recognised by name or "
+         "columns: invoices.csv payments.csv credit_notes.csv fx_rates.csv (.xlsx/.parquet too); "
+         "default: the bundled sample.", show_default=False)]
+
+
+@app.command()
+def age(ctx: typer.Context, ledger: LedgerFiles = None, as_of: AsOf = None,
+        by: Annotated[str | None, typer.Option("--by", help="Age by due-date (default) or invoice-date.")] = None,
+        out: Out = None) -> None:
+    """Age the receivables: open items per customer and currency in the policy's buckets, with totals."""
+    from xlcredit.cli_age import run_age
+
+    with user_errors():
+        run_age(ctx, ledger, as_of=as_of, by=by, out=out)
+
+
 # --------------------------------------------------------------------------- the workbook's Refresh button
 Workbook = Annotated[Path, typer.Argument(help="The CreditControl.xlsm workbook to refresh (updated in place).",
                                           show_default=False)]
@@ -184,6 +202,9 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
            dry_run: Annotated[bool, typer.Option(
                "--dry-run", help="Show the review only: write nothing to the workbook or the database.")] = False,
            show_all: Annotated[bool, typer.Option("--all", help="List every customer, not only those due.")] = False,
+           actions: Annotated[Path | None, typer.Option(
+               "--actions", help="Also write the action list (reviews to hold, insurer deadlines) to this .csv or "
+                                 ".xlsx file.")] = None,
            ) -> None:
     """What the Review Portfolio button does: reviews due, early warnings, insurance, provision, cash forecast.
 
@@ -204,6 +225,7 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
     with user_errors():
         day = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else today())
         check_out(out)
+        check_out(actions)
         if source is None or source.is_dir():
             book = FolderBook(source)
         elif source.is_file():
@@ -255,6 +277,7 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
             console().print(f"{outcome.recorded} reviews recorded in {outcome.store_url}")
         print_problems(outcome.problems)
         write_out(rows, out, sheet="Review", formats={"utilisation": "0%"})
+        write_out(result.action_rows(), actions, sheet="Actions")
         finish(len(rows), "customer", "reviewed", outcome.problems)
 
 

@@ -137,11 +137,53 @@ def refresh_ageing(book: Any | None = None, as_of: dt.date | None = None) -> Non
     _run(action, book)
 
 
-def generate_letters(book: Any | None = None) -> None:
-    """Generate Letters button (the letters job lands with its own issue; until then it says so)."""
-    _run(lambda _b: "Generate Letters is not available yet: dunning letters arrive in a later release.", book)
+def generate_letters(book: Any | None = None, as_of: dt.date | None = None, out_dir: str | Path | None = None) -> None:
+    """Generate Letters button: the same job as ``xlcredit letters`` on the open workbook.
+
+    Letters go to the ``Letters`` folder beside the workbook (``out_dir`` to change it); the Letters
+    sheet then shows the collection register, and a message box says what was issued.
+    """
+    from xlcredit.letters.job import run_letters
+
+    def action(b: Any) -> str | None:
+        target = Path(out_dir) if out_dir else Path(b.fullname).parent / "Letters"
+        outcome = run_letters(XlwingsBook(b), as_of or dt.date.today(), target, who="Excel")
+        issued = outcome.count("issued")
+        skipped = outcome.count("already issued")
+        actions = outcome.count("issued", "action")
+        lines = [f"{issued} letter(s) written to {target}; {skipped} already issued earlier; "
+                 f"{actions} new action(s) on the register."]
+        lines += [f"{p.value}: {p.column}: {p.problem}" for p in outcome.problems[:10]]
+        return "\n".join(lines)
+
+    _run(action, book)
 
 
-def review_portfolio(book: Any | None = None) -> None:
-    """Review Portfolio button (the review job lands with its own issue; until then it says so)."""
-    _run(lambda _b: "Review Portfolio is not available yet: the portfolio review arrives in a later release.", book)
+def review_portfolio(book: Any | None = None, as_of: dt.date | None = None) -> None:
+    """Review Portfolio button: the same job as ``xlcredit review``, on the open workbook.
+
+    Fills the Review sheet (and the Dashboard's forecast figures), records the reviews in the credit
+    database, and says in a message box how many customers are due and which insurer deadlines were missed.
+    """
+    from xlcredit.review_job import review
+
+    def action(b: Any) -> str | None:
+        outcome = review(XlwingsBook(b), as_of or dt.date.today())
+        result = outcome.review
+        special = sum(1 for c in result.due if c.special)
+        missed = sum(len(s.missed) for s in result.insurance.values())
+        lines = [f"Reviewed {len(result.cases)} customers: {len(result.due)} due for review ({special} special).",
+                 f"Provision (IFRS 9): {result.provision.total_ecl:,.2f} {result.currency}; "
+                 f"expected collections over {len(result.forecast.weeks)} weeks: "
+                 f"{result.forecast.forecast_total:,.2f} {result.currency}."]
+        if missed:
+            lines.append(f"INSURER DEADLINES MISSED: {missed} (cover at risk) — see the Review sheet.")
+        if outcome.problems:
+            shown = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
+                     for p in outcome.problems[:10]]
+            more = len(outcome.problems) - len(shown)
+            lines.append(f"{len(outcome.problems)} rows had problems and were left out:\n" + "\n".join(shown)
+                         + (f"\n… and {more} more" if more else ""))
+        return "\n".join(lines)
+
+    _run(action, book)

@@ -69,6 +69,8 @@ class CompanyPolicy:
                                  help="payment details printed on letters")
     address: str = _setting("1 Harbour Street, Hamburg, Germany", help="our address on letters")
     credit_controller: str = _setting("Credit Control Team", help="signature on letters")
+    letter_templates: str = _setting("", help="folder of your own letter templates (<lang>/<letter>.txt); "
+                                              "blank = the shipped templates")
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class InsurancePolicy:
     max_extension_days: int = _setting(60, lo=0, help="longest due-date extension without the insurer's consent")
     notify_overdue_days: int = _setting(60, lo=0, help="notify the insurer of an overdue item this many days after due")
     claim_deadline_days: int = _setting(365, lo=0, help="file a claim no later than this many days after due")
+    warn_days: int = _setting(14, lo=0, help="show insurer deadlines falling due within this many days")
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,9 @@ class ReviewPolicy:
     utilisation_warning: Decimal = _setting(Decimal("0.9"), lo=Decimal(0),
                                             help="utilisation at or above this triggers a review")
     trend_invoices: int = _setting(6, lo=2, help="invoices looked at for a payment-behaviour trend")
+    trend_days: int = _setting(10, lo=1, help="rise in days beyond terms over those invoices that triggers a review")
+    order_months: int = _setting(3, lo=1, hi=12,
+                                 help="months of orders compared with the same months a year earlier")
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,14 @@ class ProvisionPolicy:
     forward_factor: Decimal = _setting(Decimal(1), lo=Decimal(0),
                                        help="forward-looking multiplier on historical loss rates")
     history_months: int = _setting(24, lo=1, help="months of history used for loss rates")
+
+
+@dataclass(frozen=True)
+class ForecastPolicy:
+    weeks: int = _setting(13, lo=1, hi=104, help="weeks in the cash-collection forecast")
+    history_months: int = _setting(12, lo=1, help="months of paid invoices that set a customer's payment habit")
+    doubtful_days: int = _setting(90, lo=0,
+                                  help="an item this many days past its expected payment date is not forecast")
 
 
 def _factor(bins: str, higher: bool, missing: int, floor: int = 0, enabled: bool = True) -> ScoreFactor:
@@ -239,6 +253,7 @@ class Policy:
     insurance: InsurancePolicy = field(default_factory=InsurancePolicy)
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     provision: ProvisionPolicy = field(default_factory=ProvisionPolicy)
+    forecast: ForecastPolicy = field(default_factory=ForecastPolicy)
     score: Mapping[str, ScoreFactor] = field(default_factory=lambda: dict(DEFAULT_FACTORS))
     dunning: tuple[DunningStep, ...] = (
         DunningStep(7, "Reminder letter", letter="reminder"),
@@ -359,7 +374,7 @@ class Policy:
 
 
 _SECTIONS = ("company", "grades", "limits", "terms", "deposit", "discount", "late", "ageing",
-             "insurance", "review", "provision")
+             "insurance", "review", "provision", "forecast")
 
 
 def _toml_value(value: Any) -> str:

@@ -1,0 +1,206 @@
+"""How CreditControl.xlsm looks: code names, widths, formats, labels and help texts.
+
+Which sheets are inputs and which are outputs, and which Dashboard cells a refresh writes, is declared
+once in :mod:`xlcredit.io.workbook` (the refresh runs from the installed package, where this folder is
+not); this module only adds the presentation the build needs and re-exports those names.
+"""
+
+from __future__ import annotations
+
+from xlcredit.io.workbook import (
+    AGEING_BUCKET_ROWS,
+    AGEING_TOTAL_ROW,
+    CONF_SHEET,
+    CUSTOMER_FORMULA_COLUMNS,
+    DASHBOARD_CELLS,
+    DASHBOARD_SHEET,
+    INPUT_SHEETS,
+    INPUT_TABLES,
+    KPI_CELLS,
+    OUTPUT_CELLS,
+    OUTPUT_SHEETS,
+    POLICY_SHEET,
+    SHEET_ORDER,
+)
+
+__all__ = [
+    "AGEING_BUCKET_ROWS",
+    "AGEING_TOTAL_ROW",
+    "BUTTONS",
+    "CODE_NAMES",
+    "CONF_ROWS",
+    "CONF_SHEET",
+    "CUSTOMER_FORMULA_COLUMNS",
+    "CUSTOMER_FORMULA_FORMATS",
+    "DASHBOARD_CELLS",
+    "DASHBOARD_SHEET",
+    "INPUT_SHEETS",
+    "INPUT_TABLES",
+    "KPI_CELLS",
+    "KPI_LABELS",
+    "OUTPUT_CELLS",
+    "OUTPUT_COLUMNS",
+    "OUTPUT_NOTES",
+    "OUTPUT_SHEETS",
+    "POLICY_SECTIONS",
+    "POLICY_SHEET",
+    "SHEET_ORDER",
+    "TABLE_COLUMNS",
+    "TAB_COLORS",
+    "policy_help",
+]
+
+#: VBA code name of the workbook and of each sheet (the document modules of the VBA project).
+WORKBOOK_CODE_NAME = "ThisWorkbook"
+CODE_NAMES: dict[str, str] = {
+    DASHBOARD_SHEET: "shDashboard",
+    "Customers": "shCustomers",
+    "Invoices": "shInvoices",
+    "Payments": "shPayments",
+    "Credit Notes": "shCreditNotes",
+    "FX Rates": "shFxRates",
+    "Ageing": "shAgeing",
+    "Letters": "shLetters",
+    "Review": "shReview",
+    POLICY_SHEET: "shPolicy",
+    CONF_SHEET: "shConf",
+}
+
+TAB_COLORS: dict[str, str] = {
+    DASHBOARD_SHEET: "#1F4E78",
+    **{t.sheet: "#2E75B6" for t in INPUT_TABLES},
+    **{name: "#548235" for name in OUTPUT_SHEETS},
+    POLICY_SHEET: "#7F6000",
+    CONF_SHEET: "#7F7F7F",
+}
+
+#: Dashboard buttons: caption → VBA macro (in workbook/vba/CreditControl.bas).
+BUTTONS: tuple[tuple[str, str], ...] = (
+    ("Refresh Ageing", "RefreshAgeing"),
+    ("Generate Letters", "GenerateLetters"),
+    ("Review Portfolio", "ReviewPortfolio"),
+)
+
+#: Dashboard key figures: name → (label, number format, what it means).
+KPI_LABELS: dict[str, tuple[str, str, str]] = {
+    "total_ar": ("Total receivables", "#,##0", "Open invoices less unapplied cash, in company currency"),
+    "overdue_pct": ("Overdue", "0.0%", "Share of receivables past their due date"),
+    "dso": ("DSO (days)", "0.0", "Days sales outstanding: receivables / credit sales x days"),
+    "best_dso": ("Best possible DSO (days)", "0.0", "DSO of the receivables not yet due"),
+    "add": ("Average days delinquent", "0.0", "DSO less best possible DSO"),
+    "cei": ("Collection effectiveness (CEI)", "0.0%", "Share of collectible receivables collected"),
+}
+
+# --------------------------------------------------------------------------- input tables
+# Column kinds: "text", "money" (#,##0.00), "amount" (#,##0), "int", "ratio" (0.0), "date", "bool", "rate".
+TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
+    "customers": {
+        "customer_id": ("text", 12), "name": ("text", 38), "country": ("text", 8), "currency": ("text", 9),
+        "language": ("text", 9), "rating": ("int", 8), "total_assets": ("amount", 14),
+        "total_liabilities": ("amount", 14), "current_assets": ("amount", 14), "inventory": ("amount", 13),
+        "current_liabilities": ("amount", 14), "operating_cash_flow": ("amount", 14),
+        "retained_earnings": ("amount", 14), "ebit": ("amount", 13), "relationship_start": ("date", 12),
+        "annual_volume": ("amount", 14), "first_order": ("amount", 12), "open_orders": ("money", 14),
+        "uninvoiced_deliveries": ("money", 14), "bank_guarantee": ("money", 14), "insured_limit": ("amount", 13),
+        "insurer": ("text", 30), "reference_check": ("int", 10), "statutory_regime": ("text", 10),
+        "email": ("text", 36), "address": ("text", 50), "contact": ("text", 28), "avg_days_late": ("ratio", 10),
+        "items_over_90": ("int", 10), "max_days_late": ("int", 10),
+    },
+    "invoices": {
+        "customer_id": ("text", 12), "invoice_no": ("text", 16), "currency": ("text", 9), "amount": ("money", 14),
+        "invoice_date": ("date", 12), "due_date": ("date", 12), "terms": ("text", 10), "disputed": ("bool", 9),
+    },
+    "payments": {
+        "payment_id": ("text", 16), "customer_id": ("text", 12), "payment_date": ("date", 13),
+        "amount": ("money", 14), "currency": ("text", 9), "invoice_ref": ("text", 16),
+    },
+    "credit_notes": {
+        "credit_note_no": ("text", 15), "customer_id": ("text", 12), "date": ("date", 12), "amount": ("money", 14),
+        "currency": ("text", 9), "invoice_ref": ("text", 16),
+    },
+    "fx_rates": {"date": ("date", 12), "currency": ("text", 9), "rate": ("rate", 12)},
+}
+
+#: Customers formula columns: header → (number format, width). They sit right after ``name``.
+CUSTOMER_FORMULA_FORMATS: dict[str, tuple[str, float]] = {
+    "Score": ("0", 7), "Grade": ("General", 7), "Limit": ("#,##0", 12), "Available": ("#,##0;[Red]-#,##0", 12),
+    "Terms": ("General", 15), "Deposit": ("0%", 9), "Stage": ("General", 22),
+}
+
+# --------------------------------------------------------------------------- output sheets
+#: Columns the build lays out on each output sheet (the refresh may write others; widths follow names).
+OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "Ageing": (("customer_id", "text", 12), ("name", "text", 34), ("currency", "text", 9),
+               *((label, "money", 13) for label in ("Current", "1-30", "31-60", "61-90", "91-180", "180+")),
+               ("open", "money", 13), ("unapplied", "money", 12), ("balance", "money", 14),
+               ("disputed", "money", 12), ("interest", "money", 11), ("open_total", "money", 14),
+               ("unapplied_cash", "money", 14), ("overdue", "money", 13), ("fx_rate", "rate", 10),
+               *((f"{label} EUR", "money", 13) for label in ("Current", "1-30", "31-60", "61-90", "91-180", "180+")),
+               ("open_total EUR", "money", 14), ("unapplied_cash EUR", "money", 14), ("balance EUR", "money", 14),
+               ("dunning_stage", "text", 22)),
+    "Letters": (("customer_id", "text", 12), ("name", "text", 36), ("stage", "text", 22), ("letter", "text", 20),
+                ("amount", "money", 14), ("currency", "text", 9), ("file", "text", 44), ("sha256", "text", 18),
+                ("issued_at", "datetime", 17)),
+    "Review": (("customer_id", "text", 12), ("name", "text", 36), ("grade", "text", 7), ("limit", "money", 14),
+               ("exposure", "money", 14), ("utilisation", "pct", 11), ("days_past_due", "int", 11),
+               ("warnings", "text", 50), ("next_review", "date", 12)),
+}
+#: What an output sheet shows before its first run (replaced by the first refresh).
+OUTPUT_NOTES: dict[str, str] = {
+    "Ageing": "Press Refresh Ageing on the Dashboard (or run: xlcredit refresh CreditControl.xlsm).",
+    "Letters": "No letters yet: press Generate Letters on the Dashboard (or run: xlcredit letters).",
+    "Review": "No review yet: press Review Portfolio on the Dashboard (or run: xlcredit review).",
+}
+
+# --------------------------------------------------------------------------- Policy sheet
+#: Section titles of the Policy sheet (a row "# <title>" before each section; the reader skips it).
+POLICY_SECTIONS: dict[str, str] = {
+    "company": "Company", "grades": "Grades (score cut-offs)", "limits": "Credit limits", "terms": "Payment terms",
+    "deposit": "Deposits and prepayment", "discount": "Early-payment discount", "late": "Late payment",
+    "ageing": "Ageing", "insurance": "Credit insurance", "review": "Reviews and early warnings",
+    "provision": "Bad-debt provision", "score": "Scorecard factors", "dunning": "Dunning ladder",
+}
+_SCORE_LEAF_HELP = {
+    "bins": "threshold:points pairs, best first",
+    "higher_is_better": "TRUE if a higher value earns more points",
+    "missing": "points when the value is blank",
+    "floor": "points when the value is beyond every bin",
+    "enabled": "FALSE leaves this factor out of the score",
+}
+_DUNNING_LEAF_HELP = {
+    "days": "days past due at which this step starts",
+    "name": "name of the step, shown by DUNNING_STAGE",
+    "letter": "letter template sent at this step (blank: no letter)",
+    "action": "what the credit controller does (blank: nothing)",
+    "stop_orders": "TRUE stops new orders from this step on",
+}
+
+
+def policy_help(key: str, helps: dict[str, str]) -> str:
+    """One-line help for a dotted policy key (the Policy sheet's third column)."""
+    if key in helps:
+        return helps[key]
+    parts = key.split(".")
+    if parts[0] == "score" and len(parts) == 3:
+        return f"{parts[1].replace('_', ' ')}: {_SCORE_LEAF_HELP.get(parts[2], '')}"
+    if parts[0] == "dunning" and len(parts) == 3:
+        return f"step {parts[1].removeprefix('step')}: {_DUNNING_LEAF_HELP.get(parts[2], '')}"
+    return ""
+
+
+# --------------------------------------------------------------------------- xlwings.conf
+#: The xlwings.conf sheet: (key, value, note). xlwings reads A1 down to the first blank row, keys in A,
+#: values in B (``xlwings.bas: GetConfigFromSheet``); the notes in C are for people.
+CONF_ROWS: tuple[tuple[str, object, str], ...] = (
+    ("Interpreter_Win", None, "Python on Windows, e.g. C:\\xlcredit\\.venv\\Scripts\\pythonw.exe "
+     "(blank: python on the PATH; delete the row to use the xlwings add-in's setting)"),
+    ("Interpreter_Mac", None, "Python on a Mac, e.g. /Users/me/xlcredit/.venv/bin/python "
+     "(blank: python on the PATH; delete the row to use the xlwings add-in's setting)"),
+    ("PYTHONPATH", None, "Folder holding the xlcredit project when it is not installed "
+     "into that Python (the udfs and xlcredit packages)"),
+    ("UDF Modules", "udfs.functions", "Python module of the formulas CREDIT_SCORE, CREDIT_LIMIT, ..."),
+    ("Debug UDFs", False, "TRUE only while debugging the formulas from a Python editor"),
+    ("XLCREDIT_DB", None, "Credit database file or URL (blank: CreditControl.credit.db beside this workbook)"),
+    ("XLCREDIT_SERVER_URL", None, "Team credit service URL (blank: work on this computer)"),
+    ("XLCREDIT_API_KEY", None, "API key for the team credit service (blank: work on this computer)"),
+)

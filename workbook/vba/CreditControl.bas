@@ -1,0 +1,22 @@
+Attribute VB_Name = "CreditControl"
+'xlcredit - the Dashboard buttons of CreditControl.xlsm.
+'Each button runs one job of the Python engine through xlwings (RunPython, in the xlwings module).
+'The same jobs run without Excel from the command line: xlcredit refresh | letters | review.
+'Source: workbook/vba/CreditControl.bas, built into the workbook by workbook/build.py.
+Option Explicit
+
+Public Sub RefreshAgeing()
+    'Load Customers, Invoices, Payments and the Policy into the credit database, age the open items,
+    'fill the Ageing sheet and the Dashboard figures, then recalculate the formulas.
+    RunPython "import xlcredit.excel as x; x.refresh_ageing()"
+End Sub
+
+Public Sub GenerateLetters()
+    'Write the dunning letters due at today's stage of the ladder and list them on the Letters sheet.
+    RunPython "import xlcredit.excel as x; x.generate_letters()"
+End Sub
+
+Public Sub ReviewPortfolio()
+    'Review every customer's grade, limit and payment behaviour; list the findings on the Review sheet.
+    RunPython "import xlcredit.excel as x; x.review_portfolio()"
+End Sub

@@ -1,0 +1,423 @@
+"""The Generate Letters job: dunning letters, the action list and the collection register.
+
+The same code runs behind the workbook's Generate Letters button (``xlcredit.excel.generate_letters``)
+and ``xlcredit letters``: read the book → assess the portfolio → for every customer at a ladder step
+with a letter, write the letter (.docx and .pdf) and record it in the credit database's register;
+for every step with an action, add a row to the action list and record it too → show the register
+on the workbook's Letters sheet.
+
+**Never twice.** A letter or action is keyed by (customer, ladder step, the overdue invoices it
+covers). When the register already holds the key, the run skips it — on the same day or any later
+day — unless ``resend=True``, which issues it again as resend 1, 2, … (file name ``…-r1``).
+
+**Crash safety — the protocol.** For each letter:
+
+1. write a *pending marker* ``OUT/.pending/<stem>.json`` (customer, step, items key, resend, the two
+   file names) — atomically: temp file, fsync, ``os.replace``, fsync of the folder;
+2. write the .docx and then the .pdf the same atomic way (a reader never sees half a file);
+3. record the register row (one database transaction: the row and its audit entry, or nothing);
+4. delete the marker.
+
+Every run (not a dry run) first calls :func:`recover`: each leftover marker whose register row
+exists is *completed* (the marker is removed; the files are whole, they were written before the
+row); a marker without its row means the run died between 1 and 3 — its files are *removed* (and the
+letter is written afresh by this run). Leftover temp files (``.*.xlc-tmp``) are removed. Files are
+only ever touched when a marker names them, so nothing else in the output folder is at risk.
+Hence after any crash: no half-written file, no register row without its file, and no letter file
+without a row once the next run has started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlcredit.core.errors import XlcError
+from xlcredit.core.ledger import RowProblem
+from xlcredit.core.openitems import Position, allocate
+from xlcredit.core.policy import Policy
+from xlcredit.core.portfolio import assess_portfolio
+from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store
+from xlcredit.letters.content import ACTION_TOKEN, ActionItem, LetterContent, action_for, letter_for
+from xlcredit.letters.filenames import letter_stem
+from xlcredit.letters.render import compose, render_docx, render_pdf
+
+__all__ = ["PENDING_DIR", "TMP_SUFFIX", "FolderBook", "LetterResult", "LettersOutcome", "action_frame",
+           "issue_letters", "plan_letters", "recover", "register_frame", "run_letters", "write_atomic",
+           "write_files_atomic"]
+
+PENDING_DIR = ".pending"
+TMP_SUFFIX = ".xlc-tmp"
+OnLetter = Callable[[int, int, str], None]
+
+
+# --------------------------------------------------------------------------- atomic files
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders; os.replace is atomic there too
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(path: Path, data: bytes) -> Path:
+    """Write ``data`` beside ``path`` in a temp file and fsync it; return the temp file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_files_atomic(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write each file so that its path holds the old file or the whole new one, never half.
+
+    All temp files are written and fsynced first, then renamed into place (``os.replace``), then the
+    folder is fsynced once (so the new names survive a power cut too).
+    """
+    temps: list[Path] = []
+    try:
+        for path, data in files:
+            temps.append(_write_temp(path, data))
+    except BaseException:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, (path, _) in zip(temps, files, strict=True):
+        os.replace(tmp, path)
+    for folder in {path.parent for path, _ in files}:
+        _fsync_dir(folder)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write one file atomically (see :func:`write_files_atomic`)."""
+    write_files_atomic([(path, data)])
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class LetterResult:
+    """One letter or action of a run and what happened to it.
+
+    ``status``: issued | resent | already issued (skipped) | would issue (dry run) | failed.
+    """
+
+    kind: str                 # letter | action
+    customer_id: str
+    name: str
+    step_index: int
+    stage: str
+    detail: str               # letter template key, or the action text
+    language: str
+    amount: Any
+    currency: str
+    status: str
+    docx: str = ""
+    pdf: str = ""
+    content_hash: str = ""
+    due_date: dt.date | None = None
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class LettersOutcome:
+    """What a letters run did: per letter/action results, recovered leftovers, problems, the register."""
+
+    as_of: dt.date
+    results: tuple[LetterResult, ...]
+    actions: tuple[ActionItem, ...]
+    recovered: tuple[str, ...]
+    problems: tuple[RowProblem, ...]
+    store_url: str
+    register: pd.DataFrame
+
+    @property
+    def letters(self) -> tuple[LetterResult, ...]:
+        return tuple(r for r in self.results if r.kind == "letter")
+
+    def count(self, status: str, kind: str = "letter") -> int:
+        return sum(1 for r in self.results if r.status == status and r.kind == kind)
+
+
+# --------------------------------------------------------------------------- recovery
+def recover(out_dir: str | Path, store: CreditStore) -> list[str]:
+    """Finish or undo letters a killed run left behind (see the module docstring); return what was done."""
+    out = Path(out_dir)
+    done: list[str] = []
+    if not out.is_dir():
+        return done
+    for tmp in sorted(out.glob(f".*{TMP_SUFFIX}")):
+        tmp.unlink(missing_ok=True)
+        done.append(f"removed temp file {tmp.name}")
+    pending = out / PENDING_DIR
+    if pending.is_dir():
+        for tmp in sorted(pending.glob(f".*{TMP_SUFFIX}")):
+            tmp.unlink(missing_ok=True)
+            done.append(f"removed temp file {PENDING_DIR}/{tmp.name}")
+        for marker in sorted(pending.glob("*.json")):
+            try:
+                info = json.loads(marker.read_text("utf-8"))
+            except (OSError, ValueError):
+                marker.unlink(missing_ok=True)
+                done.append(f"removed unreadable marker {marker.name}")
+                continue
+            rows = store.register_rows(info["customer_id"])
+            found = any(r["step_index"] == info["step_index"] and r["items_key"] == info["items_key"]
+                        and r["resend"] == info["resend"] for r in rows)
+            if found:
+                done.append(f"completed {info['stem']} (its register row exists)")
+            else:
+                for name in info["files"]:
+                    (out / name).unlink(missing_ok=True)
+                done.append(f"removed {info['stem']} (killed before its register row)")
+            marker.unlink(missing_ok=True)
+        _fsync_dir(pending)
+    _fsync_dir(out)
+    return done
+
+
+# --------------------------------------------------------------------------- planning
+def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: dt.date, fx: Any = None,
+                 rates: Any = None) -> tuple[list[LetterContent], list[ActionItem], list[RowProblem]]:
+    """Assess the portfolio and decide every letter and action due at ``as_of`` (nothing written)."""
+    portfolio = assess_portfolio(customers, ledger, policy, as_of, fx)
+    problems = [RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems]
+    positions: dict[str, list[Position]] = {}
+    for (cid, _cur), pos in allocate(ledger, as_of).items():
+        positions.setdefault(cid, []).append(pos)
+    if rates is None and policy.late.claim == "statutory":
+        from xlcredit.io.rates import load_reference_rates
+
+        rates = load_reference_rates()
+    letters: list[LetterContent] = []
+    actions: list[ActionItem] = []
+    for credit in portfolio.customers:
+        cid = credit.customer.customer_id
+        try:
+            letter = letter_for(credit, positions.get(cid, []), policy, as_of, rates)
+            action = action_for(credit, positions.get(cid, []), policy, as_of)
+        except XlcError as exc:
+            problems.append(RowProblem("letters", 0, exc.field, cid, exc.problem))
+            continue
+        if letter is not None:
+            letters.append(letter)
+        if action is not None:
+            actions.append(action)
+    return letters, actions, problems
+
+
+def _next_resend(store: CreditStore, customer_id: str, step_index: int, key: str) -> int | None:
+    """None when never issued, else the next resend counter."""
+    rows = [r for r in store.register_rows(customer_id) if r["step_index"] == step_index and r["items_key"] == key]
+    return None if not rows else max(int(r["resend"]) for r in rows) + 1
+
+
+def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem], policy: Policy, as_of: dt.date,
+                  out_dir: str | Path, store: CreditStore, *, templates: str | Path | None = None,
+                  dry_run: bool = False, resend: bool = False, who: str = "letters", now: dt.datetime | None = None,
+                  on_letter: OnLetter | None = None) -> tuple[list[LetterResult], list[RowProblem]]:
+    """Write and register the planned letters and actions by the crash-safe protocol (module docstring)."""
+    out = Path(out_dir)
+    if not dry_run:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / PENDING_DIR).mkdir(exist_ok=True)
+    results: list[LetterResult] = []
+    problems: list[RowProblem] = []
+    total = len(letters)
+    for n, letter in enumerate(letters, start=1):
+        c = letter.customer
+        key = items_key(letter.invoice_nos)
+        amount, currency = letter.register_amount
+        base = dict(kind="letter", customer_id=c.customer_id, name=c.name, step_index=letter.step_index,
+                    stage=letter.stage, detail=letter.template, language=letter.language, amount=amount,
+                    currency=currency)
+        if on_letter:
+            on_letter(n, total, f"{c.customer_id} {letter.template}")
+        counter = _next_resend(store, c.customer_id, letter.step_index, key)
+        if counter is not None and not resend:
+            results.append(LetterResult(**base, status="already issued"))
+            continue
+        number = counter or 0
+        if dry_run:
+            results.append(LetterResult(**base, status="would issue"))
+            continue
+        try:
+            composed = compose(letter, policy, templates)
+            docx_bytes, pdf_bytes = render_docx(composed), render_pdf(composed)
+        except XlcError as exc:
+            if exc.field in ("template", "templates"):
+                raise
+            problems.append(RowProblem("letters", 0, exc.field, c.customer_id, exc.problem))
+            results.append(LetterResult(**base, status="failed"))
+            continue
+        stem = letter_stem(as_of, c.customer_id, c.name, letter.template, number)
+        docx_path, pdf_path = out / f"{stem}.docx", out / f"{stem}.pdf"
+        digest = hashlib.sha256(pdf_bytes).hexdigest()
+        marker = out / PENDING_DIR / f"{stem}.json"
+        write_atomic(marker, json.dumps({"stem": stem, "customer_id": c.customer_id, "step_index": letter.step_index,
+                                         "items_key": key, "resend": number,
+                                         "files": [docx_path.name, pdf_path.name]}).encode("utf-8"))
+        write_files_atomic([(docx_path, docx_bytes), (pdf_path, pdf_bytes)])
+        try:
+            store.record_issue(c.customer_id, letter.step_index, letter.stage, key, as_of=as_of, amount=amount,
+                               currency=currency, kind="letter", file_path=str(pdf_path.resolve()),
+                               content_hash=digest, who=who, resend=counter is not None, now=now)
+        except AlreadyIssued:  # another run issued it meanwhile: undo ours
+            docx_path.unlink(missing_ok=True)
+            pdf_path.unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
+            results.append(LetterResult(**base, status="already issued"))
+            continue
+        marker.unlink(missing_ok=True)
+        results.append(LetterResult(**base, status="resent" if counter is not None else "issued",
+                                    docx=str(docx_path), pdf=str(pdf_path), content_hash=digest))
+    for action in actions:
+        key = items_key([ACTION_TOKEN, *action.invoice_nos])
+        base = dict(kind="action", customer_id=action.customer_id, name=action.name, step_index=action.step_index,
+                    stage=action.stage, detail=action.action, language="", amount=action.amount,
+                    currency=action.currency, due_date=action.due_date, owner=action.owner)
+        counter = _next_resend(store, action.customer_id, action.step_index, key)
+        if counter is not None and not resend:
+            results.append(LetterResult(**base, status="already issued"))
+            continue
+        if dry_run:
+            results.append(LetterResult(**base, status="would issue"))
+            continue
+        try:
+            store.record_issue(action.customer_id, action.step_index, action.stage, key, as_of=as_of,
+                               amount=action.amount, currency=action.currency, kind="action", who=who,
+                               resend=counter is not None, now=now)
+        except AlreadyIssued:
+            results.append(LetterResult(**base, status="already issued"))
+            continue
+        results.append(LetterResult(**base, status="resent" if counter is not None else "issued"))
+    return results, problems
+
+
+# --------------------------------------------------------------------------- register and action list views
+REGISTER_COLUMNS = ("id", "created_at", "customer_id", "kind", "step_index", "stage", "as_of", "amount", "currency",
+                    "resend", "file", "content_hash", "created_by")
+
+
+def register_frame(store: CreditStore) -> pd.DataFrame:
+    """The collection register as a table (the Letters sheet; exported to CSV/XLSX), oldest first."""
+    rows = []
+    for r in store.register_rows():
+        created = r["created_at"]
+        if isinstance(created, dt.datetime):
+            created = created.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+        rows.append({"id": r["id"], "created_at": created, "customer_id": r["customer_id"], "kind": r["kind"],
+                     "step_index": r["step_index"], "stage": r["stage"], "as_of": r["as_of"], "amount": r["amount"],
+                     "currency": r["currency"], "resend": r["resend"], "file": r["file_path"],
+                     "content_hash": r["content_hash"], "created_by": r["created_by"]})
+    return pd.DataFrame(rows, columns=list(REGISTER_COLUMNS))
+
+
+def action_frame(results: Sequence[LetterResult]) -> pd.DataFrame:
+    """The action list: customer, action, due date, amount, owner and whether it is new in this run."""
+    rows = [{"customer_id": r.customer_id, "name": r.name, "stage": r.stage, "action": r.detail,
+             "due_date": r.due_date, "amount": r.amount, "currency": r.currency, "owner": r.owner, "status": r.status}
+            for r in results if r.kind == "action"]
+    return pd.DataFrame(rows, columns=["customer_id", "name", "stage", "action", "due_date", "amount", "currency",
+                                       "owner", "status"])
+
+
+# --------------------------------------------------------------------------- books
+@dataclass
+class FolderBook:
+    """A folder of CSV tables (customers, invoices, payments, credit_notes, fx_rates) — e.g. the bundled sample.
+
+    It has no Letters sheet: the register view is exported by the caller instead; its default credit
+    database is ``xlcredit.credit.db`` in the letters' output folder.
+    """
+
+    path: Path
+    store_dir: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def read_tables(self) -> Mapping[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
+        for key in ("customers", "invoices", "payments", "credit_notes", "fx_rates"):
+            file = self.path / f"{key}.csv"
+            if file.is_file():
+                out[key] = pd.read_csv(file, dtype=str, keep_default_na=False)
+        return out
+
+    def read_policy_rows(self) -> list[tuple[str, Any]]:
+        return []
+
+    def write_outputs(self, outputs: Mapping[str, pd.DataFrame], cells: Mapping[tuple[str, str], Any]) -> None:
+        """A folder has no output sheets (the CLI exports the register with ``--register``)."""
+
+    def default_store(self) -> str:
+        return str((self.store_dir or self.path) / "xlcredit.credit.db")
+
+
+def _templates_setting(book: Any, policy: Policy) -> Path | None:
+    """The Policy setting ``company.letter_templates``; a relative folder is taken beside the workbook."""
+    setting = policy.company.letter_templates.strip()
+    if not setting:
+        return None
+    folder = Path(setting)
+    if not folder.is_absolute():
+        base = getattr(book, "path", None)
+        if base is None and getattr(book, "book", None) is not None:   # the workbook open in Excel
+            base = Path(book.book.fullname)
+        if base is not None:
+            base = Path(base)
+            folder = (base.parent if base.is_file() else base) / folder
+    return folder
+
+
+def run_letters(book: Any, as_of: dt.date, out_dir: str | Path, *, store: str | CreditStore | None = None,
+                templates: str | Path | None = None, dry_run: bool = False, resend: bool = False,
+                base_policy: Policy | None = None, who: str = "letters", now: dt.datetime | None = None,
+                progress: Callable[[str], None] | None = None, on_letter: OnLetter | None = None) -> LettersOutcome:
+    """The Generate Letters button / ``xlcredit letters``: recover, plan, write + register, show the register.
+
+    ``templates``: a folder overriding the shipped templates (default: the Policy setting
+    ``company.letter_templates`` when set). ``dry_run``: decide and report only — no files, no register
+    rows, no sheet. ``resend``: issue again what the register already holds.
+    """
+    from xlcredit.jobs import read_book
+
+    say = progress or (lambda _m: None)
+    say(f"reading {book.label}")
+    data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
+    policy = data.policy
+    templates = templates or _templates_setting(book, policy)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    credit_store = store if isinstance(store, CreditStore) else open_store(store or book.default_store())
+    recovered: list[str] = []
+    if not dry_run:
+        say("checking for letters left by an interrupted run")
+        recovered = recover(out_dir, credit_store)
+    say(f"assessing {len(data.customers)} customers")
+    letters, actions, problems = plan_letters(data.customers, data.ledger, policy, as_of, data.fx)
+    results, more = issue_letters(letters, actions, policy, as_of, out_dir, credit_store, templates=templates,
+                                  dry_run=dry_run, resend=resend, who=who, now=now, on_letter=on_letter)
+    register = register_frame(credit_store)
+    if not dry_run:
+        say("writing the Letters sheet")
+        book.write_outputs({"Letters": register}, {("Letters", "B2"): as_of})
+    return LettersOutcome(as_of, tuple(results), tuple(actions), tuple(recovered),
+                          (*data.problems, *problems, *more), credit_store.url, register)

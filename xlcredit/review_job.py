@@ -1,0 +1,292 @@
+"""The Review Portfolio button and ``xlcredit review``: one job over a "book" of tables.
+
+Review = read the book's tables (Customers, Invoices, Payments, Credit Notes, FX Rates, the Policy sheet)
+→ :func:`xlcredit.core.review.run_review` (review status and triggers, insurance deadlines, IFRS 9
+provision, cash forecast; see that module for every rule) → write the Review sheet and the Dashboard's
+forecast figures → record a review in the credit database for every customer that was due, with the
+figures it was reviewed on (grade, score, limit; rating and insured limit in the notes), so the next run
+knows when each customer was last reviewed and what changed since.
+
+A book is a :class:`xlcredit.jobs.Book` — the workbook file (:class:`xlcredit.jobs.WorkbookFile`), the
+workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`FolderBook`: a folder of ledger
+files (``customers``, ``invoices``, ``payments``, ``credit_notes``, ``fx_rates`` as .csv, .parquet or
+.xlsx), the bundled sample when no folder is given. A folder book has no sheets: its results are
+printed and written with ``--out`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlcredit.core.bulk import frames_to_arrays
+from xlcredit.core.errors import XlcError
+from xlcredit.core.ledger import RowProblem
+from xlcredit.core.money import to_decimal
+from xlcredit.core.monitoring import LastReview
+from xlcredit.core.policy import Policy
+from xlcredit.core.review import PortfolioReview, run_review
+from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
+from xlcredit.io.tables import read_customers
+
+__all__ = ["ACTION_COLUMNS", "FolderBook", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
+           "forecast_values", "last_reviews_from", "ledger_columns", "provision_frame", "review", "review_notes",
+           "review_sheet"]
+
+Progress = Callable[[str], None]
+TABLE_NAMES = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
+#: Columns of the action-list rows (those of the letters job's action list, plus the reason).
+ACTION_COLUMNS = ("customer_id", "name", "stage", "action", "due_date", "amount", "currency", "owner", "status",
+                  "reason")
+_SUFFIXES = (".parquet", ".csv", ".xlsx")
+
+
+# --------------------------------------------------------------------------- a folder of files as a book
+@dataclass
+class FolderBook:
+    """Ledger files in a folder (or the bundled sample when ``folder`` is None) as a read-only book."""
+
+    folder: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return "bundled sample" if self.folder is None else str(self.folder)
+
+    def _path(self, name: str) -> Path | None:
+        if self.folder is None:
+            from xlcredit.data.sample import SAMPLE_FILES, sample_path
+
+            return sample_path(name) if f"{name}.csv" in SAMPLE_FILES else None
+        aliases = {"credit_notes": ("credit_notes", "creditnotes", "credits"), "fx_rates": ("fx_rates", "fx", "rates")}
+        for stem in aliases.get(name, (name,)):
+            for suffix in _SUFFIXES:
+                path = self.folder / f"{stem}{suffix}"
+                if path.is_file():
+                    return path
+        return None
+
+    def read_tables(self) -> Mapping[str, pd.DataFrame]:
+        if self.folder is not None and not self.folder.is_dir():
+            raise XlcError("folder", f"not found: {self.folder}", str(self.folder))
+        out: dict[str, pd.DataFrame] = {}
+        for name in TABLE_NAMES:
+            path = self._path(name)
+            if path is None:
+                if name in ("customers", "invoices"):
+                    raise XlcError(name, f"file not found in {self.label} (expected {name}.csv, .parquet or .xlsx)",
+                                   name)
+                continue
+            if path.suffix == ".parquet" and name in _CONTRACT:   # Arrow-typed: the fast path of ledger_columns
+                import pyarrow.parquet as pq
+
+                out[name] = pq.read_table(path).to_pandas(types_mapper=pd.ArrowDtype)
+            elif path.suffix == ".parquet":
+                out[name] = pd.read_parquet(path)
+            elif path.suffix == ".csv":
+                out[name] = pd.read_csv(path, dtype=str, keep_default_na=False)
+            else:
+                out[name] = pd.read_excel(path, dtype=object)
+        return out
+
+    def read_policy_rows(self) -> list[tuple[str, Any]]:
+        return []
+
+    def write_outputs(self, outputs: Mapping[str, pd.DataFrame], cells: Mapping[tuple[str, str], Any]) -> None:
+        return None
+
+    def default_store(self) -> str | None:
+        return None
+
+
+# --------------------------------------------------------------------------- the credit database
+def review_notes(review: PortfolioReview, customer_id: str) -> str:
+    """What a recorded review keeps besides grade, score and limit: rating, insured limit, the warnings (JSON)."""
+    f = review.figures[customer_id]
+    case = next(c for c in review.cases if c.customer_id == customer_id)
+    data = {"rating": None if f.customer.rating is None else str(f.customer.rating),
+            "insured_limit": None if f.customer.insured_limit is None else str(f.customer.insured_limit),
+            "review": case.review_type, "warnings": [t.title for t in case.triggers]}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def last_reviews_from(rows: Sequence[Mapping[str, Any]]) -> dict[str, LastReview]:
+    """The latest recorded review of each customer (rows of ``CreditStore.reviews()``, oldest first)."""
+    out: dict[str, LastReview] = {}
+    for row in rows:
+        notes: dict[str, Any] = {}
+        text = row.get("notes") or ""
+        if text.strip().startswith("{"):
+            try:
+                loaded = json.loads(text)
+                notes = loaded if isinstance(loaded, dict) else {}
+            except ValueError:
+                notes = {}
+        limit = row.get("credit_limit")
+        out[str(row["customer_id"])] = LastReview(
+            review_date=row["review_date"], grade=row.get("grade") or None, score=row.get("score"),
+            credit_limit=None if limit is None else Decimal(limit),
+            rating=to_decimal(notes.get("rating"), "rating", allow_none=True),
+            insured_limit=to_decimal(notes.get("insured_limit"), "insured_limit", allow_none=True))
+    return out
+
+
+# --------------------------------------------------------------------------- output tables
+def review_sheet(review: PortfolioReview) -> pd.DataFrame:
+    """The Review sheet: one row per customer, those to review first (see ``PortfolioReview.rows``)."""
+    return pd.DataFrame.from_records(review.rows())
+
+
+def actions_frame(review: PortfolioReview) -> pd.DataFrame:
+    """Action-list rows: reviews to hold and insurer deadlines (customer, action, due date, amount, owner)."""
+    return pd.DataFrame.from_records(review.action_rows(), columns=list(ACTION_COLUMNS))
+
+
+def provision_frame(review: PortfolioReview) -> pd.DataFrame:
+    """The provision matrix: per bucket the gross amount, loss rate and lifetime ECL (company currency)."""
+    lines = review.provision.by_bucket.lines
+    records = [{"bucket": ln.label, "gross": ln.gross, "loss_rate": ln.loss_rate,
+                "historical_rate": review.matrix.historical[i], "ecl": ln.ecl} for i, ln in enumerate(lines)]
+    records.append({"bucket": "Total", "gross": review.provision.total_gross, "loss_rate": None,
+                    "historical_rate": None, "ecl": review.provision.total_ecl})
+    return pd.DataFrame.from_records(records)
+
+
+def forecast_frame(review: PortfolioReview) -> pd.DataFrame:
+    """The weekly collection forecast: week, first and last day, amount, invoices; then later/doubtful/disputed."""
+    return pd.DataFrame.from_records(review.forecast.rows())
+
+
+# --------------------------------------------------------------------------- the ledger as bulk columns
+_CONTRACT = {"invoices": ("customer_id", "invoice_no", "currency", "amount", "invoice_date", "due_date"),
+             "payments": ("customer_id", "payment_date", "amount", "currency"),
+             "credit_notes": ("customer_id", "date", "amount", "currency")}
+
+
+def _typed(frame: pd.DataFrame | None, table: str) -> bool:
+    """An Arrow-typed table (as read from Parquet) with the documented column names."""
+    if frame is None:
+        return True
+    cols = _CONTRACT[table]
+    return all(c in frame.columns for c in cols) and all(isinstance(frame[c].dtype, pd.ArrowDtype) for c in cols)
+
+
+def ledger_columns(tables: Mapping[str, pd.DataFrame], policy: Policy
+                   ) -> tuple[Any, Any, list[RowProblem]]:
+    """The book's ledger as bulk columns, the invoice number of each invoices row, and the rows with problems.
+
+    Tables typed as Parquet stores them (Arrow columns under the documented names) go straight to
+    ``bulk.frames_to_arrays``, which checks every row itself — the fast path for ledgers of a million
+    invoices. Anything else (CSV text, sheet cells, column aliases) is read by :mod:`xlcredit.io.ledger`
+    first. Rows are numbered as the user sees them (header = row 1).
+    """
+    parts = {name: tables.get(name) for name in ("invoices", "payments", "credit_notes")}
+    if all(_typed(frame, name) for name, frame in parts.items()):
+        frames = frames_to_arrays(parts["invoices"], parts["payments"], parts["credit_notes"])
+        numbers = parts["invoices"]["invoice_no"].to_numpy(dtype=object)
+        problems = [RowProblem(p.table, p.row + 2, p.column, p.value, p.problem) for p in frames.problems]
+        return frames, numbers, problems
+    ledger = load_ledger_frames(parts["invoices"], parts["payments"], parts["credit_notes"], policy=policy)
+    invoices, payments, credit_notes = ledger.contract_tables()
+    frames = frames_to_arrays(invoices, payments, credit_notes)  # rows already checked by the reader
+    return frames, invoices["invoice_no"].to_numpy(dtype=object), list(ledger.problems)
+
+
+# --------------------------------------------------------------------------- the job
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What the review did: its results, the rows it could not use, where it recorded, how many reviews."""
+
+    review: PortfolioReview
+    problems: tuple[RowProblem, ...]
+    store_url: str | None
+    recorded: int
+
+
+def _policy(rows: Sequence[tuple[str, Any]] | None, base: Policy | None) -> Policy:
+    return Policy.from_rows(rows, base) if rows else (base or Policy())
+
+
+def review(book: Any, as_of: dt.date, *, store: Any = None, base_policy: Policy | None = None, record: bool = True,
+           write: bool = True, loss_rates: Sequence[Any] | None = None, who: str = "review",
+           now: dt.datetime | None = None, progress: Progress | None = None) -> ReviewOutcome:
+    """The Review Portfolio button: review the book at ``as_of``, write the Review sheet, record the reviews.
+
+    ``store``: a ``CreditStore``, a database path/URL, or None for the book's default (a folder book has
+    none: nothing is recorded and last reviews are unknown). ``record``: record a review for every
+    customer that was due; ``write``: write the Review sheet (False: compute and return only).
+    """
+    from xlcredit.io.store import CreditStore, open_store
+
+    say = progress or (lambda _m: None)
+    say(f"reading {book.label}")
+    tables = book.read_tables()
+    policy = _policy(book.read_policy_rows(), base_policy)
+    if "customers" not in tables:
+        raise XlcError("Customers", "sheet or table not found")
+    if "invoices" not in tables:
+        raise XlcError("Invoices", "sheet or table not found")
+    customers = read_customers(tables["customers"], default_currency=policy.company.currency)
+    say("reading the ledger")
+    problems: list[RowProblem] = list(customers.problems)
+    frames, invoice_numbers, ledger_problems = ledger_columns(tables, policy)
+    problems.extend(ledger_problems)
+    fx = None
+    fx_table = tables.get("fx_rates")
+    if fx_table is not None and len(fx_table):
+        fx_load = load_fx_rates(fx_table, policy=policy)
+        fx = fx_load.fx
+        problems.extend(fx_load.problems)
+
+    target = store if store is not None else book.default_store()
+    credit_store = None
+    if target is not None:
+        credit_store = target if isinstance(target, CreditStore) else open_store(target)
+    last = last_reviews_from(credit_store.reviews()) if credit_store is not None else {}
+
+    result = run_review(customers.customers, frames, policy, as_of, fx=fx, last_reviews=last,
+                        invoice_numbers=invoice_numbers, loss_rates=loss_rates, progress=say)
+    problems.extend(RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in result.problems)
+
+    recorded = 0
+    if record and credit_store is not None:
+        say("recording the reviews")
+        recorded = credit_store.record_reviews(
+            [{"customer_id": c.customer_id, "review_date": result.as_of, "grade": c.grade,
+              "score": result.figures[c.customer_id].score.score, "credit_limit": result.figures[c.customer_id].limit,
+              "notes": review_notes(result, c.customer_id)} for c in result.due], who=who, now=now)
+    if write:
+        say("writing the Review sheet")
+        book.write_outputs({"Review": review_sheet(result)}, dashboard_cells(book, result))
+    return ReviewOutcome(result, tuple(problems), None if credit_store is None else credit_store.url, recorded)
+
+
+def dashboard_cells(book: Any, result: PortfolioReview) -> dict[tuple[str, str], Any]:
+    """The Review sheet's as-of cell, and the Dashboard's forecast block when the workbook declares one."""
+    from xlcredit.io import workbook as wb
+
+    cells: dict[tuple[str, str], Any] = {("Review", wb.OUTPUT_SHEETS["Review"].as_of_cell): result.as_of}
+    names = getattr(wb, "DASHBOARD_CELLS", {})
+    declared = {name: value for name, value in forecast_values(result).items() if name in names}
+    if declared:
+        cells.update(wb.dashboard_cells(declared))
+    return cells
+
+
+def forecast_values(result: PortfolioReview) -> dict[str, Any]:
+    """Dashboard figures of the review: the weekly forecast (label, amount), ECL, expected indemnity, reviews due."""
+    values: dict[str, Any] = {}
+    for w in result.forecast.weeks:
+        values[f"forecast{w.week}_label"] = w.start
+        values[f"forecast{w.week}_amount"] = w.amount
+    values["forecast_later"] = result.forecast.later
+    values["ecl_total"] = result.provision.total_ecl
+    values["indemnity_expected"] = sum((s.expected_indemnity for s in result.insurance.values()), Decimal(0))
+    values["reviews_due"] = len(result.due)
+    return values
