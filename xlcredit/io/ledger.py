@@ -75,7 +75,7 @@ from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment, RowProblem
 from xlcredit.core.money import minor_units, to_decimal
 from xlcredit.core.policy import Policy
-from xlcredit.io.tables import normalise_header, parse_cell_date
+from xlcredit.io.tables import normalise_header, parse_cell_date, readable_path
 
 __all__ = ["LEDGER_ALIASES", "LEDGER_COLUMNS", "FxLoad", "LedgerFrames", "LedgerLoad", "RawTable",
            "load_fx_rates", "load_ledger", "load_ledger_files", "load_ledger_frames", "load_ledger_workbook",
@@ -168,7 +168,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 
 _TRUE = frozenset({"true", "yes", "y", "1", "x", "disputed", "wahr", "ja", "是"})
 _FALSE = frozenset({"false", "no", "n", "0", "", "falsch", "nein", "否"})
-_READABLE = (".csv", ".xlsx", ".xlsm", ".parquet")
 _THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 _THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
@@ -212,16 +211,8 @@ def read_raw(source: Any, *, table: str = "ledger", sheet: str | None = None) ->
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True)
         return RawTable(frame, np.arange(len(frame), dtype=np.int64) + 2, "DataFrame")
-    if not isinstance(source, str | Path):
-        raise XlcError(f"{table} file", f"must be a file path or a DataFrame (got {type(source).__name__})", source)
-    path = Path(source)
+    path = readable_path(source, table)
     suffix = path.suffix.lower()
-    if suffix not in _READABLE:
-        hint = " (save it as .xlsx)" if suffix == ".xls" else ""
-        raise XlcError(f"{table} file", f"cannot read {suffix or 'a file without extension'} files{hint}: use "
-                       f".csv, .xlsx, .xlsm or .parquet (got {path.name})", str(path))
-    if not path.is_file():
-        raise XlcError(f"{table} file", f"not found: {path}", str(path))
     try:
         if suffix == ".csv":
             return _read_csv(path)

@@ -63,6 +63,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from xlcredit.core.errors import XlcError, describe
+from xlcredit.core.interest import parse_date
 from xlcredit.core.limits import available_credit
 from xlcredit.core.policy import Policy
 
@@ -439,16 +440,7 @@ def _json_dumps(value: Any) -> str:
 
 
 def _as_date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise XlcError(field, f"is not a date (got {describe(value)})", value)
+    return parse_date(value, field)
 
 
 def _text(value: Any) -> str:

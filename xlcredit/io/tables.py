@@ -176,16 +176,8 @@ def _blank(value: Any) -> bool:
     return value is pd.NA or value is pd.NaT
 
 
-def read_rows(source: Any, *, table: str = "customers", sheet: str | None = None,
-              header_hint: Iterable[str] = ()) -> RawTable:
-    """Header and rows of a table from a path (.csv/.xlsx/.xlsm/.parquet) or a DataFrame.
-
-    ``header_hint``: normalised header names; in a spreadsheet the first row containing one of them
-    is the header (so title rows above it are skipped). Raises :class:`XlcError` for a missing or
-    unreadable file.
-    """
-    if isinstance(source, pd.DataFrame):
-        return _rows_from_frame(source)
+def readable_path(source: Any, table: str) -> Path:
+    """The path of a table file we can read (.csv, .xlsx, .xlsm, .parquet), or an error naming the table."""
     if not isinstance(source, (str, Path)):
         raise XlcError(f"{table} file", f"must be a file path or a DataFrame (got {type(source).__name__})", source)
     path = Path(source)
@@ -196,6 +188,21 @@ def read_rows(source: Any, *, table: str = "customers", sheet: str | None = None
                        f".csv, .xlsx, .xlsm or .parquet (got {path.name})", str(path))
     if not path.is_file():
         raise XlcError(f"{table} file", f"not found: {path}", str(path))
+    return path
+
+
+def read_rows(source: Any, *, table: str = "customers", sheet: str | None = None,
+              header_hint: Iterable[str] = ()) -> RawTable:
+    """Header and rows of a table from a path (.csv/.xlsx/.xlsm/.parquet) or a DataFrame.
+
+    ``header_hint``: normalised header names; in a spreadsheet the first row containing one of them
+    is the header (so title rows above it are skipped). Raises :class:`XlcError` for a missing or
+    unreadable file.
+    """
+    if isinstance(source, pd.DataFrame):
+        return _rows_from_frame(source)
+    path = readable_path(source, table)
+    suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             return _rows_from_csv(path)
