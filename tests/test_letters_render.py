@@ -1,6 +1,6 @@
 """A rendered letter page as an image (pdftoppm) for people to review, and the ``xlcredit letters`` command.
 
-The PNG lands in ``tests/_artifacts/letter_en.png``. The image checks are coarse on purpose (an A4
+The PNGs land in ``tests/_artifacts/letter_en.png`` and ``letter_zh.png``. The image checks are coarse on purpose (an A4
 page with ink in the letterhead, the statement table and the body, not blank, not solid), the
 review itself is by eye.
 """
@@ -13,6 +13,7 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -26,10 +27,17 @@ from xlcredit.letters.render import compose, render_pdf
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 
 
-def test_rendered_page_to_png(tmp_path):
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_rendered_page_to_png(tmp_path, language):
+    """English and Simplified Chinese (the Chinese page needs Debian's poppler-data to draw its CID font)."""
     assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils) is needed to render letters for review"
-    customer = Customer("C9", name="Calderwick Fabrications plc", currency="EUR", contact="Jo Marsh",
-                        address="4 Quay Road, Leith EH6 6QP, United Kingdom", relationship_start=dt.date(2019, 1, 1))
+    if language == "en":
+        customer = Customer("C9", name="Calderwick Fabrications plc", currency="EUR", contact="Jo Marsh",
+                            address="4 Quay Road, Leith EH6 6QP, United Kingdom",
+                            relationship_start=dt.date(2019, 1, 1))
+    else:
+        customer = Customer("C9", name="佛山鑫隆塑胶有限公司", currency="EUR", contact="李娜", language="zh",
+                            address="佛山市滨江路200号", relationship_start=dt.date(2019, 1, 1))
     invoices = tuple(Invoice("C9", f"INV-2026-{i:05d}", "EUR", Decimal("1234.56") * i, dt.date(2026, 5, i),
                              dt.date(2026, 6, i)) for i in range(1, 9))
     ledger = Ledger(invoices, (Payment("P1", "C9", dt.date(2026, 6, 20), Decimal("500.00"), "EUR"),))
@@ -39,8 +47,10 @@ def test_rendered_page_to_png(tmp_path):
     pdf.write_bytes(render_pdf(compose(letter, policy)))
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(ARTIFACTS / "letter_en")], check=True, capture_output=True, timeout=60)
-    image = Image.open(ARTIFACTS / "letter_en.png").convert("L")
+                    str(ARTIFACTS / f"letter_{language}")], check=True, capture_output=True, timeout=60)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, timeout=60).stdout.decode()
+    assert ("尊敬" in text) == (language == "zh") and "Harbour Trading Ltd" in text
+    image = Image.open(ARTIFACTS / f"letter_{language}.png").convert("L")
     width, height = image.size
     assert abs(height / width - 297 / 210) < 0.02                       # an A4 page
     pixels = image.tobytes()

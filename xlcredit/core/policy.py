@@ -65,7 +65,7 @@ class CompanyPolicy:
     annual_revenue: Decimal = _setting(Decimal("60000000"), lo=Decimal(0), help="our annual revenue")
     monthly_cash_flow: Decimal = _setting(Decimal("5000000"), lo=Decimal(0),
                                           help="our average monthly operating cash inflow")
-    bank_details: str = _setting("IBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX",
+    bank_details: str = _setting("IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX",
                                  help="payment details printed on letters")
     address: str = _setting("1 Harbour Street, Hamburg, Germany", help="our address on letters")
     credit_controller: str = _setting("Credit Control Team", help="signature on letters")
