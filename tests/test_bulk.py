@@ -690,3 +690,40 @@ def test_generator_is_deterministic_and_bench_variants_agree(tmp_path):
     pd.testing.assert_frame_equal(bulk, bench._canonical(via_codes))
     pd.testing.assert_frame_equal(bulk, via_sql)
     pd.testing.assert_frame_equal(bulk, via_parquet)
+
+
+def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
+    """No invoices, only payments and a credit note: nothing to settle, so by rule 3 of the allocation
+    rule (contracts.md) every credit dated by as_of is unapplied cash; a reference naming no invoice
+    is reported and its amount joins the pool (rule 1). Same figures as ``openitems.allocate``."""
+    from xlcredit.core.ledger import CreditNote, Ledger, Payment
+    from xlcredit.core.openitems import allocate
+
+    inv = pd.DataFrame({c: pd.Series([], dtype=object) for c in
+                        ("customer_id", "invoice_no", "currency", "amount", "invoice_date", "due_date", "terms",
+                         "disputed")})
+    pay = pd.DataFrame({"payment_id": ["P1", "P2", "P3", "P4"], "customer_id": ["C1", "C2", "C1", "C1"],
+                        "payment_date": ["2026-10-01", "2026-10-02", "2026-10-03", "2026-11-05"],
+                        "amount": ["100.00", "50.00", "7000", "1.00"], "currency": ["EUR", "EUR", "JPY", "EUR"],
+                        "invoice_ref": ["", "INV9", None, ""]})
+    cn = pd.DataFrame({"credit_note_no": ["CN1"], "customer_id": ["C1"], "date": ["2026-10-04"],
+                       "amount": ["10.00"], "currency": ["EUR"], "invoice_ref": ["INV1"]})
+    table, frames, result = age_frames(inv, pay, cn, AS_OF)
+    got = [(p.table, p.row, p.column, p.problem) for p in frames.problems]
+    assert got == [("payments", 1, "invoice_ref", "names no invoice (got 'INV9'); the amount joins the pool"),
+                   ("credit_notes", 0, "invoice_ref", "names no invoice (got 'INV1'); the amount joins the pool")]
+    assert len(frames.invoices) == 0 and frames.credits.invoice_row.tolist() == [-1] * 5
+    rows = {(r.customer_id, r.currency): (r.open, r.unapplied, r.balance, r.interest) for r in table.itertuples()}
+    assert rows == {("C1", "EUR"): (0, 11000, -11000, 0), ("C2", "EUR"): (0, 5000, -5000, 0),
+                    ("C1", "JPY"): (0, 7000, -7000, 0)}
+    assert result.open_by_row().tolist() == []
+
+    ledger = Ledger(
+        payments=tuple(Payment(r.payment_id, r.customer_id, r.payment_date, Decimal(r.amount), r.currency,
+                               "" if pd.isna(r.invoice_ref) else r.invoice_ref) for r in pay.itertuples()),
+        credit_notes=tuple(CreditNote(r.credit_note_no, r.customer_id, r.date, Decimal(r.amount), r.currency,
+                                      r.invoice_ref) for r in cn.itertuples()))
+    reference = allocate(ledger, AS_OF)
+    assert {k: (0, to_minor(p.unapplied_cash, k[1]), to_minor(p.balance, k[1]), 0)
+            for k, p in reference.items()} == rows
+    assert all(p.items == () for p in reference.values())

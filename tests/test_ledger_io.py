@@ -338,3 +338,25 @@ def test_frames_feed_the_bulk_kernel_and_it_agrees_with_the_records_path():
     mine = {(r.customer_id, r.currency): (to_minor(r.open_total, r.currency), to_minor(r.unapplied_cash, r.currency))
             for r in report.rows}
     assert mine == theirs
+
+
+def test_nullable_and_arrow_missing_values_are_blank_cells(tmp_path):
+    """Empty cells read with pd.read_csv(dtype_backend=...) or nullable Int64 columns come as <NA>:
+    they are blanks exactly like an empty cell in the CSV file itself ("amount: is empty", row kept out)."""
+    path = tmp_path / "invoices.csv"
+    path.write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date,terms,disputed\n"
+                    "C1,I1,EUR,100,2026-01-01,,Net 30,\n"
+                    "C1,I2,EUR,,2026-01-02,2026-02-01,,\n"
+                    "C1,I3,EUR,250,2026-01-03,2026-02-02,,true\n", encoding="utf-8")
+    expected = load_ledger(path)
+    assert [(p.row, p.column, p.value, p.problem) for p in expected.problems] == [(3, "amount", None, "is empty")]
+    for backend in ("pyarrow", "numpy_nullable"):
+        got = load_ledger(pd.read_csv(path, dtype_backend=backend))
+        assert got.problems == expected.problems, backend
+        assert got.ledger == expected.ledger, backend
+    frame = pd.DataFrame({"customer_id": ["C1", "C1"], "invoice_no": ["I1", "I2"], "currency": "EUR",
+                          "amount": pd.array([100, None], dtype="Int64"), "invoice_date": "2026-01-01",
+                          "due_date": "2026-01-31"})
+    frames = load_ledger_frames(frame)
+    assert [(p.row, p.column, p.value, p.problem) for p in frames.problems] == [(3, "amount", None, "is empty")]
+    assert frames.invoices["amount_minor"].tolist() == [10000]

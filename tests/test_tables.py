@@ -287,3 +287,36 @@ def test_bundled_sample_loads_without_problems():
     table = read_customers(sample_path("customers"))
     assert len(table.customers) == 60 and table.problems == ()
     assert set(table.columns) == set(CUSTOMER_COLUMNS)
+
+
+@pytest.mark.parametrize("missing", [pd.NA, pd.NaT, None, float("nan")], ids=["NA", "NaT", "None", "NaN"])
+def test_pandas_missing_values_are_blank_cells(missing):
+    """pd.NA / pd.NaT / None / NaN in any column read exactly like an empty cell (module notes, Blanks)."""
+    columns = ("total_assets", "open_orders", "rating", "items_over_90", "avg_days_late", "relationship_start",
+               "reference_check", "name", "country", "currency", "language", "statutory_regime")
+    blank = read_customers(pd.DataFrame({"customer_id": ["K1"], **{c: [""] for c in columns}}))
+    got = read_customers(pd.DataFrame({"customer_id": ["K1"], **{c: pd.Series([missing], dtype=object)
+                                                                   for c in columns}}))
+    assert got.problems == () and blank.problems == ()
+    assert got.customers == blank.customers
+    c = got.customers[0]
+    assert (c.financials.total_assets, c.rating, c.open_orders, c.currency) == (None, None, Decimal(0), "EUR")
+
+
+def test_nullable_and_arrow_columns_read_blanks_like_empty_cells(tmp_path):
+    """Int64/string dtypes and pd.read_csv(dtype_backend="pyarrow") give <NA> for empty cells: no problems."""
+    text = "customer_id,total_assets,items_over_90,name,relationship_start\nK1,,,,\nK2,5000,3,Acme,2015\n"
+    path = _csv(tmp_path, text)
+    expected = read_customers(path)
+    assert expected.problems == ()
+    for backend in ("pyarrow", "numpy_nullable"):
+        got = read_customers(pd.read_csv(path, dtype_backend=backend))
+        assert got.problems == (), backend
+        assert got.customers == expected.customers, backend
+    typed = pd.DataFrame({"customer_id": pd.array(["K1", "K2"], dtype="string"),
+                          "total_assets": pd.array([None, 5000], dtype="Int64"),
+                          "name": pd.array([None, "Acme"], dtype="string")})
+    got = read_customers(typed)
+    assert got.problems == ()
+    assert [c.financials.total_assets for c in got.customers] == [None, Decimal(5000)]
+    assert [c.name for c in got.customers] == ["", "Acme"]

@@ -1025,7 +1025,13 @@ def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
     """For int keys: the first row holding each row's key, and a lookup key → first row (-1 = none)."""
     n = keys.shape[0]
     rows = np.arange(n, dtype=np.int64)
-    lo = int(keys.min()) if n else 0
+    if n == 0:  # no invoices: every reference names no invoice
+
+        def lookup_none(q: np.ndarray) -> np.ndarray:
+            return np.full(np.shape(q), -1, np.int64)
+
+        return rows, lookup_none
+    lo = int(keys.min())
     span = int(keys.max()) - lo + 1 if n else 0
     if span == n and n and bool((np.diff(keys) == 1).all()):  # consecutive numbering, no gaps
 
@@ -1187,9 +1193,11 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                 found = np.where(has & (code >= 0), find_code(label_rank[np.maximum(code, 0)]), -1)
             live = has & cc["ok"]
             target = new_index[np.where(found >= 0, found, n_inv)]
-            f_safe = np.maximum(found, 0)
-            other = (target >= 0) & ((ci["customer"][f_safe] != cc["customer"]) |
-                                     (ci["currency"][f_safe] != cc["currency"]))
+            other = np.zeros(len(frame), bool)
+            if n_inv:  # with no invoices nothing is found, so nothing names another customer's invoice
+                f_safe = np.maximum(found, 0)
+                other = (target >= 0) & ((ci["customer"][f_safe] != cc["customer"]) |
+                                         (ci["currency"][f_safe] != cc["currency"]))
             flags.add(name, live & (found < 0), "invoice_ref", refs,
                       lambda v: f"names no invoice (got {describe(v)}); the amount joins the pool")
             flags.add(name, live & (found >= 0) & (target < 0), "invoice_ref", refs,

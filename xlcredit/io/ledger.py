@@ -469,10 +469,11 @@ def _amounts(series: pd.Series, exps: np.ndarray, decimal_comma: bool) -> tuple[
     todo = np.ones(n, dtype=bool)  # rows still to read one cell at a time
     kind = series.dtype.kind
     if kind in "iu" and series.dtype != object:
-        values = series.to_numpy(dtype=np.int64)
+        missing = series.isna().to_numpy(dtype=bool)  # nullable Int64 / int64[pyarrow]: <NA> is a blank cell
+        values = series.to_numpy(dtype=np.int64, na_value=0)
         fits = np.abs(values) < _MAX_MINOR // 10 ** exps
         minor = np.where(fits, values * 10 ** exps, 0)
-        todo = ~fits | (values < 0)
+        todo = ~fits | (values < 0) | missing
     elif kind == "f":
         values = series.to_numpy(dtype=np.float64)
         with np.errstate(invalid="ignore", over="ignore"):

@@ -355,6 +355,8 @@ def _text(value: Any) -> str:
 
 
 def _amount(value: Any, name: str, decimal_comma: bool, *, negative_ok: bool) -> Decimal | None:
+    if _blank(value):  # pd.NA / NaT / None / NaN from nullable or Arrow columns: an empty cell
+        return None
     return to_decimal(_number_text(value, decimal_comma), name, allow_negative=negative_ok, allow_none=True)
 
 
