@@ -62,6 +62,7 @@ from decimal import Decimal, DecimalException
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from udfs import _remote
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.policy import Policy
 from xlcredit.core.scoring import EXPLAIN_HEADER
@@ -543,9 +544,37 @@ def close_databases() -> None:
         entry.store.close()
 
 
+_REMOTE: dict[str, tuple[float, Any]] = {}
+
+
+def remote_service() -> _remote.Remote | None:
+    """The team service the customer-level formulas ask (UDF remote mode), or None to read the local database.
+
+    ``XLCREDIT_SERVER_URL`` in the environment wins; otherwise the calling workbook's xlwings.conf sheet
+    (looked at once a second)."""
+    if os.environ.get("XLCREDIT_SERVER_URL", "").strip():
+        return _remote.remote_settings(None)
+    book = caller_book()
+    if book is None:
+        return None
+    name, now = book_fullname(book), time.monotonic()
+    hit = _REMOTE.get(name)
+    if hit is None or now - hit[0] >= RECHECK_SECONDS:
+        hit = (now, _remote.remote_settings(workbook_config(book)))
+        _REMOTE[name] = hit
+    return hit[1]
+
+
 def customer_result(customer: Any) -> tuple[str, Mapping[str, Any]]:
     """The customer's id and credit result from the last Refresh (read-only)."""
     key = customer_id(customer)
+    remote = remote_service()
+    if remote is not None:  # UDF remote mode: the team service's results (udfs._remote)
+        rows = _remote.remote_results(remote)
+        row = rows.get(key)
+        if row is None:
+            raise XlcError("customer", f"unknown customer {key!r} (run Refresh?)", customer)
+        return key, row
     db = open_database()
     row = db.rows.get(key)
     if row is None:
