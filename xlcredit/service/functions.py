@@ -322,8 +322,9 @@ def customers_from_records(records: Sequence[BaseModel], policy: Policy
     return good, {i: "; ".join(msgs) for i, msgs in problems.items()}
 
 
-def score_records(records: Sequence[BaseModel], ctx: Context) -> list[dict[str, Any]]:
-    """Score each customer record: ``value`` = score, with grade, grade note and the factor lines."""
+def _each_customer(records: Sequence[BaseModel], ctx: Context, name: str,
+                   compute: Callable[[Any, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answer one row per customer record: a bad record is its own ``error`` row, the others are computed."""
     day = ctx.as_of or ctx.today
     good, problems = customers_from_records(records, ctx.policy)
     out: list[dict[str, Any]] = []
@@ -331,31 +332,28 @@ def score_records(records: Sequence[BaseModel], ctx: Context) -> list[dict[str, 
         if i in problems or i not in good:
             out.append({"error": problems.get(i, "customer_id: is empty")})
             continue
-        def compute(customer: Any = good[i]) -> dict[str, Any]:
-            res = score_customer(customer, ctx.policy, day)
-            return {"value": res.score, "customer_id": customer.customer_id, "grade": res.grade,
-                    "grade_note": res.grade_note, "factors": res.factors, "as_of": day}
-
-        out.append(answer_row("score", compute))
+        out.append(answer_row(name, lambda customer=good[i]: compute(customer, day)))
     return out
+
+
+def score_records(records: Sequence[BaseModel], ctx: Context) -> list[dict[str, Any]]:
+    """Score each customer record: ``value`` = score, with grade, grade note and the factor lines."""
+    def compute(customer: Any, day: Any) -> dict[str, Any]:
+        res = score_customer(customer, ctx.policy, day)
+        return {"value": res.score, "customer_id": customer.customer_id, "grade": res.grade,
+                "grade_note": res.grade_note, "factors": res.factors, "as_of": day}
+
+    return _each_customer(records, ctx, "score", compute)
 
 
 def limit_records(records: Sequence[BaseModel], ctx: Context) -> list[dict[str, Any]]:
     """Score, limit, terms and deposit of each customer record (single-customer caps; no portfolio cap)."""
-    day = ctx.as_of or ctx.today
-    good, problems = customers_from_records(records, ctx.policy)
-    out: list[dict[str, Any]] = []
-    for i in range(len(records)):
-        if i in problems or i not in good:
-            out.append({"error": problems.get(i, "customer_id: is empty")})
-            continue
-        def compute(customer: Any = good[i]) -> dict[str, Any]:
-            res = score_customer(customer, ctx.policy, day)
-            limit = recommend_limit(customer, res.grade, ctx.policy, day)
-            terms = terms_for(customer, res.grade, ctx.policy, day)
-            return {"value": limit.limit, "customer_id": customer.customer_id, "score": res.score,
-                    "grade": res.grade, "binding_rule": limit.binding_rule, "caps": limit.caps,
-                    "terms": terms.label, "deposit_share": terms.deposit_share, "note": terms.note, "as_of": day}
+    def compute(customer: Any, day: Any) -> dict[str, Any]:
+        res = score_customer(customer, ctx.policy, day)
+        limit = recommend_limit(customer, res.grade, ctx.policy, day)
+        terms = terms_for(customer, res.grade, ctx.policy, day)
+        return {"value": limit.limit, "customer_id": customer.customer_id, "score": res.score,
+                "grade": res.grade, "binding_rule": limit.binding_rule, "caps": limit.caps,
+                "terms": terms.label, "deposit_share": terms.deposit_share, "note": terms.note, "as_of": day}
 
-        out.append(answer_row("limits", compute))
-    return out
+    return _each_customer(records, ctx, "limits", compute)
