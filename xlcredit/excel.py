@@ -18,7 +18,7 @@ import pandas as pd
 
 from xlcredit.core.errors import XlcError
 from xlcredit.io import workbook as wb
-from xlcredit.io.store import store_path_for_workbook
+from xlcredit.io.store import workbook_store
 
 TITLE = "xlcredit"
 
@@ -78,17 +78,13 @@ class XlwingsBook:
             self.book.sheets[sheet_name].range(ref).value = _cell(value)
 
     def default_store(self) -> str:
+        configured = None
         conf = self._sheet(wb.CONF_SHEET)
         if conf is not None:
             values = conf.range("A1").expand("down").resize(column_size=2).value or []
             rows = values if values and isinstance(values[0], list) else [values]
             configured = {str(k): v for k, v in rows if k is not None}.get("XLCREDIT_DB")
-            if configured and str(configured).strip():
-                text = str(configured).strip()
-                if "://" in text or Path(text).is_absolute():
-                    return text
-                return str(Path(self.book.fullname).parent / text)
-        return str(store_path_for_workbook(Path(self.book.fullname)))
+        return workbook_store(self.book.fullname, configured)
 
 
 def _cell(value: Any) -> Any:

@@ -29,7 +29,7 @@ from xlcredit.core.portfolio import Portfolio, assess_portfolio, kpi_values, res
 from xlcredit.core.records import Customer
 from xlcredit.io import workbook as wb
 from xlcredit.io.ledger import load_fx_rates, load_ledger
-from xlcredit.io.store import CreditStore, open_store, store_path_for_workbook
+from xlcredit.io.store import CreditStore, open_store, workbook_store
 from xlcredit.io.tables import read_customers
 
 Progress = Callable[[str], None]
@@ -71,12 +71,7 @@ class WorkbookFile:
             configured = wb.read_config(self.path).get("XLCREDIT_DB")
         except XlcError:
             configured = None
-        if configured and str(configured).strip():
-            text = str(configured).strip()
-            if "://" in text or Path(text).is_absolute():
-                return text
-            return str(self.path.parent / text)
-        return str(store_path_for_workbook(self.path))
+        return workbook_store(self.path, configured)
 
 
 @dataclass(frozen=True)
@@ -183,11 +178,5 @@ def refresh(book: Book, as_of: dt.date, *, store: str | CreditStore | None = Non
     return RefreshOutcome(portfolio, tuple(problems), credit_store.url, stamp)
 
 
-def with_history_from(customers: Sequence[Customer], portfolio: Portfolio) -> list[Customer]:
-    """Customers as assessed (payment history recomputed from the ledger)."""
-    assessed = {c.customer.customer_id: c.customer for c in portfolio.customers}
-    return [assessed.get(c.customer_id, c) for c in customers]
-
-
 __all__ = ["Book", "BookData", "RefreshOutcome", "WorkbookFile", "ageing_sheet", "dashboard_values",
-           "read_book", "refresh", "with_history_from"]
+           "read_book", "refresh"]

@@ -70,7 +70,7 @@ from xlcredit.core.policy import Policy
 __all__ = [
     "CUSTOMER_FIELDS", "DB_SUFFIX", "MIGRATIONS", "RESULT_FIELDS", "ROLES", "SCHEMA_VERSION", "AlreadyIssued",
     "CreditStore", "ExactDecimal", "Migration", "items_key", "open_store", "resolve_store_url", "role_allows",
-    "store_path_for_workbook", "to_json_data",
+    "store_path_for_workbook", "to_json_data", "workbook_store",
 ]
 
 DB_SUFFIX = ".credit.db"
@@ -466,6 +466,17 @@ def store_path_for_workbook(workbook: str | Path) -> Path:
     """The default credit database of a workbook: ``CreditControl.xlsm`` → ``CreditControl.credit.db`` beside it."""
     p = Path(workbook)
     return p.with_name(p.stem + DB_SUFFIX)
+
+
+def workbook_store(workbook: str | Path, configured: Any = None) -> str:
+    """A workbook's credit database: its xlwings.conf ``XLCREDIT_DB`` setting (a URL, an absolute path, or
+    a path relative to the workbook's folder), else the ``.credit.db`` file beside the workbook."""
+    text = str(configured).strip() if configured is not None else ""
+    if not text:
+        return str(store_path_for_workbook(workbook))
+    if "://" in text or Path(text).is_absolute():
+        return text
+    return str(Path(workbook).parent / text)
 
 
 def resolve_store_url(path_or_url: str | Path | None = None) -> str:
