@@ -311,17 +311,21 @@ def test_malformed_input_is_422_with_the_field_path(server: Server, keys: dict[s
         r = c.post("/v1/functions/late_interest", json={"rows": [{"amount": 1}] * 3 + [{"due_date": {"y": 2026}}]})
         assert r.status_code == 422
         assert r.json()["detail"][0]["field"] == "rows[3].due_date"
-        assert r.json()["detail"][0]["msg"] == "rows[3].due_date: must be text, a number or blank (got an object)"
+        assert r.json()["detail"][0]["msg"] == ("rows[3].due_date: must be text, a number, true/false or blank "
+                                                "(got an object)")
         r = c.post("/v1/functions/late_interest", json={"rows": [{"amont": 1}]})
         assert r.status_code == 422 and r.json()["detail"][0]["field"] == "rows[0].amont"
         r = c.post("/v1/functions/days_overdue", json={"rows": "all of them"})
         assert r.status_code == 422 and r.json()["detail"][0]["field"] == "rows"
         r = c.post("/v1/functions/days_overdue", content=b'{"rows": [', headers={"content-type": "application/json"})
         assert r.status_code == 422 and r.json()["detail"][0]["msg"].startswith("body: is not valid JSON")
-        r = c.post("/v1/functions/days_overdue", json={"rows": [{"due_date": True}]})
-        assert r.status_code == 422 and "got true/false" in r.json()["detail"][0]["msg"]
-        r = c.post("/v1/functions/days_overdue", json={"rows": [{"due_date": "x" * 401}]})
-        assert r.status_code == 422 and "at most 400 characters" in r.json()["detail"][0]["msg"]
+        r = c.post("/v1/functions/days_overdue", json={"rows": [{"due_date": "x" * 32_768}]})
+        assert r.status_code == 422 and "at most 32767 characters (got 32768)" in r.json()["detail"][0]["msg"]
+        # TRUE is a value an Excel cell can hold: refused for its row, in the words the cell shows
+        r = c.post("/v1/functions/days_overdue", json={"rows": [{"due_date": True, "as_of": "2026-01-31"},
+                                                               {"due_date": "2026-01-01", "as_of": "2026-01-31"}]})
+        assert r.status_code == 200
+        assert r.json()["results"] == [{"error": "due_date: is not a date (got True)"}, {"value": 30}]
 
 
 # --------------------------------------------------------------------------- access

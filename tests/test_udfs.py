@@ -35,6 +35,7 @@ Worked examples:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 import json
@@ -406,16 +407,15 @@ def test_every_problem_shows_as_xlc_text_with_the_exact_words(call, text):
 
 
 def test_unexpected_failures_show_internal_text_never_a_traceback(monkeypatch: pytest.MonkeyPatch):
-    from xlcredit.core import interest
-
     def boom(*args, **kwargs):
         raise ZeroDivisionError("boom\nsecond line")
 
     # exact Decimal arithmetic that cannot round (28 significant digits): the reason, not "[<class ...>]"
     assert udf.late_interest(1e30, "2026-01-31", AS_OF, 0.08) == (
         "#XLC! internal: InvalidOperation: a number is too large or too precise to compute exactly")
-    monkeypatch.setattr(interest, "days_overdue", boom)
+    monkeypatch.setattr(udf, "DAYS_OVERDUE", dataclasses.replace(udf.DAYS_OVERDUE, compute=boom))
     assert udf.days_overdue(AS_OF, AS_OF) == "#XLC! internal: ZeroDivisionError: boom second line"
+    assert udf.days_overdue([[AS_OF], [AS_OF]], AS_OF) == [["#XLC! internal: ZeroDivisionError: boom second line"]] * 2
 
     @conv.excel_errors
     def nothing(x):
@@ -470,16 +470,14 @@ def test_one_cell_ranges_are_single_cells_and_numpy_columns_work():
 
 
 def test_a_failure_inside_one_row_stays_in_that_row(monkeypatch: pytest.MonkeyPatch):
-    from xlcredit.core import interest
-
-    real = interest.late_interest
+    real = udf.LATE_INTEREST.compute
 
     def flaky(amount, *args, **kwargs):
         if amount == 13:
             raise RuntimeError("unlucky")
         return real(amount, *args, **kwargs)
 
-    monkeypatch.setattr(interest, "late_interest", flaky)
+    monkeypatch.setattr(udf, "LATE_INTEREST", dataclasses.replace(udf.LATE_INTEREST, compute=flaky))
     due = dt.date(2024, 1, 31)
     assert udf.late_interest([[10000], [13], [1000]], due, due + dt.timedelta(days=45), 0.08) == [
         [98.63], ["#XLC! internal: RuntimeError: unlucky"], [9.86]]

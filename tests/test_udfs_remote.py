@@ -1,20 +1,30 @@
-"""UDF remote mode (udfs._remote): customer-level formulas answered by a real team service process on 127.0.0.1
-give exactly what the in-process engine gives for the same credit database, with one HTTP request per
-recalculation, and every service failure shows ``#XLC! server: <reason>`` in the cell."""
+"""UDF remote mode (udfs._remote, udfs._pure): every formula answered by a real team service process on
+127.0.0.1 gives exactly what the in-process engine gives for the same credit database — values, spilled
+columns and ``#XLC!`` texts for bad input — with one HTTP request per recalculation (customer-level) or per
+spilled column (pure formulas), under the service's policy; every service failure shows
+``#XLC! server: <reason>`` in the cell."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 from _store_fixtures import free_port, serve
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_service import seed
 
 from udfs import _remote
 from udfs import functions as f
 from xlcredit.io.store import CreditStore
+
+#: The team's policy differs from the shipped one where the pure formulas can show it: ageing buckets
+#: 1-15/16-45/46-90/90+ (shipped 1-30 … 180+) and grade cut-offs A ≥ 85, B ≥ 70 (shipped 80, 65).
+TEAM_POLICY = [("ageing.bounds", "0, 15, 45, 90"), ("grades.A", 85), ("grades.B", 70)]
 
 CUSTOMER_LEVEL = [f.credit_score, f.credit_grade, f.credit_limit, f.credit_available, f.credit_terms,
                   f.deposit_required, f.dunning_stage, f.credit_explain]
@@ -27,6 +37,7 @@ def service(tmp_path_factory: pytest.TempPathFactory):
     db = str(folder / "team.credit.db")
     seed(db)
     store = CreditStore(db)
+    store.set_policy(TEAM_POLICY, "test")
     key = store.create_api_key("Reader", "read")
     store.close()
     with serve(db, folder) as server:
@@ -37,13 +48,13 @@ def service(tmp_path_factory: pytest.TempPathFactory):
 def requests():
     seen: list[str] = []
 
-    def hook(request) -> None:
-        seen.append(f"{request.method} {request.url.path}")
+    def hook(response) -> None:
+        seen.append(f"{response.request.method} {response.request.url.path} {response.status_code}")
 
-    _remote._client.event_hooks["request"].append(hook)
+    _remote._client.event_hooks["response"].append(hook)
     _remote.clear_cache()
     yield seen
-    _remote._client.event_hooks["request"].remove(hook)
+    _remote._client.event_hooks["response"].remove(hook)
     _remote.clear_cache()
 
 
@@ -64,7 +75,7 @@ def test_remote_equals_in_process_for_every_customer_level_function(service, req
     remote = _all_cells()
     assert remote == local
     assert local[0] == 84 and local[CELLS.index("C999")].startswith("#XLC! customer: unknown customer 'C999'")
-    assert requests == ["GET /v1/results"]                     # 64 cells, one request
+    assert requests == ["GET /v1/results 200"]                 # 64 cells, one request
 
 
 def test_unreachable_service_shows_server_error(requests, monkeypatch):
@@ -89,14 +100,27 @@ def test_bad_timeout_setting_is_named(monkeypatch):
 
 
 class _Stub(http.server.BaseHTTPRequestHandler):
-    """A service that fails: 503 for /fail, a 2 s silence for /slow (longer than the timeout set below)."""
+    """A service that fails: 503 for /fail, a 2 s silence for /slow (longer than the timeout set below), a web
+    page for /page (a URL that is not an xlcredit service)."""
 
     def do_GET(self) -> None:
         if self.path.startswith("/slow"):
             time.sleep(2)
+        if self.path.startswith("/page"):
+            body = b"<html>not here</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.send_response(503)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
 
     def log_message(self, *args: object) -> None:
         pass
@@ -121,3 +145,162 @@ def test_silent_service_times_out_with_the_setting(stub, requests, monkeypatch):
     monkeypatch.setenv("XLCREDIT_SERVER_URL", stub + "/slow")
     monkeypatch.setenv("XLCREDIT_SERVER_TIMEOUT", "0.3")
     assert f.credit_terms("C001") == f"#XLC! server: no answer from {stub}/slow within 0.3 s"
+
+
+# =========================================================================== pure formulas
+DUE, AS_OF = dt.date(2026, 9, 30), dt.date(2026, 10, 31)
+COLUMN_DUE = [[dt.date(2026, 10, 20)], [dt.date(2026, 10, 1)], [46_280], ["2026-08-01"], [None], ["#N/A"], [True],
+              ["31/12/2026"], [dt.date(2026, 11, 30)]]
+AMOUNTS = [[1000], [250.5], ["1,234.50"], [-5], ["abc"], [None], [True], [1e30], [dt.date(2026, 1, 1)]]
+
+#: Calls of every pure formula: good values, every kind of bad cell, columns with bad rows, ranges where a single
+#: cell belongs, rows JSON cannot carry as they are (a date cell as an amount, a Decimal from a Python caller).
+PURE_CALLS: list[tuple[str, tuple[object, ...]]] = [
+    ("days_overdue", (DUE, AS_OF)), ("days_overdue", ("2026-10-31", 46_326)), ("days_overdue", (None, AS_OF)),
+    ("days_overdue", (True, AS_OF)), ("days_overdue", (COLUMN_DUE, AS_OF)),
+    ("days_overdue", (COLUMN_DUE, [[AS_OF]] * 3)),                                      # lengths differ
+    ("ageing_bucket", (DUE, AS_OF)), ("ageing_bucket", (dt.date(2026, 10, 21), AS_OF)),
+    ("ageing_bucket", (COLUMN_DUE, AS_OF)), ("ageing_bucket", ("#REF!", AS_OF)),
+    ("late_interest", (10_000, DUE, AS_OF, 0.08)), ("late_interest", (10_000, DUE, AS_OF, 0.08, 360)),
+    ("late_interest", (10_000, DUE, AS_OF, 0.08, None)), ("late_interest", (10_000, DUE, AS_OF, 0.08, 364)),
+    ("late_interest", (AMOUNTS, DUE, AS_OF, 0.08)), ("late_interest", (AMOUNTS, COLUMN_DUE, AS_OF, "8%")),
+    ("late_interest", (Decimal("100.10"), DUE, AS_OF, Decimal("0.08"))),
+    ("late_interest", (10_000, DUE, AS_OF, [[0.08], [0.1]])),
+    ("daily_penalty", (10_000, DUE, AS_OF)), ("daily_penalty", (AMOUNTS, DUE, AS_OF, 0.001)),
+    ("daily_penalty", (AMOUNTS, DUE, AS_OF, None)), ("daily_penalty", (5000, COLUMN_DUE, AS_OF, -1)),
+    ("statutory_interest", (10_000, dt.date(2024, 1, 31), AS_OF, "UK")),
+    ("statutory_interest", (10_000, dt.date(2024, 1, 31), AS_OF, "EU")),
+    ("statutory_interest", (10_000, DUE, AS_OF, "FR")), ("statutory_interest", ([[1], [2]], DUE, AS_OF, "UK")),
+    ("early_pay_discount", (1000, dt.date(2026, 10, 1), dt.date(2026, 10, 11), "2/10 net 30")),
+    ("early_pay_discount", (1000, dt.date(2026, 10, 1), dt.date(2026, 10, 12), "2/10 net 30")),
+    ("early_pay_discount", (1000, dt.date(2026, 10, 1), dt.date(2026, 10, 5), "two percent")),
+    ("early_pay_discount", (dt.date(2026, 1, 1), dt.date(2026, 10, 1), dt.date(2026, 10, 5), "2/10 net 30")),
+    ("score_of", (82, 0.45, 1.3, 0.25, 3, 6)), ("score_of", (None, None, None, None, None, None)),
+    ("score_of", (82, "#DIV/0!", 1.3, 0.25, 3, 6)), ("score_of", (120, 0.45, 1.3, 0.25, 3, 6)),
+    ("score_of", (dt.date(2026, 1, 1), 0.45, 1.3, 0.25, 3, 6)),
+    ("grade_of", (84,)), ("grade_of", (85,)), ("grade_of", (69.5,)), ("grade_of", (101,)), ("grade_of", ("x",)),
+    ("grade_of", (dt.date(2026, 1, 1),)), ("grade_of", (Decimal("85"),)),
+    ("dso", (120_000, 360_000, 90)), ("dso", (120_000, 0, 90)), ("dso", (120_000, 360_000, "a quarter")),
+]
+
+
+def _pure_cells() -> list[object]:
+    return [getattr(f, name)(*args) for name, args in PURE_CALLS]
+
+
+def test_pure_formulas_remote_equal_in_process_under_the_services_policy(service, requests, monkeypatch):
+    server, key, db = service
+    monkeypatch.delenv("XLCREDIT_SERVER_URL", raising=False)
+    monkeypatch.setenv("XLCREDIT_DB", db)                       # in process: the same database's policy
+    local = _pure_cells()
+    assert requests == []
+    monkeypatch.setenv("XLCREDIT_DB", db + ".absent")
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    remote = _pure_cells()
+    for (name, args), mine, theirs in zip(PURE_CALLS, local, remote, strict=True):
+        assert theirs == mine, (name, args)
+    shown = dict(zip([f"{n}{a!r}" for n, a in PURE_CALLS], remote, strict=True))
+    # the team policy, not the shipped one: 21 days past due is "16-45" (shipped: "1-30"); 84 is a B (shipped: A)
+    assert shown[f"ageing_bucket{(dt.date(2026, 10, 21), AS_OF)!r}"] == "1-15"
+    assert shown[f"ageing_bucket{(DUE, AS_OF)!r}"] == "16-45"
+    assert shown["grade_of(84,)"] == "B" and shown["grade_of(85,)"] == "A"
+    assert shown[f"late_interest{(10_000, DUE, AS_OF, 0.08)!r}"] == 67.95
+    assert shown[f"days_overdue{(True, AS_OF)!r}"] == "#XLC! due_date: is not a date (got True)"
+    column = shown[f"late_interest{(AMOUNTS, DUE, AS_OF, 0.08)!r}"]
+    assert column[0] == [6.79] and column[4][0].startswith("#XLC! amount: ") and len(column) == len(AMOUNTS)
+    # every formula call is at most one request; every spilled column exactly one
+    posts = [r for r in requests if r.startswith("POST")]
+    assert len(posts) <= len(PURE_CALLS) and all(r.endswith(" 200") for r in posts)
+    assert "POST /v1/functions/late_interest 200" in posts and "GET /v1/policy 200" in requests
+
+
+def test_a_spilled_column_is_one_request(service, requests, monkeypatch):
+    server, key, _db = service
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    dues = [[DUE - dt.timedelta(days=i)] for i in range(2_500)]
+    amounts = [[1000 + i] for i in range(2_500)]
+    column = f.late_interest(amounts, dues, AS_OF, 0.08)
+    assert requests == ["POST /v1/functions/late_interest 200"]
+    assert len(column) == 2_500 and column[0] == [6.79] and column[-1] == [float(Decimal(3499 * 0.08 * 2530 / 365)
+                                                                                 .quantize(Decimal("0.01")))]
+    monkeypatch.setattr(_remote, "MAX_BATCH_ROWS", 1_000)          # a column longer than one request may carry
+    requests.clear()
+    assert f.late_interest(amounts, dues, AS_OF, 0.08) == column
+    assert requests == ["POST /v1/functions/late_interest 200"] * 3
+
+
+def test_results_are_revalidated_with_the_snapshot_etag(service, requests, monkeypatch):
+    server, key, db = service
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    monkeypatch.setattr(_remote, "RECHECK_SECONDS", 0.0)           # every call asks the service
+    assert f.credit_limit("C001") == 180_000.0
+    assert f.credit_limit("C001") == 180_000.0
+    assert requests == ["GET /v1/results 200", "GET /v1/results 304"]   # unchanged: no body sent again
+    store = CreditStore(db)
+    try:
+        store.set_limit_override("C001", Decimal("150000"), "test: revalidation", "test")
+        assert f.credit_limit("C001") == 150_000.0                     # a new snapshot: a new ETag, new figures
+        assert requests[-1] == "GET /v1/results 200"
+    finally:
+        store.clear_limit_override("C001", "test")
+        store.close()
+    assert f.credit_limit("C001") == 180_000.0
+
+
+def test_a_service_without_results_says_so(tmp_path, requests, monkeypatch):
+    db = str(tmp_path / "empty.credit.db")
+    store = CreditStore(db)
+    key = store.create_api_key("Reader", "read")
+    store.close()
+    with serve(db, tmp_path) as server:
+        monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+        monkeypatch.setenv("XLCREDIT_API_KEY", key)
+        assert f.credit_grade("C001") == (f"#XLC! database: the service at {server.base} holds no credit results "
+                                          "yet: refresh its credit database first")
+        assert f.days_overdue(DUE, AS_OF) == 31                      # the pure formulas need no results
+
+
+def test_pure_formulas_show_server_errors(stub, requests, monkeypatch):
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", stub + "/fail")
+    assert f.days_overdue(DUE, AS_OF) == "#XLC! server: the service failed (HTTP 503)"
+    assert f.late_interest(AMOUNTS, DUE, AS_OF, 0.08) == "#XLC! server: the service failed (HTTP 503)"
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", stub + "/page")
+    assert f.grade_of(70) == "#XLC! server: the service's answer is not JSON"
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", stub + "/slow")
+    monkeypatch.setenv("XLCREDIT_SERVER_TIMEOUT", "0.3")
+    assert f.dso(1, 2, 3) == f"#XLC! server: no answer from {stub}/slow within 0.3 s"
+
+
+CELL_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**9),
+    st.floats(-1e12, 1e12, allow_nan=False), st.sampled_from(["", " ", "#N/A", "abc", "8%", "1,000.50", "2026-02-30"]),
+    st.dates(dt.date(1899, 12, 1), dt.date(2100, 1, 1)), st.decimals(-10**6, 10**6, places=3, allow_nan=False))
+DATE_CELLS = st.one_of(st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)), st.integers(-5, 80_000),
+                       st.sampled_from([None, "", "2026-10-31", "31/10/2026", "#VALUE!", True, 60.0, 46_326.75]))
+FORMULAS = st.sampled_from(["late_interest", "daily_penalty", "days_overdue", "ageing_bucket", "grade_of", "dso",
+                            "early_pay_discount", "statutory_interest"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=FORMULAS, values=st.lists(CELL_VALUES, min_size=4, max_size=4),
+       dates=st.lists(DATE_CELLS, min_size=3, max_size=3), rows=st.integers(1, 4))
+def test_any_cells_give_the_same_answer_remote_and_in_process(service, name, values, dates, rows):
+    server, key, db = service
+    a, b, c, d = values
+    due, as_of, other = dates
+    column = [[due], [other], [a]][:rows] if rows > 1 else due
+    args = {"late_interest": (a, column, as_of, b, c), "daily_penalty": (a, column, as_of, b),
+            "days_overdue": (column, as_of), "ageing_bucket": (column, as_of), "grade_of": (a,), "dso": (a, b, c),
+            "early_pay_discount": (a, due, as_of, d), "statutory_interest": (a, due, as_of, d)}[name]
+    func = getattr(f, name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XLCREDIT_SERVER_URL", server.base)
+        mp.setenv("XLCREDIT_API_KEY", key)
+        mp.setenv("XLCREDIT_DB", db + ".absent")
+        remote = func(*args)
+        mp.delenv("XLCREDIT_SERVER_URL")
+        mp.setenv("XLCREDIT_DB", db)
+        assert remote == func(*args)

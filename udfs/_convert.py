@@ -58,12 +58,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from udfs import _remote
-from xlcredit.core.errors import XlcError, describe
+from xlcredit.core.errors import XlcError, describe, error_words
 from xlcredit.core.policy import Policy
 from xlcredit.core.scoring import EXPLAIN_HEADER
 
@@ -87,21 +87,12 @@ EXCEL_ERRORS: frozenset[str] = frozenset({
 _EXCEL_DAY0 = dt.date(1899, 12, 30)
 _LAST_SERIAL = 2_958_465   # 9999-12-31
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
-_MAX_INTERNAL_TEXT = 200
 
 
 # =========================================================================== errors
 def error_text(exc: BaseException) -> str:
     """What the cell shows for a problem: ``#XLC! <argument>: <problem>`` (one line, never a traceback)."""
-    if isinstance(exc, XlcError):
-        return f"{PREFIX} {exc.field}: {exc.problem}".replace("\r\n", " ").replace("\n", " ")
-    if isinstance(exc, DecimalException):  # its own message is just the class in brackets
-        return f"{PREFIX} internal: {type(exc).__name__}: a number is too large or too precise to compute exactly"
-    message = " ".join(str(exc).split())
-    if len(message) > _MAX_INTERNAL_TEXT:
-        message = message[:_MAX_INTERNAL_TEXT - 3] + "..."
-    return f"{PREFIX} internal: {type(exc).__name__}: {message}" if message else \
-        f"{PREFIX} internal: {type(exc).__name__}"
+    return f"{PREFIX} {error_words(exc)}"
 
 
 def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -262,12 +253,13 @@ def money_out(value: Any) -> float:
 
 
 # =========================================================================== columns in, column out
-def spill(compute: Callable[..., Any], names: Sequence[str], values: Sequence[Any]) -> Any:
-    """Run ``compute`` once (all arguments single cells) or once per row (any argument a range).
+def spread(names: Sequence[str], values: Sequence[Any]) -> tuple[list[list[Any]], bool]:
+    """The rows a formula that takes columns computes, and whether its result is a column.
 
-    Ranges must be one column (or one row) of cells; single cells are used on every row. The result of a
-    range is a column — a list of one-item rows, which dynamic-array Excel spills downwards — and a bad
-    row shows its own ``#XLC!`` text while the other rows are computed.
+    All single cells: one row, and the result is a single cell. Any argument a range: one row per cell of
+    the range (ranges must be one column or one row and all of the same length; single cells are used on
+    every row), and the result is a column — a list of one-item rows, which dynamic-array Excel spills
+    downwards, where a bad row shows its own ``#XLC!`` text while the other rows are computed.
     """
     columns: list[list[Any] | None] = []
     length, first = 1, ""
@@ -284,17 +276,8 @@ def spill(compute: Callable[..., Any], names: Sequence[str], values: Sequence[An
                                "ranges of the same length", None)
     scalars = [one(v, n) if c is None else None for n, v, c in zip(names, values, columns, strict=True)]
     if all(c is None for c in columns):
-        return to_cell(compute(*scalars))
-    out: list[list[Any]] = []
-    for i in range(length):
-        row = [scalars[k] if c is None else c[i] for k, c in enumerate(columns)]
-        try:
-            out.append([to_cell(compute(*row))])
-        except Exception as exc:  # one bad row shows its own error; the others are still computed
-            if not isinstance(exc, XlcError):
-                log.exception("row %d failed", i + 1)
-            out.append([error_text(exc)])
-    return out
+        return [scalars], False
+    return [[scalars[k] if c is None else c[i] for k, c in enumerate(columns)] for i in range(length)], True
 
 
 def _column(value: Any, name: str) -> list[Any] | None:
@@ -573,6 +556,9 @@ def customer_result(customer: Any) -> tuple[str, Mapping[str, Any]]:
         rows = _remote.remote_results(remote)
         row = rows.get(key)
         if row is None:
+            if not rows:
+                raise XlcError("database", f"the service at {remote.url} holds no credit results yet: refresh "
+                               "its credit database first", remote.url)
             raise XlcError("customer", f"unknown customer {key!r} (run Refresh?)", customer)
         return key, row
     db = open_database()

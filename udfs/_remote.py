@@ -1,10 +1,17 @@
-"""UDF remote mode: customer-level formulas read the team service's results instead of a local database.
+"""UDF remote mode: the formulas ask the team service (``xlcredit serve``) instead of the in-process engine.
 
 Switched on by ``XLCREDIT_SERVER_URL`` (environment variable, else the key on the workbook's ``xlwings.conf``
-sheet) with ``XLCREDIT_API_KEY`` and ``XLCREDIT_SERVER_TIMEOUT`` (seconds, default 5). One ``GET /v1/results``
-serves every cell of a recalculation: the snapshot is kept in memory for :data:`RECHECK_SECONDS`. Any
-failure to reach the service (unreachable, timeout, key refused, 5xx) is an ``XlcError("server", …)`` so
-the cell shows ``#XLC! server: <reason>`` — never a frozen Excel, never a traceback.
+sheet) with ``XLCREDIT_API_KEY`` and ``XLCREDIT_SERVER_TIMEOUT`` (seconds, default 5).
+
+* Customer-level formulas (CREDIT_LIMIT …) answer from the service's results: one ``GET /v1/results``
+  serves every cell of a recalculation. The snapshot is kept in memory; at most once per
+  :data:`RECHECK_SECONDS` the service is asked again with the snapshot's ``ETag``, and answers
+  ``304 Not Modified`` (no body) until a refresh or a limit change makes a new snapshot.
+* Pure formulas (LATE_INTEREST …) send their rows to ``POST /v1/functions/<name>``: a spilled column is
+  one request (:func:`call_function`, in chunks of :data:`MAX_BATCH_ROWS`), a single cell one request.
+* Any failure to reach the service (unreachable, timeout, key refused, 5xx, an answer that is not what
+  was asked) is an ``XlcError("server", …)``, so the cell shows ``#XLC! server: <reason>`` — never a
+  frozen Excel, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,14 +28,28 @@ import httpx
 
 from xlcredit.core.errors import XlcError
 
-#: How long one results snapshot answers cells before the service is asked again.
+#: How long one results snapshot answers cells before the service is asked whether it changed.
 RECHECK_SECONDS = 1.0
 #: Default total time allowed for one request to the service.
 DEFAULT_TIMEOUT = 5.0
+#: Rows per function request: the service's default cap (``xlcredit serve --max-rows``); a longer column is
+#: sent in several requests.
+MAX_BATCH_ROWS = 10_000
 
 _client = httpx.Client()
 _lock = threading.Lock()
-_cache: dict[tuple[str, str], tuple[float, dict[str, Mapping[str, Any]]]] = {}
+
+
+@dataclass
+class _Results:
+    """The last results snapshot fetched from one service: when it was last confirmed, its ETag, its rows."""
+    checked: float
+    etag: str | None
+    rows: dict[str, Mapping[str, Any]]
+
+
+_cache: dict[tuple[str, str], _Results] = {}
+_policies: dict[tuple[str, str], tuple[float, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -62,9 +83,10 @@ def remote_settings(book_config: Mapping[str, Any] | None = None) -> Remote | No
     return Remote(url.rstrip("/"), setting("XLCREDIT_API_KEY", book_config), timeout)
 
 
-def request(remote: Remote, method: str, path: str, **kw: Any) -> Any:
+def request(remote: Remote, method: str, path: str, *, headers: Mapping[str, str] | None = None,
+            **kw: Any) -> httpx.Response:
     """One call to the service; every failure becomes ``XlcError("server", <reason>)``."""
-    headers = {"X-API-Key": remote.key} if remote.key else {}
+    headers = {**(headers or {}), **({"X-API-Key": remote.key} if remote.key else {})}
     try:
         r = _client.request(method, remote.url + path, headers=headers, timeout=remote.timeout, **kw)
     except httpx.TimeoutException:
@@ -78,10 +100,19 @@ def request(remote: Remote, method: str, path: str, **kw: Any) -> Any:
         raise XlcError("server", f"the service failed (HTTP {r.status_code})", r.status_code)
     if r.status_code >= 400:
         raise XlcError("server", f"the service answered HTTP {r.status_code}: {_detail(r)}", r.status_code)
+    return r
+
+
+def answer_json(remote: Remote, r: httpx.Response, key: str) -> Any:
+    """The ``key`` part of a JSON answer; ``XlcError("server", …)`` when the answer is not that."""
     try:
-        return r.json()
+        body = r.json()
     except ValueError:
         raise XlcError("server", "the service's answer is not JSON", remote.url) from None
+    if not isinstance(body, dict) or not isinstance(body.get(key), (list, dict)):
+        raise XlcError("server", f"the service's answer has no {key!r} (is {remote.url} an xlcredit service?)",
+                       remote.url)
+    return body[key]
 
 
 def _detail(r: httpx.Response) -> str:
@@ -92,17 +123,55 @@ def _detail(r: httpx.Response) -> str:
 
 
 def remote_results(remote: Remote) -> dict[str, Mapping[str, Any]]:
-    """Every customer's credit result from the service, fetched at most once per :data:`RECHECK_SECONDS`."""
+    """Every customer's credit result from the service; re-validated (ETag) at most once per RECHECK_SECONDS."""
     cache_key = (remote.url, remote.key)
-    now = time.monotonic()
     with _lock:
         hit = _cache.get(cache_key)
-        if hit is not None and now - hit[0] < RECHECK_SECONDS:
-            return hit[1]
-        answer = request(remote, "GET", "/v1/results")
-        rows = {str(row["customer_id"]): _decimals(row) for row in answer.get("results", [])}
-        _cache[cache_key] = (time.monotonic(), rows)
+        if hit is not None and time.monotonic() - hit.checked < RECHECK_SECONDS:
+            return hit.rows
+        ask = {"If-None-Match": hit.etag} if hit is not None and hit.etag else None
+        r = request(remote, "GET", "/v1/results", headers=ask)
+        if r.status_code == 304 and hit is not None:
+            hit.checked = time.monotonic()
+            return hit.rows
+        rows = {str(row["customer_id"]): _decimals(row) for row in answer_json(remote, r, "results")}
+        _cache[cache_key] = _Results(time.monotonic(), r.headers.get("ETag"), rows)
         return rows
+
+
+def remote_policy(remote: Remote) -> Any:
+    """The credit policy in force on the service (``GET /v1/policy``), fetched at most once per RECHECK_SECONDS."""
+    from xlcredit.core.policy import Policy
+
+    cache_key = (remote.url, remote.key)
+    with _lock:
+        hit = _policies.get(cache_key)
+        if hit is not None and time.monotonic() - hit[0] < RECHECK_SECONDS:
+            return hit[1]
+        settings = answer_json(remote, request(remote, "GET", "/v1/policy"), "settings")
+        try:
+            policy = Policy.from_rows(list(settings.items()))
+        except XlcError as exc:
+            raise XlcError("server", f"sent a policy this add-in cannot read ({exc}): are both the same "
+                           "xlcredit version?", remote.url) from None
+        _policies[cache_key] = (time.monotonic(), policy)
+        return policy
+
+
+def call_function(remote: Remote, name: str, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Answer rows of ``POST /v1/functions/<name>`` for ``rows``, in order: ``{"value": …}`` or ``{"error": …}``.
+
+    One request per :data:`MAX_BATCH_ROWS` rows, so a spilled column of up to that many rows is one request.
+    """
+    answers: list[Mapping[str, Any]] = []
+    for start in range(0, len(rows), MAX_BATCH_ROWS):
+        chunk = list(rows[start:start + MAX_BATCH_ROWS])
+        r = request(remote, "POST", f"/v1/functions/{name.lower()}", json={"rows": chunk})
+        got = answer_json(remote, r, "results")
+        if not isinstance(got, list) or len(got) != len(chunk) or not all(isinstance(a, dict) for a in got):
+            raise XlcError("server", f"answered {len(got)} rows for the {len(chunk)} sent", remote.url)
+        answers.extend(got)
+    return answers
 
 
 #: Result fields the service sends as exact decimal text (``Money`` in xlcredit.service.models).
@@ -123,6 +192,7 @@ def _decimals(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def clear_cache() -> None:
-    """Forget the fetched results (tests; a changed setting)."""
+    """Forget the fetched results and policies (tests; a changed setting)."""
     with _lock:
         _cache.clear()
+        _policies.clear()

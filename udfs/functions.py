@@ -3,7 +3,7 @@
 
 Each Python function is the formula of the same name in capitals (``credit_limit`` is ``=CREDIT_LIMIT``)
 and can be called from Python as well. Each is a few lines: convert the cells, call the core, convert the
-result back (:mod:`udfs._convert`). The docstrings and ``@xw.arg(..., doc=...)`` texts are what Excel's
+result back (:mod:`udfs._convert`); each pure formula is described once as a :class:`udfs._pure.Pure`. The docstrings and ``@xw.arg(..., doc=...)`` texts are what Excel's
 function help shows (Excel keeps 255 characters of each).
 
 Customer-level formulas — CREDIT_SCORE, CREDIT_GRADE, CREDIT_LIMIT, CREDIT_AVAILABLE, CREDIT_TERMS,
@@ -20,6 +20,11 @@ tables; its result is in GBP for the UK regime and in EUR for the EU regime.
 
 Money: every amount is computed exactly in ``Decimal`` and rounded once by the core (half up to the cent);
 it reaches Excel as a ``float`` only because Excel cells hold floats. Rates are fractions (8 % is 0.08).
+
+UDF remote mode (``XLCREDIT_SERVER_URL`` on the workbook's xlwings.conf sheet, see :mod:`udfs._remote`): the
+customer-level formulas read the team service's results, and the pure formulas are computed by the service
+under its policy — a spilled column as one request — with the same answers and ``#XLC!`` texts
+(:mod:`udfs._pure`).
 
 Columns: DAYS_OVERDUE, AGEING_BUCKET, LATE_INTEREST and DAILY_PENALTY take a column range for any argument
 (``=LATE_INTEREST(B2:B500, C2:C500, $F$1, 0.08)``) and return one result per row, which dynamic-array
@@ -45,20 +50,8 @@ from typing import Any
 
 import xlwings as xw
 
-from udfs._convert import (
-    Cell,
-    customer_result,
-    date_in,
-    excel_errors,
-    explain_table,
-    money_out,
-    optional,
-    policy_in_force,
-    result_field,
-    spill,
-    to_cell,
-    value_in,
-)
+from udfs._convert import Cell, customer_result, excel_errors, explain_table, money_out, result_field, to_cell
+from udfs._pure import Pure, date, optional_arg, value
 from xlcredit.core import ageing as _ageing
 from xlcredit.core import interest as _interest
 from xlcredit.core import kpis as _kpis
@@ -163,13 +156,36 @@ def credit_explain(customer: Cell) -> Cell:
 
 
 # =========================================================================== pure: days, buckets, interest
+# Each pure formula is described once (udfs._pure.Pure) and computed in process or, in UDF remote mode, by the
+# team service — a spilled column as one request.
+DAYS_OVERDUE = Pure("DAYS_OVERDUE", (date("due_date"), date("as_of")), _interest.days_overdue, columns=True)
+AGEING_BUCKET = Pure("AGEING_BUCKET", (date("due_date"), date("as_of")),
+                     lambda due, as_of, policy: _ageing.bucket_of((as_of - due).days, policy),
+                     columns=True, uses_policy=True)
+LATE_INTEREST = Pure("LATE_INTEREST", (value("amount"), date("due_date"), date("as_of"), value("annual_rate"),
+                                       optional_arg("basis", 365)), _interest.late_interest, columns=True, decimal=True)
+DAILY_PENALTY = Pure("DAILY_PENALTY", (value("amount"), date("due_date"), date("as_of"),
+                                       optional_arg("daily_rate", _interest.DEFAULT_DAILY_PENALTY)),
+                     _interest.daily_penalty, columns=True, decimal=True)
+STATUTORY_INTEREST = Pure("STATUTORY_INTEREST", (value("amount"), date("due_date"), date("as_of"), value("regime")),
+                          lambda amount, due, as_of, regime: _interest.statutory_interest(
+                              amount, due, as_of, regime, shipped_reference_rates()).total, decimal=True)
+EARLY_PAY_DISCOUNT = Pure("EARLY_PAY_DISCOUNT", (value("amount"), date("invoice_date"), date("pay_date"),
+                                                 value("terms")), _terms.early_pay_discount, decimal=True)
+SCORE_OF = Pure("SCORE_OF", tuple(value(n) for n in ("rating", "debt_ratio", "quick_ratio", "ocf_ratio",
+                                                     "avg_days_late", "years")),
+                lambda *figures, policy: _scoring.score_of(*figures, policy).score, uses_policy=True)
+GRADE_OF = Pure("GRADE_OF", (value("score"),), _scoring.grade_of, uses_policy=True)
+DSO = Pure("DSO", (value("receivables"), value("credit_sales"), value("days")), _kpis.dso_simple, decimal=True)
+
+
 @xw.func(category=CATEGORY)
 @xw.arg("due_date", doc=_DUE, **DATE_COLUMN)
 @xw.arg("as_of", doc=_AS_OF, **DATE_COLUMN)
 @excel_errors
 def days_overdue(due_date: Cell, as_of: Cell) -> Cell:
     """Calendar days past the due date at as_of; 0 when not yet due. Give columns to get one result per row."""
-    return spill(_days_overdue, ("due_date", "as_of"), (due_date, as_of))
+    return DAYS_OVERDUE(due_date, as_of)
 
 
 @xw.func(category=CATEGORY)
@@ -179,9 +195,7 @@ def days_overdue(due_date: Cell, as_of: Cell) -> Cell:
 def ageing_bucket(due_date: Cell, as_of: Cell) -> Cell:
     """Ageing bucket of an invoice at as_of: "Current", "1-30", "31-60", ... "180+" days past due, by the credit
     policy's buckets. Give columns to get one result per row."""
-    policy = policy_in_force()
-    return spill(lambda d, a: _ageing.bucket_of(_days_past_due(d, a), policy), ("due_date", "as_of"),
-                 (due_date, as_of))
+    return AGEING_BUCKET(due_date, as_of)
 
 
 @xw.func(category=CATEGORY)
@@ -194,8 +208,7 @@ def ageing_bucket(due_date: Cell, as_of: Cell) -> Cell:
 def late_interest(amount: Cell, due_date: Cell, as_of: Cell, annual_rate: Cell, basis: Cell = 365) -> Cell:
     """Simple late interest for the days overdue: amount x annual_rate x days / basis, rounded to the cent;
     0 when not yet due. Give columns to get one result per row."""
-    return spill(_late_interest, ("amount", "due_date", "as_of", "annual_rate", "basis"),
-                 (amount, due_date, as_of, annual_rate, basis))
+    return LATE_INTEREST(amount, due_date, as_of, annual_rate, basis)
 
 
 @xw.func(category=CATEGORY)
@@ -207,7 +220,7 @@ def late_interest(amount: Cell, due_date: Cell, as_of: Cell, annual_rate: Cell, 
 def daily_penalty(amount: Cell, due_date: Cell, as_of: Cell, daily_rate: Cell = 0.0005) -> Cell:
     """Contractual late fee: amount x daily_rate x days overdue, rounded to the cent (0.05 % a day is usual in
     Chinese contracts); 0 when not yet due. Give columns to get one result per row."""
-    return spill(_daily_penalty, ("amount", "due_date", "as_of", "daily_rate"), (amount, due_date, as_of, daily_rate))
+    return DAILY_PENALTY(amount, due_date, as_of, daily_rate)
 
 
 @xw.func(category=CATEGORY)
@@ -219,10 +232,7 @@ def daily_penalty(amount: Cell, due_date: Cell, as_of: Cell, daily_rate: Cell = 
 def statutory_interest(amount: Cell, due_date: Cell, as_of: Cell, regime: Cell) -> Cell:
     """Statutory late-payment interest plus fixed compensation. UK: base rate + 8 % and 40/70/100 GBP; EU: ECB
     rate + 8 points and 40 EUR. Uses the shipped reference-rate tables; 0 when not yet due."""
-    result = _interest.statutory_interest(value_in(amount, "amount"), date_in(due_date, "due_date"),
-                                          date_in(as_of, "as_of"), value_in(regime, "regime"),
-                                          shipped_reference_rates())
-    return money_out(result.total)
+    return STATUTORY_INTEREST(amount, due_date, as_of, regime)
 
 
 @xw.func(category=CATEGORY)
@@ -234,8 +244,7 @@ def statutory_interest(amount: Cell, due_date: Cell, as_of: Cell, regime: Cell) 
 def early_pay_discount(amount: Cell, invoice_date: Cell, pay_date: Cell, terms: Cell) -> Cell:
     """Early-payment discount earned on an invoice paid on pay_date under terms like "2/10 net 30" (the 10th day
     still counts), rounded to the cent; 0 when paid later or under plain net terms."""
-    return money_out(_terms.early_pay_discount(value_in(amount, "amount"), date_in(invoice_date, "invoice_date"),
-                                               date_in(pay_date, "pay_date"), value_in(terms, "terms")))
+    return EARLY_PAY_DISCOUNT(amount, invoice_date, pay_date, terms)
 
 
 # =========================================================================== pure: scorecard and KPIs
@@ -251,10 +260,7 @@ def score_of(rating: Cell, debt_ratio: Cell, quick_ratio: Cell, ocf_ratio: Cell,
              years: Cell) -> Cell:
     """Credit score 0-100 from the figures given, by the scorecard of the credit policy in force; a blank
     figure earns that factor's missing-data points."""
-    return _scoring.score_of(value_in(rating, "rating"), value_in(debt_ratio, "debt_ratio"),
-                             value_in(quick_ratio, "quick_ratio"), value_in(ocf_ratio, "ocf_ratio"),
-                             value_in(avg_days_late, "avg_days_late"), value_in(years, "years"),
-                             policy_in_force()).score
+    return SCORE_OF(rating, debt_ratio, quick_ratio, ocf_ratio, avg_days_late, years)
 
 
 @xw.func(category=CATEGORY)
@@ -262,7 +268,7 @@ def score_of(rating: Cell, debt_ratio: Cell, quick_ratio: Cell, ocf_ratio: Cell,
 @excel_errors
 def grade_of(score: Cell) -> Cell:
     """Credit grade A (best) to E for a score, by the cut-offs of the credit policy in force."""
-    return _scoring.grade_of(value_in(score, "score"), policy_in_force())
+    return GRADE_OF(score)
 
 
 @xw.func(category=CATEGORY)
@@ -273,26 +279,4 @@ def grade_of(score: Cell) -> Cell:
 def dso(receivables: Cell, credit_sales: Cell, days: Cell) -> Cell:
     """Days sales outstanding (simple): receivables / credit sales of the period x days in the period, to two
     decimals."""
-    return to_cell(_kpis.dso_simple(value_in(receivables, "receivables"), value_in(credit_sales, "credit_sales"),
-                                    value_in(days, "days")))
-
-
-# =========================================================================== one row of the column formulas
-def _days_overdue(due_date: Any, as_of: Any) -> int:
-    return _interest.days_overdue(date_in(due_date, "due_date"), date_in(as_of, "as_of"))
-
-
-def _days_past_due(due_date: Any, as_of: Any) -> int:
-    """as_of − due_date in days, negative while not yet due (the ageing bucket's measure)."""
-    due = date_in(due_date, "due_date")
-    return (date_in(as_of, "as_of") - due).days
-
-
-def _late_interest(amount: Any, due_date: Any, as_of: Any, annual_rate: Any, basis: Any) -> Any:
-    return _interest.late_interest(value_in(amount, "amount"), date_in(due_date, "due_date"), date_in(as_of, "as_of"),
-                                   value_in(annual_rate, "annual_rate"), optional(basis, "basis", 365))
-
-
-def _daily_penalty(amount: Any, due_date: Any, as_of: Any, daily_rate: Any) -> Any:
-    return _interest.daily_penalty(value_in(amount, "amount"), date_in(due_date, "due_date"), date_in(as_of, "as_of"),
-                                   optional(daily_rate, "daily_rate", _interest.DEFAULT_DAILY_PENALTY))
+    return DSO(receivables, credit_sales, days)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, Security
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -300,10 +300,18 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     # ------------------------------------------------------------------ results
     data = APIRouter(tags=["credit database"], responses=COMMON_RESPONSES)
 
-    @data.get("/v1/results", response_model=m.ResultsAnswer, summary="Every customer's credit result")
-    def results(_p: ReaderP) -> dict[str, Any]:
-        info, rows = db.snapshot()
-        return to_json_data({"refresh": info, "results": rows})
+    @data.get("/v1/results", response_model=m.ResultsAnswer, summary="Every customer's credit result",
+              description="Answers with an `ETag` naming the snapshot; sent back in `If-None-Match`, it gets "
+                          "`304 Not Modified` and no body while no refresh or limit change has happened since "
+                          "(UDF remote mode asks this way at every recalculation).",
+              responses={304: {"description": "Nothing changed since the snapshot named in If-None-Match"}})
+    def results(_p: ReaderP, if_none_match: Annotated[str | None, Header(max_length=1000)] = None) -> Response:
+        info, view = db.results_view()
+        etag = results_etag(info)
+        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+            return Response(status_code=304, headers={"ETag": etag})
+        body = to_json_data({"refresh": info, "results": [dict(row) for row in view.values()]})
+        return JSONResponse(body, headers={"ETag": etag})
 
     @data.get("/v1/customers/{customer_id}", response_model=m.CustomerAnswer,
               responses={404: {"model": m.Problem}}, summary="One customer's credit result and input row")
@@ -438,6 +446,14 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     add_upload_routes(app, db=db, context=context, settings=cfg, reader=reader, controller=controller,
                       responses=COMMON_RESPONSES)
     return app
+
+
+def results_etag(info: dict[str, Any]) -> str:
+    """The ``ETag`` of a results snapshot: its refresh stamp (bumped by every change to the results) and the
+    time of the last refresh (so a database recreated from scratch, whose stamp starts again, differs)."""
+    at = info.get("refreshed_at")
+    micros = int(at.timestamp() * 1_000_000) if isinstance(at, dt.datetime) else 0
+    return f'"{int(info.get("stamp") or 0)}.{micros}"'
 
 
 def _setting_text(value: Any) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, create_model
 
 from xlcredit.core.ageing import bucket_of
-from xlcredit.core.errors import XlcError
+from xlcredit.core.errors import XlcError, error_words
 from xlcredit.core.interest import daily_penalty, days_overdue, late_interest, parse_date, statutory_interest
 from xlcredit.core.kpis import dso_simple
 from xlcredit.core.limits import recommend_limit
@@ -95,16 +95,14 @@ def _date(row: Mapping[str, Any], name: str) -> dt.date | None:
 
 
 def answer_row(name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """One answer row: the computed values, or ``{"error": ...}`` — a bad row never fails the batch."""
+    """One answer row: the computed values, or ``{"error": ...}`` in the words a cell shows after ``#XLC!``
+    (:func:`xlcredit.core.errors.error_words`) — a bad row never fails the batch."""
     try:
         return jsonable(compute())
-    except XlcError as exc:
-        return {"error": str(exc)}
-    except (ArithmeticError, ValueError, OverflowError) as exc:
-        return {"error": f"{name}: cannot be computed for these arguments ({type(exc).__name__})"}
-    except Exception:  # a bug must not fail the other rows of the batch
-        log.exception("%s failed on a row", name)
-        return {"error": f"{name}: internal error while computing this row (logged)"}
+    except Exception as exc:  # a bug must not fail the other rows of the batch either
+        if not isinstance(exc, XlcError):
+            log.exception("%s failed on a row", name)
+        return {"error": error_words(exc)}
 
 
 def run_batch(fn: Function, rows: Sequence[BaseModel], ctx: Context) -> list[dict[str, Any]]:

@@ -2,10 +2,11 @@
 
 Conventions of the JSON API:
 
-* **Cell values** (an argument of a function row) are a string, a number or null — as an Excel cell
-  would hold them. Objects, arrays and booleans in their place are malformed input (422 naming the
-  field, e.g. ``rows[3].due_date``); a blank, missing or unreadable value is a per-row problem
-  answered inside the batch (``{"error": "due_date: is empty"}``).
+* **Cell values** (an argument of a function row) are what an Excel cell can hold: text (at most
+  32,767 characters, Excel's own limit), a number, true/false, or null. Objects and arrays in their
+  place are malformed input (422 naming the field, e.g. ``rows[3].due_date``); a blank, missing or
+  unusable value (``true`` as a date) is a per-row problem answered inside the batch
+  (``{"error": "due_date: is empty"}``), in the words the cell shows after ``#XLC!``.
 * **Money and rates in answers are strings** holding the exact decimal (``"65.75"``), never binary
   floats; dates are ISO ``YYYY-MM-DD``; timestamps ISO 8601 in UTC.
 * Rows may not carry unknown fields (a misspelt argument is a 422, not a silent default).
@@ -30,25 +31,27 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-MAX_CELL_TEXT = 400
+#: Excel keeps at most 32,767 characters in a cell.
+MAX_CELL_TEXT = 32_767
 
 
 def _check_cell(value: Any) -> Any:
-    """A cell is text (at most 400 characters), a number or blank; anything else is malformed input."""
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+    """A cell is text (at most 32,767 characters), a number, true/false or blank; anything else is malformed."""
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
         if len(value) > MAX_CELL_TEXT:
             raise PydanticCustomError("cell_too_long", "must be at most {limit} characters (got {n})",
                                       {"limit": MAX_CELL_TEXT, "n": len(value)})
         return value
-    kind = {bool: "true/false", dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
-    raise PydanticCustomError("cell_type", "must be text, a number or blank (got {kind})", {"kind": kind})
+    kind = {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    raise PydanticCustomError("cell_type", "must be text, a number, true/false or blank (got {kind})", {"kind": kind})
 
 
-# One cell: text (bounded), a number, or blank.
+# One cell: text (bounded), a number, true/false, or blank.
 Cell = Annotated[Any, PlainValidator(_check_cell), WithJsonSchema(
-    {"anyOf": [{"type": "string", "maxLength": MAX_CELL_TEXT}, {"type": "number"}, {"type": "null"}]})]
+    {"anyOf": [{"type": "string", "maxLength": MAX_CELL_TEXT}, {"type": "number"}, {"type": "boolean"},
+               {"type": "null"}]})]
 Money = str   # exact decimal as text in answers
 
 
