@@ -7,7 +7,11 @@ httpx client:
 * batch throughput, rows/s: ``/v1/score`` and ``/v1/limits`` (customer records from the bundled
   sample, scored / given a limit on the server), ``CREDIT_LIMIT`` (reads the credit database) and
   ``LATE_INTEREST`` (pure) — ``--batches`` requests of ``--rows`` rows each;
-* single-call latency: ``--calls`` one-row ``CREDIT_LIMIT`` requests, p50 / p99 / max in ms.
+* single-call latency: ``--calls`` one-row ``CREDIT_LIMIT`` requests, p50 / p99 / max in ms;
+* UDF remote mode: the Excel formulas (``udfs.functions``) pointed at this server, against the same formulas
+  in process in the same run — ``CREDIT_LIMIT`` cells (one results snapshot per recalculation, then an
+  ``If-None-Match`` revalidation answered 304), a ``LATE_INTEREST`` column of ``--column`` rows (one request)
+  and single-cell ``DAYS_OVERDUE`` calls (one request each).
 
 Nothing is asserted; the figures are printed.
 
@@ -78,6 +82,7 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--calls", type=int, default=1000, help="single-row calls for the latency figures")
     ap.add_argument("--customers", type=int, default=2000, help="customers in the credit database")
+    ap.add_argument("--column", type=int, default=10_000, help="rows of the LATE_INTEREST column (remote mode)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.credit.db")
@@ -123,10 +128,78 @@ def main() -> None:
                 p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
                 print(f"single CREDIT_LIMIT call   {args.calls:,} calls: p50 {statistics.median(latencies):.2f} ms, "
                       f"p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms (one keep-alive connection)")
+            udf_remote_mode(base, key, db, ids, args)
         finally:
             proc.terminate()
             proc.wait(timeout=15)
             log.close()
+
+
+def _rate(func, calls: list[tuple], repeat: int = 3) -> float:
+    """Median calls per second of ``func`` over ``calls``."""
+    rates = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for a in calls:
+            func(*a)
+        rates.append(len(calls) / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def udf_remote_mode(base: str, key: str, db: str, ids: list[str], args: argparse.Namespace) -> None:
+    """The Excel formulas in remote mode against this server vs in process on the same database."""
+    import udfs._convert as conv
+    import udfs._remote as remote
+    import udfs.functions as udf
+
+    as_of = dt.date(2026, 10, 31)
+    cells = [(ids[i % len(ids)],) for i in range(20_000)]
+    column = ([[1000 + i] for i in range(args.column)],
+              [[as_of - dt.timedelta(days=i % 400)] for i in range(args.column)], as_of, 0.08)
+    singles = [(as_of - dt.timedelta(days=i % 400), as_of) for i in range(min(args.calls, 1000))]
+    figures: dict[str, dict[str, float]] = {"in process": {}, "remote": {}}
+    for mode in figures:
+        os.environ.pop("XLCREDIT_SERVER_URL", None)
+        os.environ["XLCREDIT_DB"] = db
+        if mode == "remote":
+            os.environ["XLCREDIT_DB"] = db + ".absent"
+            os.environ["XLCREDIT_SERVER_URL"] = base
+            os.environ["XLCREDIT_API_KEY"] = key
+        remote.clear_cache()
+        conv.close_databases()
+        got = figures[mode]
+        udf.credit_limit(ids[0])                       # first call loads the snapshot: not timed
+        got["CREDIT_LIMIT cells/s"] = _rate(udf.credit_limit, cells)
+        t0 = time.perf_counter()
+        remote.clear_cache()
+        conv.close_databases()
+        udf.credit_limit(ids[0])
+        got["first CREDIT_LIMIT of a recalculation, ms"] = (time.perf_counter() - t0) * 1000
+        got["LATE_INTEREST column cells/s"] = _rate(udf.late_interest, [column]) * args.column
+        got["DAYS_OVERDUE single cells calls/s"] = _rate(udf.days_overdue, singles)
+        assert udf.late_interest(*column)[5] == [float(Decimal(1005 * 0.08 * 5 / 365).quantize(Decimal("0.01")))]
+    # the revalidation a recalculation after a quiet second costs (ETag, 304, no body)
+    os.environ["XLCREDIT_SERVER_URL"] = base
+    udf.credit_limit(ids[0])
+    times = []
+    for _ in range(50):
+        with remote._lock:
+            for entry in remote._cache.values():
+                entry.checked = float("-inf")
+        t0 = time.perf_counter()
+        udf.credit_limit(ids[0])
+        times.append((time.perf_counter() - t0) * 1000)
+    figures["remote"]["revalidated CREDIT_LIMIT (304), ms"] = statistics.median(times)
+    for name in ("XLCREDIT_SERVER_URL", "XLCREDIT_API_KEY", "XLCREDIT_DB"):
+        os.environ.pop(name, None)
+    conv.close_databases()
+    print(f"\nUDF remote mode vs in process (same database, {len(ids):,} customers; {args.column:,}-row column):")
+    for label in figures["remote"]:
+        here, there = figures["in process"].get(label), figures["remote"][label]
+        ratio = "" if here is None else (f"   in process / remote = {here / there:8.1f}" if "/s" in label
+                                         else f"   remote / in process = {there / here:8.1f}")
+        shown = "" if here is None else f"{here:>12,.1f}"
+        print(f"{label:<44} in process {shown:>12}   remote {there:>12,.1f}{ratio}")
 
 
 if __name__ == "__main__":
