@@ -13,7 +13,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from _store_fixtures import free_port, serve
+from _store_fixtures import ROOT, free_port, serve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_service import seed
@@ -76,6 +76,35 @@ def test_remote_equals_in_process_for_every_customer_level_function(service, req
     assert remote == local
     assert local[0] == 84 and local[CELLS.index("C999")].startswith("#XLC! customer: unknown customer 'C999'")
     assert requests == ["GET /v1/results 200"]                 # 64 cells, one request
+
+
+def test_the_workbooks_conf_sheet_switches_remote_mode_on(service, requests, monkeypatch, tmp_path):
+    """The settings typed into the bundled workbook's xlwings.conf sheet (no environment variables) send every
+    formula to the service."""
+    import openpyxl
+
+    from udfs import _convert as conv
+    from xlcredit.io.workbook import read_config
+
+    server, key, _db = service
+    book = tmp_path / "CreditControl.xlsm"
+    wb = openpyxl.load_workbook(ROOT / "workbook" / "CreditControl.xlsm", keep_vba=True)
+    ws = wb["xlwings.conf"]
+    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    ws.cell(rows["XLCREDIT_SERVER_URL"], 2, server.base)
+    ws.cell(rows["XLCREDIT_API_KEY"], 2, key)
+    ws.cell(rows["XLCREDIT_SERVER_TIMEOUT"], 2, 3)
+    wb.save(book)
+    for name in ("XLCREDIT_SERVER_URL", "XLCREDIT_API_KEY", "XLCREDIT_SERVER_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XLCREDIT_DB", str(tmp_path / "absent.db"))
+    monkeypatch.setattr(conv, "caller_book", lambda: type("Book", (), {"fullname": str(book)})())
+    monkeypatch.setattr(conv, "workbook_config", lambda _book: read_config(book))
+    conv._REMOTE.clear()
+    assert _remote.remote_settings(read_config(book)) == _remote.Remote(server.base, key, 3.0)
+    assert f.credit_grade("C001") == "A" and f.grade_of(84) == "B"      # the team's results and policy
+    assert requests == ["GET /v1/results 200", "POST /v1/functions/grade_of 200"]
+    conv._REMOTE.clear()
 
 
 def test_unreachable_service_shows_server_error(requests, monkeypatch):

@@ -217,6 +217,7 @@ def test_xlwings_conf_sheet_reads_as_xlwings_reads_it(built: Path, values: openp
     assert settings == {
         "INTERPRETER_WIN": None, "INTERPRETER_MAC": None, "PYTHONPATH": None, "UDF MODULES": "udfs.functions",
         "DEBUG UDFS": False, "XLCREDIT_DB": None, "XLCREDIT_SERVER_URL": None, "XLCREDIT_API_KEY": None,
+        "XLCREDIT_SERVER_TIMEOUT": None,
     }
     assert io_workbook.read_config(built)["UDF Modules"] == "udfs.functions"
 

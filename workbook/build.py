@@ -603,7 +603,8 @@ def _conf_sheet(book: xlsxwriter.Workbook, f: _Formats) -> None:
         "column B. Column C is for people.",
         "A setting here overrides xlwings.conf beside this workbook and the xlwings add-in's settings; "
         "delete a row to fall back to them.",
-        "XLCREDIT_* settings are read by xlcredit itself (the credit database and, later, the team service).",
+        "XLCREDIT_* settings are read by xlcredit itself: the credit database, and the team service of UDF "
+        "remote mode (environment variables of the same names win over this sheet).",
     )
     start = len(layout.CONF_ROWS) + 2
     for k, text in enumerate(notes):

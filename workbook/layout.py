@@ -201,6 +201,9 @@ CONF_ROWS: tuple[tuple[str, object, str], ...] = (
     ("UDF Modules", "udfs.functions", "Python module of the formulas CREDIT_SCORE, CREDIT_LIMIT, ..."),
     ("Debug UDFs", False, "TRUE only while debugging the formulas from a Python editor"),
     ("XLCREDIT_DB", None, "Credit database file or URL (blank: CreditControl.credit.db beside this workbook)"),
-    ("XLCREDIT_SERVER_URL", None, "Team credit service URL (blank: work on this computer)"),
-    ("XLCREDIT_API_KEY", None, "API key for the team credit service (blank: work on this computer)"),
+    ("XLCREDIT_SERVER_URL", None, "Team credit service URL, e.g. https://credit.example.com: every formula then "
+     "computes on the service with the team's policy and results (blank: work on this computer)"),
+    ("XLCREDIT_API_KEY", None, "API key for the team credit service (a read key is enough for the formulas)"),
+    ("XLCREDIT_SERVER_TIMEOUT", None, "Seconds a formula waits for the team service (blank: 5); then the cell "
+     "shows #XLC! server: ..."),
 )
