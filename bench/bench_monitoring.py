@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     from xlcredit.core.review import run_review
     from xlcredit.io.ledger import load_fx_rates
     from xlcredit.io.tables import read_customers
-    from xlcredit.review_job import FolderBook, ledger_columns, review
+    from xlcredit.jobs import FolderBook
+    from xlcredit.review_job import ledger_columns, review
 
     folder = ensure_data(args.scale)
     book = review_book(folder)

@@ -33,11 +33,12 @@ from xlcredit.core.records import Customer
 from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR
 from xlcredit.io.rates import load_reference_rates
 from xlcredit.io.store import CreditStore, items_key
+from xlcredit.jobs import FolderBook
 from xlcredit.letters.content import ACTION_TOKEN
 from xlcredit.letters.filenames import RESERVED_NAMES, letter_stem, safe_filename
 from xlcredit.letters.job import (
     PENDING_DIR,
-    FolderBook,
+    folder_book,
     issue_letters,
     plan_letters,
     recover,
@@ -229,7 +230,7 @@ def test_letter_stem_marks_resends():
 
 # --------------------------------------------------------------------------- the job and the register
 def sample_run(out: Path, **kw: object):
-    return run_letters(FolderBook(SAMPLE_DIR, out), kw.pop("as_of", SAMPLE_AS_OF), out, **kw)
+    return run_letters(folder_book(SAMPLE_DIR, out), kw.pop("as_of", SAMPLE_AS_OF), out, **kw)
 
 
 def test_sample_run_writes_registers_and_never_sends_twice(tmp_path):

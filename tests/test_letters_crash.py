@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR
 from xlcredit.io.store import CreditStore
-from xlcredit.letters.job import PENDING_DIR, TMP_SUFFIX, FolderBook, run_letters
+from xlcredit.letters.job import PENDING_DIR, TMP_SUFFIX, folder_book, run_letters
 
 CHILD = r'''
 import os, sys, time
@@ -57,7 +57,7 @@ elif mode == "mid_file":          # killed while the third PDF is half written t
                 pause()
         return original_write(path, data)
     job._write_temp = write_temp
-job.run_letters(job.FolderBook(SAMPLE_DIR, out), SAMPLE_AS_OF, out)
+job.run_letters(job.folder_book(SAMPLE_DIR, out), SAMPLE_AS_OF, out)
 print("FINISHED", flush=True)
 '''
 
@@ -122,7 +122,7 @@ def test_sigkill_midway_then_rerun_issues_each_letter_once(tmp_path, mode):
     registered = {Path(r["file_path"]).name for r in letter_rows(out)}
     assert f"{stem}.pdf" not in registered
     # restart: leftovers are removed, the rest of the run completes, each letter exactly once
-    outcome = run_letters(FolderBook(SAMPLE_DIR, out), SAMPLE_AS_OF, out)
+    outcome = run_letters(folder_book(SAMPLE_DIR, out), SAMPLE_AS_OF, out)
     assert any(f"removed {stem}" in line for line in outcome.recovered)
     assert outcome.count("issued") == 16 and outcome.count("already issued") == 2
     assert_consistent(out, 18)

@@ -39,7 +39,8 @@ from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
 from xlcredit.io.ledger import load_fx_rates, load_ledger, load_ledger_frames
 from xlcredit.io.store import CreditStore
 from xlcredit.io.tables import read_customers
-from xlcredit.review_job import FolderBook, last_reviews_from, review
+from xlcredit.jobs import FolderBook
+from xlcredit.review_job import last_reviews_from, review
 
 D = Decimal
 A = dt.date(2026, 10, 31)

@@ -3,7 +3,8 @@
 
 Each Python function is the formula of the same name in capitals (``credit_limit`` is ``=CREDIT_LIMIT``)
 and can be called from Python as well. Each is a few lines: convert the cells, call the core, convert the
-result back (:mod:`udfs._convert`); each pure formula is described once as a :class:`udfs._pure.Pure`. The docstrings and ``@xw.arg(..., doc=...)`` texts are what Excel's
+result back (:mod:`udfs._convert`); each pure formula is described once as a :class:`udfs._pure.Pure`.
+The docstrings and ``@xw.arg(..., doc=...)`` texts are what Excel's
 function help shows (Excel keeps 255 characters of each).
 
 Customer-level formulas — CREDIT_SCORE, CREDIT_GRADE, CREDIT_LIMIT, CREDIT_AVAILABLE, CREDIT_TERMS,

@@ -218,8 +218,7 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
 
     from xlcredit.cli_common import check_out, console, err_console, get_policy, parse_as_of, today
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs import WorkbookFile
-    from xlcredit.review_job import FolderBook
+    from xlcredit.jobs import FolderBook, WorkbookFile
     from xlcredit.review_job import review as run_review
 
     with user_errors():
@@ -313,17 +312,17 @@ def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcredit.cli_common import check_out, console, get_policy, parse_as_of, today
-    from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR
+    from xlcredit.data.sample import SAMPLE_AS_OF
     from xlcredit.jobs import WorkbookFile
-    from xlcredit.letters.job import FolderBook, action_frame, run_letters
+    from xlcredit.letters.job import action_frame, folder_book, run_letters
 
     with user_errors():
         check_out(register)
         check_out(actions_out)
         if source is None:
-            book, day = FolderBook(SAMPLE_DIR, out), parse_as_of(as_of) or SAMPLE_AS_OF
+            book, day = folder_book(None, out), parse_as_of(as_of) or SAMPLE_AS_OF
         elif source.is_dir():
-            book, day = FolderBook(source, out), parse_as_of(as_of) or today()
+            book, day = folder_book(source, out), parse_as_of(as_of) or today()
         elif source.is_file():
             book, day = WorkbookFile(source), parse_as_of(as_of) or today()
         else:

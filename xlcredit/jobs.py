@@ -43,7 +43,7 @@ class Book(Protocol):
     def read_tables(self) -> Mapping[str, pd.DataFrame]: ...
     def read_policy_rows(self) -> list[tuple[str, Any]]: ...
     def write_outputs(self, outputs: Mapping[str, pd.DataFrame], cells: Mapping[tuple[str, str], Any]) -> None: ...
-    def default_store(self) -> str: ...
+    def default_store(self) -> str | None: ...
 
 
 @dataclass
@@ -72,6 +72,80 @@ class WorkbookFile:
         except XlcError:
             configured = None
         return workbook_store(self.path, configured)
+
+
+#: The tables a folder book reads, in order; customers and invoices are required.
+TABLE_NAMES = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
+_FOLDER_SUFFIXES = (".parquet", ".csv", ".xlsx")
+_FOLDER_ALIASES = {"credit_notes": ("credit_notes", "creditnotes", "credits"), "fx_rates": ("fx_rates", "fx", "rates")}
+#: Ledger columns a Parquet file keeps Arrow-typed, so the bulk path can take them without reading them as text.
+ARROW_LEDGER_COLUMNS = {
+    "invoices": ("customer_id", "invoice_no", "currency", "amount", "invoice_date", "due_date"),
+    "payments": ("customer_id", "payment_date", "amount", "currency"),
+    "credit_notes": ("customer_id", "date", "amount", "currency"),
+}
+
+
+@dataclass
+class FolderBook:
+    """A folder of table files as a read-only book: ``customers``, ``invoices``, ``payments``, ``credit_notes``,
+    ``fx_rates`` as .parquet, .csv or .xlsx — the bundled sample when ``folder`` is None.
+
+    It has no Policy sheet and no output sheets (the jobs print and export instead). ``store`` is its
+    default credit database; None means none (a job that needs one is given it).
+    """
+
+    folder: Path | None = None
+    store: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return "bundled sample" if self.folder is None else str(self.folder)
+
+    def table_path(self, name: str) -> Path | None:
+        """The file holding table ``name`` (first of .parquet, .csv, .xlsx; a few aliases), or None."""
+        if self.folder is None:
+            from xlcredit.data.sample import SAMPLE_FILES, sample_path
+
+            return sample_path(name) if f"{name}.csv" in SAMPLE_FILES else None
+        for stem in _FOLDER_ALIASES.get(name, (name,)):
+            for suffix in _FOLDER_SUFFIXES:
+                path = self.folder / f"{stem}{suffix}"
+                if path.is_file():
+                    return path
+        return None
+
+    def read_tables(self) -> Mapping[str, pd.DataFrame]:
+        if self.folder is not None and not self.folder.is_dir():
+            raise XlcError("folder", f"not found: {self.folder}", str(self.folder))
+        out: dict[str, pd.DataFrame] = {}
+        for name in TABLE_NAMES:
+            path = self.table_path(name)
+            if path is None:
+                if name in ("customers", "invoices"):
+                    raise XlcError(name, f"file not found in {self.label} (expected {name}.csv, .parquet or .xlsx)",
+                                   name)
+                continue
+            if path.suffix == ".parquet" and name in ARROW_LEDGER_COLUMNS:   # the bulk path's fast input
+                import pyarrow.parquet as pq
+
+                out[name] = pq.read_table(path).to_pandas(types_mapper=pd.ArrowDtype)
+            elif path.suffix == ".parquet":
+                out[name] = pd.read_parquet(path)
+            elif path.suffix == ".csv":
+                out[name] = pd.read_csv(path, dtype=str, keep_default_na=False)
+            else:
+                out[name] = pd.read_excel(path, dtype=object)
+        return out
+
+    def read_policy_rows(self) -> list[tuple[str, Any]]:
+        return []
+
+    def write_outputs(self, outputs: Mapping[str, pd.DataFrame], cells: Mapping[tuple[str, str], Any]) -> None:
+        """A folder has no output sheets: nothing is written into it."""
+
+    def default_store(self) -> str | None:
+        return None if self.store is None else str(self.store)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ figures it was reviewed on (grade, score, limit; rating and insured limit in the
 knows when each customer was last reviewed and what changed since.
 
 A book is a :class:`xlcredit.jobs.Book` — the workbook file (:class:`xlcredit.jobs.WorkbookFile`), the
-workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`FolderBook`: a folder of ledger
+workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`xlcredit.jobs.FolderBook`: a folder of ledger
 files (``customers``, ``invoices``, ``payments``, ``credit_notes``, ``fx_rates`` as .csv, .parquet or
 .xlsx), the bundled sample when no folder is given. A folder book has no sheets: its results are
 printed and written with ``--out`` only.
@@ -21,7 +21,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,74 +34,16 @@ from xlcredit.core.policy import Policy
 from xlcredit.core.review import PortfolioReview, run_review
 from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
 from xlcredit.io.tables import read_customers
+from xlcredit.jobs import ARROW_LEDGER_COLUMNS
 
-__all__ = ["ACTION_COLUMNS", "FolderBook", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
+__all__ = ["ACTION_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
            "forecast_values", "last_reviews_from", "ledger_columns", "provision_frame", "review", "review_notes",
            "review_sheet"]
 
 Progress = Callable[[str], None]
-TABLE_NAMES = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
 #: Columns of the action-list rows (those of the letters job's action list, plus the reason).
 ACTION_COLUMNS = ("customer_id", "name", "stage", "action", "due_date", "amount", "currency", "owner", "status",
                   "reason")
-_SUFFIXES = (".parquet", ".csv", ".xlsx")
-
-
-# --------------------------------------------------------------------------- a folder of files as a book
-@dataclass
-class FolderBook:
-    """Ledger files in a folder (or the bundled sample when ``folder`` is None) as a read-only book."""
-
-    folder: Path | None = None
-
-    @property
-    def label(self) -> str:
-        return "bundled sample" if self.folder is None else str(self.folder)
-
-    def _path(self, name: str) -> Path | None:
-        if self.folder is None:
-            from xlcredit.data.sample import SAMPLE_FILES, sample_path
-
-            return sample_path(name) if f"{name}.csv" in SAMPLE_FILES else None
-        aliases = {"credit_notes": ("credit_notes", "creditnotes", "credits"), "fx_rates": ("fx_rates", "fx", "rates")}
-        for stem in aliases.get(name, (name,)):
-            for suffix in _SUFFIXES:
-                path = self.folder / f"{stem}{suffix}"
-                if path.is_file():
-                    return path
-        return None
-
-    def read_tables(self) -> Mapping[str, pd.DataFrame]:
-        if self.folder is not None and not self.folder.is_dir():
-            raise XlcError("folder", f"not found: {self.folder}", str(self.folder))
-        out: dict[str, pd.DataFrame] = {}
-        for name in TABLE_NAMES:
-            path = self._path(name)
-            if path is None:
-                if name in ("customers", "invoices"):
-                    raise XlcError(name, f"file not found in {self.label} (expected {name}.csv, .parquet or .xlsx)",
-                                   name)
-                continue
-            if path.suffix == ".parquet" and name in _CONTRACT:   # Arrow-typed: the fast path of ledger_columns
-                import pyarrow.parquet as pq
-
-                out[name] = pq.read_table(path).to_pandas(types_mapper=pd.ArrowDtype)
-            elif path.suffix == ".parquet":
-                out[name] = pd.read_parquet(path)
-            elif path.suffix == ".csv":
-                out[name] = pd.read_csv(path, dtype=str, keep_default_na=False)
-            else:
-                out[name] = pd.read_excel(path, dtype=object)
-        return out
-
-    def read_policy_rows(self) -> list[tuple[str, Any]]:
-        return []
-
-    def write_outputs(self, outputs: Mapping[str, pd.DataFrame], cells: Mapping[tuple[str, str], Any]) -> None:
-        return None
-
-    def default_store(self) -> str | None:
-        return None
 
 
 # --------------------------------------------------------------------------- the credit database
@@ -164,16 +105,11 @@ def forecast_frame(review: PortfolioReview) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the ledger as bulk columns
-_CONTRACT = {"invoices": ("customer_id", "invoice_no", "currency", "amount", "invoice_date", "due_date"),
-             "payments": ("customer_id", "payment_date", "amount", "currency"),
-             "credit_notes": ("customer_id", "date", "amount", "currency")}
-
-
 def _typed(frame: pd.DataFrame | None, table: str) -> bool:
     """An Arrow-typed table (as read from Parquet) with the documented column names."""
     if frame is None:
         return True
-    cols = _CONTRACT[table]
+    cols = ARROW_LEDGER_COLUMNS[table]
     return all(c in frame.columns for c in cols) and all(isinstance(frame[c].dtype, pd.ArrowDtype) for c in cols)
 
 

@@ -15,25 +15,13 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from xlcredit.core.errors import XlcError
 from xlcredit.core.interest import parse_date
+from xlcredit.core.items import OpenItemFields
 from xlcredit.core.money import ZERO, to_decimal
 from xlcredit.core.policy import Policy
-
-
-class DunningItem(Protocol):
-    """What the ladder needs of an open item (an ``OpenItem`` whose ``.invoice`` carries them also works)."""
-
-    @property
-    def due_date(self) -> dt.date: ...
-    @property
-    def open_amount(self) -> Decimal: ...
-    @property
-    def disputed(self) -> bool: ...
-    @property
-    def invoice_no(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +82,7 @@ def stage_for_days(days_past_due: int, policy: Policy) -> tuple[int, str]:
     return index, (policy.dunning[index - 1].name if index else "")
 
 
-def dunning_stage(items: Iterable[DunningItem], as_of: object, policy: Policy) -> DunningStatus:
+def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy) -> DunningStatus:
     """The dunning level of one customer's open items at ``as_of`` (see the module docstring)."""
     day = parse_date(as_of, "as_of")
     steps = policy.dunning

@@ -26,10 +26,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from xlcredit.core.errors import XlcError
 from xlcredit.core.interest import parse_date
+from xlcredit.core.items import CustomerOpenItemFields
 from xlcredit.core.money import ZERO, to_decimal
 from xlcredit.core.policy import Policy
 
@@ -40,7 +41,6 @@ __all__ = [
     "WEEK",
     "CashForecast",
     "ExpectedPayment",
-    "ForecastItem",
     "ForecastWeek",
     "cash_forecast",
     "delay_days",
@@ -48,21 +48,6 @@ __all__ = [
 ]
 
 WEEK, LATER, DOUBTFUL, DISPUTED = "week", "later", "doubtful", "disputed"
-
-
-class ForecastItem(Protocol):
-    """What the forecast needs of an open item (open amount in the forecast's currency)."""
-
-    @property
-    def customer_id(self) -> str: ...
-    @property
-    def invoice_no(self) -> str: ...
-    @property
-    def due_date(self) -> dt.date: ...
-    @property
-    def open_amount(self) -> Decimal: ...
-    @property
-    def disputed(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -154,7 +139,7 @@ def expected_payment(due_date: Any, delay: int, as_of: Any, weeks: int, doubtful
     return expected, WEEK, 1, f"late against the customer's habit ({behind} days): expected in week 1"
 
 
-def cash_forecast(items: Iterable[ForecastItem], delays: Mapping[str, Any], as_of: Any, policy: Policy, *,
+def cash_forecast(items: Iterable[CustomerOpenItemFields], delays: Mapping[str, Any], as_of: Any, policy: Policy, *,
                   default_delay: Any = None, currency: str | None = None) -> CashForecast:
     """Weekly collection forecast of the open items at ``as_of`` (module docstring).
 

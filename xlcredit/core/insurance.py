@@ -32,34 +32,21 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from xlcredit.core.interest import parse_date
+from xlcredit.core.items import OpenItemFields
 from xlcredit.core.money import ZERO, round_money, to_decimal
 from xlcredit.core.policy import Policy
 
 __all__ = [
     "InsuranceStatus",
-    "InsuredItem",
     "ItemDeadlines",
     "OpenAmount",
     "insurance_status",
 ]
 
 NOTIFY, CLAIM_FROM, CLAIM_BY = "notify insurer", "claim from", "claim by"
-
-
-class InsuredItem(Protocol):
-    """What the insurance check needs of an open item (amount in the company currency)."""
-
-    @property
-    def invoice_no(self) -> str: ...
-    @property
-    def due_date(self) -> dt.date: ...
-    @property
-    def open_amount(self) -> Decimal: ...
-    @property
-    def disputed(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -152,7 +139,7 @@ def _dates(values: Mapping[str, Any] | None, field: str) -> dict[str, dt.date]:
 
 
 def insurance_status(customer_id: str, insured_limit: Any, insurer: str, exposure: Any,
-                     items: Iterable[InsuredItem], as_of: Any, policy: Policy, *,
+                     items: Iterable[OpenItemFields], as_of: Any, policy: Policy, *,
                      notified: Mapping[str, Any] | None = None, claimed: Mapping[str, Any] | None = None,
                      currency: str | None = None) -> InsuranceStatus:
     """The insurance position of one customer: cover, deadlines per open item, expected indemnity.

@@ -33,7 +33,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,8 @@ from xlcredit.letters.content import ACTION_TOKEN, ActionItem, LetterContent, ac
 from xlcredit.letters.filenames import letter_stem
 from xlcredit.letters.render import compose, render_docx, render_pdf
 
-__all__ = ["PENDING_DIR", "TMP_SUFFIX", "FolderBook", "LetterResult", "LettersOutcome", "action_frame",
-           "issue_letters", "plan_letters", "recover", "register_frame", "run_letters", "write_atomic",
+__all__ = ["FOLDER_REGISTER_DB", "PENDING_DIR", "TMP_SUFFIX", "LetterResult", "LettersOutcome", "action_frame",
+           "folder_book", "issue_letters", "plan_letters", "recover", "register_frame", "run_letters", "write_atomic",
            "write_files_atomic"]
 
 PENDING_DIR = ".pending"
@@ -339,37 +339,16 @@ def action_frame(results: Sequence[LetterResult]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- books
-@dataclass
-class FolderBook:
-    """A folder of CSV tables (customers, invoices, payments, credit_notes, fx_rates) — e.g. the bundled sample.
+#: The credit database (and so the collection register) of letters written from a folder of tables: this file
+#: in the letters' output folder (a workbook keeps its own beside it).
+FOLDER_REGISTER_DB = "xlcredit.credit.db"
 
-    It has no Letters sheet: the register view is exported by the caller instead; its default credit
-    database is ``xlcredit.credit.db`` in the letters' output folder.
-    """
 
-    path: Path
-    store_dir: Path | None = None
+def folder_book(folder: Path | None, out_dir: str | Path) -> Any:
+    """A folder of tables (None: the bundled sample) as the letters job's book, its register in ``out_dir``."""
+    from xlcredit.jobs import FolderBook
 
-    @property
-    def label(self) -> str:
-        return self.path.name
-
-    def read_tables(self) -> Mapping[str, pd.DataFrame]:
-        out: dict[str, pd.DataFrame] = {}
-        for key in ("customers", "invoices", "payments", "credit_notes", "fx_rates"):
-            file = self.path / f"{key}.csv"
-            if file.is_file():
-                out[key] = pd.read_csv(file, dtype=str, keep_default_na=False)
-        return out
-
-    def read_policy_rows(self) -> list[tuple[str, Any]]:
-        return []
-
-    def write_outputs(self, outputs: Mapping[str, pd.DataFrame], cells: Mapping[tuple[str, str], Any]) -> None:
-        """A folder has no output sheets (the CLI exports the register with ``--register``)."""
-
-    def default_store(self) -> str:
-        return str((self.store_dir or self.path) / "xlcredit.credit.db")
+    return FolderBook(folder, Path(out_dir) / FOLDER_REGISTER_DB)
 
 
 def _templates_setting(book: Any, policy: Policy) -> Path | None:
@@ -379,7 +358,7 @@ def _templates_setting(book: Any, policy: Policy) -> Path | None:
         return None
     folder = Path(setting)
     if not folder.is_absolute():
-        base = getattr(book, "path", None)
+        base = getattr(book, "path", None) or getattr(book, "folder", None)
         if base is None and getattr(book, "book", None) is not None:   # the workbook open in Excel
             base = Path(book.book.fullname)
         if base is not None:
