@@ -538,3 +538,71 @@ def _csv_frame(path: Path):
     import pandas as pd
 
     return pd.read_csv(path, dtype=object, keep_default_na=False).replace({"": None})
+
+
+# --------------------------------------------------------------------------- letters
+def test_letters_run_on_the_service_records_the_team_register(tmp_path: Path) -> None:
+    """The Generate Letters job over HTTP on the bundled workbook: the same letters as `xlcredit letters` on the
+    same book, kept in the letters folder beside the database, recorded in the team's register (so a second
+    run issues nothing), and delivered as a zip on request."""
+    import csv
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from xlcredit.data.sample import SAMPLE_AS_OF
+    from xlcredit.letters.job import folder_book, run_letters
+
+    expected = run_letters(folder_book(None, tmp_path / "local"), SAMPLE_AS_OF, tmp_path / "local", dry_run=True)
+    want = sorted((r.customer_id, r.stage) for r in expected.letters)
+    assert want, "the sample must have customers at a letter rung"
+
+    db = str(tmp_path / "team.credit.db")
+    store = CreditStore(db)
+    controller, reader = store.create_api_key("Maria", "controller"), store.create_api_key("Reader", "read")
+    store.close()
+    workbook = {"workbook": ("CreditControl.xlsm", (ROOT / "workbook" / "CreditControl.xlsm").read_bytes())}
+    form = {"as_of": SAMPLE_AS_OF.isoformat()}
+    with serve(db, tmp_path) as server:
+        with server.client(reader) as c:
+            assert c.post("/v1/letters", data=form, files=workbook).status_code == 403
+        with server.client(controller) as c:
+            r = c.post("/v1/letters", data={**form, "dry_run": "true"}, files=workbook)
+            assert r.status_code == 200, r.text
+            assert {x["status"] for x in r.json()["results"] if x["kind"] == "letter"} == {"would issue"}
+            assert not (tmp_path / "letters").exists() or not any((tmp_path / "letters").rglob("*.pdf"))
+
+            r = c.post("/v1/letters", data=form, files=workbook)
+            assert r.status_code == 200, r.text
+            answer = r.json()
+            letters = [x for x in answer["results"] if x["kind"] == "letter"]
+            assert sorted((x["customer_id"], x["stage"]) for x in letters) == want
+            assert answer["counts"]["letters issued"] == len(want) and answer["source"] == "CreditControl.xlsm"
+            for x in letters:                       # kept on the server, named relative to the letters folder
+                assert (tmp_path / "letters" / x["pdf"]).is_file() and (tmp_path / "letters" / x["docx"]).is_file()
+            register = c.get("/v1/register").json()
+            assert sorted((e["customer_id"], e["stage"]) for e in register if e["kind"] == "letter") == want
+            assert {e["created_by"].split(" (")[0] for e in register} == {"Maria"}
+
+            again = c.post("/v1/letters", data=form, files=workbook).json()
+            assert {x["status"] for x in again["results"] if x["kind"] == "letter"} == {"already issued"}
+
+            r = c.post("/v1/letters?format=zip", data={**form, "resend": "true"}, files=workbook)
+            assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+            archive = zipfile.ZipFile(io.BytesIO(r.content))
+            names = archive.namelist()
+            assert {"letters.csv", "actions.csv", "problems.csv"} <= set(names)
+            pdfs = [n for n in names if n.endswith(".pdf")]
+            assert len(pdfs) == len(want) and len([n for n in names if n.endswith(".docx")]) == len(want)
+            listed = list(csv.DictReader(io.StringIO(archive.read("letters.csv").decode("utf-8-sig"))))
+            assert sorted((x["customer_id"], x["stage"]) for x in listed) == want
+            assert {x["status"] for x in listed} == {"resent"} and {x["pdf"] for x in listed} == set(pdfs)
+            first = next(x for x in listed if x["language"] == "en")
+            text = PdfReader(io.BytesIO(archive.read(first["pdf"]))).pages[0].extract_text()
+            assert first["name"].split()[0] in text
+
+            r = c.post("/v1/letters", data=form,
+                       files={"customers": ("customers.csv", b"customer_id,name\nC1,A\n")})
+            assert r.status_code == 422 and r.json()["detail"][0]["msg"] == (
+                "invoices: is missing: upload the workbook, or at least the customers and invoices tables")

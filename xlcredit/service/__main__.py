@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-body-mb", type=float)
     ap.add_argument("--max-upload-mb", type=float)
     ap.add_argument("--timeout", type=float, help="seconds before a request is answered 503")
+    ap.add_argument("--letters-dir", help="folder where POST /v1/letters keeps the letters "
+                                          "(default: letters beside a SQLite database)")
     ap.add_argument("--log-level", default="info")
     args = ap.parse_args(argv)
     from xlcredit.io.policy_file import load_policy
@@ -27,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         policy = load_policy(args.policy) if args.policy else None
         serve(args.db, args.host, args.port, policy=policy, max_rows=args.max_rows, max_body_mb=args.max_body_mb,
-              max_upload_mb=args.max_upload_mb, timeout=args.timeout, log_level=args.log_level)
+              max_upload_mb=args.max_upload_mb, timeout=args.timeout, letters_dir=args.letters_dir,
+              log_level=args.log_level)
     except XlcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

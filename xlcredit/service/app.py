@@ -7,7 +7,7 @@ answers without a key; the OpenAPI description is at ``/openapi.json`` and reada
 Access: every ``/v1`` call carries an API key in the ``X-API-Key`` header (mint one with
 ``xlcredit keys create NAME --role ROLE --db URL``). Roles: **read** (functions, results, register,
 policy) < **controller** (also: set or clear a manual credit limit, write the collection register,
-record reviews, publish a refresh) < **admin** (also: change the policy, manage keys, read the audit
+run the letters, record reviews, publish a refresh) < **admin** (also: change the policy, manage keys, read the audit
 trail). Every change is written to the audit table with who (the key's name), what, before, after
 and when.
 
@@ -69,6 +69,7 @@ class Settings:
     max_rows: int = 10_000                      # rows per batch request
     request_timeout: float = 60.0               # seconds before a request is answered 503
     pool_size: int = 20                         # database connections kept for the worker threads
+    letters_dir: str | None = None              # where POST /v1/letters keeps the letters (None: beside the db)
 
 
 @dataclass(frozen=True)
@@ -445,6 +446,10 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     add_upload_routes(app, db=db, context=context, settings=cfg, reader=reader, controller=controller,
                       responses=COMMON_RESPONSES)
+
+    from xlcredit.service.letters import add_letters_route
+
+    add_letters_route(app, db=db, context=context, settings=cfg, controller=controller, responses=COMMON_RESPONSES)
     return app
 
 

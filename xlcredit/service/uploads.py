@@ -195,9 +195,10 @@ class _UploadedBook:
     the admin's ``PUT /v1/policy``. Nothing is written back into the upload.
     """
 
-    def __init__(self, label: str, tables: Mapping[str, Any]) -> None:
+    def __init__(self, label: str, tables: Mapping[str, Any], paths: Mapping[str, Path | None]) -> None:
         self.label = label
         self._tables = tables
+        self.paths = paths
 
     def read_tables(self) -> Mapping[str, Any]:
         return self._tables
@@ -210,6 +211,31 @@ class _UploadedBook:
 
     def default_store(self) -> str:  # pragma: no cover - the service always passes its store
         raise XlcError("db", "the service passes its own credit database", None)
+
+
+#: The tables of a book, as uploaded one by one (customers and invoices required).
+BOOK_TABLES = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
+
+
+def uploaded_book(uploads: Mapping[str, UploadFile | None], folder: Path) -> _UploadedBook:
+    """The uploaded ``workbook`` — or the uploaded tables one by one — saved in ``folder`` and read as a book."""
+    from xlcredit.io.workbook import read_tables as read_workbook_tables
+
+    paths = {n: _save(u, n, folder) for n, u in uploads.items()}
+    with _client_names(paths, uploads):
+        workbook = uploads.get("workbook")
+        if paths.get("workbook") is not None:
+            if paths["workbook"].suffix not in (".xlsx", ".xlsm"):
+                raise XlcError("workbook", "must be an .xlsx or .xlsm workbook",
+                               workbook.filename if workbook else None)
+            return _UploadedBook((workbook.filename if workbook else None) or "workbook",
+                                 read_workbook_tables(paths["workbook"]), paths)
+        for needed in ("customers", "invoices"):
+            if paths.get(needed) is None:
+                raise XlcError(needed, "is missing: upload the workbook, or at least the customers and invoices "
+                               "tables", None)
+        frames = {n: _table_frame(paths[n], n) for n in BOOK_TABLES if paths.get(n) is not None}
+        return _UploadedBook("uploaded tables", frames, paths)
 
 
 def _table_frame(path: Path, table: str) -> Any:
@@ -231,7 +257,6 @@ def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any
                        responses: dict[int | str, dict[str, Any]]) -> None:
     """``POST /v1/refresh``: the Refresh button's job (:func:`xlcredit.jobs.refresh`) on uploaded data."""
     import xlcredit.jobs as jobs
-    from xlcredit.io.workbook import read_tables as read_workbook_tables
 
     class RefreshAnswer(BaseModel):
         stamp: int
@@ -239,8 +264,6 @@ def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any
         source: str
         customers: int
         problems: list[ProblemRow]
-
-    tables = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
 
     @app.post("/v1/refresh", tags=["ledger"], response_model=RefreshAnswer, max_body_size=settings.max_upload_bytes,
               summary="Refresh the team's credit database from an uploaded workbook or tables (controller)",
@@ -264,23 +287,10 @@ def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any
         uploads = {"workbook": workbook, "customers": customers, "invoices": invoices, "payments": payments,
                    "credit_notes": credit_notes, "fx_rates": fx_rates}
         with tempfile.TemporaryDirectory(prefix="xlcredit-refresh-") as tmp:
-            paths = {n: _save(u, n, Path(tmp)) for n, u in uploads.items()}
-            with _client_names(paths, uploads):
-                if paths["workbook"] is not None:
-                    if paths["workbook"].suffix not in (".xlsx", ".xlsm"):
-                        raise XlcError("workbook", "must be an .xlsx or .xlsm workbook", workbook.filename if
-                                       workbook else None)
-                    frames = read_workbook_tables(paths["workbook"])
-                    label = (workbook.filename if workbook else None) or "workbook"
-                else:
-                    for needed in ("customers", "invoices"):
-                        if paths[needed] is None:
-                            raise XlcError(needed, "is missing: upload the workbook, or at least the customers and "
-                                           "invoices tables", None)
-                    frames = {n: _table_frame(paths[n], n) for n in tables if paths[n] is not None}
-                    label = "uploaded tables"
-                outcome = jobs.refresh(_UploadedBook(label, frames), day, store=db, base_policy=ctx.policy,
-                                       who=who.who)
+            book = uploaded_book(uploads, Path(tmp))
+            with _client_names(book.paths, uploads):
+                outcome = jobs.refresh(book, day, store=db, base_policy=ctx.policy, who=who.who)
+        label = book.label
         return JSONResponse(to_json_data({"stamp": outcome.stamp, "as_of": day, "source": label,
                                           "customers": len(outcome.portfolio.customers),
                                           "problems": _problems(outcome.problems)}))

@@ -1,0 +1,172 @@
+"""``POST /v1/letters`` (controller): the Generate Letters job on the service, over an uploaded workbook or tables.
+
+The job is the workbook button's and ``xlcredit letters``' (:func:`xlcredit.letters.job.run_letters`) under the
+team's policy: a letter for every customer at a letter rung of the dunning ladder, the action list for the
+rungs that are tasks, and every letter and action recorded in the team's collection register — so a letter
+issued from any workbook or from the service is never issued twice for the same overdue items
+(``resend`` to send again). The letters are kept on the server in the letters folder
+(``xlcredit serve --letters-dir``; by default ``letters`` beside a SQLite database), written atomically as
+everywhere else; the answer lists them (JSON) or carries them (``?format=zip``: the .docx and .pdf files
+of this run, ``actions.csv`` and ``problems.csv``). One letters run at a time per service process; the
+register keeps concurrent runs of several processes from issuing the same rung twice.
+
+No ``from __future__ import annotations`` here: FastAPI reads the endpoint signatures at run time.
+"""
+
+import csv
+import datetime as dt
+import io
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, File, Form, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from xlcredit.io.store import CreditStore, to_json_data
+from xlcredit.service.uploads import ProblemRow, _client_names, _problems, uploaded_book
+
+ZIP = "application/zip"
+
+
+class LetterRow(BaseModel):
+    """One letter or action of the run: who, which rung, what happened, and the files (relative to the folder)."""
+
+    kind: str
+    customer_id: str
+    name: str
+    step_index: int
+    stage: str
+    detail: str
+    language: str
+    amount: Any = None
+    currency: str
+    status: str
+    docx: str = ""
+    pdf: str = ""
+    content_hash: str = ""
+    due_date: dt.date | None = None
+    owner: str = ""
+
+
+class LettersAnswer(BaseModel):
+    """What the letters run did."""
+
+    as_of: dt.date
+    source: str
+    dry_run: bool
+    counts: dict[str, int]
+    results: list[LetterRow]
+    problems: list[ProblemRow]
+
+
+def letters_folder(store: CreditStore, configured: str | Path | None) -> Path:
+    """Where the service keeps the letters: the configured folder, else ``letters`` beside a SQLite database,
+    else ``letters`` in the service's working folder."""
+    if configured:
+        return Path(configured).expanduser().resolve()
+    from sqlalchemy.engine import make_url
+
+    url = make_url(store.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).resolve().parent / "letters"
+    return Path.cwd() / "letters"
+
+
+def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., Any], settings: Any,
+                      controller: Any, responses: dict[int | str, dict[str, Any]]) -> None:
+    """Add ``POST /v1/letters`` (see the module docstring)."""
+    from xlcredit.letters.job import run_letters
+
+    folder = letters_folder(db, settings.letters_dir)
+    one_run = threading.Lock()
+
+    @app.post("/v1/letters", tags=["letters"], response_model=LettersAnswer, max_body_size=settings.max_upload_bytes,
+              summary="Generate the dunning letters from an uploaded workbook or tables (controller)",
+              description="Upload `workbook` (the CreditControl workbook) or the tables one by one (`customers` and "
+                          "`invoices` required). Writes a letter (.docx and .pdf, in the customer's language) for "
+                          "every customer at a letter rung of the dunning ladder under the team's policy, lists the "
+                          "actions for the other rungs, and records both in the collection register — never the "
+                          "same rung twice for the same overdue items unless `resend`. `dry_run` decides and "
+                          "reports only. `?format=zip` answers the files of this run with actions.csv and "
+                          "problems.csv. Bad rows are listed under `problems`; the others are processed.",
+              responses={**responses, 200: {"content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}}})
+    def letters(who: Annotated[Any, controller],
+                workbook: Annotated[UploadFile | None, File(description=".xlsm/.xlsx workbook")] = None,
+                customers: Annotated[UploadFile | None, File()] = None,
+                invoices: Annotated[UploadFile | None, File()] = None,
+                payments: Annotated[UploadFile | None, File()] = None,
+                credit_notes: Annotated[UploadFile | None, File()] = None,
+                fx_rates: Annotated[UploadFile | None, File()] = None,
+                as_of: Annotated[dt.date | None, Form(description="date of the letters (default today)")] = None,
+                dry_run: Annotated[bool, Form(description="decide and report only: no files, no register")] = False,
+                resend: Annotated[bool, Form(description="issue again what the register already holds")] = False,
+                format: Annotated[Literal["json", "zip"], Query(description="answer as JSON or a zip")] = "json",
+                ) -> Response:
+        ctx = context()
+        day = as_of or ctx.today
+        uploads = {"workbook": workbook, "customers": customers, "invoices": invoices, "payments": payments,
+                   "credit_notes": credit_notes, "fx_rates": fx_rates}
+        with tempfile.TemporaryDirectory(prefix="xlcredit-letters-") as tmp:
+            book = uploaded_book(uploads, Path(tmp))
+            with _client_names(book.paths, uploads), one_run:
+                outcome = run_letters(book, day, folder, store=db, base_policy=ctx.policy, dry_run=dry_run,
+                                      resend=resend, who=who.who)
+        rows = [_row(r, folder) for r in outcome.results]
+        counts: dict[str, int] = {}
+        for r in outcome.results:
+            counts[f"{r.kind}s {r.status}"] = counts.get(f"{r.kind}s {r.status}", 0) + 1
+        problems = _problems(outcome.problems)
+        if format == "zip":
+            name = f"letters-{day.isoformat()}.zip"
+            return Response(_zip(folder, outcome.results, rows, problems), media_type=ZIP,
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return JSONResponse(to_json_data({"as_of": day, "source": book.label, "dry_run": dry_run, "counts": counts,
+                                          "results": rows, "problems": problems}))
+
+
+def _relative(path: str, folder: Path) -> str:
+    """A letter file as a path inside the letters folder (the server's own layout is not the client's business)."""
+    if not path:
+        return ""
+    try:
+        return Path(path).resolve().relative_to(folder).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _row(result: Any, folder: Path) -> dict[str, Any]:
+    row = {name: getattr(result, name) for name in LetterRow.model_fields}
+    row["docx"], row["pdf"] = _relative(result.docx, folder), _relative(result.pdf, folder)
+    return row
+
+
+def _zip(folder: Path, results: Sequence[Any], rows: Sequence[dict[str, Any]],
+         problems: Sequence[dict[str, Any]]) -> bytes:
+    """The run as a zip: the letter files written (or re-sent) by it, ``letters.csv``, ``actions.csv``,
+    ``problems.csv``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for result, row in zip(results, rows, strict=True):
+            for kind in ("docx", "pdf"):
+                path = getattr(result, kind)
+                if path and row[kind] and Path(path).is_file() and result.status in ("issued", "resent"):
+                    archive.write(path, row[kind])
+        archive.writestr("letters.csv", _csv([r for r in rows if r["kind"] == "letter"], list(LetterRow.model_fields)))
+        archive.writestr("actions.csv", _csv([r for r in rows if r["kind"] == "action"],
+                                             list(LetterRow.model_fields)))
+        archive.writestr("problems.csv", _csv(problems, ["table", "row", "column", "value", "problem"]))
+    return buffer.getvalue()
+
+
+def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else to_json_data(v) for k, v in row.items()})
+    return "\ufeff" + out.getvalue()   # a BOM, so Excel opens the UTF-8 (Chinese names) correctly
