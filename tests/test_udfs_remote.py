@@ -103,7 +103,7 @@ def test_the_workbooks_conf_sheet_switches_remote_mode_on(service, requests, mon
     conv._REMOTE.clear()
     assert _remote.remote_settings(read_config(book)) == _remote.Remote(server.base, key, 3.0)
     assert f.credit_grade("C001") == "A" and f.grade_of(84) == "B"      # the team's results and policy
-    assert requests == ["GET /v1/results 200", "POST /v1/functions/grade_of 200"]
+    assert requests == ["GET /v1/results 200", "GET /v1/policy 200", "POST /v1/functions/grade_of 200"]
     conv._REMOTE.clear()
 
 
@@ -251,13 +251,41 @@ def test_a_spilled_column_is_one_request(service, requests, monkeypatch):
     dues = [[DUE - dt.timedelta(days=i)] for i in range(2_500)]
     amounts = [[1000 + i] for i in range(2_500)]
     column = f.late_interest(amounts, dues, AS_OF, 0.08)
-    assert requests == ["POST /v1/functions/late_interest 200"]
+    assert requests == ["GET /v1/policy 200", "POST /v1/functions/late_interest 200"]
     assert len(column) == 2_500 and column[0] == [6.79] and column[-1] == [float(Decimal(3499 * 0.08 * 2530 / 365)
                                                                                  .quantize(Decimal("0.01")))]
     monkeypatch.setattr(_remote, "MAX_BATCH_ROWS", 1_000)          # a column longer than one request may carry
+    _remote.clear_cache()
     requests.clear()
     assert f.late_interest(amounts, dues, AS_OF, 0.08) == column
-    assert requests == ["POST /v1/functions/late_interest 200"] * 3
+    assert requests == ["GET /v1/policy 200"] + ["POST /v1/functions/late_interest 200"] * 3
+
+
+def test_pure_answers_are_kept_while_the_services_calculation_basis_holds(service, requests, monkeypatch):
+    """A recalculation asking for the same arguments again (TODAY() makes every cell recalculate) sends only a
+    304 check of the policy's ETag; a changed policy on the service changes the answers at the next check."""
+    server, key, db = service
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    monkeypatch.setattr(_remote, "RECHECK_SECONDS", 0.0)
+    dues = [[DUE - dt.timedelta(days=10 * i)] for i in range(30)]
+    first = f.ageing_bucket(dues, AS_OF)
+    cells = [f.ageing_bucket(d[0], AS_OF) for d in dues]              # the same rows as single cells
+    assert [[c] for c in cells] == first
+    assert requests.count("POST /v1/functions/ageing_bucket 200") == 1   # the column's request answered them all
+    requests.clear()
+    assert f.ageing_bucket(dues, AS_OF) == first and [f.ageing_bucket(d[0], AS_OF) for d in dues] == cells
+    assert set(requests) == {"GET /v1/policy 304"}                    # nothing computed twice
+    store = CreditStore(db)
+    try:
+        store.set_policy([*TEAM_POLICY[1:], ("ageing.bounds", "0, 30, 60")], "test")   # the admin changes buckets
+        requests.clear()
+        changed = f.ageing_bucket(dues, AS_OF)
+        assert requests == ["GET /v1/policy 200", "POST /v1/functions/ageing_bucket 200"]
+        assert changed[0] == ["31-60"] and changed[-1] == ["60+"] and first[-1] == ["90+"]
+    finally:
+        store.set_policy(TEAM_POLICY, "test")
+        store.close()
 
 
 def test_results_are_revalidated_with_the_snapshot_etag(service, requests, monkeypatch):

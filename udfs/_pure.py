@@ -10,7 +10,8 @@ whether it takes columns. Calling it:
    numbers or ISO text; Excel errors; blank optional arguments take their default). A row whose cells
    cannot be read shows that problem and is never sent anywhere;
 3. computes the readable rows — in process with the core, or (remote mode) as ONE request to
-   ``POST /v1/functions/<name>`` for the whole column, dates sent as ISO text. The service runs the same
+   ``POST /v1/functions/<name>`` for the whole column, dates sent as ISO text (rows it answered before under
+   the same policy are not sent again: :func:`udfs._remote.call_function`). The service runs the same
    core and answers each row with its value or its problem in the same words, so a bad row shows the same
    ``#XLC! <argument>: <problem>`` either way. A row holding something JSON cannot carry as it is (a date
    cell where a number belongs, a Python ``Decimal``) is refused by the core's input checks in process,

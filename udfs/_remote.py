@@ -9,6 +9,11 @@ sheet) with ``XLCREDIT_API_KEY`` and ``XLCREDIT_SERVER_TIMEOUT`` (seconds, defau
   ``304 Not Modified`` (no body) until a refresh or a limit change makes a new snapshot.
 * Pure formulas (LATE_INTEREST …) send their rows to ``POST /v1/functions/<name>``: a spilled column is
   one request (:func:`call_function`, in chunks of :data:`MAX_BATCH_ROWS`), a single cell one request.
+  The answers are kept (up to :data:`MEMO_ROWS` rows) for as long as the service's calculation basis
+  holds — its policy, engine version and rate tables, named by the ``ETag`` of ``GET /v1/policy`` and
+  re-validated at most once per :data:`RECHECK_SECONDS` — so a recalculation that asks again for the
+  same arguments (a sheet full of ``TODAY()``) sends nothing but that one small check. A pure answer
+  depends on nothing else, so a kept answer is the answer the service would give.
 * Any failure to reach the service (unreachable, timeout, key refused, 5xx, an answer that is not what
   was asked) is an ``XlcError("server", …)``, so the cell shows ``#XLC! server: <reason>`` — never a
   frozen Excel, never a traceback.
@@ -16,9 +21,11 @@ sheet) with ``XLCREDIT_API_KEY`` and ``XLCREDIT_SERVER_TIMEOUT`` (seconds, defau
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -48,8 +55,20 @@ class _Results:
     rows: dict[str, Mapping[str, Any]]
 
 
+@dataclass
+class _Basis:
+    """The service's calculation basis: when last confirmed, its ETag, and the policy it names."""
+    checked: float
+    etag: str | None
+    policy: Any
+
+
+#: Pure-formula answer rows kept while the calculation basis holds (least recently used dropped first).
+MEMO_ROWS = 200_000
+
 _cache: dict[tuple[str, str], _Results] = {}
-_policies: dict[tuple[str, str], tuple[float, Any]] = {}
+_bases: dict[tuple[str, str], _Basis] = {}
+_answers: OrderedDict[tuple[str, str, str, str], Mapping[str, Any]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -139,39 +158,69 @@ def remote_results(remote: Remote) -> dict[str, Mapping[str, Any]]:
         return rows
 
 
-def remote_policy(remote: Remote) -> Any:
-    """The credit policy in force on the service (``GET /v1/policy``), fetched at most once per RECHECK_SECONDS."""
+def remote_basis(remote: Remote) -> _Basis:
+    """The service's policy and the ETag naming its calculation basis; re-validated at most once per
+    RECHECK_SECONDS (``If-None-Match``: 304 while nothing changed)."""
     from xlcredit.core.policy import Policy
 
     cache_key = (remote.url, remote.key)
     with _lock:
-        hit = _policies.get(cache_key)
-        if hit is not None and time.monotonic() - hit[0] < RECHECK_SECONDS:
-            return hit[1]
-        settings = answer_json(remote, request(remote, "GET", "/v1/policy"), "settings")
+        hit = _bases.get(cache_key)
+        if hit is not None and time.monotonic() - hit.checked < RECHECK_SECONDS:
+            return hit
+        ask = {"If-None-Match": hit.etag} if hit is not None and hit.etag else None
+        r = request(remote, "GET", "/v1/policy", headers=ask)
+        if r.status_code == 304 and hit is not None:
+            hit.checked = time.monotonic()
+            return hit
+        settings = answer_json(remote, r, "settings")
         try:
             policy = Policy.from_rows(list(settings.items()))
         except XlcError as exc:
             raise XlcError("server", f"sent a policy this add-in cannot read ({exc}): are both the same "
                            "xlcredit version?", remote.url) from None
-        _policies[cache_key] = (time.monotonic(), policy)
-        return policy
+        basis = _Basis(time.monotonic(), r.headers.get("ETag"), policy)
+        _bases[cache_key] = basis
+        return basis
+
+
+def remote_policy(remote: Remote) -> Any:
+    """The credit policy in force on the service (``GET /v1/policy``)."""
+    return remote_basis(remote).policy
 
 
 def call_function(remote: Remote, name: str, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Answer rows of ``POST /v1/functions/<name>`` for ``rows``, in order: ``{"value": …}`` or ``{"error": …}``.
 
-    One request per :data:`MAX_BATCH_ROWS` rows, so a spilled column of up to that many rows is one request.
+    Rows answered before under the same calculation basis come from memory; the others are sent, one request
+    per :data:`MAX_BATCH_ROWS` rows — so a spilled column of up to that many rows is at most one request.
     """
-    answers: list[Mapping[str, Any]] = []
-    for start in range(0, len(rows), MAX_BATCH_ROWS):
-        chunk = list(rows[start:start + MAX_BATCH_ROWS])
+    etag = remote_basis(remote).etag
+    keys = [(remote.url, etag or "", name, json.dumps(row, sort_keys=True, separators=(",", ":"))) for row in rows]
+    answers: list[Mapping[str, Any] | None] = [None] * len(rows)
+    if etag:
+        with _lock:
+            for i, k in enumerate(keys):
+                found = _answers.get(k)
+                if found is not None:
+                    _answers.move_to_end(k)
+                    answers[i] = found
+    missing = [i for i, a in enumerate(answers) if a is None]
+    for start in range(0, len(missing), MAX_BATCH_ROWS):
+        part = missing[start:start + MAX_BATCH_ROWS]
+        chunk = [rows[i] for i in part]
         r = request(remote, "POST", f"/v1/functions/{name.lower()}", json={"rows": chunk})
         got = answer_json(remote, r, "results")
         if not isinstance(got, list) or len(got) != len(chunk) or not all(isinstance(a, dict) for a in got):
             raise XlcError("server", f"answered {len(got)} rows for the {len(chunk)} sent", remote.url)
-        answers.extend(got)
-    return answers
+        with _lock:
+            for i, answer in zip(part, got, strict=True):
+                answers[i] = answer
+                if etag:
+                    _answers[keys[i]] = answer
+            while len(_answers) > MEMO_ROWS:
+                _answers.popitem(last=False)
+    return [a for a in answers if a is not None]
 
 
 #: Result fields the service sends as exact decimal text (``Money`` in xlcredit.service.models).
@@ -192,7 +241,8 @@ def _decimals(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def clear_cache() -> None:
-    """Forget the fetched results and policies (tests; a changed setting)."""
+    """Forget the fetched results, policies and kept answers (tests; a changed setting)."""
     with _lock:
         _cache.clear()
-        _policies.clear()
+        _bases.clear()
+        _answers.clear()

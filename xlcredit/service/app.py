@@ -25,6 +25,7 @@ endpoint signatures at run time).
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -358,9 +359,31 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         return {"stamp": stamp, "customers": len(body.customers), "results": len(rows)}
 
     # ------------------------------------------------------------------ policy
-    @data.get("/v1/policy", response_model=m.PolicyRows, summary="The credit policy in force")
-    def get_policy(_p: ReaderP) -> dict[str, Any]:
-        return {"settings": {k: _setting_text(v) for k, v in current_policy().to_rows()}}
+    basis_of_tables: dict[str, str] = {}
+
+    def calculation_basis(settings: dict[str, str]) -> str:
+        """The ETag of the policy answer: a digest of the policy in force, the engine's version and the
+        reference-rate tables — everything a pure function's answer depends on besides its arguments."""
+        if not basis_of_tables:
+            from xlcredit.io.rates import shipped_reference_rates
+
+            tables = rates if rates is not None else shipped_reference_rates()
+            basis_of_tables["digest"] = f"{xlcredit.__version__}|{tables!r}"
+        text = basis_of_tables["digest"] + "|" + "\n".join(f"{k}={v}" for k, v in sorted(settings.items()))
+        return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+    @data.get("/v1/policy", response_model=m.PolicyRows, summary="The credit policy in force",
+              description="Answers with an `ETag` naming the calculation basis — this policy, the engine's "
+                          "version and its reference-rate tables; sent back in `If-None-Match`, it gets `304 Not "
+                          "Modified` while none of them changed (UDF remote mode keeps the answers of pure "
+                          "formulas while it holds).",
+              responses={304: {"description": "The policy, engine and rate tables are those named in If-None-Match"}})
+    def get_policy(_p: ReaderP, if_none_match: Annotated[str | None, Header(max_length=1000)] = None) -> Response:
+        settings = {k: _setting_text(v) for k, v in current_policy().to_rows()}
+        etag = calculation_basis(settings)
+        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+            return Response(status_code=304, headers={"ETag": etag})
+        return JSONResponse({"settings": settings}, headers={"ETag": etag})
 
     @data.put("/v1/policy", response_model=m.PolicyRows, summary="Replace the policy (admin)",
               description="Settings not given take the shipped defaults. Validated first; the changed "
