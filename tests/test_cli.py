@@ -180,3 +180,11 @@ def test_missing_customer_id_column_is_a_clear_error(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip() == ("error: customer_id: column is missing from the customers table "
                                      "(found 'Name', 'Rating')")
+
+
+@pytest.mark.parametrize("option", ["--max-rows", "--max-body-mb", "--max-upload-mb", "--timeout"])
+def test_serve_refuses_a_limit_that_is_not_positive(option: str, tmp_path):
+    result = run("serve", "--db", str(tmp_path / "team.credit.db"), option, "0")
+    assert result.exit_code == 2
+    assert f"{option}: must be more than 0 (got 0)" in result.output
+    assert not (tmp_path / "team.credit.db").exists()      # refused before anything is opened

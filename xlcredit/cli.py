@@ -384,6 +384,10 @@ def serve(ctx: typer.Context,
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000, db: Db = None,
           max_rows: Annotated[int | None, typer.Option(help="Rows per batch request (default 10000).")] = None,
           timeout: Annotated[float | None, typer.Option(help="Seconds before a request is answered 503.")] = None,
+          max_body_mb: Annotated[float | None, typer.Option(help="Largest JSON request body in MB (default 10).")]
+          = None,
+          max_upload_mb: Annotated[float | None, typer.Option(
+              help="Largest uploaded ledger or workbook in MB (default 64).")] = None,
           letters_dir: Annotated[Path | None, typer.Option(
               help="Folder where POST /v1/letters keeps the letters (default: letters beside a SQLite "
                    "database).")] = None,
@@ -394,8 +398,8 @@ def serve(ctx: typer.Context,
     with user_errors():
         state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
         policy = state.policy if state.policy_path is not None else None
-        run_service(db, host, port, policy=policy, max_rows=max_rows, timeout=timeout,
-                    letters_dir=None if letters_dir is None else str(letters_dir))
+        run_service(db, host, port, policy=policy, max_rows=max_rows, timeout=timeout, max_body_mb=max_body_mb,
+                    max_upload_mb=max_upload_mb, letters_dir=None if letters_dir is None else str(letters_dir))
 
 
 keys_app = typer.Typer(help="API keys of the HTTP service (roles: read < controller < admin).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from xlcredit.core.errors import XlcError
 from xlcredit.core.policy import Policy
 
 
@@ -22,6 +23,10 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: 
     from xlcredit.io.store import resolve_store_url
     from xlcredit.service.app import Settings, create_app
 
+    for option, value in (("--max-rows", max_rows), ("--max-body-mb", max_body_mb),
+                          ("--max-upload-mb", max_upload_mb), ("--timeout", timeout)):
+        if value is not None and not value > 0:
+            raise XlcError(option, f"must be more than 0 (got {value:g})", value)
     changes: dict[str, Any] = {}
     if max_rows is not None:
         changes["max_rows"] = max_rows
