@@ -606,3 +606,13 @@ def test_letters_run_on_the_service_records_the_team_register(tmp_path: Path) ->
                        files={"customers": ("customers.csv", b"customer_id,name\nC1,A\n")})
             assert r.status_code == 422 and r.json()["detail"][0]["msg"] == (
                 "invoices: is missing: upload the workbook, or at least the customers and invoices tables")
+
+
+def test_etags_match_weakly_as_http_says() -> None:
+    """RFC 9110 §13.1.2: If-None-Match compares weakly (nginx marks ETags weak when it compresses)."""
+    from xlcredit.service.app import etag_matches
+
+    assert etag_matches('"7.123"', '"7.123"') and etag_matches('W/"7.123"', '"7.123"')
+    assert etag_matches('"1.0", W/"7.123"', '"7.123"') and etag_matches("*", '"7.123"')
+    assert not etag_matches('"7.124"', '"7.123"') and not etag_matches(None, '"7.123"')
+    assert not etag_matches("", '"7.123"')

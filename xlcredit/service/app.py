@@ -310,7 +310,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     def results(_p: ReaderP, if_none_match: Annotated[str | None, Header(max_length=1000)] = None) -> Response:
         info, view = db.results_view()
         etag = results_etag(info)
-        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+        if etag_matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
         body = to_json_data({"refresh": info, "results": [dict(row) for row in view.values()]})
         return JSONResponse(body, headers={"ETag": etag})
@@ -381,7 +381,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     def get_policy(_p: ReaderP, if_none_match: Annotated[str | None, Header(max_length=1000)] = None) -> Response:
         settings = {k: _setting_text(v) for k, v in current_policy().to_rows()}
         etag = calculation_basis(settings)
-        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+        if etag_matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
         return JSONResponse({"settings": settings}, headers={"ETag": etag})
 
@@ -474,6 +474,15 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     add_letters_route(app, db=db, context=context, settings=cfg, controller=controller, responses=COMMON_RESPONSES)
     return app
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` — by weak comparison (RFC 9110 §13.1.2), so an ETag a
+    compressing proxy marked weak (``W/"…"``) still matches; ``*`` matches any."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def results_etag(info: dict[str, Any]) -> str:
