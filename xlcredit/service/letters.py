@@ -14,6 +14,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the endpoint signa
 """
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import tempfile
@@ -23,34 +24,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, File, Form, Query, UploadFile
+from fastapi import Depends, FastAPI, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from xlcredit.io.store import CreditStore, to_json_data
-from xlcredit.service.uploads import ProblemRow, _client_names, _problems, uploaded_book
+from xlcredit.letters.job import LetterResult
+from xlcredit.service.uploads import ProblemRow, _client_names, _problems, book_files, uploaded_book
 
 ZIP = "application/zip"
-
-
-class LetterRow(BaseModel):
-    """One letter or action of the run: who, which rung, what happened, and the files (relative to the folder)."""
-
-    kind: str
-    customer_id: str
-    name: str
-    step_index: int
-    stage: str
-    detail: str
-    language: str
-    amount: Any = None
-    currency: str
-    status: str
-    docx: str = ""
-    pdf: str = ""
-    content_hash: str = ""
-    due_date: dt.date | None = None
-    owner: str = ""
 
 
 class LettersAnswer(BaseModel):
@@ -60,7 +42,7 @@ class LettersAnswer(BaseModel):
     source: str
     dry_run: bool
     counts: dict[str, int]
-    results: list[LetterRow]
+    results: list[LetterResult]   # docx/pdf: the files' names inside the letters folder
     problems: list[ProblemRow]
 
 
@@ -95,13 +77,7 @@ def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., A
                           "reports only. `?format=zip` answers the files of this run with actions.csv and "
                           "problems.csv. Bad rows are listed under `problems`; the others are processed.",
               responses={**responses, 200: {"content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}}})
-    def letters(who: Annotated[Any, controller],
-                workbook: Annotated[UploadFile | None, File(description=".xlsm/.xlsx workbook")] = None,
-                customers: Annotated[UploadFile | None, File()] = None,
-                invoices: Annotated[UploadFile | None, File()] = None,
-                payments: Annotated[UploadFile | None, File()] = None,
-                credit_notes: Annotated[UploadFile | None, File()] = None,
-                fx_rates: Annotated[UploadFile | None, File()] = None,
+    def letters(who: Annotated[Any, controller], uploads: Annotated[dict[str, UploadFile | None], Depends(book_files)],
                 as_of: Annotated[dt.date | None, Form(description="date of the letters (default today)")] = None,
                 dry_run: Annotated[bool, Form(description="decide and report only: no files, no register")] = False,
                 resend: Annotated[bool, Form(description="issue again what the register already holds")] = False,
@@ -109,8 +85,6 @@ def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., A
                 ) -> Response:
         ctx = context()
         day = as_of or ctx.today
-        uploads = {"workbook": workbook, "customers": customers, "invoices": invoices, "payments": payments,
-                   "credit_notes": credit_notes, "fx_rates": fx_rates}
         with tempfile.TemporaryDirectory(prefix="xlcredit-letters-") as tmp:
             book = uploaded_book(uploads, Path(tmp))
             with _client_names(book.paths, uploads), one_run:
@@ -139,8 +113,12 @@ def _relative(path: str, folder: Path) -> str:
         return Path(path).name
 
 
+#: The columns of a letter or action row: the fields of :class:`xlcredit.letters.job.LetterResult`.
+COLUMNS = [f.name for f in dataclasses.fields(LetterResult)]
+
+
 def _row(result: Any, folder: Path) -> dict[str, Any]:
-    row = {name: getattr(result, name) for name in LetterRow.model_fields}
+    row = {name: getattr(result, name) for name in COLUMNS}
     row["docx"], row["pdf"] = _relative(result.docx, folder), _relative(result.pdf, folder)
     return row
 
@@ -156,9 +134,9 @@ def _zip(folder: Path, results: Sequence[Any], rows: Sequence[dict[str, Any]],
                 path = getattr(result, kind)
                 if path and row[kind] and Path(path).is_file() and result.status in ("issued", "resent"):
                     archive.write(path, row[kind])
-        archive.writestr("letters.csv", _csv([r for r in rows if r["kind"] == "letter"], list(LetterRow.model_fields)))
+        archive.writestr("letters.csv", _csv([r for r in rows if r["kind"] == "letter"], COLUMNS))
         archive.writestr("actions.csv", _csv([r for r in rows if r["kind"] == "action"],
-                                             list(LetterRow.model_fields)))
+                                             COLUMNS))
         archive.writestr("problems.csv", _csv(problems, ["table", "row", "column", "value", "problem"]))
     return buffer.getvalue()
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, File, Form, Query, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -217,6 +217,18 @@ class _UploadedBook:
 BOOK_TABLES = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
 
 
+def book_files(workbook: Annotated[UploadFile | None, File(description=".xlsm/.xlsx workbook")] = None,
+               customers: Annotated[UploadFile | None, File(description="customers table")] = None,
+               invoices: Annotated[UploadFile | None, File(description="invoices table")] = None,
+               payments: Annotated[UploadFile | None, File(description="payments table")] = None,
+               credit_notes: Annotated[UploadFile | None, File(description="credit notes table")] = None,
+               fx_rates: Annotated[UploadFile | None, File(description="FX rates (date, currency, rate)")] = None,
+               ) -> dict[str, UploadFile | None]:
+    """The files of an uploaded book (a form dependency): the workbook, or its tables one by one."""
+    return {"workbook": workbook, "customers": customers, "invoices": invoices, "payments": payments,
+            "credit_notes": credit_notes, "fx_rates": fx_rates}
+
+
 def uploaded_book(uploads: Mapping[str, UploadFile | None], folder: Path) -> _UploadedBook:
     """The uploaded ``workbook`` — or the uploaded tables one by one — saved in ``folder`` and read as a book."""
     from xlcredit.io.workbook import read_tables as read_workbook_tables
@@ -273,19 +285,11 @@ def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any
                           "every customer under the team's policy and replaces the credit database in one "
                           "transaction. Bad rows are listed under `problems`; the others are processed.",
               responses=responses)
-    def refresh(who: Annotated[Any, controller],
-                workbook: Annotated[UploadFile | None, File(description=".xlsm/.xlsx workbook")] = None,
-                customers: Annotated[UploadFile | None, File()] = None,
-                invoices: Annotated[UploadFile | None, File()] = None,
-                payments: Annotated[UploadFile | None, File()] = None,
-                credit_notes: Annotated[UploadFile | None, File()] = None,
-                fx_rates: Annotated[UploadFile | None, File()] = None,
+    def refresh(who: Annotated[Any, controller], uploads: Annotated[dict[str, UploadFile | None], Depends(book_files)],
                 as_of: Annotated[dt.date | None, Form(description="date of the refresh (default today)")] = None,
                 ) -> JSONResponse:
         ctx = context()
         day = as_of or ctx.today
-        uploads = {"workbook": workbook, "customers": customers, "invoices": invoices, "payments": payments,
-                   "credit_notes": credit_notes, "fx_rates": fx_rates}
         with tempfile.TemporaryDirectory(prefix="xlcredit-refresh-") as tmp:
             book = uploaded_book(uploads, Path(tmp))
             with _client_names(book.paths, uploads):
