@@ -754,3 +754,28 @@ def test_no_input_makes_a_formula_raise_or_show_an_empty_cell(db, name, data):
     else:
         check(out)
     assert os.environ["XLCREDIT_DB"]                                       # the fixture's database stayed in use
+
+
+def test_excel_is_asked_for_the_calling_workbook_once_per_formula_call(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    """Each question to Excel is a COM round trip: the remote-mode settings and the database location share one."""
+    import xlwings as xw
+
+    book = tmp_path / "CreditControl.xlsm"
+    store = CreditStore(f"sqlite:///{tmp_path / 'CreditControl.credit.db'}")
+    fill(store, result("C1", terms="Net 45"))
+    store.close()
+    asked: list[int] = []
+
+    def caller() -> FakeBook:
+        asked.append(1)
+        return FakeBook(book)
+
+    monkeypatch.delenv("XLCREDIT_DB", raising=False)
+    monkeypatch.setattr(xw.Book, "caller", staticmethod(caller))
+    monkeypatch.setattr(conv, "workbook_config", lambda b: {})
+    conv.close_databases()
+    assert udf.credit_terms("C1") == "Net 45" and len(asked) == 1
+    assert udf.ageing_bucket(dt.date(2026, 10, 1), dt.date(2026, 10, 31)) == "1-30" and len(asked) == 2
+    assert conv.caller_book() is not None and len(asked) == 3          # outside a formula call: asked each time
+    conv.close_databases()

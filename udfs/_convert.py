@@ -48,6 +48,7 @@ reopened. ``bench/bench_udfs.py`` measures the calls per second.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -71,6 +72,8 @@ log = logging.getLogger("xlcredit.udfs")
 
 #: Every error shown in a cell starts with this, so conditional formatting can find it.
 PREFIX = "#XLC!"
+#: What one formula call has already asked Excel (set by :func:`excel_errors` for the call's duration).
+_CALL: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("xlcredit_formula_call", default=None)
 
 #: One cell's value, or a range as xlwings passes it (a list of rows). Annotating UDF arguments with this
 #: alias of ``Any`` matters: xlwings turns type hints into converters, and ``Any`` is its default one.
@@ -105,12 +108,15 @@ def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def cell_safe(*args: Any, **kwargs: Any) -> Any:
+        scope = _CALL.set({})   # the calling workbook is asked for once per formula call (caller_book)
         try:
             result = func(*args, **kwargs)
         except Exception as exc:  # a formula must show text, never raise into Excel
             if not isinstance(exc, XlcError):
                 log.exception("%s failed", func.__name__)
             return error_text(exc)
+        finally:
+            _CALL.reset(scope)
         if result is None:
             return f"{PREFIX} internal: {func.__name__} gave no result"
         return result
@@ -328,13 +334,21 @@ class DatabaseLocation:
 
 
 def caller_book() -> Any | None:
-    """The workbook whose formula is being calculated (``xw.Book.caller()``), or None outside Excel."""
+    """The workbook whose formula is being calculated (``xw.Book.caller()``), or None outside Excel.
+
+    Asked of Excel once per formula call (the remote-mode settings and the database location both need it)."""
+    scope = _CALL.get()
+    if scope is not None and "book" in scope:
+        return scope["book"]
     try:
         import xlwings as xw
 
-        return xw.Book.caller()
+        book = xw.Book.caller()
     except Exception:  # no Excel (Linux, tests, a Python call): there is no calling workbook
-        return None
+        book = None
+    if scope is not None:
+        scope["book"] = book
+    return book
 
 
 def book_fullname(book: Any) -> str:
