@@ -361,3 +361,48 @@ def test_any_cells_give_the_same_answer_remote_and_in_process(service, name, val
         mp.delenv("XLCREDIT_SERVER_URL")
         mp.setenv("XLCREDIT_DB", db)
         assert remote == func(*args)
+
+
+# --------------------------------------------------------------------------- TLS: the computer's trust store
+@pytest.fixture(scope="module")
+def tls_stub(tmp_path_factory: pytest.TempPathFactory):
+    """An HTTPS service (the failing stub) with a certificate from a private certificate authority."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    ca_file = tmp_path_factory.mktemp("ca") / "company-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield f"https://127.0.0.1:{server.server_address[1]}", ca_file
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_certificate_the_computer_does_not_trust_is_named(tls_stub, requests, monkeypatch):
+    url, _ca = tls_stub
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", url + "/fail")
+    assert f.credit_limit("C001") == (f"#XLC! server: this computer does not trust the certificate of {url}/fail: "
+                                      "install the certificate authority that issued it in the computer's "
+                                      "certificate store")
+
+
+def test_a_company_certificate_authority_in_the_computers_trust_store_is_trusted(tls_stub, requests, monkeypatch):
+    """truststore: the add-in trusts what the computer trusts (here the system CA file, as SSL_CERT_FILE names it;
+    on Windows the certificate store) — not only the public CAs bundled with Python packages."""
+    url, ca = tls_stub
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    client = _remote.new_client()
+    hooks = _remote._client.event_hooks
+    monkeypatch.setattr(_remote, "_client", client)
+    client.event_hooks = hooks
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", url + "/fail")
+    assert f.credit_limit("C001") == "#XLC! server: the service failed (HTTP 503)"     # the handshake succeeded
+    assert requests == ["GET /fail/v1/results 503"]
+    client.close()

@@ -112,7 +112,7 @@ class Pure:
         else:
             rows, column = [[one(c, n) for n, c in zip(names, cells, strict=True)]], False
         remote = remote_service()
-        answers = self._in_process(rows) if remote is None else self._remote(remote, rows)
+        answers = self._in_process(rows) if remote is None else self._on_service(remote, rows)
         if not column:
             answer = answers[0]
             if isinstance(answer, Exception):
@@ -137,7 +137,7 @@ class Pure:
             log.exception("%s failed on a row", self.name)
             return exc
 
-    def _remote(self, remote: _remote.Remote, rows: Sequence[Sequence[Any]]) -> list[Any]:
+    def _on_service(self, remote: _remote.Remote, rows: Sequence[Sequence[Any]]) -> list[Any]:
         answers: list[Any] = [None] * len(rows)
         sent: list[int] = []
         wire_rows: list[dict[str, Any]] = []
@@ -186,7 +186,9 @@ class _ServiceProblem(XlcError):
 
     def __init__(self, words: str) -> None:
         field, sep, problem = words.partition(": ")
-        super().__init__(field, problem, None) if sep else super().__init__("server", words, None)
+        if not sep:   # not in the service's "<field>: <problem>" form: say it came from the server
+            field, problem = "server", words
+        super().__init__(field, problem, None)
 
 
 def _carriable(value: Any) -> bool:

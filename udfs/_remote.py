@@ -43,7 +43,20 @@ DEFAULT_TIMEOUT = 5.0
 #: sent in several requests.
 MAX_BATCH_ROWS = 10_000
 
-_client = httpx.Client()
+
+
+def new_client() -> httpx.Client:
+    """The HTTP client of remote mode. It trusts the certificates this computer trusts — the Windows certificate
+    store, the macOS keychain, the system's CA files (``truststore``) — so a service behind the company's own
+    certificate authority works as it does in the browser; proxies come from the usual environment variables."""
+    import ssl
+
+    import truststore
+
+    return httpx.Client(verify=truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+
+
+_client = new_client()
 _lock = threading.Lock()
 
 
@@ -111,6 +124,10 @@ def request(remote: Remote, method: str, path: str, *, headers: Mapping[str, str
     except httpx.TimeoutException:
         raise XlcError("server", f"no answer from {remote.url} within {remote.timeout:g} s", remote.url) from None
     except httpx.HTTPError as exc:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
+            raise XlcError("server", f"this computer does not trust the certificate of {remote.url}: install the "
+                           "certificate authority that issued it in the computer's certificate store",
+                           remote.url) from None
         raise XlcError("server", f"cannot reach {remote.url} ({type(exc).__name__})", remote.url) from None
     if r.status_code in (401, 403):
         raise XlcError("server", f"the service refused the API key (HTTP {r.status_code}): check XLCREDIT_API_KEY",
