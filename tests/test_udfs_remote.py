@@ -102,6 +102,8 @@ def test_the_workbooks_conf_sheet_switches_remote_mode_on(service, requests, mon
     monkeypatch.setattr(conv, "workbook_config", lambda _book: read_config(book))
     conv._REMOTE.clear()
     assert _remote.remote_settings(read_config(book)) == _remote.Remote(server.base, key, 3.0)
+    assert _remote.remote_settings({"xlcredit_server_url ": server.base + "/", "Xlcredit_Api_Key": key}) == \
+        _remote.Remote(server.base, key, 5.0)                               # keys in any case, as xlwings reads them
     assert f.credit_grade("C001") == "A" and f.grade_of(84) == "B"      # the team's results and policy
     assert requests == ["GET /v1/results 200", "GET /v1/policy 200", "POST /v1/functions/grade_of 200"]
     conv._REMOTE.clear()
@@ -406,3 +408,23 @@ def test_a_company_certificate_authority_in_the_computers_trust_store_is_trusted
     assert f.credit_limit("C001") == "#XLC! server: the service failed (HTTP 503)"     # the handshake succeeded
     assert requests == ["GET /fail/v1/results 503"]
     client.close()
+
+
+def test_a_service_taking_fewer_rows_per_request_gets_smaller_batches(tmp_path, requests, monkeypatch):
+    """`xlcredit serve --max-rows 300`: a 1,000-row column is halved until it fits (413, 413, then 4 requests of
+    250 rows), the size is remembered, and the answers are those of an ordinary service."""
+    db = str(tmp_path / "small.credit.db")
+    store = CreditStore(db)
+    key = store.create_api_key("Reader", "read")
+    store.close()
+    dues = [[DUE - dt.timedelta(days=i)] for i in range(1_000)]
+    with serve(db, tmp_path, "--max-rows", "300") as server:
+        monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+        monkeypatch.setenv("XLCREDIT_API_KEY", key)
+        column = f.days_overdue(dues, AS_OF)
+        posts = [r for r in requests if r.startswith("POST")]
+        assert posts == ["POST /v1/functions/days_overdue 413"] * 2 + ["POST /v1/functions/days_overdue 200"] * 4
+        assert column == [[31 + i] for i in range(1_000)]
+        requests.clear()
+        f.days_overdue([[d[0] - dt.timedelta(days=5_000)] for d in dues], AS_OF)
+        assert requests == ["POST /v1/functions/days_overdue 200"] * 4

@@ -82,6 +82,7 @@ MEMO_ROWS = 200_000
 _cache: dict[tuple[str, str], _Results] = {}
 _bases: dict[tuple[str, str], _Basis] = {}
 _answers: OrderedDict[tuple[str, str, str, str], Mapping[str, Any]] = OrderedDict()
+_batch_rows: dict[str, int] = {}   # rows per request a service was found to take (after a 413)
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,12 @@ class Remote:
 
 
 def setting(name: str, book_config: Mapping[str, Any] | None = None) -> str:
-    """A remote-mode setting: the environment variable wins over the workbook's xlwings.conf key."""
+    """A remote-mode setting: the environment variable wins over the workbook's xlwings.conf key (whose case does
+    not matter, as for xlwings' own keys)."""
     value = os.environ.get(name, "").strip()
     if not value and book_config:
-        value = str(book_config.get(name) or "").strip()
+        found = next((v for k, v in book_config.items() if str(k).strip().upper() == name), None)
+        value = str(found or "").strip()
     return value
 
 
@@ -210,7 +213,9 @@ def call_function(remote: Remote, name: str, rows: Sequence[Mapping[str, Any]]) 
     """Answer rows of ``POST /v1/functions/<name>`` for ``rows``, in order: ``{"value": …}`` or ``{"error": …}``.
 
     Rows answered before under the same calculation basis come from memory; the others are sent, one request
-    per :data:`MAX_BATCH_ROWS` rows — so a spilled column of up to that many rows is at most one request.
+    per :data:`MAX_BATCH_ROWS` rows — so a spilled column of up to that many rows is at most one request. A
+    service configured for fewer rows per request (``--max-rows``) answers 413: the batch is halved until it
+    fits, and the size that fits is remembered for that service.
     """
     etag = remote_basis(remote).etag
     keys = [(remote.url, etag or "", name, json.dumps(row, sort_keys=True, separators=(",", ":"))) for row in rows]
@@ -223,10 +228,18 @@ def call_function(remote: Remote, name: str, rows: Sequence[Mapping[str, Any]]) 
                     _answers.move_to_end(k)
                     answers[i] = found
     missing = [i for i, a in enumerate(answers) if a is None]
-    for start in range(0, len(missing), MAX_BATCH_ROWS):
-        part = missing[start:start + MAX_BATCH_ROWS]
+    start = 0
+    while start < len(missing):
+        size = _batch_rows.get(remote.url, MAX_BATCH_ROWS)
+        part = missing[start:start + size]
         chunk = [rows[i] for i in part]
-        r = request(remote, "POST", f"/v1/functions/{name.lower()}", json={"rows": chunk})
+        try:
+            r = request(remote, "POST", f"/v1/functions/{name.lower()}", json={"rows": chunk})
+        except XlcError as exc:
+            if exc.value == 413 and len(chunk) > 1:   # the service takes fewer rows per request: halve and retry
+                _batch_rows[remote.url] = len(chunk) // 2
+                continue
+            raise
         got = answer_json(remote, r, "results")
         if not isinstance(got, list) or len(got) != len(chunk) or not all(isinstance(a, dict) for a in got):
             raise XlcError("server", f"answered {len(got)} rows for the {len(chunk)} sent", remote.url)
@@ -237,6 +250,7 @@ def call_function(remote: Remote, name: str, rows: Sequence[Mapping[str, Any]]) 
                     _answers[keys[i]] = answer
             while len(_answers) > MEMO_ROWS:
                 _answers.popitem(last=False)
+        start += len(part)
     return [a for a in answers if a is not None]
 
 
@@ -263,3 +277,4 @@ def clear_cache() -> None:
         _cache.clear()
         _bases.clear()
         _answers.clear()
+        _batch_rows.clear()
