@@ -546,6 +546,7 @@ def test_letters_run_on_the_service_records_the_team_register(tmp_path: Path) ->
     same book, kept in the letters folder beside the database, recorded in the team's register (so a second
     run issues nothing), and delivered as a zip on request."""
     import csv
+    import hashlib
     import io
     import zipfile
 
@@ -601,6 +602,28 @@ def test_letters_run_on_the_service_records_the_team_register(tmp_path: Path) ->
             first = next(x for x in listed if x["language"] == "en")
             text = PdfReader(io.BytesIO(archive.read(first["pdf"]))).pages[0].extract_text()
             assert first["name"].split()[0] in text
+
+            # a letter of the register, downloaded later by anyone who may read
+            entry = next(e for e in c.get("/v1/register").json() if e["kind"] == "letter")
+            with server.client(reader) as rc:
+                pdf = rc.get(f"/v1/letters/{entry['id']}")
+                assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+                assert hashlib.sha256(pdf.content).hexdigest() == entry["content_hash"]
+                docx = rc.get(f"/v1/letters/{entry['id']}?format=docx")
+                assert docx.status_code == 200 and docx.content[:2] == b"PK"
+                action = next(e for e in c.get("/v1/register").json() if e["kind"] == "action")
+                assert rc.get(f"/v1/letters/{action['id']}").status_code == 404
+                assert rc.get("/v1/letters/999999").json()["detail"] == (
+                    "entry_id: 999999 is not a letter of the collection register")
+                stray = c.post("/v1/register", json={"customer_id": "C001", "step_index": 2, "stage": "x",
+                                                     "items": ["X1"], "kind": "letter", "as_of": "2026-10-31",
+                                                     "file_path": "/etc/passwd"})
+                assert stray.status_code == 201                          # a controller may record any file name…
+                refused = rc.get(f"/v1/letters/{stray.json()['id']}")
+                assert refused.status_code == 404 and "not written by this service" in refused.json()["detail"]
+                Path(tmp_path / "letters" / entry["file_path"].split("/letters/")[-1]).write_bytes(b"%PDF-forged")
+                changed = rc.get(f"/v1/letters/{entry['id']}")
+                assert changed.status_code == 409 and "changed after it was issued" in changed.json()["detail"]
 
             r = c.post("/v1/letters", data=form,
                        files={"customers": ("customers.csv", b"customer_id,name\nC1,A\n")})

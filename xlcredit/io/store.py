@@ -963,6 +963,12 @@ class CreditStore:
                 register_table.c.items_key == key).limit(1)).first()
         return found is not None
 
+    def register_entry(self, entry_id: int) -> dict[str, Any] | None:
+        """One entry of the collection register by its id, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(register_table).where(register_table.c.id == int(entry_id))).mappings().first()
+        return None if row is None else dict(row)
+
     def register_rows(self, customer_id: Any = None) -> list[dict[str, Any]]:
         """The collection register (every letter and action issued), oldest first."""
         query = sa.select(register_table).order_by(register_table.c.id)

@@ -472,7 +472,8 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     from xlcredit.service.letters import add_letters_route
 
-    add_letters_route(app, db=db, context=context, settings=cfg, controller=controller, responses=COMMON_RESPONSES)
+    add_letters_route(app, db=db, context=context, settings=cfg, reader=reader, controller=controller,
+                      responses=COMMON_RESPONSES)
     return app
 
 

@@ -7,8 +7,10 @@ issued from any workbook or from the service is never issued twice for the same 
 (``resend`` to send again). The letters are kept on the server in the letters folder
 (``xlcredit serve --letters-dir``; by default ``letters`` beside a SQLite database), written atomically as
 everywhere else; the answer lists them (JSON) or carries them (``?format=zip``: the .docx and .pdf files
-of this run, ``actions.csv`` and ``problems.csv``). One letters run at a time per service process; the
-register keeps concurrent runs of several processes from issuing the same rung twice.
+of this run, ``actions.csv`` and ``problems.csv``), and ``GET /v1/letters/{entry_id}`` (read) serves a letter
+of the register later — the PDF only while its SHA-256 is the one recorded when it was issued. One letters
+run at a time per service process; the register keeps concurrent runs of several processes from issuing the
+same rung twice.
 
 No ``from __future__ import annotations`` here: FastAPI reads the endpoint signatures at run time.
 """
@@ -30,6 +32,7 @@ from pydantic import BaseModel
 
 from xlcredit.io.store import CreditStore, to_json_data
 from xlcredit.letters.job import LetterResult
+from xlcredit.service.models import Problem
 from xlcredit.service.uploads import ProblemRow, _client_names, _problems, book_files, uploaded_book
 
 ZIP = "application/zip"
@@ -60,12 +63,13 @@ def letters_folder(store: CreditStore, configured: str | Path | None) -> Path:
 
 
 def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., Any], settings: Any,
-                      controller: Any, responses: dict[int | str, dict[str, Any]]) -> None:
-    """Add ``POST /v1/letters`` (see the module docstring)."""
+                      reader: Any, controller: Any, responses: dict[int | str, dict[str, Any]]) -> None:
+    """Add ``POST /v1/letters`` and ``GET /v1/letters/{entry_id}`` (see the module docstring)."""
     from xlcredit.letters.job import run_letters
 
     folder = letters_folder(db, settings.letters_dir)
     one_run = threading.Lock()
+    _add_download_route(app, db, folder, reader, responses)
 
     @app.post("/v1/letters", tags=["letters"], response_model=LettersAnswer, max_body_size=settings.max_upload_bytes,
               summary="Generate the dunning letters from an uploaded workbook or tables (controller)",
@@ -101,6 +105,52 @@ def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., A
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
         return JSONResponse(to_json_data({"as_of": day, "source": book.label, "dry_run": dry_run, "counts": counts,
                                           "results": rows, "problems": problems}))
+
+
+def _add_download_route(app: FastAPI, db: CreditStore, folder: Path, reader: Any,
+                        responses: dict[int | str, dict[str, Any]]) -> None:
+    """``GET /v1/letters/{entry_id}``: a letter this service wrote, as issued (its SHA-256 checked first)."""
+    from fastapi import HTTPException
+    from fastapi import Path as PathParam
+    from fastapi.responses import FileResponse
+
+    kinds = {"pdf": "application/pdf",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+    @app.get("/v1/letters/{entry_id}", tags=["letters"], response_class=FileResponse,
+             summary="Download a letter of the collection register (read)",
+             description="The PDF (or `?format=docx` the Word file) of a letter written by this service's "
+                         "`POST /v1/letters`. The PDF is served only while its SHA-256 equals the one the register "
+                         "recorded when the letter was issued (409 otherwise).",
+             responses={**responses, 404: {"model": Problem}, 409: {"model": Problem},
+                        200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                          for t in kinds.values()}}})
+    def download(entry_id: Annotated[int, PathParam(ge=1, le=2**62)], _p: Annotated[Any, reader],
+                 format: Annotated[Literal["pdf", "docx"], Query(description="pdf or docx")] = "pdf") -> Response:
+        entry = db.register_entry(entry_id)
+        if entry is None or entry["kind"] != "letter" or not entry["file_path"]:
+            raise HTTPException(404, f"entry_id: {entry_id} is not a letter of the collection register")
+        pdf = Path(entry["file_path"]).resolve()
+        if not pdf.is_relative_to(folder):
+            raise HTTPException(404, f"entry_id: letter {entry_id} was not written by this service (its file is "
+                                     "not in the service's letters folder)")
+        path = pdf if format == "pdf" else pdf.with_suffix(".docx")
+        if not path.is_file():
+            raise HTTPException(404, f"entry_id: the {format} of letter {entry_id} is no longer on the server")
+        if format == "pdf" and entry["content_hash"] and _sha256(path) != entry["content_hash"]:
+            return JSONResponse({"detail": f"entry_id: the PDF of letter {entry_id} was changed after it was "
+                                           "issued (its SHA-256 differs from the register's)"}, status_code=409)
+        return FileResponse(path, media_type=kinds[format], filename=path.name)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _relative(path: str, folder: Path) -> str:
