@@ -428,3 +428,17 @@ def test_a_service_taking_fewer_rows_per_request_gets_smaller_batches(tmp_path, 
         requests.clear()
         f.days_overdue([[d[0] - dt.timedelta(days=5_000)] for d in dues], AS_OF)
         assert requests == ["POST /v1/functions/days_overdue 200"] * 4
+
+
+def test_the_results_travel_compressed(service, requests, monkeypatch):
+    """The results snapshot is gzip-compressed on the wire (a team's results are megabytes of JSON)."""
+    server, key, _db = service
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    seen: list[str] = []
+    _remote._client.event_hooks["response"].append(lambda r: seen.append(r.headers.get("content-encoding", "")))
+    try:
+        assert f.credit_grade("C001") == "A"
+    finally:
+        _remote._client.event_hooks["response"].pop()
+    assert seen == ["gzip"]

@@ -35,6 +35,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, Security
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, create_model
@@ -215,6 +216,9 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     app.state.store = db
     app.state.settings = cfg
     app.add_middleware(TimeoutMiddleware, seconds=cfg.request_timeout)
+    # answers of more than 1 KB are gzip-compressed for clients that accept it (httpx, browsers, curl
+    # --compressed): the results of 10,000 customers are ~8 MB of JSON, ~0.8 MB compressed
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
