@@ -12,8 +12,8 @@ Cells in
   fraction is a time of day and is dropped) or ISO text (``2026-10-31``); anything else is refused with
   ``<argument>: is not a date (…)``.
 * Ranges arrive as lists (the column formulas declare ``ndim=2``: always a list of rows). A one-cell range
-  is that cell. Formulas that take columns (:func:`spill`) return one result row per input row; the others
-  refuse a range of several cells.
+  is that cell. Formulas that take columns (:func:`spread`, :class:`udfs._pure.Pure`) return one result
+  row per input row; the others refuse a range of several cells.
 
 Cells out
 ---------
