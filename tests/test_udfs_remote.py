@@ -442,3 +442,23 @@ def test_the_results_travel_compressed(service, requests, monkeypatch):
     finally:
         _remote._client.event_hooks["response"].pop()
     assert seen == ["gzip"]
+
+
+def test_formulas_from_many_threads_at_once_agree(service, monkeypatch):
+    """xlwings may calculate formulas on several threads (async UDFs): the shared snapshot, kept answers and
+    connection pool give every thread the same answers as one thread alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, key, _db = service
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    monkeypatch.setattr(_remote, "RECHECK_SECONDS", 0.0)       # every call re-validates: the most contention
+    _remote.clear_cache()
+    calls = [(f.credit_limit, ("C002",)), (f.credit_grade, ("C001",)), (f.days_overdue, (DUE, AS_OF)),
+             (f.late_interest, (AMOUNTS, DUE, AS_OF, 0.08)), (f.grade_of, (70,)), (f.credit_limit, ("C999",))]
+    alone = [func(*args) for func, args in calls]
+    _remote.clear_cache()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: calls[i % len(calls)][0](*calls[i % len(calls)][1]), range(240)))
+    assert results == [alone[i % len(calls)] for i in range(240)]
+    _remote.clear_cache()
