@@ -125,7 +125,7 @@ def coded_frames(inv: pd.DataFrame, credits: pd.DataFrame) -> tuple[pd.DataFrame
 
 def _cents(column: Any) -> np.ndarray:
     """Unscaled int64 of a decimal128(18, 2) column (hundredths), without going through Python objects."""
-    from xlcredit.core.bulk import _decimal128_unscaled
+    from xlcredit.core.fast.ageing import _decimal128_unscaled
 
     arr = column.combine_chunks()
     if arr.type.scale != 2:
@@ -290,7 +290,7 @@ def _rss_mb() -> float:
 
 def worker(variant: str, folder: Path, repeat: int, out: Path) -> dict[str, Any]:
     """Run one variant ``repeat`` times; write its report to ``out``; return timings and peak RSS."""
-    from xlcredit.core.bulk import BulkInvoices, age_bulk, frames_to_arrays, prepare_bulk
+    from xlcredit.core.fast.ageing import BulkInvoices, age_bulk, frames_to_arrays, prepare_bulk
 
     base_rss = _rss_mb()
     times: dict[str, list[float]] = {}
@@ -310,7 +310,7 @@ def worker(variant: str, folder: Path, repeat: int, out: Path) -> dict[str, Any]
             inverse[perm] = np.arange(perm.shape[0])
             invoices = BulkInvoices(**{f: getattr(invoices, f)[perm] for f in (
                 "customer", "currency", "amount_minor", "invoice_date", "due_date", "disputed", "number_rank")})
-            from xlcredit.core.bulk import BulkCredits
+            from xlcredit.core.fast.ageing import BulkCredits
             ref = credits.invoice_row
             credits = BulkCredits(credits.customer, credits.currency, credits.amount_minor, credits.date,
                                   np.where(ref >= 0, inverse[np.maximum(ref, 0)], -1))

@@ -4,7 +4,7 @@ An aged trial balance sorts each customer's open invoices by days past due into 
 buckets (Current, 1-30, 31-60, 61-90, 91-180, 180+ — contracts.md) and must add up to the
 customer's account balance (open invoices less unapplied cash = invoices − payments − credit
 notes), to the cent. Worked examples below are computed by hand; the bundled sample and random
-ledgers are also checked against the independent bulk kernel (xlcredit.core.bulk), which applies
+ledgers are also checked against the independent bulk kernel (xlcredit.core.fast.ageing), which applies
 the same allocation rule to int64 minor units.
 """
 
@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlcredit.core.ageing import age_ledger, age_positions, bucket_of
-from xlcredit.core.bulk import age_frames
 from xlcredit.core.errors import XlcError
+from xlcredit.core.fast.ageing import age_frames
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment
 from xlcredit.core.money import to_minor
 from xlcredit.core.openitems import allocate

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from xlcredit.core.ageing import age_ledger
-from xlcredit.core.bulk import age_bulk, frames_to_arrays
 from xlcredit.core.errors import XlcError
+from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays
 from xlcredit.core.ledger import Invoice
 from xlcredit.core.money import to_minor
 from xlcredit.core.policy import Policy

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from xlcredit.cli import app
 from xlcredit.core.ageing import age_ledger
-from xlcredit.core.bulk import frames_to_arrays
+from xlcredit.core.fast.ageing import frames_to_arrays
 from xlcredit.core.forecast import cash_forecast
 from xlcredit.core.history import payment_histories
 from xlcredit.core.insurance import OpenAmount, insurance_status
@@ -154,8 +154,8 @@ def test_sample_scores_limits_exposure_and_buckets_match_the_refresh(sample):
 def test_sample_roll_rate_balances_match_allocations_at_each_date(sample):
     _, ledger, fx, _, _ = sample
     _, fine, _, _ = roll_buckets(POLICY.ageing.bounds)
-    from xlcredit.core.bulk import prepare_bulk
-    from xlcredit.core.monitoring_bulk import fine_bucket_balances
+    from xlcredit.core.fast.ageing import prepare_bulk
+    from xlcredit.core.fast.monitoring import fine_bucket_balances
 
     lf = load_ledger_frames(sample_path("invoices"), sample_path("payments"), sample_path("credit_notes"),
                             policy=POLICY)

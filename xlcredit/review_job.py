@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from xlcredit.core.bulk import frames_to_arrays
 from xlcredit.core.errors import XlcError
+from xlcredit.core.fast.ageing import frames_to_arrays
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 from xlcredit.core.monitoring import LastReview
@@ -118,7 +118,7 @@ def ledger_columns(tables: Mapping[str, pd.DataFrame], policy: Policy
     """The book's ledger as bulk columns, the invoice number of each invoices row, and the rows with problems.
 
     Tables typed as Parquet stores them (Arrow columns under the documented names) go straight to
-    ``bulk.frames_to_arrays``, which checks every row itself — the fast path for ledgers of a million
+    ``fast.ageing.frames_to_arrays``, which checks every row itself — the fast path for ledgers of a million
     invoices. Anything else (CSV text, sheet cells, column aliases) is read by :mod:`xlcredit.io.ledger`
     first. Rows are numbered as the user sees them (header = row 1).
     """

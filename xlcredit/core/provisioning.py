@@ -276,7 +276,7 @@ def ecl_minor(balances_minor: Any, loss_rates: Sequence[Any]) -> np.ndarray:
     Rounded half up per cell with exact integer arithmetic (the rate taken as a fraction), like
     :func:`provision_report` does per customer and bucket. Balances must not be negative.
     """
-    from xlcredit.core.bulk import interest_minor
+    from xlcredit.core.fast.ageing import interest_minor
 
     arr = np.asarray(balances_minor)
     if arr.ndim != 2 or arr.dtype.kind not in "iu":

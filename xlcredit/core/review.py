@@ -2,11 +2,11 @@
 computed over the whole ledger at once.
 
 This is the calculation behind the Review Portfolio button and ``xlcredit review``. It runs on the bulk
-columns of :mod:`xlcredit.core.bulk` (ids factorised, money in int64 minor units), so a ledger of a
+columns of :mod:`xlcredit.core.fast.ageing` (ids factorised, money in int64 minor units), so a ledger of a
 million invoices takes seconds; the rules are those of the reference modules it calls:
 
 1. the ledger at ``as_of`` — open items and unapplied cash (:func:`bulk.age_bulk`), settlement slices
-   (:func:`monitoring_bulk.settle_bulk`) and each customer's payment history (the scorecard's 24 months,
+   (:func:`fast.monitoring.settle_bulk`) and each customer's payment history (the scorecard's 24 months,
    as the Refresh button computes it);
 2. each customer of the table scored (:func:`scoring.score_customer`), given a limit
    (:func:`limits.recommend_limits`, portfolio cap included) and its exposure (open receivables in the
@@ -40,8 +40,18 @@ from typing import Any
 
 import numpy as np
 
-from xlcredit.core.bulk import EPOCH, BulkFrames, age_bulk, day_number, prepare_bulk
 from xlcredit.core.errors import XlcError
+from xlcredit.core.fast.ageing import EPOCH, BulkFrames, age_bulk, day_number, prepare_bulk
+from xlcredit.core.fast.monitoring import (
+    fine_bucket_balances,
+    forecast_bulk,
+    histories_bulk,
+    period_totals,
+    recent_days_late,
+    settle_bulk,
+    to_company_minor,
+    trend_flags,
+)
 from xlcredit.core.forecast import CashForecast, ForecastWeek, delay_days
 from xlcredit.core.history import months_before
 from xlcredit.core.insurance import InsuranceStatus, OpenAmount, insurance_status
@@ -55,16 +65,6 @@ from xlcredit.core.monitoring import (
     ReviewCase,
     month_window,
     review_customer,
-)
-from xlcredit.core.monitoring_bulk import (
-    fine_bucket_balances,
-    forecast_bulk,
-    histories_bulk,
-    period_totals,
-    recent_days_late,
-    settle_bulk,
-    to_company_minor,
-    trend_flags,
 )
 from xlcredit.core.policy import Policy
 from xlcredit.core.provisioning import (
@@ -228,7 +228,7 @@ def run_review(customers: Sequence[Customer], frames: BulkFrames, policy: Policy
                progress: Progress | None = None) -> PortfolioReview:
     """Review the portfolio at ``as_of`` (module docstring).
 
-    ``frames``: the ledger as bulk columns (``bulk.frames_to_arrays``); ``fx``: an ``FxRates`` (rates into
+    ``frames``: the ledger as bulk columns (``fast.ageing.frames_to_arrays``); ``fx``: an ``FxRates`` (rates into
     the company currency) or None when every document is in it; ``last_reviews``: the last recorded review
     per customer id; ``invoice_numbers``: invoice number per row of the invoices table given to
     ``frames_to_arrays`` (for the insurance deadlines); ``notified``/``claimed``: ``{invoice_no: date}`` of

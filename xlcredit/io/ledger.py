@@ -52,7 +52,7 @@ Speed
 Columns are parsed once per distinct value (``pandas.factorize``): a million rows have a few
 hundred distinct dates, currencies and customers. :func:`load_ledger_frames` stops at validated
 DataFrames (money as ``int64`` minor units, dates as ``datetime64``) for the bulk path
-(:mod:`xlcredit.core.bulk`): ``bulk.frames_to_arrays(*frames.contract_tables())`` takes them
+(:mod:`xlcredit.core.fast.ageing`): ``fast.ageing.frames_to_arrays(*frames.contract_tables())`` takes them
 without re-parsing; :func:`load_ledger` goes on to ``Decimal`` records for the reference path.
 """
 
@@ -662,7 +662,7 @@ class LedgerFrames:
     def contract_tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """The three tables under the documented column names, ``amount`` as an exact Arrow decimal.
 
-        Made for ``xlcredit.core.bulk.frames_to_arrays(*frames.contract_tables())``: the amounts
+        Made for ``xlcredit.core.fast.ageing.frames_to_arrays(*frames.contract_tables())``: the amounts
         are ``decimal128(18, 3)`` built from ``amount_minor`` without a Python loop.
         """
         return (_with_amount(self.invoices), _with_amount(self.payments), _with_amount(self.credit_notes))

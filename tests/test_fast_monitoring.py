@@ -1,4 +1,4 @@
-"""The bulk monitoring path agrees with the reference path (xlcredit.core.monitoring_bulk).
+"""The bulk monitoring path agrees with the reference path (xlcredit.core.fast.monitoring).
 
 The reference is the documented allocation rule as implemented one document at a time in Decimal
 (:func:`xlcredit.core.openitems.allocate`), the payment history of :mod:`xlcredit.core.history`,
@@ -17,13 +17,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlcredit.core.bulk import EPOCH, frames_to_arrays, prepare_bulk
-from xlcredit.core.forecast import cash_forecast, delay_days
-from xlcredit.core.history import months_before, payment_histories
-from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment
-from xlcredit.core.money import from_minor, minor_units, to_minor
-from xlcredit.core.monitoring import last_days_late, payment_trend
-from xlcredit.core.monitoring_bulk import (
+from xlcredit.core.fast.ageing import EPOCH, frames_to_arrays, prepare_bulk
+from xlcredit.core.fast.monitoring import (
     NONE_DAY,
     fine_bucket_balances,
     forecast_bulk,
@@ -34,6 +29,11 @@ from xlcredit.core.monitoring_bulk import (
     to_company_minor,
     trend_flags,
 )
+from xlcredit.core.forecast import cash_forecast, delay_days
+from xlcredit.core.history import months_before, payment_histories
+from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment
+from xlcredit.core.money import from_minor, minor_units, to_minor
+from xlcredit.core.monitoring import last_days_late, payment_trend
 from xlcredit.core.openitems import allocate
 from xlcredit.core.policy import Policy
 

@@ -1,8 +1,13 @@
-"""Bulk open items, ageing and late interest for large ledgers (numpy, int64 minor units).
+"""Fast path: open items, ageing and late interest for large ledgers (numpy, int64 minor units).
 
-The exact reference path (``openitems.allocate`` → ``ageing.age_ledger``) works on ``Decimal``
-records, one invoice at a time. This module applies **the same allocation rule** (contracts.md)
-to whole columns at once, for ledgers of a million invoices:
+**Mirrors** (the specification): :func:`xlcredit.core.openitems.allocate` → :func:`xlcredit.core.ageing.age_ledger`
+for open items, buckets and unapplied cash; :func:`xlcredit.core.interest.late_interest` per open invoice for
+interest. **Rounding**: amounts are exact int64 minor units (no rounding); interest per invoice is rounded
+once, half up, to the currency's minor unit (the reference's ``round_money``), then summed.
+``tests/test_fast_matches_reference.py`` holds the two to the cent on random ledgers.
+
+The reference path works on ``Decimal`` records, one invoice at a time. This module applies **the same
+allocation rule** (:mod:`xlcredit.core.openitems`) to whole columns at once, for ledgers of a million invoices:
 
 Within each (customer, currency), counting only documents dated on or before ``as_of``:
 

@@ -1,9 +1,15 @@
-"""Monitoring at ledger scale: settlement dates, payment habits, trends, order volumes, roll-rate balances
-and the cash forecast over a million invoices (numpy, int64 minor units).
+"""Fast path: settlement dates, payment habits, trends, order volumes, roll-rate balances and the cash
+forecast over a million invoices (numpy, int64 minor units).
 
-Built on the prepared ledger of :mod:`xlcredit.core.bulk` (invoices sorted once into allocation order).
-Everything follows the one allocation rule of contracts.md, and agrees with the reference path
-(:func:`xlcredit.core.openitems.allocate`, :mod:`xlcredit.core.history`) — the tests check it:
+**Mirrors** (the specification): :func:`xlcredit.core.openitems.allocate` (settled slices),
+:func:`xlcredit.core.history.payment_histories`, :func:`xlcredit.core.monitoring.payment_trend`,
+:func:`xlcredit.core.provisioning.roll_rate_loss_rates` (its balances) and
+:func:`xlcredit.core.forecast.cash_forecast`. **Rounding**: amounts stay exact int64 minor units; a
+conversion to the company currency is rounded once per amount, half up (see :func:`to_company_minor`).
+``tests/test_fast_monitoring.py`` and ``tests/test_fast_matches_reference.py`` check the agreement.
+
+Built on the prepared ledger of :mod:`xlcredit.core.fast.ageing` (invoices sorted once into allocation order).
+Everything follows the one allocation rule of :mod:`xlcredit.core.openitems`:
 
 * :func:`settle_bulk` — every settled **slice** (invoice, amount, date) at ``as_of``. Step 1: a credit
   naming an invoice settles it first, credits taken by date; what is left of it joins the pool.
@@ -37,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from xlcredit.core.bulk import PreparedLedger, age_bulk, day_number, interest_minor
 from xlcredit.core.errors import XlcError
+from xlcredit.core.fast.ageing import PreparedLedger, age_bulk, day_number, interest_minor
 from xlcredit.core.money import minor_units
 from xlcredit.core.records import PaymentHistory
 

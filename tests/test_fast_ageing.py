@@ -1,4 +1,4 @@
-"""Bulk ageing kernel (xlcredit.core.bulk): the contracts.md allocation rule on int64 minor units.
+"""Bulk ageing kernel (xlcredit.core.fast.ageing): the contracts.md allocation rule on int64 minor units.
 
 Three kinds of proof:
 * worked examples computed by hand from the allocation rule in ``/work/briefs/contracts.md``
@@ -28,7 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlcredit.core.bulk import (
+from xlcredit.core.errors import XlcError
+from xlcredit.core.fast.ageing import (
     BulkCredits,
     BulkInvoices,
     _allocation_order,
@@ -40,7 +41,6 @@ from xlcredit.core.bulk import (
     interest_minor,
     prepare_bulk,
 )
-from xlcredit.core.errors import XlcError
 from xlcredit.core.interest import late_interest
 from xlcredit.core.money import from_minor, minor_units, to_minor
 from xlcredit.core.policy import Policy
