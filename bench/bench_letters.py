@@ -2,7 +2,7 @@
 
 A synthetic book of N customers (2/3 English, 1/3 Chinese), each with three undisputed invoices
 past due by 10–120 days (so every rung with a letter occurs), is planned with
-``xlcredit.letters.job.plan_letters`` and issued with ``issue_letters`` into a temporary folder and a
+``xlcredit.jobs.letters.plan_letters`` and issued with ``issue_letters`` into a temporary folder and a
 fresh SQLite credit database — the whole path of ``xlcredit letters`` after reading the tables.
 Printed: letters/s end to end, and the render-only rate (compose + docx + pdf in memory) for
 comparison. Goal: ≥ 20 docx+pdf letters/s.
@@ -27,7 +27,7 @@ from xlcredit.core.ledger import Invoice, Ledger
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
 from xlcredit.io.store import CreditStore
-from xlcredit.letters.job import issue_letters, plan_letters
+from xlcredit.jobs.letters import issue_letters, plan_letters
 from xlcredit.letters.render import compose, render_docx, render_pdf
 
 AS_OF = dt.date(2026, 10, 31)

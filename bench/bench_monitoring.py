@@ -12,7 +12,7 @@ Two variants, each run ``--repeat`` times in this process (the first run is show
   and settlement slices, payment histories, scores and limits, review triggers, insurance deadlines,
   the roll-rate provision matrix (25 exact ageings, one every 30 days over 24 months) and ECL, the
   13-week forecast. Its own step timings are shown too.
-* ``job`` — :func:`xlcredit.review_job.review` on the folder: read the Parquet/CSV files, check every
+* ``job`` — :func:`xlcredit.jobs.review.review` on the folder: read the Parquet/CSV files, check every
   row, then the same compute (nothing written, nothing recorded).
 
 Every run must give the same figures (reviews due, ECL, expected indemnity, forecast per week); a
@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     from xlcredit.core.review import run_review
     from xlcredit.io.ledger import load_fx_rates
     from xlcredit.io.tables import read_customers
-    from xlcredit.jobs import FolderBook
-    from xlcredit.review_job import ledger_columns, review
+    from xlcredit.jobs.book import FolderBook
+    from xlcredit.jobs.review import ledger_columns, review
 
     folder = ensure_data(args.scale)
     book = review_book(folder)

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xlcredit import cli_common
 from xlcredit.cli import app
+from xlcredit.cli import common as cli_common
 
 GRADES = {"A", "B", "C", "D", "E"}
 WIDE = {"COLUMNS": "220", "NO_COLOR": "1"}

@@ -33,10 +33,8 @@ from xlcredit.core.records import Customer
 from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR
 from xlcredit.io.rates import load_reference_rates
 from xlcredit.io.store import CreditStore, items_key
-from xlcredit.jobs import FolderBook
-from xlcredit.letters.content import ACTION_TOKEN
-from xlcredit.letters.filenames import RESERVED_NAMES, letter_stem, safe_filename
-from xlcredit.letters.job import (
+from xlcredit.jobs.book import FolderBook
+from xlcredit.jobs.letters import (
     PENDING_DIR,
     folder_book,
     issue_letters,
@@ -45,6 +43,8 @@ from xlcredit.letters.job import (
     register_frame,
     run_letters,
 )
+from xlcredit.letters.content import ACTION_TOKEN
+from xlcredit.letters.filenames import RESERVED_NAMES, letter_stem, safe_filename
 from xlcredit.letters.render import compose, render_docx, render_pdf
 
 AS_OF = dt.date(2026, 10, 31)
@@ -313,7 +313,7 @@ def test_workbook_run_fills_the_letters_sheet(tmp_path):
 
     import openpyxl
 
-    from xlcredit.jobs import WorkbookFile
+    from xlcredit.jobs.book import WorkbookFile
 
     book = tmp_path / "CreditControl.xlsm"
     shutil.copy(Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm", book)
@@ -328,7 +328,7 @@ def test_workbook_run_fills_the_letters_sheet(tmp_path):
 
 
 def test_policy_setting_names_the_templates_folder_beside_the_workbook(tmp_path):
-    from xlcredit.letters.job import _templates_setting
+    from xlcredit.jobs.letters import _templates_setting
 
     book = FolderBook(tmp_path)
     assert _templates_setting(book, Policy()) is None

@@ -21,12 +21,12 @@ from pypdf import PdfReader
 
 from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR
 from xlcredit.io.store import CreditStore
-from xlcredit.letters.job import PENDING_DIR, TMP_SUFFIX, folder_book, run_letters
+from xlcredit.jobs.letters import PENDING_DIR, TMP_SUFFIX, folder_book, run_letters
 
 CHILD = r'''
 import os, sys, time
 from pathlib import Path
-import xlcredit.letters.job as job
+import xlcredit.jobs.letters as job
 from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR
 from xlcredit.io.store import CreditStore
 

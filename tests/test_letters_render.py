@@ -21,7 +21,7 @@ from xlcredit.cli import app
 from xlcredit.core.ledger import Invoice, Ledger, Payment
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
-from xlcredit.letters.job import plan_letters
+from xlcredit.jobs.letters import plan_letters
 from xlcredit.letters.render import compose, render_pdf
 
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"

@@ -1,4 +1,4 @@
-"""The portfolio review end to end (xlcredit.core.review, xlcredit.review_job, ``xlcredit review``).
+"""The portfolio review end to end (xlcredit.core.review, xlcredit.jobs.review, ``xlcredit review``).
 
 * A constructed ledger whose roll rates can be read off by hand (one invoice never paid, one paid 20
   days late, one not yet due) proves the provision chain — including that money sitting in the 180+
@@ -39,8 +39,8 @@ from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
 from xlcredit.io.ledger import load_fx_rates, load_ledger, load_ledger_frames
 from xlcredit.io.store import CreditStore
 from xlcredit.io.tables import read_customers
-from xlcredit.jobs import FolderBook
-from xlcredit.review_job import last_reviews_from, review
+from xlcredit.jobs.book import FolderBook
+from xlcredit.jobs.review import last_reviews_from, review
 
 D = Decimal
 A = dt.date(2026, 10, 31)
@@ -291,7 +291,7 @@ def test_job_on_the_workbook_fills_the_review_sheet_and_the_dashboard_forecast(t
     import openpyxl
 
     from xlcredit.io import workbook as wb
-    from xlcredit.jobs import WorkbookFile
+    from xlcredit.jobs.book import WorkbookFile
 
     book = tmp_path / "CreditControl.xlsm"
     shutil.copyfile(Path(__file__).resolve().parent.parent / "workbook" / "CreditControl.xlsm", book)

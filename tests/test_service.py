@@ -489,7 +489,7 @@ def test_refresh_from_uploaded_tables_and_workbook(tmp_path: Path) -> None:
     from xlcredit.core.portfolio import assess_portfolio, result_rows
     from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
     from xlcredit.io.policy_file import load_policy
-    from xlcredit.jobs import read_book
+    from xlcredit.jobs.book import read_book
 
     db = str(tmp_path / "refresh.credit.db")
     store = CreditStore(db)
@@ -553,7 +553,7 @@ def test_letters_run_on_the_service_records_the_team_register(tmp_path: Path) ->
     from pypdf import PdfReader
 
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.letters.job import folder_book, run_letters
+    from xlcredit.jobs.letters import folder_book, run_letters
 
     expected = run_letters(folder_book(None, tmp_path / "local"), SAMPLE_AS_OF, tmp_path / "local", dry_run=True)
     want = sorted((r.customer_id, r.stage) for r in expected.letters)

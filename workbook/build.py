@@ -198,7 +198,7 @@ RESULT_FIELDS: dict[str, str] = {"Score": "score", "Grade": "grade", "Limit": "c
 
 def engine_preview(tables: Mapping[str, pd.DataFrame], policy: Policy | None = None,
                    as_of: dt.date = SAMPLE_AS_OF) -> Preview:
-    """HOOK to the engine: the refresh job's own assessment of the sample book (``xlcredit.jobs.read_book``,
+    """HOOK to the engine: the refresh job's own assessment of the sample book (``xlcredit.jobs.book.read_book``,
     ``xlcredit.core.portfolio.assess_portfolio``, ``jobs.ageing_sheet``/``jobs.dashboard_values``), without
     a credit database. When the engine cannot be imported the preview is empty and the cells stay blank.
     """
@@ -206,7 +206,8 @@ def engine_preview(tables: Mapping[str, pd.DataFrame], policy: Policy | None = N
     empty = Preview({}, {"as_of": as_of, "currency": policy.company.currency}, None)
     try:
         from xlcredit.core.portfolio import assess_portfolio, result_rows
-        from xlcredit.jobs import ageing_sheet, dashboard_values, read_book
+        from xlcredit.jobs.book import read_book
+        from xlcredit.jobs.refresh import ageing_sheet, dashboard_values
     except ImportError:
         return empty
     data = read_book(tables, policy.to_rows())
@@ -434,7 +435,7 @@ def review_preview(tables: Mapping[str, pd.DataFrame], policy: Policy | None = N
     recorded). Empty when the review job cannot be imported."""
     policy = policy or Policy()
     try:
-        from xlcredit.review_job import forecast_values, review
+        from xlcredit.jobs.review import forecast_values, review
     except ImportError:
         return {}
 

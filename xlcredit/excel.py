@@ -24,7 +24,7 @@ TITLE = "xlcredit"
 
 
 class XlwingsBook:
-    """A workbook open in Excel, as a :class:`xlcredit.jobs.Book` (tables in, output sheets out)."""
+    """A workbook open in Excel, as a :class:`xlcredit.jobs.book.Book` (tables in, output sheets out)."""
 
     def __init__(self, book: Any) -> None:
         self.book = book
@@ -117,7 +117,7 @@ def _run(action: Callable[[Any], str | None], book: Any | None = None) -> None:
 
 def refresh_ageing(book: Any | None = None, as_of: dt.date | None = None) -> None:
     """Refresh Ageing button: the same job as ``xlcredit refresh``, on the open workbook, then recalculate."""
-    from xlcredit.jobs import refresh
+    from xlcredit.jobs.refresh import refresh
 
     def action(b: Any) -> str | None:
         outcome = refresh(XlwingsBook(b), as_of or dt.date.today())
@@ -139,7 +139,7 @@ def generate_letters(book: Any | None = None, as_of: dt.date | None = None, out_
     Letters go to the ``Letters`` folder beside the workbook (``out_dir`` to change it); the Letters
     sheet then shows the collection register, and a message box says what was issued.
     """
-    from xlcredit.letters.job import run_letters
+    from xlcredit.jobs.letters import run_letters
 
     def action(b: Any) -> str | None:
         target = Path(out_dir) if out_dir else Path(b.fullname).parent / "Letters"
@@ -161,7 +161,7 @@ def review_portfolio(book: Any | None = None, as_of: dt.date | None = None) -> N
     Fills the Review sheet (and the Dashboard's forecast figures), records the reviews in the credit
     database, and says in a message box how many customers are due and which insurer deadlines were missed.
     """
-    from xlcredit.review_job import review
+    from xlcredit.jobs.review import review
 
     def action(b: Any) -> str | None:
         outcome = review(XlwingsBook(b), as_of or dt.date.today())

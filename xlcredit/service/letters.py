@@ -1,6 +1,6 @@
 """``POST /v1/letters`` (controller): the Generate Letters job on the service, over an uploaded workbook or tables.
 
-The job is the workbook button's and ``xlcredit letters``' (:func:`xlcredit.letters.job.run_letters`) under the
+The job is the workbook button's and ``xlcredit letters``' (:func:`xlcredit.jobs.letters.run_letters`) under the
 team's policy: a letter for every customer at a letter rung of the dunning ladder, the action list for the
 rungs that are tasks, and every letter and action recorded in the team's collection register — so a letter
 issued from any workbook or from the service is never issued twice for the same overdue items
@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from xlcredit.io.store import CreditStore, to_json_data
-from xlcredit.letters.job import LetterResult
+from xlcredit.jobs.letters import LetterResult
 from xlcredit.service.models import Problem
 from xlcredit.service.uploads import ProblemRow, _client_names, _problems, book_files, uploaded_book
 
@@ -65,7 +65,7 @@ def letters_folder(store: CreditStore, configured: str | Path | None) -> Path:
 def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., Any], settings: Any,
                       reader: Any, controller: Any, responses: dict[int | str, dict[str, Any]]) -> None:
     """Add ``POST /v1/letters`` and ``GET /v1/letters/{entry_id}`` (see the module docstring)."""
-    from xlcredit.letters.job import run_letters
+    from xlcredit.jobs.letters import run_letters
 
     folder = letters_folder(db, settings.letters_dir)
     one_run = threading.Lock()
@@ -163,7 +163,7 @@ def _relative(path: str, folder: Path) -> str:
         return Path(path).name
 
 
-#: The columns of a letter or action row: the fields of :class:`xlcredit.letters.job.LetterResult`.
+#: The columns of a letter or action row: the fields of :class:`xlcredit.jobs.letters.LetterResult`.
 COLUMNS = [f.name for f in dataclasses.fields(LetterResult)]
 
 

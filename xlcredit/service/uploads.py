@@ -8,7 +8,7 @@ its tables → a refresh of the team's credit database.
   ``?format=xlsx`` answers a workbook (sheets Ageing, Open items, Problems) instead of JSON.
   Bad rows are listed under ``problems`` (table, row, column, value, problem) and the rest is aged.
 * ``POST /v1/refresh`` (controller): a workbook (``workbook``) or the tables one by one → the
-  refresh job behind the workbook's Refresh button (:func:`xlcredit.jobs.refresh`) under the team's
+  refresh job behind the workbook's Refresh button (:func:`xlcredit.jobs.refresh.refresh`) under the team's
   policy, loading the team's credit database in one transaction.
 
 Uploaded files are written to a private temporary folder under fixed names (only the extension of
@@ -188,7 +188,7 @@ def _add_ageing_route(app: FastAPI, context: Callable[..., Any], settings: Any, 
 
 
 class _UploadedBook:
-    """A book for :func:`xlcredit.jobs.refresh` made of uploaded tables.
+    """A book for :func:`xlcredit.jobs.refresh.refresh` made of uploaded tables.
 
     The team's policy applies (the service passes it as the base policy): a Policy sheet inside an
     uploaded workbook is ignored, so a controller cannot change the policy by uploading one — that is
@@ -267,8 +267,8 @@ def _table_frame(path: Path, table: str) -> Any:
 
 def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any], settings: Any, controller: Any,
                        responses: dict[int | str, dict[str, Any]]) -> None:
-    """``POST /v1/refresh``: the Refresh button's job (:func:`xlcredit.jobs.refresh`) on uploaded data."""
-    import xlcredit.jobs as jobs
+    """``POST /v1/refresh``: the Refresh button's job (:func:`xlcredit.jobs.refresh.refresh`) on uploaded data."""
+    from xlcredit.jobs.refresh import refresh as refresh_job
 
     class RefreshAnswer(BaseModel):
         stamp: int
@@ -293,7 +293,7 @@ def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any
         with tempfile.TemporaryDirectory(prefix="xlcredit-refresh-") as tmp:
             book = uploaded_book(uploads, Path(tmp))
             with _client_names(book.paths, uploads):
-                outcome = jobs.refresh(book, day, store=db, base_policy=ctx.policy, who=who.who)
+                outcome = refresh_job(book, day, store=db, base_policy=ctx.policy, who=who.who)
         label = book.label
         return JSONResponse(to_json_data({"stamp": outcome.stamp, "as_of": day, "source": label,
                                           "customers": len(outcome.portfolio.customers),

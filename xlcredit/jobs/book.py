@@ -1,22 +1,17 @@
-"""What the buttons do, over a "book" of tables — the same code behind Excel, the CLI and the service.
+"""The *book* a job runs over: where its input tables come from and its output sheets go.
 
-A *book* is anything that can hand over the input tables (Customers, Invoices, Payments and, when
-present, Credit Notes and FX Rates), the Policy rows, and take back the output sheets and Dashboard
-cells: the workbook file read and patched without Excel (:class:`WorkbookFile`), or the workbook open
-in Excel through xlwings (``xlcredit.excel.XlwingsBook``).
-
-Refresh = read the tables → assess the portfolio (score, limits, terms, ageing, dunning, KPIs) →
-load the credit database the Excel functions read → write the Ageing sheet and the Dashboard
-figures. Bad rows are reported and the good ones still processed. The database is written before
-the workbook; each write is atomic on its own.
+A book hands over the input tables (Customers, Invoices, Payments and, when present, Credit Notes and
+FX Rates) and the Policy rows, and takes back the output sheets and Dashboard cells: the workbook file
+read and patched without Excel (:class:`WorkbookFile`), the workbook open in Excel through xlwings
+(``xlcredit.excel.XlwingsBook``), a folder of table files or the bundled sample (:class:`FolderBook`),
+or tables uploaded to the service (``xlcredit.service.uploads``). :func:`read_book` turns the tables
+into records once, with every bad row found on the way.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,11 +20,10 @@ import pandas as pd
 from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import FxRates, Ledger, RowProblem
 from xlcredit.core.policy import Policy
-from xlcredit.core.portfolio import Portfolio, assess_portfolio, kpi_values, result_rows
 from xlcredit.core.records import Customer
 from xlcredit.io import workbook as wb
 from xlcredit.io.ledger import load_fx_rates, load_ledger
-from xlcredit.io.store import CreditStore, open_store, workbook_store
+from xlcredit.io.store import workbook_store
 from xlcredit.io.tables import read_customers
 
 Progress = Callable[[str], None]
@@ -159,16 +153,6 @@ class BookData:
     problems: tuple[RowProblem, ...]
 
 
-@dataclass(frozen=True)
-class RefreshOutcome:
-    """What a refresh did: the portfolio it computed, the problems it reported, where it wrote."""
-
-    portfolio: Portfolio
-    problems: tuple[RowProblem, ...]
-    store_url: str
-    stamp: int
-
-
 def read_book(tables: Mapping[str, pd.DataFrame], policy_rows: Sequence[tuple[str, Any]] | None,
               base_policy: Policy | None = None) -> BookData:
     """Turn a book's tables into records. The Policy sheet overrides ``base_policy`` (default: shipped)."""
@@ -189,68 +173,5 @@ def read_book(tables: Mapping[str, pd.DataFrame], policy_rows: Sequence[tuple[st
     return BookData(policy, customers.customers, loaded.ledger, fx, tuple(problems))
 
 
-def ageing_sheet(portfolio: Portfolio) -> pd.DataFrame:
-    """The Ageing output sheet: one row per customer and currency, names and dunning stage beside the buckets."""
-    names = {c.customer.customer_id: c.customer.name for c in portfolio.customers}
-    stages = {c.customer.customer_id: c.dunning.stage for c in portfolio.customers}
-    records = portfolio.ageing.to_records()
-    frame = pd.DataFrame.from_records(records)
-    if frame.empty:
-        return frame
-    frame.insert(1, "name", [names.get(str(cid), "") for cid in frame["customer_id"]])
-    frame["dunning_stage"] = [stages.get(str(cid), "") for cid in frame["customer_id"]]
-    return frame
-
-
-def dashboard_values(portfolio: Portfolio, refreshed_at: dt.datetime) -> dict[str, Any]:
-    """The Dashboard's output cells: as-of, KPIs and the ageing-by-bucket block (company currency)."""
-    values: dict[str, Any] = {"as_of": portfolio.as_of, "refreshed_at": refreshed_at,
-                              **kpi_values(portfolio.kpis)}
-    labels = portfolio.ageing.labels
-    amounts = dict.fromkeys(labels, Decimal(0))
-    for row in portfolio.ageing.rows:
-        if row.buckets_company is None:
-            continue
-        for label in labels:
-            amounts[label] += row.buckets_company.get(label, Decimal(0))
-    total = sum(amounts.values(), Decimal(0))
-    slots = len(wb.AGEING_BUCKET_ROWS)
-    for i in range(slots):
-        if i < len(labels):
-            label = labels[i]
-            values[f"bucket{i + 1}_label"] = label
-            values[f"bucket{i + 1}_amount"] = amounts[label]
-            values[f"bucket{i + 1}_share"] = (amounts[label] / total) if total else None
-        else:
-            values[f"bucket{i + 1}_label"] = values[f"bucket{i + 1}_amount"] = values[f"bucket{i + 1}_share"] = None
-    values["ageing_total"] = total
-    values["ageing_total_share"] = Decimal(1) if total else None
-    return values
-
-
-def refresh(book: Book, as_of: dt.date, *, store: str | CreditStore | None = None, base_policy: Policy | None = None,
-            who: str = "refresh", now: dt.datetime | None = None, progress: Progress | None = None) -> RefreshOutcome:
-    """The Refresh button: assess the book at ``as_of``, load the credit database, write Ageing + Dashboard."""
-    say = progress or (lambda _msg: None)
-    say(f"reading {book.label}")
-    data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
-    say(f"assessing {len(data.customers)} customers")
-    portfolio = assess_portfolio(data.customers, data.ledger, data.policy, as_of, data.fx)
-    problems = (*data.problems, *(RowProblem("customers", 0, p.field, p.customer_id, p.problem)
-                                  for p in portfolio.problems))
-    say("loading the credit database")
-    credit_store = store if isinstance(store, CreditStore) else open_store(store or book.default_store())
-    stamp = credit_store.replace_snapshot(
-        as_of, [c.customer for c in portfolio.customers], result_rows(portfolio), who,
-        source=book.label, now=now)
-    if credit_store.policy() != data.policy:
-        credit_store.set_policy(data.policy, who)
-    say("writing the Ageing sheet and the Dashboard")
-    moment = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
-    book.write_outputs({"Ageing": ageing_sheet(portfolio)},
-                       wb.dashboard_cells(dashboard_values(portfolio, moment)) | {("Ageing", "B2"): as_of})
-    return RefreshOutcome(portfolio, tuple(problems), credit_store.url, stamp)
-
-
-__all__ = ["Book", "BookData", "RefreshOutcome", "WorkbookFile", "ageing_sheet", "dashboard_values",
-           "read_book", "refresh"]
+__all__ = ["ARROW_LEDGER_COLUMNS", "TABLE_NAMES", "Book", "BookData", "FolderBook", "Progress", "WorkbookFile",
+           "read_book"]

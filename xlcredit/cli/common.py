@@ -1,4 +1,4 @@
-"""Glue shared by every ``xlcredit`` command: policy, ``--as-of``, input tables, problems, ``--out``.
+"""Glue shared by every ``xlcredit`` command: options, policy, ``--as-of``, input tables, problems, ``--out``.
 
 A command body should read like the job it does: ``with user_errors():`` around it turns any
 :class:`XlcError` into one red line on stderr and exit code 2; :func:`load_customers` reads the
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -33,6 +33,14 @@ from xlcredit.core.records import Customer
 from xlcredit.io.tables import CustomerTable, parse_cell_date, read_customers, write_table
 
 EXIT_OK, EXIT_NOTHING_DONE, EXIT_BAD_INPUT = 0, 1, 2
+
+# Options shared by the commands (Annotated aliases keep each signature short).
+CustomersFile = Annotated[Path | None, typer.Argument(
+    help="Customers table (.csv, .xlsx, .xlsm, .parquet); default: the bundled sample.", show_default=False)]
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="Date of the run, YYYY-MM-DD (default: 2026-10-31 for the sample, today for your file).")]
+Out = Annotated[Path | None, typer.Option("--out", help="Also write the result to this .csv or .xlsx file.")]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="Worksheet to read in a workbook (default: the first).")]
 
 
 # --------------------------------------------------------------------------- consoles and errors
@@ -81,6 +89,19 @@ class CliState:
 
             self._policy = load_policy(self.policy_path)
         return self._policy
+
+
+def cli_state(ctx: typer.Context) -> CliState:
+    """The global options of this run (``ctx.obj``)."""
+    state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
+    ctx.obj = state
+    return state
+
+
+def base_policy(ctx: typer.Context) -> Policy | None:
+    """``--policy FILE`` when given, else None: a workbook's Policy sheet then applies over the shipped defaults."""
+    state = cli_state(ctx)
+    return state.policy if state.policy_path is not None else None
 
 
 def get_policy(ctx: typer.Context) -> Policy:

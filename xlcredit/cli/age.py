@@ -20,14 +20,17 @@ import datetime as dt
 import gc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from xlcredit.cli_common import (
+from xlcredit.cli.app import app
+from xlcredit.cli.common import (
+    AsOf,
     Column,
+    Out,
     check_out,
     console,
     err_console,
@@ -37,6 +40,7 @@ from xlcredit.cli_common import (
     print_problems,
     show_table,
     today,
+    user_errors,
     write_out,
 )
 from xlcredit.core.ageing import AgeingReport, age_positions
@@ -57,6 +61,21 @@ def parse_by(text: str | None) -> str | None:
     if key not in BY_OPTIONS:
         raise XlcError("--by", f"must be due-date or invoice-date (got {describe(text)})", text)
     return BY_OPTIONS[key]
+
+
+LedgerFiles = Annotated[list[Path] | None, typer.Argument(
+    help="One workbook with Invoices/Payments(/Credit Notes/FX Rates) sheets, or files recognised by name or "
+         "columns: invoices.csv payments.csv credit_notes.csv fx_rates.csv (.xlsx/.parquet too); "
+         "default: the bundled sample.", show_default=False)]
+
+
+@app.command()
+def age(ctx: typer.Context, ledger: LedgerFiles = None, as_of: AsOf = None,
+        by: Annotated[str | None, typer.Option("--by", help="Age by due-date (default) or invoice-date.")] = None,
+        out: Out = None) -> None:
+    """Age the receivables: open items per customer and currency in the policy's buckets, with totals."""
+    with user_errors():
+        run_age(ctx, ledger, as_of=as_of, by=by, out=out)
 
 
 def _load(paths: Sequence[Path], policy: Any) -> tuple[LedgerLoad, str, dt.date]:

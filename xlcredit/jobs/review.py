@@ -7,9 +7,9 @@ forecast figures → record a review in the credit database for every customer t
 figures it was reviewed on (grade, score, limit; rating and insured limit in the notes), so the next run
 knows when each customer was last reviewed and what changed since.
 
-A book is a :class:`xlcredit.jobs.Book` — the workbook file (:class:`xlcredit.jobs.WorkbookFile`), the
-workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`xlcredit.jobs.FolderBook`: a folder of ledger
-files (``customers``, ``invoices``, ``payments``, ``credit_notes``, ``fx_rates`` as .csv, .parquet or
+A book is a :class:`xlcredit.jobs.book.Book` — the workbook file (:class:`xlcredit.jobs.book.WorkbookFile`), the
+workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`xlcredit.jobs.book.FolderBook`: a folder of
+ledger files (``customers``, ``invoices``, ``payments``, ``credit_notes``, ``fx_rates`` as .csv, .parquet or
 .xlsx), the bundled sample when no folder is given. A folder book has no sheets: its results are
 printed and written with ``--out`` only.
 """
@@ -34,7 +34,7 @@ from xlcredit.core.policy import Policy
 from xlcredit.core.review import PortfolioReview, run_review
 from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
 from xlcredit.io.tables import read_customers
-from xlcredit.jobs import ARROW_LEDGER_COLUMNS
+from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS
 
 __all__ = ["ACTION_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
            "forecast_values", "last_reviews_from", "ledger_columns", "provision_frame", "review", "review_notes",

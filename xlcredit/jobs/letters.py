@@ -46,6 +46,7 @@ from xlcredit.core.openitems import Position, allocate
 from xlcredit.core.policy import Policy
 from xlcredit.core.portfolio import assess_portfolio
 from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store
+from xlcredit.jobs.book import Book, FolderBook, read_book
 from xlcredit.letters.content import ACTION_TOKEN, ActionItem, LetterContent, action_for, letter_for
 from xlcredit.letters.filenames import letter_stem
 from xlcredit.letters.render import compose, render_docx, render_pdf
@@ -344,10 +345,8 @@ def action_frame(results: Sequence[LetterResult]) -> pd.DataFrame:
 FOLDER_REGISTER_DB = "xlcredit.credit.db"
 
 
-def folder_book(folder: Path | None, out_dir: str | Path) -> Any:
+def folder_book(folder: Path | None, out_dir: str | Path) -> FolderBook:
     """A folder of tables (None: the bundled sample) as the letters job's book, its register in ``out_dir``."""
-    from xlcredit.jobs import FolderBook
-
     return FolderBook(folder, Path(out_dir) / FOLDER_REGISTER_DB)
 
 
@@ -367,7 +366,7 @@ def _templates_setting(book: Any, policy: Policy) -> Path | None:
     return folder
 
 
-def run_letters(book: Any, as_of: dt.date, out_dir: str | Path, *, store: str | CreditStore | None = None,
+def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str | CreditStore | None = None,
                 templates: str | Path | None = None, dry_run: bool = False, resend: bool = False,
                 base_policy: Policy | None = None, who: str = "letters", now: dt.datetime | None = None,
                 progress: Callable[[str], None] | None = None, on_letter: OnLetter | None = None) -> LettersOutcome:
@@ -377,8 +376,6 @@ def run_letters(book: Any, as_of: dt.date, out_dir: str | Path, *, store: str | 
     ``company.letter_templates`` when set). ``dry_run``: decide and report only — no files, no register
     rows, no sheet. ``resend``: issue again what the register already holds.
     """
-    from xlcredit.jobs import read_book
-
     say = progress or (lambda _m: None)
     say(f"reading {book.label}")
     data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)

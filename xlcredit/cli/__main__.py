@@ -1,0 +1,5 @@
+"""``python -m xlcredit.cli``: the same as the ``xlcredit`` command."""
+
+from xlcredit.cli import main
+
+main()
