@@ -115,7 +115,7 @@ def test_nothing_overdue_means_no_stage():
 def test_open_items_shaped_like_the_ledger_work_too():
     items = [OpenItemLike(Invoice("INV-9", due(46)), D("75.50")),
              OpenItemLike(Invoice("INV-8", due(200), disputed=True), D("10"))]
-    status = dunning_stage(items, "2026-10-31", POLICY)
+    status = dunning_stage(items, dt.date(2026, 10, 31), POLICY)
     assert (status.stage, status.oldest_item, status.overdue_amount) == ("Legal action", "INV-9", D("75.50"))
 
 

@@ -144,7 +144,7 @@ def test_documents_after_as_of_are_left_out():
     r = age_bulk((inv, cr), AS_OF)
     assert r.open_by_row().tolist() == [6000, 0]
     assert r.ref_problems.tolist() == [0]
-    later = age_bulk((inv, cr), "2026-11-30")
+    later = age_bulk((inv, cr), dt.date(2026, 11, 30))
     assert later.open_by_row().tolist() == [1, 1000]  # 10000 − 9999; 5000 − 4000 by reference
 
 
@@ -172,7 +172,8 @@ def test_currencies_are_aged_separately_in_their_own_minor_units():
     inv2 = invoices([(0, 1, 120000, d("2026-09-01"), d("2026-09-30"), False)])
     r2 = age_bulk((inv2, credits([])), AS_OF)
     assert r2.interest_minor.tolist() == [815]
-    assert to_minor(late_interest(Decimal(120000), "2026-09-30", "2026-10-31", "0.08", 365, "JPY"), "JPY") == 815
+    reference = late_interest(Decimal(120000), dt.date(2026, 9, 30), dt.date(2026, 10, 31), "0.08", 365, "JPY")
+    assert to_minor(reference, "JPY") == 815
 
 
 def test_bucket_edges_follow_the_policy_labels():
@@ -409,11 +410,11 @@ def test_prepared_ledger_is_reusable_across_as_of_dates():
                     (0, 0, 20000, d("2026-05-10"), d("2026-06-09"), False)])
     cr = credits([(0, 0, 15000, d("2026-03-01"), -1)])
     p = prepare_bulk(inv, cr)
-    assert age_bulk(p, "2026-02-28").open_by_row().tolist() == [10000, 0]
-    assert age_bulk(p, "2026-04-01").open_by_row().tolist() == [0, 0]
-    assert age_bulk(p, "2026-04-01").unapplied_minor.tolist() == [5000]
-    assert age_bulk(p, "2026-06-30").open_by_row().tolist() == [0, 15000]
-    assert age_bulk(p, "2025-12-31").customer.size == 0  # nothing dated yet
+    assert age_bulk(p, dt.date(2026, 2, 28)).open_by_row().tolist() == [10000, 0]
+    assert age_bulk(p, dt.date.fromisoformat("2026-04-01")).open_by_row().tolist() == [0, 0]
+    assert age_bulk(p, dt.date.fromisoformat("2026-04-01")).unapplied_minor.tolist() == [5000]
+    assert age_bulk(p, dt.date.fromisoformat("2026-06-30")).open_by_row().tolist() == [0, 15000]
+    assert age_bulk(p, dt.date.fromisoformat("2025-12-31")).customer.size == 0  # nothing dated yet
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -478,7 +479,7 @@ def test_frames_worked_example():
     230.50, then the pool's 200.00 → 30.50 open, due 2026-09-30, 31 days → 31-60).
     C2 JPY: ¥15,000 unreferenced pays B-1 ¥12,000 then ¥3,000 of disputed B-9 → ¥5,000 open, 16 days.
     C3 GBP: 120.00 against C-1 99.99 → 20.01 unapplied."""
-    table, frames, result = age_frames(*ledger_frames(), "2026-10-31")
+    table, frames, result = age_frames(*ledger_frames(), dt.date(2026, 10, 31))
     assert frames.problems == ()
     assert list(frames.customers) == ["C1", "C2", "C3"] and frames.currencies == ("EUR", "JPY", "GBP")
     rows = {(r.customer_id, r.currency): r for r in table.itertuples()}
@@ -671,7 +672,7 @@ def test_generator_is_deterministic_and_bench_variants_agree(tmp_path):
     generate.write(first, tmp_path, {"seed": 11})
     bench = _load("bench_ageing")
     frames = frames_to_arrays(*bench.read_frames(tmp_path))
-    bulk = bench.report_bulk(frames, age_bulk((frames.invoices, frames.credits), bench.AS_OF))
+    bulk = bench.report_bulk(frames, age_bulk((frames.invoices, frames.credits), bench.AS_OF_DATE))
     inv, credits_df = bench.plain_frames(tmp_path)
     import duckdb
 
@@ -719,10 +720,10 @@ def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
     assert result.open_by_row().tolist() == []
 
     ledger = Ledger(
-        payments=tuple(Payment(r.payment_id, r.customer_id, r.payment_date, Decimal(r.amount), r.currency,
-                               "" if pd.isna(r.invoice_ref) else r.invoice_ref) for r in pay.itertuples()),
-        credit_notes=tuple(CreditNote(r.credit_note_no, r.customer_id, r.date, Decimal(r.amount), r.currency,
-                                      r.invoice_ref) for r in cn.itertuples()))
+        payments=tuple(Payment(r.payment_id, r.customer_id, dt.date.fromisoformat(r.payment_date), Decimal(r.amount),
+                               r.currency, "" if pd.isna(r.invoice_ref) else r.invoice_ref) for r in pay.itertuples()),
+        credit_notes=tuple(CreditNote(r.credit_note_no, r.customer_id, dt.date.fromisoformat(r.date), Decimal(r.amount),
+                                      r.currency, r.invoice_ref) for r in cn.itertuples()))
     reference = allocate(ledger, AS_OF)
     assert {k: (0, to_minor(p.unapplied_cash, k[1]), to_minor(p.balance, k[1]), 0)
             for k, p in reference.items()} == rows

@@ -31,24 +31,24 @@ AS_OF = dt.date(2026, 10, 31)
 POLICY = Policy()
 
 
-def item(no: str, due: str, amount: int, disputed: bool = False) -> OpenAmount:
-    return OpenAmount(no, dt.date.fromisoformat(due), D(amount), disputed)
+def item(no: str, due: dt.date, amount: int, disputed: bool = False) -> OpenAmount:
+    return OpenAmount(no, due, D(amount), disputed)
 
 
 BOOK = [
-    item("INV-A", "2026-09-15", 40_000),               # 46 days overdue, notify by 2026-11-14 (in 14 days)
-    item("INV-B", "2026-08-01", 25_000),               # notified 2026-09-20, before 2026-09-30
-    item("INV-C", "2026-07-01", 10_000),               # notify by 2026-08-30: missed
-    item("INV-D", "2026-04-20", 30_000),               # waiting period over on 2026-10-17: claim window
-    item("INV-E", "2026-11-20", 20_000),               # not due yet
-    item("INV-F", "2026-09-01", 5_000, disputed=True),  # notify by 2026-10-31 = today
-    item("INV-G", "2026-05-01", 0),                    # fully paid: ignored
+    item("INV-A", dt.date(2026, 9, 15), 40_000),               # 46 days overdue, notify by 2026-11-14 (in 14 days)
+    item("INV-B", dt.date(2026, 8, 1), 25_000),               # notified 2026-09-20, before 2026-09-30
+    item("INV-C", dt.date(2026, 7, 1), 10_000),               # notify by 2026-08-30: missed
+    item("INV-D", dt.date(2026, 4, 20), 30_000),               # waiting period over on 2026-10-17: claim window
+    item("INV-E", dt.date(2026, 11, 20), 20_000),               # not due yet
+    item("INV-F", dt.date(2026, 9, 1), 5_000, disputed=True),  # notify by 2026-10-31 = today
+    item("INV-G", dt.date(2026, 5, 1), 0),                    # fully paid: ignored
 ]
 
 
 def test_deadlines_cover_and_expected_indemnity_of_one_customer():
     st_ = insurance_status("C001", D(100_000), "Kestrel", D(130_000), BOOK, AS_OF, POLICY,
-                           notified={"INV-B": "2026-09-20", "INV-D": dt.date(2026, 6, 1)})
+                           notified={"INV-B": dt.date(2026, 9, 20), "INV-D": dt.date(2026, 6, 1)})
     assert st_.insured and st_.insurer == "Kestrel"
     assert st_.above_cover == D(30_000)                       # 130,000 − 100,000
     by_no = {i.invoice_no: i for i in st_.items}
@@ -74,8 +74,8 @@ def test_deadlines_cover_and_expected_indemnity_of_one_customer():
 
 
 def test_insured_limit_caps_the_indemnity_and_policy_terms_are_settings():
-    items = [item("X1", "2026-01-02", 80_000), item("X2", "2026-02-01", 70_000)]
-    notified = {"X1": "2026-02-01", "X2": "2026-03-01"}
+    items = [item("X1", dt.date(2026, 1, 2), 80_000), item("X2", dt.date(2026, 2, 1), 70_000)]
+    notified = {"X1": dt.date(2026, 2, 1), "X2": dt.date(2026, 3, 1)}
     full = insurance_status("C2", D(100_000), "", D(150_000), items, AS_OF, POLICY, notified=notified)
     assert full.covered_overdue == D(150_000)
     assert full.expected_indemnity == D("90000.00")            # 90 % of the limit, not of 150,000
@@ -88,9 +88,9 @@ def test_insured_limit_caps_the_indemnity_and_policy_terms_are_settings():
 
 
 def test_claim_deadline_missed_and_late_notification_are_flagged():
-    items = [item("OLD", "2025-10-01", 12_000), item("LATE", "2026-06-01", 3_000)]
+    items = [item("OLD", dt.date(2025, 10, 1), 12_000), item("LATE", dt.date(2026, 6, 1), 3_000)]
     st_ = insurance_status("C3", D(50_000), "Kestrel", D(15_000), items, AS_OF, POLICY,
-                           notified={"OLD": "2025-11-01", "LATE": "2026-08-15"})
+                           notified={"OLD": dt.date(2025, 11, 1), "LATE": dt.date(2026, 8, 15)})
     old, late = st_.items
     assert old.status == "CLAIM DEADLINE MISSED" and old.missed == ("claim by",)   # claim by 2026-10-01
     assert late.status == "NOTIFICATION MISSED"                    # notify by 2026-07-31, told 2026-08-15
@@ -98,23 +98,24 @@ def test_claim_deadline_missed_and_late_notification_are_flagged():
     assert st_.covered_overdue == D(0) and st_.expected_indemnity == D("0.00")
     assert [d.action for d in st_.missed] == ["notify insurer (notified late, 2026-08-15)", "file the claim"]
     filed = insurance_status("C3", D(50_000), "Kestrel", D(15_000), items, AS_OF, POLICY,
-                             notified={"OLD": "2025-11-01", "LATE": "2026-07-01"}, claimed={"OLD": "2026-04-15"})
+                             notified={"OLD": dt.date(2025, 11, 1), "LATE": dt.date(2026, 7, 1)},
+                             claimed={"OLD": dt.date(2026, 4, 15)})
     assert [i.status for i in filed.items] == ["claimed", "notified"]
     assert filed.missed == ()
     assert filed.expected_indemnity == D("13500.00")               # 90 % × 15,000
     unnotified = insurance_status("C3", D(50_000), "Kestrel", D(15_000), items, AS_OF, POLICY,
-                                  claimed={"OLD": "2026-04-15", "LATE": "2026-07-20"})
+                                  claimed={"OLD": dt.date(2026, 4, 15), "LATE": dt.date(2026, 7, 20)})
     # a claim filed counts as the notification: in time for LATE (by 2026-07-31), late for OLD (by 2025-11-30)
     assert [i.status for i in unnotified.items] == ["NOTIFICATION MISSED", "claimed"]
 
 
 def test_claim_window_deadlines_coming_due():
-    items = [item("W", "2025-11-10", 1_000), item("N", "2026-05-10", 2_000)]
+    items = [item("W", dt.date(2025, 11, 10), 1_000), item("N", dt.date(2026, 5, 10), 2_000)]
     st_ = insurance_status("C4", D(10_000), "", D(3_000), items, AS_OF, POLICY,
-                           notified={"W": "2025-12-01", "N": "2026-06-01"})
+                           notified={"W": dt.date(2025, 12, 1), "N": dt.date(2026, 6, 1)})
     # W: claim by 2026-11-10 (10 days); N: claim from 2026-11-06 (6 days)
-    assert [(d.date.isoformat(), d.action, d.invoice_no) for d in st_.coming_due] == [
-        ("2026-11-06", "claim possible from", "N"), ("2026-11-10", "file the claim", "W")]
+    assert [(d.date, d.action, d.invoice_no) for d in st_.coming_due] == [
+        (dt.date(2026, 11, 6), "claim possible from", "N"), (dt.date(2026, 11, 10), "file the claim", "W")]
 
 
 def test_uninsured_customer_carries_the_whole_exposure():
@@ -146,7 +147,7 @@ def test_indemnity_never_exceeds_the_share_of_the_limit_or_of_the_overdue(limit,
 
 def test_bad_input_names_the_field_and_value():
     with pytest.raises(XlcError, match=r"^open_amount \(INV-1\): must not be negative \(got -5\)$"):
-        insurance_status("C", D(1), "", D(0), [item("INV-1", "2026-01-01", -5)], AS_OF, POLICY)
+        insurance_status("C", D(1), "", D(0), [item("INV-1", dt.date(2026, 1, 1), -5)], AS_OF, POLICY)
     with pytest.raises(XlcError, match=r"^due_date \(INV-2\): is not a date \(got 'soon'\)$"):
         insurance_status("C", D(1), "", D(0), [OpenAmount("INV-2", "soon", D(1))], AS_OF, POLICY)  # type: ignore[arg-type]
     with pytest.raises(XlcError, match=r"^insured_limit: must not be negative \(got -1\)$"):

@@ -226,12 +226,12 @@ def test_records_refuse_bad_input_naming_the_field(make, match):
 def test_amounts_are_rounded_half_up_to_the_currency_minor_unit():
     assert Invoice("C1", "I1", "EUR", D("10.005"), day("2026-01-01"), day("2026-01-01")).amount == D("10.01")
     assert Payment("P1", "C1", day("2026-01-01"), "100.5", "JPY").amount == D("101")
-    assert CreditNote("N1", "C1", "2026-01-01", 7, "bhd").amount == D("7.000")
+    assert CreditNote("N1", "C1", day("2026-01-01"), 7, "bhd").amount == D("7.000")
 
 
 def test_fx_rates_as_of_lookup_and_missing_rate():
     fx = FxRates(((day("2026-09-30"), "USD", D("0.91")), (day("2026-10-31"), "USD", D("0.92")),
-                  ("2026-10-01", "gbp", "1.15")), "EUR")
+                  (day("2026-10-01"), "gbp", "1.15")), "EUR")
     assert fx.rate("USD", day("2026-10-30")) == D("0.91")
     assert fx.rate("USD", day("2026-10-31")) == D("0.92")
     assert fx.rate("EUR", day("2000-01-01")) == 1
@@ -241,9 +241,9 @@ def test_fx_rates_as_of_lookup_and_missing_rate():
     with pytest.raises(XlcError, match=r"^fx_rates: no EUR rate for JPY on or before 2026-10-31$"):
         fx.rate("JPY", day("2026-10-31"))
     with pytest.raises(XlcError, match=r"^fx_rates.rate: must be positive \(got 0 for USD on 2026-01-01\)$"):
-        FxRates((("2026-01-01", "USD", "0"),))
+        FxRates(((day("2026-01-01"), "USD", "0"),))
     with pytest.raises(XlcError, match=r"^fx_rates: two rates for USD on 2026-01-01 \(0.9 and 0.8\)$"):
-        FxRates((("2026-01-01", "USD", "0.9"), ("2026-01-01", "USD", "0.8")))
+        FxRates(((day("2026-01-01"), "USD", "0.9"), (day("2026-01-01"), "USD", "0.8")))
 
 
 # --------------------------------------------------------------------------- properties

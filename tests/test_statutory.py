@@ -58,11 +58,11 @@ def test_shipped_rate_files_are_valid():
 
 
 def test_rate_on_uses_the_last_change_on_or_before_the_day():
-    assert RATES.rate_on("UK", "2023-06-21") == D("0.045")
-    assert RATES.rate_on("UK", "2023-06-22") == D("0.05")       # the announcement day itself
+    assert RATES.rate_on("UK", dt.date(2023, 6, 21)) == D("0.045")
+    assert RATES.rate_on("UK", dt.date(2023, 6, 22)) == D("0.05")       # the announcement day itself
     assert RATES.rate_on("EU", dt.date(2030, 1, 1)) == RATES.ecb[-1][1]   # beyond the table: last rate
     with pytest.raises(XlcError, match=r"^date: 1990-01-01 is before the first row of the UK reference-rate table"):
-        RATES.rate_on("UK", "1990-01-01")
+        RATES.rate_on("UK", dt.date(1990, 1, 1))
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -139,11 +139,11 @@ def test_uk_reference_rate_of_the_half_year_interest_starts_in_and_fixed_thereaf
     The rate stays fixed for the whole delay although Bank Rate rose to 4.25 % by June 2023.
     £10,000 × 8.25 % × 365 / 365 = £825.00, plus £100 (debt of £10,000 or more).
     """
-    early = statutory_interest(D(10000), "2022-06-29", "2023-06-29", "UK", RATES)
+    early = statutory_interest(D(10000), dt.date(2022, 6, 29), dt.date(2023, 6, 29), "UK", RATES)
     assert (early.reference_date, early.rate, early.days) == (dt.date(2021, 12, 31), D("0.0825"), 365)
     assert (early.interest, early.compensation, early.total) == (D("825.00"), D("100.00"), D("925.00"))
     assert len(early.periods) == 1 and early.periods[0].rate == D("0.0825")
-    late = statutory_interest(D(10000), "2022-06-30", "2023-06-30", "UK", RATES)
+    late = statutory_interest(D(10000), dt.date(2022, 6, 30), dt.date(2023, 6, 30), "UK", RATES)
     assert (late.reference_date, late.rate) == (dt.date(2022, 6, 30), D("0.0925"))
     assert late.interest == D("925.00")
     assert uk_reference_date(dt.date(2023, 1, 1)) == dt.date(2022, 12, 31)
@@ -155,7 +155,7 @@ def test_uk_2024_debt_reference_rate_5_25():
 
     1,000 × 0.1325 × 50 / 365 = 18.150… → £18.15; + £70 = £88.15.
     """
-    result = statutory_interest(1000, "2024-01-31", "2024-03-21", "UK", RATES, currency="GBP")
+    result = statutory_interest(1000, dt.date(2024, 1, 31), dt.date(2024, 3, 21), "UK", RATES, currency="GBP")
     assert (result.rate, result.interest, result.compensation, result.total) == (
         D("0.1325"), D("18.15"), D("70.00"), D("88.15"))
 
@@ -164,15 +164,16 @@ def test_uk_2024_debt_reference_rate_5_25():
     ("0.01", "40"), ("999.99", "40"), ("1000", "70"), ("9999.99", "70"), ("10000", "100"), ("2500000", "100"),
 ])
 def test_uk_fixed_sum_bands_s5a(amount, fixed):
-    assert statutory_interest(D(amount), "2024-01-31", "2024-02-01", "UK", RATES).compensation == D(fixed)
+    result = statutory_interest(D(amount), dt.date(2024, 1, 31), dt.date(2024, 2, 1), "UK", RATES)
+    assert result.compensation == D(fixed)
 
 
 def test_no_interest_or_compensation_before_the_debt_is_late():
     for regime in ("UK", "EU"):
-        result = statutory_interest(D(5000), "2024-01-31", "2024-01-31", regime, RATES, invoices=1)
+        result = statutory_interest(D(5000), dt.date(2024, 1, 31), dt.date(2024, 1, 31), regime, RATES, invoices=1)
         assert (result.interest, result.compensation, result.total, result.days) == (D(0), D(0), D(0), 0)
         assert result.periods == ()
-        nothing_owed = statutory_interest(D(0), "2024-01-31", "2024-06-30", regime, RATES)
+        nothing_owed = statutory_interest(D(0), dt.date(2024, 1, 31), dt.date(2024, 6, 30), regime, RATES)
         assert (nothing_owed.interest, nothing_owed.compensation) == (D(0), D(0))
 
 
@@ -184,7 +185,7 @@ def test_eu_rate_changes_each_half_year_across_a_long_delay():
     1–31 Jan 2024: 31 days at 4.50 + 8 = 12.50 %.
     10,000 × (0.105 × 30 + 0.12 × 184 + 0.125 × 31) / 365 = 291,050 / 365 = 797.397… → €797.40; + €40.
     """
-    result = statutory_interest(D(10000), "2023-05-31", "2024-01-31", "EU", RATES)
+    result = statutory_interest(D(10000), dt.date(2023, 5, 31), dt.date(2024, 1, 31), "EU", RATES)
     assert [(p.start, p.end, p.days, p.rate) for p in result.periods] == [
         (dt.date(2023, 6, 1), dt.date(2023, 6, 30), 30, D("0.105")),
         (dt.date(2023, 7, 1), dt.date(2023, 12, 31), 184, D("0.12")),
@@ -201,8 +202,8 @@ def test_eu_rate_changes_each_half_year_across_a_long_delay():
 
 
 def test_eu_compensation_is_40_euro_per_invoice_whatever_the_size():
-    small = statutory_interest(D(100), "2024-01-31", "2024-03-01", "EU", RATES)
-    big = statutory_interest(D(100000), "2024-01-31", "2024-03-01", "EU", RATES, invoices=3)
+    small = statutory_interest(D(100), dt.date(2024, 1, 31), dt.date(2024, 3, 1), "EU", RATES)
+    big = statutory_interest(D(100000), dt.date(2024, 1, 31), dt.date(2024, 3, 1), "EU", RATES, invoices=3)
     assert small.compensation == D("40.00") and big.compensation == D("120.00")
 
 
@@ -210,7 +211,7 @@ def test_eu_rate_change_on_the_first_day_of_a_half_year_applies_from_the_next_ha
     """"Most recent main refinancing operation carried out *before* the first calendar day of the half-year"."""
     rates = ReferenceRates(boe=((dt.date(2030, 1, 1), D("0.05")),),
                            ecb=((dt.date(2030, 1, 1), D("0.02")), (dt.date(2030, 7, 1), D("0.03"))))
-    result = statutory_interest(D(36500), "2030-06-30", "2031-01-10", "EU", rates)
+    result = statutory_interest(D(36500), dt.date(2030, 6, 30), dt.date(2031, 1, 10), "EU", rates)
     assert [p.rate for p in result.periods] == [D("0.10"), D("0.11")]
     # 36,500 × (0.10 × 184 + 0.11 × 10) / 365 = 100 × 19.5 = 1,950.00
     assert result.interest == D("1950.00")
@@ -219,12 +220,12 @@ def test_eu_rate_change_on_the_first_day_of_a_half_year_applies_from_the_next_ha
 def test_beyond_table_flags_reference_dates_after_the_checked_date():
     rates = ReferenceRates(boe=((dt.date(2024, 1, 1), D("0.05")),), ecb=((dt.date(2024, 1, 1), D("0.04")),),
                            boe_checked=dt.date(2025, 3, 31), ecb_checked=dt.date(2025, 3, 31))
-    inside = statutory_interest(D(1000), "2025-06-15", "2025-09-01", "UK", rates)   # reference 31 Dec 2024
-    outside = statutory_interest(D(1000), "2025-07-15", "2025-09-01", "UK", rates)  # reference 30 Jun 2025
+    inside = statutory_interest(D(1000), dt.date(2025, 6, 15), dt.date(2025, 9, 1), "UK", rates)  # ref. 31 Dec 2024
+    outside = statutory_interest(D(1000), dt.date(2025, 7, 15), dt.date(2025, 9, 1), "UK", rates)  # ref. 30 Jun 2025
     assert not inside.beyond_table and outside.beyond_table
     assert outside.rate == D("0.13")                                                # last rate used
-    eu_inside = statutory_interest(D(1000), "2025-01-15", "2025-06-30", "EU", rates)
-    eu_outside = statutory_interest(D(1000), "2025-01-15", "2025-07-01", "EU", rates)
+    eu_inside = statutory_interest(D(1000), dt.date(2025, 1, 15), dt.date(2025, 6, 30), "EU", rates)
+    eu_outside = statutory_interest(D(1000), dt.date(2025, 1, 15), dt.date(2025, 7, 1), "EU", rates)
     assert not eu_inside.beyond_table and eu_outside.beyond_table
 
 
@@ -243,7 +244,8 @@ def test_beyond_table_flags_reference_dates_after_the_checked_date():
     ({"rates": None}, r"^rates: must be the reference-rate tables \(got None\)$"),
 ])
 def test_bad_input_names_the_argument(kwargs, words):
-    args = {"amount": D(1000), "due_date": "2024-01-31", "as_of": "2024-03-31", "regime": "UK", "rates": RATES}
+    args = {"amount": D(1000), "due_date": dt.date(2024, 1, 31), "as_of": dt.date(2024, 3, 31), "regime": "UK",
+            "rates": RATES}
     args |= kwargs
     with pytest.raises(XlcError, match=words):
         statutory_interest(**args)
@@ -251,8 +253,8 @@ def test_bad_input_names_the_argument(kwargs, words):
 
 def test_eu_refuses_other_currencies_and_regime_is_case_insensitive():
     with pytest.raises(XlcError, match=r"^currency: EU statutory interest and compensation are in EUR \(got 'PLN'\)$"):
-        statutory_interest(D(1000), "2024-01-31", "2024-03-31", "EU", RATES, currency="PLN")
-    assert statutory_interest(D(1000), "2024-01-31", "2024-03-31", " eu ", RATES).regime == "EU"
+        statutory_interest(D(1000), dt.date(2024, 1, 31), dt.date(2024, 3, 31), "EU", RATES, currency="PLN")
+    assert statutory_interest(D(1000), dt.date(2024, 1, 31), dt.date(2024, 3, 31), " eu ", RATES).regime == "EU"
 
 
 # --------------------------------------------------------------------------- properties

@@ -418,7 +418,7 @@ def test_reviews_are_recorded_and_audited(store: CreditStore) -> None:
         [(dt.date(2026, 7, 31), "B", Decimal("120000")), (AS_OF, "C", Decimal("80000"))]
     assert got[0]["id"] == first and len(store.reviews()) == 3
     assert store.audit_rows(entity="customer:C1")[0]["action"] == "review"
-    with pytest.raises(XlcError, match="review_date: is not a date"):
+    with pytest.raises(XlcError, match="review_date: is not a valid date"):
         store.record_review("C1", "31/13/2026", "B", 1, None)
 
 

@@ -173,10 +173,10 @@ def test_discount_window_is_inclusive_of_the_last_day():
     """Day 10 after the invoice date still earns the discount; day 11 does not (documented choice)."""
     inv = dt.date(2024, 3, 1)
     assert discount_deadline(inv, "2/10 net 30") == dt.date(2024, 3, 11)
-    assert early_pay_discount(1000, inv, "2024-03-11", "2/10 net 30") == D("20.00")
-    assert early_pay_discount(1000, inv, "2024-03-12", "2/10 net 30") == D("0.00")
+    assert early_pay_discount(1000, inv, dt.date(2024, 3, 11), "2/10 net 30") == D("20.00")
+    assert early_pay_discount(1000, inv, dt.date(2024, 3, 12), "2/10 net 30") == D("0.00")
     assert early_pay_discount(1000, inv, inv, "2/10 net 30") == D("20.00")            # paid on the invoice date
-    assert early_pay_discount(1000, inv, "2024-03-12", DiscountTerms(D("0.02"), 11, 30)) == D("20.00")
+    assert early_pay_discount(1000, inv, dt.date(2024, 3, 12), DiscountTerms(D("0.02"), 11, 30)) == D("20.00")
 
 
 def test_discount_rounds_half_up_to_the_currency_minor_unit():
@@ -188,19 +188,20 @@ def test_discount_rounds_half_up_to_the_currency_minor_unit():
 
 
 def test_plain_net_terms_offer_no_discount():
-    assert early_pay_discount(1000, "2024-03-01", "2024-03-02", "Net 30") == D("0.00")
-    assert early_pay_discount(1000, "2024-03-01", "2024-03-02", "Prepay") == D("0.00")
+    assert early_pay_discount(1000, dt.date(2024, 3, 1), dt.date(2024, 3, 2), "Net 30") == D("0.00")
+    assert early_pay_discount(1000, dt.date(2024, 3, 1), dt.date(2024, 3, 2), "Prepay") == D("0.00")
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ((1000, "2024-03-05", "2024-03-04", "2/10 net 30"), r"^pay_date: is before the invoice date "
+    ((1000, dt.date(2024, 3, 5), dt.date(2024, 3, 4), "2/10 net 30"), r"^pay_date: is before the invoice date "
                                                         r"\(2024-03-04 < 2024-03-05\)$"),
-    ((-1000, "2024-03-05", "2024-03-06", "2/10 net 30"), r"^amount: must not be negative \(got -1000\)$"),
-    (("lots", "2024-03-05", "2024-03-06", "2/10 net 30"), r"^amount: is not a number \(got 'lots'\)$"),
-    ((1000, "", "2024-03-06", "2/10 net 30"), r"^invoice_date: is empty$"),
-    ((1000, "2024-03-05", "someday", "2/10 net 30"), r"^pay_date: is not a date \(got 'someday'\)$"),
-    ((1000, "2024-03-05", "2024-03-06", "soon"), r"^terms: cannot read payment terms 'soon'"),
-    ((1000, "2024-03-05", "2024-03-06", "0/10 net 30"), r"^terms: the discount must lie between 0 and 100 %"),
+    ((-1000, dt.date(2024, 3, 5), dt.date(2024, 3, 6), "2/10 net 30"), r"^amount: must not be negative \(got -1000\)$"),
+    (("lots", dt.date(2024, 3, 5), dt.date(2024, 3, 6), "2/10 net 30"), r"^amount: is not a number \(got 'lots'\)$"),
+    ((1000, "", dt.date(2024, 3, 6), "2/10 net 30"), r"^invoice_date: is empty$"),
+    ((1000, dt.date(2024, 3, 5), "someday", "2/10 net 30"), r"^pay_date: is not a date \(got 'someday'\)$"),
+    ((1000, dt.date(2024, 3, 5), dt.date(2024, 3, 6), "soon"), r"^terms: cannot read payment terms 'soon'"),
+    ((1000, dt.date(2024, 3, 5), dt.date(2024, 3, 6), "0/10 net 30"),
+     r"^terms: the discount must lie between 0 and 100 %"),
 ])
 def test_early_pay_discount_bad_input(args, message):
     with pytest.raises(XlcError, match=message):
@@ -209,7 +210,7 @@ def test_early_pay_discount_bad_input(args, message):
 
 def test_early_pay_discount_bad_currency():
     with pytest.raises(XlcError, match=r"^currency: must be a 3-letter ISO code like EUR \(got 'EURO'\)$"):
-        early_pay_discount(1000, "2024-03-05", "2024-03-06", "2/10 net 30", "EURO")
+        early_pay_discount(1000, dt.date(2024, 3, 5), dt.date(2024, 3, 6), "2/10 net 30", "EURO")
 
 
 @settings(max_examples=200, deadline=None)

@@ -335,8 +335,8 @@ def test_dates_arrive_as_dates_serial_numbers_or_iso_text(cell, day):
     ("#VALUE!", "#XLC! due_date: source cell shows #VALUE!"),
     ("#DIV/0!", "#XLC! due_date: source cell shows #DIV/0!"),
     ("#XLC! amount: is empty", "#XLC! due_date: source cell shows #XLC! amount: is empty"),
-    ("31/10/2026", "#XLC! due_date: is not a date (got '31/10/2026'; use a date cell or write YYYY-MM-DD)"),
-    ("soon", "#XLC! due_date: is not a date (got 'soon'; use a date cell or write YYYY-MM-DD)"),
+    ("1/10/2026", "#XLC! due_date: is ambiguous: 1/10/2026 could be 1 October or 10 January (write it as YYYY-MM-DD)"),
+    ("soon", "#XLC! due_date: is not a date (got 'soon'; write it as YYYY-MM-DD)"),
     ("2026-02-30", "#XLC! due_date: is not a valid date (got '2026-02-30')"),
     (True, "#XLC! due_date: is not a date (got True)"),
     (0, "#XLC! due_date: is not a date: Excel date numbers run from 1 to 2958465 (got 0)"),
@@ -442,7 +442,7 @@ def test_a_column_with_bad_rows_spills_one_result_per_row():
 def test_columns_broadcast_single_cells_and_mixed_date_cells():
     dues = [[dt.date(2026, 10, 1)], [46296], ["2026-10-01"], ["1/10/2026"], [dt.datetime(2026, 10, 1, 8)], [None]]
     out = udf.days_overdue(dues, AS_OF)
-    bad = "#XLC! due_date: is not a date (got '1/10/2026'; use a date cell or write YYYY-MM-DD)"
+    bad = "#XLC! due_date: is ambiguous: 1/10/2026 could be 1 October or 10 January (write it as YYYY-MM-DD)"
     assert out == [[30], [30], [30], [bad], [30], ["#XLC! due_date: is empty"]]
     assert udf.ageing_bucket(dues, AS_OF) == [["1-30"], ["1-30"], ["1-30"], [bad], ["1-30"],
                                               ["#XLC! due_date: is empty"]]

@@ -9,8 +9,9 @@ Cells in
   another xlcredit formula's error (``"#XLC! …"``) is passed on the same way.
 * Dates: a date cell arrives as a ``datetime.date`` (arguments are declared ``dates=dt.date``). Cells may
   also hold an Excel serial number (``=DATE(2026,10,31)`` typed into the formula arrives as ``46326``; a
-  fraction is a time of day and is dropped) or ISO text (``2026-10-31``); anything else is refused with
-  ``<argument>: is not a date (…)``.
+  fraction is a time of day and is dropped) or date text (``2026-10-31``, an unambiguous ``31/10/2026``),
+  read by the same rule as files, the API and the command line (:func:`xlcredit.core.coerce.to_date`);
+  anything else is refused with ``<argument>: is not a date (…)``.
 * Ranges arrive as lists (the column formulas declare ``ndim=2``: always a list of rows). A one-cell range
   is that cell. Formulas that take columns (:func:`spread`, :class:`udfs._pure.Pure`) return one result
   row per input row; the others refuse a range of several cells.
@@ -54,7 +55,6 @@ import functools
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from udfs import _remote
+from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe, error_words
 from xlcredit.core.policy import Policy
 from xlcredit.core.scoring import EXPLAIN_HEADER
@@ -85,11 +86,6 @@ EXCEL_ERRORS: frozenset[str] = frozenset({
     "#GETTING_DATA", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!", "#TIMEOUT!",
 })
 
-# Excel's 1900 date system: serial 1 = 1900-01-01, serial 60 is the 29 February 1900 that never was
-# (kept for Lotus 1-2-3 compatibility); from serial 61 on, day n is 1899-12-30 + n.
-_EXCEL_DAY0 = dt.date(1899, 12, 30)
-_LAST_SERIAL = 2_958_465   # 9999-12-31
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 
 
 # =========================================================================== errors
@@ -178,43 +174,9 @@ def optional(value: Any, name: str, default: Any) -> Any:
 
 
 def date_in(value: Any, name: str) -> dt.date:
-    """A date from a date cell, an Excel serial number or ISO text; :class:`XlcError` naming ``name`` otherwise."""
-    value = one(value, name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise XlcError(name, "is empty", value)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, bool):
-        raise XlcError(name, f"is not a date (got {describe(value)})", value)
-    if isinstance(value, (int, float, Decimal)):
-        return _serial_date(value, name)
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d+(?:\.\d*)?", text):
-            return _serial_date(Decimal(text), name, value)
-        m = _ISO.match(text)
-        if m:
-            try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                raise XlcError(name, f"is not a valid date (got {describe(value)})", value) from None
-        raise XlcError(name, f"is not a date (got {describe(value)}; use a date cell or write YYYY-MM-DD)", value)
-    raise XlcError(name, f"is not a date (got {describe(value)})", value)
-
-
-def _serial_date(number: float | int | Decimal, name: str, shown: Any = None) -> dt.date:
-    shown = number if shown is None else shown
-    if not (number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)):
-        raise XlcError(name, f"is not a date (got {describe(shown)})", shown)
-    day = math.floor(number)  # a fraction is the time of day
-    if not 1 <= day <= _LAST_SERIAL:
-        raise XlcError(name, f"is not a date: Excel date numbers run from 1 to {_LAST_SERIAL} "
-                       f"(got {describe(shown)})", shown)
-    if day == 60:
-        raise XlcError(name, "is not a date: Excel's 29 February 1900 never existed (date number 60)", shown)
-    return _EXCEL_DAY0 + dt.timedelta(days=day if day > 60 else day + 1)
+    """A date from a date cell, an Excel serial number or date text, by the one date rule
+    (:func:`xlcredit.core.coerce.to_date`); :class:`XlcError` naming ``name`` otherwise."""
+    return to_date(one(value, name), name)
 
 
 def value_in(value: Any, name: str) -> Any:

@@ -26,11 +26,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
-from xlcredit.io.tables import CustomerTable, parse_cell_date, read_customers, write_table
+from xlcredit.io.tables import CustomerTable, read_customers, write_table
 
 EXIT_OK, EXIT_NOTHING_DONE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -112,18 +113,13 @@ def get_policy(ctx: typer.Context) -> Policy:
 
 
 def parse_as_of(text: str | None, default: dt.date | None = None) -> dt.date | None:
-    """``--as-of``: ISO date, ``today``, or an unambiguous dd/mm/yyyy; ``default`` when not given."""
+    """``--as-of``: ``today`` or a date by the one date rule (:func:`xlcredit.core.coerce.to_date`: ISO,
+    an unambiguous dd/mm/yyyy, …); ``default`` when not given."""
     if text is None or not text.strip():
         return default
     if text.strip().lower() == "today":
         return today()
-    try:
-        day = parse_cell_date(text.strip(), "--as-of")
-    except XlcError as exc:
-        raise XlcError("--as-of", exc.problem, text) from None
-    if day is None:  # pragma: no cover - blank handled above
-        return default
-    return day
+    return to_date(text, "--as-of")
 
 
 # --------------------------------------------------------------------------- input tables

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.ledger import FxRates, Ledger, parse_day
+from xlcredit.core.ledger import FxRates, Ledger
 from xlcredit.core.money import ZERO, round_money
 from xlcredit.core.openitems import OpenItem, Position, allocate
 from xlcredit.core.policy import Policy
@@ -205,14 +206,14 @@ def age_ledger(ledger: Ledger, as_of: Any, policy: Policy, fx: FxRates | None = 
     rate for a currency in the ledger raises :class:`XlcError` ("fx_rates: no EUR rate for USD on
     or before …"). Without ``fx`` only rows in the company currency get company-currency figures.
     """
-    day = parse_day(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     return age_positions(allocate(ledger, day), day, policy, fx, by)
 
 
 def age_positions(positions: Mapping[tuple[str, str], Position], as_of: Any, policy: Policy,
                   fx: FxRates | None = None, by: str | None = None) -> AgeingReport:
     """Age positions already allocated at ``as_of`` (lets a caller reuse one :func:`allocate`)."""
-    day = parse_day(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     basis = by if by is not None else policy.ageing.basis
     if basis not in BY_CHOICES:
         raise XlcError("by", f"must be 'due_date' or 'invoice_date' (got {describe(basis)})", basis)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError
-from xlcredit.core.interest import parse_date
 from xlcredit.core.items import OpenItemFields
 from xlcredit.core.money import ZERO, to_decimal
 from xlcredit.core.policy import Policy
@@ -84,7 +84,7 @@ def stage_for_days(days_past_due: int, policy: Policy) -> tuple[int, str]:
 
 def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy) -> DunningStatus:
     """The dunning level of one customer's open items at ``as_of`` (see the module docstring)."""
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     steps = policy.dunning
     open_items: list[tuple[dt.date, str, Decimal]] = []
     for i, item in enumerate(items):
@@ -99,7 +99,7 @@ def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy
             continue
         raw_due = _get(item, "due_date")
         try:
-            due = parse_date(raw_due, "due_date")
+            due = need_date(raw_due, "due_date")
         except XlcError as exc:
             raise XlcError("due_date", f"{exc.problem} (invoice {label or i + 1})", raw_due) from None
         open_items.append((due, label, amount))

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError
-from xlcredit.core.interest import parse_date
 from xlcredit.core.items import CustomerOpenItemFields
 from xlcredit.core.money import ZERO, to_decimal
 from xlcredit.core.policy import Policy
@@ -122,8 +122,8 @@ def delay_days(avg_days_late: Any, default: Any = 0) -> int:
 def expected_payment(due_date: Any, delay: int, as_of: Any, weeks: int, doubtful_days: int,
                      disputed: bool = False) -> tuple[dt.date | None, str, int | None, str]:
     """Expected date, category, week and a note for one open item (see the module docstring)."""
-    day = parse_date(as_of, "as_of")
-    due = parse_date(due_date, "due_date")
+    day = need_date(as_of, "as_of")
+    due = need_date(due_date, "due_date")
     if disputed:
         return None, DISPUTED, None, "disputed: not forecast until settled"
     expected = due + dt.timedelta(days=delay)
@@ -146,7 +146,7 @@ def cash_forecast(items: Iterable[CustomerOpenItemFields], delays: Mapping[str, 
     ``delays``: ``{customer_id: average days beyond terms}`` (None or absent = no history → ``default_delay``,
     else the due date). Items with nothing open are skipped.
     """
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     n_weeks = policy.forecast.weeks
     doubtful_days = policy.forecast.doubtful_days
     sums = [ZERO] * n_weeks
@@ -168,7 +168,7 @@ def cash_forecast(items: Iterable[CustomerOpenItemFields], delays: Mapping[str, 
                 raise XlcError(f"delays[{cid}]", exc.problem, exc.value) from None
         delay = cache[cid]
         try:
-            due = parse_date(getattr(item, "due_date", None), "due_date")
+            due = need_date(getattr(item, "due_date", None), "due_date")
         except XlcError as exc:
             raise XlcError(f"due_date ({label})", exc.problem, exc.value) from None
         expected, category, week, note = expected_payment(due, delay, day, n_weeks, doubtful_days,

@@ -29,8 +29,9 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.ledger import FxRates, Ledger, parse_day
+from xlcredit.core.ledger import FxRates, Ledger
 from xlcredit.core.money import ZERO
 from xlcredit.core.openitems import Position, allocate
 from xlcredit.core.records import PaymentHistory
@@ -60,7 +61,7 @@ def _check(months: Any, tolerance_days: Any) -> tuple[int, int]:
 def payment_history(ledger: Ledger, customer_id: str, as_of: Any, months: int = 24, tolerance_days: int = 0,
                     *, fx: FxRates | None = None) -> PaymentHistory:
     """One customer's payment history at ``as_of`` (module docstring); empty history for no documents."""
-    day = parse_day(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     months, tolerance_days = _check(months, tolerance_days)
     cid = str(customer_id).strip()
     positions = allocate(ledger.for_customer(cid), day)
@@ -74,7 +75,7 @@ def payment_histories(ledger: Ledger, as_of: Any, months: int = 24, tolerance_da
 
     ``positions`` must be ``allocate(ledger, as_of)`` when given (lets the caller share one pass).
     """
-    day = parse_day(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     months, tolerance_days = _check(months, tolerance_days)
     if positions is None:
         positions = allocate(ledger, day)

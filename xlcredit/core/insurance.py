@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xlcredit.core.interest import parse_date
+from xlcredit.core.coerce import need_date
 from xlcredit.core.items import OpenItemFields
 from xlcredit.core.money import ZERO, round_money, to_decimal
 from xlcredit.core.policy import Policy
@@ -135,7 +135,7 @@ def _money(value: Any, field: str) -> Decimal:
 def _dates(values: Mapping[str, Any] | None, field: str) -> dict[str, dt.date]:
     if not values:
         return {}
-    return {str(k): parse_date(v, f"{field}[{k}]") for k, v in values.items() if v is not None}
+    return {str(k): need_date(v, f"{field}[{k}]") for k, v in values.items() if v is not None}
 
 
 def insurance_status(customer_id: str, insured_limit: Any, insurer: str, exposure: Any,
@@ -148,7 +148,7 @@ def insurance_status(customer_id: str, insured_limit: Any, insurer: str, exposur
     deadlines apply. ``notified``/``claimed``: ``{invoice_no: date}`` of notifications made and
     claims filed (items absent were not). Items with nothing open are ignored.
     """
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     cur = currency or policy.company.currency
     ins = policy.insurance
     limit = to_decimal(insured_limit, "insured_limit", allow_negative=False, allow_none=True)
@@ -172,7 +172,7 @@ def insurance_status(customer_id: str, insured_limit: Any, insurer: str, exposur
             continue
         due = getattr(item, "due_date", None)
         if type(due) is not dt.date:
-            due = parse_date(due, f"due_date ({label})")
+            due = need_date(due, f"due_date ({label})")
         disputed = bool(getattr(item, "disputed", False))
         days = (day - due).days
         extend_until, notify_by = due + extend_days, due + notify_days

@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from xlcredit.core.coerce import need_date, to_rate
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import ZERO, round_money, to_decimal
 
@@ -72,36 +73,6 @@ RateRow = tuple[dt.date, Decimal]
 
 
 # --------------------------------------------------------------------------- input checks
-def parse_date(value: object, field: str) -> dt.date:
-    """A date argument: ``datetime.date`` (or datetime, taken as its date) or ISO ``YYYY-MM-DD`` text.
-
-    Raises :class:`XlcError` naming ``field`` for empty or non-date input. Excel serial numbers
-    are converted by the Excel adapter, not here.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise XlcError(field, "is empty", value)
-    if isinstance(value, float) and value != value:  # NaN from a blank DataFrame cell
-        raise XlcError(field, "is empty", value)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise XlcError(field, f"is not a date (got {describe(value)})", value)
-
-
-def _rate(value: object, field: str, *, limit: Decimal = Decimal(1), example: str = "8 % is 0.08") -> Decimal:
-    rate = to_decimal(value, field, allow_negative=False)
-    assert rate is not None
-    if rate > limit:
-        raise XlcError(field, f"is a fraction, not a percent: {example} (got {rate})", value)
-    return rate
-
-
 def _amount(value: object, field: str = "amount") -> Decimal:
     amount = to_decimal(value, field, allow_negative=False)
     assert amount is not None
@@ -125,8 +96,8 @@ def _currency(value: object) -> str:
 # --------------------------------------------------------------------------- contractual interest
 def days_overdue(due_date: object, as_of: object) -> int:
     """Calendar days past the due date at ``as_of``: ``max(0, as_of − due_date)``."""
-    due = parse_date(due_date, "due_date")
-    day = parse_date(as_of, "as_of")
+    due = need_date(due_date, "due_date")
+    day = need_date(as_of, "as_of")
     return max(0, (day - due).days)
 
 
@@ -139,7 +110,7 @@ def late_interest(amount: object, due_date: object, as_of: object, annual_rate: 
     """
     principal = _amount(amount)
     days = days_overdue(due_date, as_of)
-    rate = _rate(annual_rate, "annual_rate")
+    rate = to_rate(annual_rate, "annual_rate")
     base = _basis(basis)
     cur = _currency(currency)
     return round_money(principal * rate * days / base, cur)
@@ -159,7 +130,7 @@ def daily_penalty(amount: object, due_date: object, as_of: object, daily_rate: o
     """
     principal = _amount(amount)
     days = days_overdue(due_date, as_of)
-    rate = _rate(daily_rate, "daily_rate", limit=Decimal("0.01"), example="0.05 % per day is 0.0005")
+    rate = to_rate(daily_rate, "daily_rate", limit=Decimal("0.01"), example="0.05 % per day is 0.0005")
     cur = _currency(currency)
     return round_money(principal * rate * days, cur)
 
@@ -174,7 +145,7 @@ def interest_on_slices(slices: Iterable[tuple[object, object, object]], annual_r
     ``OpenItem.overdue_slices(as_of)`` yields them. A slice settled on or before its start bears
     nothing. Slice interest is summed exactly and rounded once.
     """
-    rate = _rate(annual_rate, "annual_rate")
+    rate = to_rate(annual_rate, "annual_rate")
     base = _basis(basis)
     cur = _currency(currency)
     total = ZERO
@@ -185,8 +156,8 @@ def interest_on_slices(slices: Iterable[tuple[object, object, object]], annual_r
             raise XlcError(f"slices[{i}]", f"must be (amount, start_date, end_date) (got {describe(item)})",
                            item) from None
         principal = _amount(raw_amount, f"slices[{i}].amount")
-        start = parse_date(raw_start, f"slices[{i}].start_date")
-        end = parse_date(raw_end, f"slices[{i}].end_date")
+        start = need_date(raw_start, f"slices[{i}].start_date")
+        end = need_date(raw_end, f"slices[{i}].end_date")
         total += principal * max(0, (end - start).days)
     return round_money(total * rate / base, cur)
 
@@ -239,7 +210,7 @@ class ReferenceRates:
         A day after the last row gets the last rate (see :meth:`valid_through`); a day before the
         first row is refused.
         """
-        when = parse_date(day, "date")
+        when = need_date(day, "date")
         rows = self.table(regime)
         found: Decimal | None = None
         for effective, rate in rows:
@@ -347,8 +318,8 @@ def statutory_interest(amount: object, due_date: object, as_of: object, regime: 
     """
     reg = _regime(regime)
     principal = _amount(amount)
-    due = parse_date(due_date, "due_date")
-    day = parse_date(as_of, "as_of")
+    due = need_date(due_date, "due_date")
+    day = need_date(as_of, "as_of")
     if not isinstance(rates, ReferenceRates):
         raise XlcError("rates", f"must be the reference-rate tables (got {describe(rates)})", rates)
     cur = REGIME_CURRENCY[reg]

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import round_money, to_decimal
 
-__all__ = ["CreditNote", "FxRates", "Invoice", "Ledger", "Payment", "RowProblem", "parse_day"]
+__all__ = ["CreditNote", "FxRates", "Invoice", "Ledger", "Payment", "RowProblem"]
 
 _ISO_CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -51,22 +52,6 @@ class RowProblem:
 
 
 # --------------------------------------------------------------------------- field checks
-def parse_day(value: Any, field_name: str) -> dt.date:
-    """A date field: ``datetime.date`` (a datetime is taken as its date) or ISO ``YYYY-MM-DD`` text."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise XlcError(field_name, "is empty", value)
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise XlcError(field_name, f"is not a date (got {describe(value)}; write it as YYYY-MM-DD)", value)
-
-
 def _text(value: Any, field_name: str, *, required: bool = True) -> str:
     if value is None:
         text = ""
@@ -135,8 +120,8 @@ class Invoice:
         _set(self, "invoice_no", _text(self.invoice_no, "invoice_no"))
         _set(self, "currency", _currency(self.currency))
         _set(self, "amount", _amount(self.amount, self.currency))
-        _set(self, "invoice_date", parse_day(self.invoice_date, "invoice_date"))
-        _set(self, "due_date", parse_day(self.due_date, "due_date"))
+        _set(self, "invoice_date", need_date(self.invoice_date, "invoice_date"))
+        _set(self, "due_date", need_date(self.due_date, "due_date"))
         _set(self, "terms", _text(self.terms, "terms", required=False))
         if not isinstance(self.disputed, bool):
             raise XlcError("disputed", f"must be true or false (got {describe(self.disputed)})", self.disputed)
@@ -166,7 +151,7 @@ class Payment:
     def __post_init__(self) -> None:
         _set(self, "payment_id", _text(self.payment_id, "payment_id"))
         _set(self, "customer_id", _text(self.customer_id, "customer_id"))
-        _set(self, "payment_date", parse_day(self.payment_date, "payment_date"))
+        _set(self, "payment_date", need_date(self.payment_date, "payment_date"))
         _set(self, "currency", _currency(self.currency))
         _set(self, "amount", _amount(self.amount, self.currency))
         _set(self, "invoice_ref", _text(self.invoice_ref, "invoice_ref", required=False))
@@ -202,7 +187,7 @@ class CreditNote:
     def __post_init__(self) -> None:
         _set(self, "credit_note_no", _text(self.credit_note_no, "credit_note_no"))
         _set(self, "customer_id", _text(self.customer_id, "customer_id"))
-        _set(self, "date", parse_day(self.date, "date"))
+        _set(self, "date", need_date(self.date, "date"))
         _set(self, "currency", _currency(self.currency))
         _set(self, "amount", _amount(self.amount, self.currency))
         _set(self, "invoice_ref", _text(self.invoice_ref, "invoice_ref", required=False))
@@ -300,7 +285,7 @@ class FxRates:
             except (TypeError, ValueError):
                 raise XlcError(f"fx_rates[{i}]", f"must be (date, currency, rate) (got {describe(row)})",
                                row) from None
-            day = parse_day(day, "fx_rates.date")
+            day = need_date(day, "fx_rates.date")
             code = _currency(currency)
             value = to_decimal(rate, "fx_rates.rate")
             assert value is not None
@@ -337,7 +322,7 @@ class FxRates:
     def rate(self, currency: str, as_of: Any) -> Decimal:
         """Company-currency units per 1 unit of ``currency``: the latest rate dated on or before ``as_of``."""
         code = _currency(currency)
-        day = parse_day(as_of, "as_of")
+        day = need_date(as_of, "as_of")
         if code == self.company_currency:
             return Decimal(1)
         days, values = self._index.get(code, ((), ()))

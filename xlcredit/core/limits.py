@@ -48,8 +48,8 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
+from xlcredit.core.coerce import is_blank, need_date, to_days
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.interest import parse_date
 from xlcredit.core.money import ZERO, quantum, round_down, to_decimal
 from xlcredit.core.policy import GRADES, Policy
 from xlcredit.core.records import Customer
@@ -138,7 +138,7 @@ def grade_letter(grade: Any) -> str:
 
 def is_new_customer(customer: Customer, policy: Policy, as_of: Any) -> bool:
     """A customer is new while trading for less than ``limits.new_customer_months`` (or not trading yet)."""
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     if customer.relationship_start is None:
         return True
     return customer.months_of_relationship(day) < policy.limits.new_customer_months
@@ -243,7 +243,7 @@ def recommend_limit(customer: Customer, grade: Any, policy: Policy, as_of: Any) 
     ``limits.step``; see the module docstring for the rules and the treatment of missing data.
     """
     letter = grade_letter(grade)
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     caps = _caps(customer, letter, policy, day)
     binding = _binding(caps)
     assert binding.amount is not None
@@ -291,7 +291,7 @@ def recommend_limits(customers: Sequence[Customer], grades: Mapping[str, Any], p
     ``limits.portfolio_method`` (``pro_rata`` or ``by_grade``) and those limits show the binding
     rule ``limits.portfolio_revenue_share``; ``before_portfolio`` keeps the figure before.
     """
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     seen: set[str] = set()
     results: list[LimitResult] = []
     letters: list[str] = []
@@ -363,13 +363,8 @@ def utilisation(limit: Any, exposure: Any) -> Decimal | None:
 
 # --------------------------------------------------------------------------- the order check
 def _days(value: Any) -> int:
-    if value is None or (isinstance(value, float) and value != value):
-        return 0
-    number = to_decimal(value, "days_past_due", allow_negative=False)
-    assert number is not None
-    if number != number.to_integral_value():
-        raise XlcError("days_past_due", f"must be a whole number of days (got {describe(value)})", value)
-    return int(number)
+    """Days past due of the order check; blank is 0 (nothing overdue)."""
+    return 0 if is_blank(value) else to_days(value, "days_past_due")
 
 
 def check_order(customer: Customer, order_amount: Any, limit: Any, exposure: Any, grade: Any,

@@ -35,8 +35,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.interest import parse_date
 from xlcredit.core.money import ZERO, to_decimal
 from xlcredit.core.policy import GRADES, Policy
 
@@ -177,7 +177,7 @@ def month_window(as_of: Any, months: int) -> tuple[tuple[int, int], ...]:
 
     A month is complete when ``as_of`` is its last day or later.
     """
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     last_complete = day.month if day.day == calendar.monthrange(day.year, day.month)[1] else day.month - 1
     index = day.year * 12 + last_complete - 1
     return tuple((i // 12, i % 12 + 1) for i in (index - k for k in range(months - 1, -1, -1)))
@@ -203,10 +203,10 @@ def _ym(value: Any, field: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- periodic review
 def next_review_date(last_review: Any, grade: Any, policy: Policy, as_of: Any) -> dt.date:
     """When the next periodic review falls: last review + the grade's review interval (never reviewed: as_of)."""
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     if last_review is None:
         return day
-    last = parse_date(last_review, "last_review")
+    last = need_date(last_review, "last_review")
     letter = _grade(grade, "grade")
     months = policy.review.months_high_risk if letter in HIGH_RISK else policy.review.months
     return add_months(last, months)
@@ -291,7 +291,7 @@ def last_days_late(items: Iterable[Any], as_of: Any, n: int) -> list[int]:
     settlement date − due date) or when still open and past due (as_of − due date: late at least that
     long). Ordered by (due date, invoice date, invoice number).
     """
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     rows: list[tuple[dt.date, dt.date, str, int]] = []
     for item in items:
         inv = getattr(item, "invoice", item)
@@ -386,7 +386,7 @@ def review_customer(position: CustomerPosition, last: LastReview | None, as_of: 
                     monthly_orders: Mapping[Any, Any] | None = None,
                     days_late: Sequence[Any] | None = None) -> ReviewCase:
     """The review status of one customer: periodic due date, every trigger with evidence, changes since."""
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     grade = _grade(position.grade, "grade")
     next_date = next_review_date(None if last is None else last.review_date, grade, policy, day)
     triggers: list[Trigger] = []

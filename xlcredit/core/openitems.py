@@ -33,7 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlcredit.core.ledger import CreditNote, Invoice, Ledger, Payment, parse_day
+from xlcredit.core.coerce import need_date
+from xlcredit.core.ledger import CreditNote, Invoice, Ledger, Payment
 from xlcredit.core.money import ZERO, round_money
 
 __all__ = ["OpenItem", "Position", "Settlement", "allocate", "allocation_key", "credit_key"]
@@ -112,7 +113,7 @@ class OpenItem:
 
     def days_overdue(self, as_of: dt.date) -> int:
         """Calendar days past the due date at ``as_of``, 0 when not yet due (whatever is open)."""
-        return max(0, (parse_day(as_of, "as_of") - self.invoice.due_date).days)
+        return max(0, (need_date(as_of, "as_of") - self.invoice.due_date).days)
 
     def overdue_slices(self, as_of: dt.date) -> list[tuple[Decimal, dt.date, dt.date]]:
         """Amounts that were outstanding after the due date: ``(amount, due_date, end)``.
@@ -122,7 +123,7 @@ class OpenItem:
         them to ``interest.interest_on_slices`` for interest on partial payments. Settlements after
         ``as_of`` (possible only when this item came from a later allocation) count as still open.
         """
-        day = parse_day(as_of, "as_of")
+        day = need_date(as_of, "as_of")
         due = self.invoice.due_date
         out: list[tuple[Decimal, dt.date, dt.date]] = []
         still_open = self.open_amount
@@ -178,7 +179,7 @@ class Position:
 
     def overdue_total(self, as_of: dt.date) -> Decimal:
         """Open amount past its due date at ``as_of``."""
-        day = parse_day(as_of, "as_of")
+        day = need_date(as_of, "as_of")
         return sum((i.open_amount for i in self.items if i.invoice.due_date < day), self._zero)
 
 
@@ -208,7 +209,7 @@ def allocate(ledger: Ledger, as_of: dt.date) -> dict[tuple[str, str], Position]:
     ``as_of``, keyed by that pair, in sorted key order. Documents dated after ``as_of`` are ignored
     (an ageing as of an earlier date never sees them).
     """
-    day = parse_day(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     invoices: dict[tuple[str, str], list[Invoice]] = {}
     credits: dict[tuple[str, str], list[Credit]] = {}
     for inv in ledger.invoices:

@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from xlcredit.core.coerce import to_rate
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import ZERO, round_money, to_decimal
 
@@ -87,14 +88,6 @@ def _labels(labels: Sequence[Any], field: str = "labels") -> tuple[str, ...]:
         if label in out[:i]:
             raise XlcError(field, f"name {label!r} twice", label)
     return out
-
-
-def _rate(value: Any, field: str) -> Decimal:
-    rate = to_decimal(value, field, allow_negative=False)
-    assert rate is not None
-    if rate > ONE:
-        raise XlcError(field, f"is a fraction, not a percent: 1.6 % is 0.016 (got {rate})", value)
-    return rate
 
 
 def _factor(value: Any) -> Decimal:
@@ -154,7 +147,8 @@ def provision_matrix(labels: Sequence[Any], loss_rates: Sequence[Any], forward_f
     if len(given) != len(names):
         raise XlcError("loss_rates", f"give one rate per bucket: {len(names)} buckets, {len(given)} rates",
                        loss_rates)
-    rates = tuple(_rate(r, f"loss_rates[{name}]") for name, r in zip(names, given, strict=True))
+    rates = tuple(to_rate(r, f"loss_rates[{name}]", example="1.6 % is 0.016")
+                  for name, r in zip(names, given, strict=True))
     factor = _factor(forward_factor)
     applied = tuple(min(r * factor, ONE) for r in rates)
     if places is not None:
@@ -282,7 +276,7 @@ def ecl_minor(balances_minor: Any, loss_rates: Sequence[Any]) -> np.ndarray:
     if arr.ndim != 2 or arr.dtype.kind not in "iu":
         raise XlcError("balances_minor", f"must be a 2-D array of integer minor units (got {arr.ndim}-D "
                        f"{arr.dtype})", arr.dtype)
-    rates = [_rate(r, f"loss_rates[{j}]") for j, r in enumerate(loss_rates)]
+    rates = [to_rate(r, f"loss_rates[{j}]", example="1.6 % is 0.016") for j, r in enumerate(loss_rates)]
     if len(rates) != arr.shape[1]:
         raise XlcError("loss_rates", f"give one rate per bucket: {arr.shape[1]} buckets, {len(rates)} rates",
                        loss_rates)
@@ -327,7 +321,7 @@ def roll_rate_loss_rates(snapshots: Sequence[Sequence[Any]], labels: Sequence[An
     if k < 2:
         raise XlcError("labels", "need at least two buckets: the roll runs from one bucket into the next", labels)
     places = _places(places)
-    terminal = _rate(terminal_loss, "terminal_loss")
+    terminal = to_rate(terminal_loss, "terminal_loss", example="1.6 % is 0.016")
     rows: list[list[Decimal]] = []
     for t, snap in enumerate(snapshots):
         values = list(snap)

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError
 from xlcredit.core.fast.ageing import EPOCH, BulkFrames, age_bulk, day_number, prepare_bulk
 from xlcredit.core.fast.monitoring import (
@@ -55,7 +56,6 @@ from xlcredit.core.fast.monitoring import (
 from xlcredit.core.forecast import CashForecast, ForecastWeek, delay_days
 from xlcredit.core.history import months_before
 from xlcredit.core.insurance import InsuranceStatus, OpenAmount, insurance_status
-from xlcredit.core.interest import parse_date
 from xlcredit.core.limits import exposure as exposure_of
 from xlcredit.core.limits import recommend_limits
 from xlcredit.core.money import ZERO, minor_units
@@ -241,7 +241,7 @@ def run_review(customers: Sequence[Customer], frames: BulkFrames, policy: Policy
     clock = time.perf_counter
     timings: dict[str, float] = {}
     t0 = clock()
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     a = day_number(day)
     company = policy.company.currency
     labels = policy.bucket_labels

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.interest import parse_date
 from xlcredit.core.money import to_decimal
 from xlcredit.core.policy import Policy, ScoreFactor
 from xlcredit.core.records import Customer, Financials
@@ -425,7 +425,7 @@ def score_customer(customer: Customer, policy: Policy, as_of: dt.date) -> ScoreR
     Ratios come from :class:`Financials` (a zero denominator raises naming the field); inventory larger
     than current assets is refused. The Altman Z″ factor is computed only when the policy enables it.
     """
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     fin = customer.financials
     if fin.inventory is not None and fin.current_assets is not None and fin.inventory > fin.current_assets:
         raise XlcError("inventory", f"must not exceed current_assets ({_num(fin.current_assets)}); got "

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.interest import parse_date
 from xlcredit.core.limits import grade_letter, is_new_customer
 from xlcredit.core.money import ZERO, round_money, to_decimal
 from xlcredit.core.policy import Policy
@@ -158,7 +158,7 @@ def terms_for(customer: Customer, grade: Any, policy: Policy, as_of: Any) -> Cre
     grade E is cash in advance, guarantee or not.
     """
     letter = grade_letter(grade)
-    day = parse_date(as_of, "as_of")
+    day = need_date(as_of, "as_of")
     label = getattr(policy.terms, letter)
     try:
         net = net_days_of(label)
@@ -202,8 +202,8 @@ def early_pay_discount(amount: Any, invoice_date: Any, pay_date: Any, terms: Any
     """
     value = to_decimal(amount, "amount", allow_negative=False)
     assert value is not None
-    invoiced = parse_date(invoice_date, "invoice_date")
-    paid = parse_date(pay_date, "pay_date")
+    invoiced = need_date(invoice_date, "invoice_date")
+    paid = need_date(pay_date, "pay_date")
     if not isinstance(currency, str) or len(currency.strip()) != 3 or not currency.strip().isalpha():
         raise XlcError("currency", f"must be a 3-letter ISO code like EUR (got {describe(currency)})", currency)
     cur = currency.strip().upper()
@@ -221,7 +221,7 @@ def early_pay_discount(amount: Any, invoice_date: Any, pay_date: Any, terms: Any
 
 def discount_deadline(invoice_date: Any, terms: Any) -> dt.date:
     """Last day on which the early-payment discount is still earned (invoice date + discount days)."""
-    return parse_date(invoice_date, "invoice_date") + dt.timedelta(days=parse_discount_terms(terms).discount_days)
+    return need_date(invoice_date, "invoice_date") + dt.timedelta(days=parse_discount_terms(terms).discount_days)
 
 
 def cost_of_forgoing(terms: Any, basis: int = 365, *, compound: bool = False) -> float:

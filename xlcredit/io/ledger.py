@@ -38,8 +38,8 @@ is left out; every other row still loads. Bad cells: blank customer, blank or du
 number (per customer), blank/text/negative amount, blank or unreadable date, a currency that is
 not three letters, a due date before the invoice date, a blank due date with no readable terms,
 an unreadable disputed flag. Dates are read like the customers table (ISO, Excel serial numbers,
-unambiguous dd/mm/yyyy: :func:`xlcredit.io.tables.parse_cell_date`; ``dd.mm.yyyy`` with dots is
-always day first, the European convention). Amount text takes a point for decimals and commas
+unambiguous dd/mm/yyyy, ``dd.mm.yyyy`` with dots always day first: :func:`xlcredit.core.coerce.to_date`,
+the one date rule). Amount text takes a point for decimals and commas
 only as thousands separators (``1,234.50``; ``12,50`` is refused rather than read as 1250),
 except in a semicolon CSV, where the comma is the decimal mark. A blank due date is set to
 the invoice date + the net days of ``terms`` (:func:`xlcredit.core.terms.net_days_of`; prepayment
@@ -71,11 +71,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment, RowProblem
 from xlcredit.core.money import minor_units, to_decimal
 from xlcredit.core.policy import Policy
-from xlcredit.io.tables import normalise_header, parse_cell_date, readable_path
+from xlcredit.io.tables import normalise_header, readable_path
 
 __all__ = ["LEDGER_ALIASES", "LEDGER_COLUMNS", "FxLoad", "LedgerFrames", "LedgerLoad", "RawTable",
            "load_fx_rates", "load_ledger", "load_ledger_files", "load_ledger_frames", "load_ledger_workbook",
@@ -170,7 +171,6 @@ _TRUE = frozenset({"true", "yes", "y", "1", "x", "disputed", "wahr", "ja", "是"
 _FALSE = frozenset({"false", "no", "n", "0", "", "falsch", "nein", "否"})
 _THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 _THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _MAX_MINOR = 10**15  # minor units: 10 trillion EUR — far beyond any invoice, well inside int64 and decimal128(18, 3)
 
 
@@ -395,17 +395,7 @@ def _amount_parser(decimal_comma: bool) -> Callable[[Any], Decimal]:
 
 
 def _date(value: Any) -> dt.date:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, str) and (m := _DOTTED_DATE.fullmatch(value.strip())):
-        try:  # dd.mm.yyyy: dots are the day-first (European) convention
-            return dt.date(int(m[3]), int(m[2]), int(m[1]))
-        except ValueError:
-            raise XlcError("date", f"is not a valid date (got {describe(value)})", value) from None
-    day = parse_cell_date(value, "date")
-    if day is None:
-        raise XlcError("date", "is empty", value)
-    return day
+    return to_date(value, "date")
 
 
 def _currency(value: Any) -> str:
@@ -732,7 +722,8 @@ def _invoice_frame(c: _Checked, company: str) -> pd.DataFrame:
     inv_day = cols["invoice_date"]
     due = _date_column(c, "due_date", allow_blank=True)
     # a blank due date: invoice date + net days of the terms, flagged as derived
-    blank_due = np.isnat(due) & c.live
+    due_cells = c.cells("due_date")   # a bad due date was reported as bad: it is not a blank one to derive
+    blank_due = np.isnat(due) & c.live & (True if due_cells is None else _blank_cells(due_cells))
     derived = np.zeros(len(due), dtype=bool)
     if blank_due.any():
         no_terms = blank_due & (terms == "")

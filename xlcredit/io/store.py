@@ -62,8 +62,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 
+from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.interest import parse_date
 from xlcredit.core.limits import available_credit
 from xlcredit.core.policy import Policy
 
@@ -440,7 +440,7 @@ def _json_dumps(value: Any) -> str:
 
 
 def _as_date(value: Any, field: str) -> dt.date:
-    return parse_date(value, field)
+    return to_date(value, field)
 
 
 def _text(value: Any) -> str:

@@ -17,11 +17,11 @@ Reading (:func:`read_customers`)
   already used above), one :class:`RowProblem` per bad cell — the row is left out and every other
   row still loads. Row numbers are those the user sees: header = row 1, first data row = row 2
   (for a DataFrame: its position + 2, as if written to a sheet).
-* **Dates** accept ``datetime``/``date`` cells, ISO text (``2021-03-04``, also ``2021/03/04`` and
-  with a time part), Excel serial numbers (``44259``, also as digit text), and day-first or
-  month-first text with ``/``, ``.`` or ``-`` (``23/04/2021``) **only when it can be read one way**:
-  a first number above 12 is a day, a second number above 12 is a day (US order), equal numbers
-  are the same date; ``03/04/2021`` is refused as ambiguous (write ``2021-04-03``).
+* **Dates** are read by :func:`xlcredit.core.coerce.to_date`, the one rule for cells, files, the API and
+  the command line: ``datetime``/``date`` cells, ISO text (``2021-03-04``, also ``2021/03/04`` and with a
+  time part), Excel serial numbers (``44259``, also as digit text), ``dd.mm.yyyy`` (day first), and
+  day-first or month-first text with ``/`` or ``-`` (``23/04/2021``) **only when it can be read one
+  way**; ``03/04/2021`` is refused as ambiguous (write ``2021-04-03``).
   ``relationship_start`` also takes a bare year (``2015`` → 1 January 2015).
 * **Blanks**: any figure may be blank (the scorecard gives its missing-data points); blank
   open orders, uninvoiced deliveries and bank guarantee are 0; a blank currency is
@@ -38,7 +38,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,13 +47,14 @@ from typing import Any
 
 import pandas as pd
 
+from xlcredit.core.coerce import is_blank, to_date_or_none
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 from xlcredit.core.records import Customer, Financials, PaymentHistory
 
 __all__ = ["CUSTOMER_ALIASES", "CUSTOMER_COLUMNS", "CustomerTable", "RawTable", "RowProblem", "alias_index",
-           "map_columns", "normalise_header", "parse_cell_date", "read_customers", "read_rows", "write_table"]
+           "map_columns", "normalise_header", "read_customers", "read_rows", "write_table"]
 
 # The documented customers columns, in the documented order (contracts.md).
 CUSTOMER_COLUMNS: tuple[str, ...] = (
@@ -122,7 +122,6 @@ _ZERO_WHEN_BLANK = ("open_orders", "uninvoiced_deliveries", "bank_guarantee")
 _FINANCIALS = ("total_assets", "total_liabilities", "current_assets", "inventory", "current_liabilities",
                "operating_cash_flow", "retained_earnings", "ebit")
 
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
 _READABLE = (".csv", ".xlsx", ".xlsm", ".parquet")
 
 
@@ -166,14 +165,7 @@ class RawTable:
     decimal_comma: bool = False
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    return value is pd.NA or value is pd.NaT
+_blank = is_blank
 
 
 def readable_path(source: Any, table: str) -> Path:
@@ -284,66 +276,6 @@ def _number_text(value: Any, decimal_comma: bool) -> Any:
     if re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
         return text.replace(".", "")
     return text
-
-
-_DMY = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
-_YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
-
-
-def parse_cell_date(value: Any, field_name: str, *, year_only: bool = False) -> dt.date | None:
-    """A date cell as Excel users write it (see the module notes); None when blank.
-
-    Raises :class:`XlcError` naming ``field_name`` for text that is not a date or is ambiguous.
-    """
-    if _blank(value):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        return value.to_pydatetime().date()
-    if isinstance(value, bool):
-        raise XlcError(field_name, f"is not a date (got {describe(value)})", value)
-    number: float | None = None
-    if isinstance(value, (int, float, Decimal)) or type(value).__module__ == "numpy":
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d+(\.0+)?", text):
-            number = float(text)
-        else:
-            m = _YMD.match(text)
-            if m:
-                return _make_date(int(m[1]), int(m[2]), int(m[3]), field_name, value)
-            m = _DMY.match(text)
-            if m:
-                a, b, year = int(m[1]), int(m[2]), int(m[3])
-                if a > 12 or a == b:
-                    return _make_date(year, b, a, field_name, value)
-                if b > 12:
-                    return _make_date(year, a, b, field_name, value)
-                raise XlcError(field_name, f"is ambiguous: {text} could be {a} {_month(b)} or {b} {_month(a)} "
-                               f"(write it as YYYY-MM-DD)", value)
-            raise XlcError(field_name, f"is not a date (got {describe(value)}; write it as YYYY-MM-DD)", value)
-    if number is None:
-        raise XlcError(field_name, f"is not a date (got {describe(value)})", value)
-    if year_only and number == int(number) and 1900 <= number <= 2100:
-        return dt.date(int(number), 1, 1)
-    if number != int(number) or not 1 <= number <= 2958465:
-        raise XlcError(field_name, f"is not a date (got {describe(value)})", value)
-    return _EXCEL_EPOCH + dt.timedelta(days=int(number))
-
-
-def _month(n: int) -> str:
-    return dt.date(2000, n, 1).strftime("%B")
-
-
-def _make_date(year: int, month: int, day: int, field_name: str, value: Any) -> dt.date:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise XlcError(field_name, f"is not a valid date (got {describe(value)})", value) from None
 
 
 def _text(value: Any) -> str:
@@ -483,7 +415,7 @@ def _customer_from_cells(cid: str, cells: Mapping[str, Any], decimal_comma: bool
     if rating is not None and rating > 100:
         ok = False
         bad("rating", cells["rating"], f"must lie between 0 and 100 (got {rating})")
-    start = parse("relationship_start", lambda v: parse_cell_date(v, "relationship_start", year_only=True))
+    start = parse("relationship_start", lambda v: to_date_or_none(v, "relationship_start", year_only=True))
     country = parse("country", lambda v: _code(v, "country", 2, "DE")) or ""
     currency = parse("currency", lambda v: _code(v, "currency", 3, "EUR")) or default_currency
     language = parse("language", lambda v: _language(v)) or ("zh" if country == "CN" else "en")

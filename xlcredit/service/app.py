@@ -205,7 +205,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
             cached["policy"], cached["rows"] = Policy.from_rows(rows), rows
         return cached["policy"]
 
-    def context(as_of: dt.date | None = None) -> Context:
+    def context(as_of: m.AsOfDate = None) -> Context:
         return Context(load_policy=current_policy, store=db, today=today(), as_of=as_of, _rates=rates)
 
     app = FastAPI(
@@ -283,7 +283,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     class RecordBatch(BaseModel):
         model_config = {"extra": "forbid"}
-        as_of: dt.date | None = Field(None, description="date of the assessment (default: today)")
+        as_of: m.AsOfDate = Field(None, description="date of the assessment (default: today)")
         rows: list[CustomerRecord]  # type: ignore[valid-type]
 
     @fn_router.post("/v1/score", response_model=m.BatchResponse, summary="Score customer records",

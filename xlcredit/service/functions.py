@@ -24,15 +24,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, create_model
 
 from xlcredit.core.ageing import bucket_of
+from xlcredit.core.coerce import need_date, to_date_or_none
 from xlcredit.core.errors import XlcError, error_words
-from xlcredit.core.interest import daily_penalty, days_overdue, late_interest, parse_date, statutory_interest
+from xlcredit.core.interest import daily_penalty, days_overdue, late_interest, statutory_interest
 from xlcredit.core.kpis import dso_simple
 from xlcredit.core.limits import recommend_limit
 from xlcredit.core.policy import Policy
 from xlcredit.core.scoring import grade_of, score_customer, score_of
 from xlcredit.core.terms import early_pay_discount, terms_for
 from xlcredit.io.store import CreditStore, to_json_data
-from xlcredit.io.tables import CUSTOMER_COLUMNS, parse_cell_date
+from xlcredit.io.tables import CUSTOMER_COLUMNS
 from xlcredit.service.models import Cell, Row
 
 log = logging.getLogger("xlcredit.service")
@@ -90,8 +91,9 @@ def jsonable(value: Any) -> Any:
 
 
 def _date(row: Mapping[str, Any], name: str) -> dt.date | None:
-    """A date argument from ISO text or an Excel serial number (blank → None, left to the core to refuse)."""
-    return parse_cell_date(row.get(name), name)
+    """A date argument, by the one date rule (ISO text, an Excel serial number…); blank → None, left to the
+    core to refuse as "is empty" or to take as "not given"."""
+    return to_date_or_none(row.get(name), name)
 
 
 def answer_row(name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -186,8 +188,8 @@ def _days_overdue(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _ageing_bucket(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    due = parse_date(_date(row, "due_date"), "due_date")
-    day = parse_date(_date(row, "as_of"), "as_of")
+    due = need_date(_date(row, "due_date"), "due_date")
+    day = need_date(_date(row, "as_of"), "as_of")
     return {"value": bucket_of((day - due).days, ctx.policy)}
 
 

@@ -32,7 +32,7 @@ from pydantic import BaseModel
 
 from xlcredit.io.store import CreditStore, to_json_data
 from xlcredit.jobs.letters import LetterResult
-from xlcredit.service.models import Problem
+from xlcredit.service.models import AsOfDate, Problem
 from xlcredit.service.uploads import ProblemRow, _client_names, _problems, book_files, uploaded_book
 
 ZIP = "application/zip"
@@ -82,7 +82,7 @@ def add_letters_route(app: FastAPI, *, db: CreditStore, context: Callable[..., A
                           "problems.csv. Bad rows are listed under `problems`; the others are processed.",
               responses={**responses, 200: {"content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}}})
     def letters(who: Annotated[Any, controller], uploads: Annotated[dict[str, UploadFile | None], Depends(book_files)],
-                as_of: Annotated[dt.date | None, Form(description="date of the letters (default today)")] = None,
+                as_of: Annotated[AsOfDate, Form(description="date of the letters (default today)")] = None,
                 dry_run: Annotated[bool, Form(description="decide and report only: no files, no register")] = False,
                 resend: Annotated[bool, Form(description="issue again what the register already holds")] = False,
                 format: Annotated[Literal["json", "zip"], Query(description="answer as JSON or a zip")] = "json",

@@ -31,6 +31,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from xlcredit.core.coerce import to_date_or_none
+from xlcredit.core.errors import XlcError
+
 #: Excel keeps at most 32,767 characters in a cell.
 MAX_CELL_TEXT = 32_767
 
@@ -53,6 +56,19 @@ Cell = Annotated[Any, PlainValidator(_check_cell), WithJsonSchema(
     {"anyOf": [{"type": "string", "maxLength": MAX_CELL_TEXT}, {"type": "number"}, {"type": "boolean"},
                {"type": "null"}]})]
 Money = str   # exact decimal as text in answers
+
+
+def _as_of_date(value: Any) -> dt.date | None:
+    """A request's date by the one date rule (:func:`xlcredit.core.coerce.to_date`); blank → None (today)."""
+    try:
+        return to_date_or_none(value, "as_of")
+    except XlcError as exc:
+        raise PydanticCustomError("date", "{problem}", {"problem": exc.problem}) from None
+
+
+# The date of a request (query, form or body): ISO text, an Excel date number or an unambiguous dd/mm/yyyy.
+AsOfDate = Annotated[dt.date | None, PlainValidator(_as_of_date), WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]})]
 
 
 class Row(BaseModel):

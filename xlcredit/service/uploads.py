@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.io.store import CreditStore, to_json_data
+from xlcredit.service.models import AsOfDate
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READABLE = (".csv", ".xlsx", ".xlsm", ".parquet")
@@ -153,7 +154,7 @@ def _add_ageing_route(app: FastAPI, context: Callable[..., Any], settings: Any, 
                payments: Annotated[UploadFile | None, File(description="payments table")] = None,
                credit_notes: Annotated[UploadFile | None, File(description="credit notes table")] = None,
                fx_rates: Annotated[UploadFile | None, File(description="FX rates (date, currency, rate)")] = None,
-               as_of: Annotated[dt.date | None, Form(description="date of the ageing (default today)")] = None,
+               as_of: Annotated[AsOfDate, Form(description="date of the ageing (default today)")] = None,
                by: Annotated[Literal["due_date", "invoice_date"] | None, Form()] = None,
                items: Annotated[bool, Form(description="also list every open item")] = False,
                format: Annotated[Literal["json", "xlsx"], Query(description="answer as JSON or XLSX")] = "json",
@@ -286,7 +287,7 @@ def _add_refresh_route(app: FastAPI, db: CreditStore, context: Callable[..., Any
                           "transaction. Bad rows are listed under `problems`; the others are processed.",
               responses=responses)
     def refresh(who: Annotated[Any, controller], uploads: Annotated[dict[str, UploadFile | None], Depends(book_files)],
-                as_of: Annotated[dt.date | None, Form(description="date of the refresh (default today)")] = None,
+                as_of: Annotated[AsOfDate, Form(description="date of the refresh (default today)")] = None,
                 ) -> JSONResponse:
         ctx = context()
         day = as_of or ctx.today

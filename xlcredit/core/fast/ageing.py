@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlcredit.core.coerce import need_date, to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import minor_units, to_decimal
 from xlcredit.core.policy import Policy
@@ -83,7 +84,7 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- dates
 def day_number(value: Any, field: str = "as_of") -> int:
-    """A date as its day number (days since 1970-01-01); accepts date, datetime64, ISO text, int."""
+    """A date as its day number (days since 1970-01-01); accepts date, datetime, datetime64 or a day number."""
     if isinstance(value, bool):
         raise XlcError(field, f"is not a date (got {describe(value)})", value)
     if isinstance(value, int | np.integer):
@@ -96,14 +97,7 @@ def day_number(value: Any, field: str = "as_of") -> int:
         if np.isnat(value):
             raise XlcError(field, "is empty", value)
         return int(value.astype("datetime64[D]").astype(np.int64))
-    if isinstance(value, str):
-        try:
-            return (dt.date.fromisoformat(value.strip()) - EPOCH).days
-        except ValueError:
-            raise XlcError(field, f"is not a date (got {describe(value)})", value) from None
-    if value is None:
-        raise XlcError(field, "is empty", value)
-    raise XlcError(field, f"is not a date (got {describe(value)})", value)
+    return (need_date(value, field) - EPOCH).days   # text was read where it entered (xlcredit.core.coerce)
 
 
 def day_numbers(values: Any, field: str) -> np.ndarray:
@@ -802,12 +796,20 @@ def _day_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         empty = np.isnat(values)
         days = values.astype("datetime64[D]").astype(np.int64)
         return np.where(empty, 0, days).astype(np.int32), empty, np.zeros(n, bool)
+    # text or mixed cells: each distinct value read once by the one date rule (xlcredit.core.coerce.to_date)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    numbers, unreadable = [], []
+    for value in list(uniques):
+        try:
+            numbers.append((to_date(value, "date") - EPOCH).days)
+            unreadable.append(False)
+        except XlcError:
+            numbers.append(0)
+            unreadable.append(True)
     empty = _blank(series)
-    parsed = pd.to_datetime(series.where(~empty), errors="coerce", format="mixed")
-    bad = parsed.isna().to_numpy(dtype=bool) & ~empty
-    values = parsed.to_numpy(dtype="datetime64[ns]")
-    days = np.where(np.isnat(values), 0, values.astype("datetime64[D]").astype(np.int64))
-    return days.astype(np.int32), empty, bad
+    days = np.array([*numbers, 0], dtype=np.int64)[codes]
+    bad = np.array([*unreadable, False], dtype=bool)[codes] & ~empty
+    return np.where(empty, 0, days).astype(np.int32), empty, bad
 
 
 def _blank(series: pd.Series) -> np.ndarray:
