@@ -3,7 +3,7 @@
 Every variant computes the same report — per (customer, currency): open invoice amounts in the
 policy's ageing buckets (by due date), open total, unapplied cash, disputed open amount and late
 interest on undisputed overdue items (8 % a year, actual/365, per invoice, rounded half up) — under
-the allocation rule of contracts.md, in int64 minor units. The reports must agree exactly, cell by
+the allocation rule of xlcredit/core/openitems.py, in int64 minor units. The reports must agree exactly, cell by
 cell; a mismatch is printed and the script exits with status 1.
 
 Variants (each in its own subprocess, so that peak RSS is honest):

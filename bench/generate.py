@@ -10,7 +10,7 @@ numbers and to another customer's invoice, disputed invoices, customers who stop
 tenth of the invoices are still open at the as-of date. Invoices are numbered in date order
 (INV0000001 …), as accounting systems issue them. Same seed and scale → byte-identical column values.
 
-Columns are the documented ones (``/work/briefs/contracts.md``); amounts are exact
+Columns are the documented ones (``xlcredit.io.ledger.LEDGER_COLUMNS``); amounts are exact
 ``decimal128(18, 2)`` (JPY amounts are whole yen), dates are ``date32``.
 
     .venv/bin/python bench/generate.py                 # full size into bench/_data/

@@ -25,7 +25,7 @@ without an invoice reference, a handful of disputed invoices, and customers whos
 item sits at each dunning step (7, 15, 30, 45, 90 days) and in each ageing bucket on 2026-10-31.
 
 The history columns of customers.csv (avg_days_late, items_over_90, max_days_late) are computed
-from this ledger by the allocation rule of contracts.md (referenced credits first, then the pool
+from this ledger by the allocation rule of xlcredit/core/openitems.py (referenced credits first, then the pool
 FIFO by due date, disputed last; settlement date = max(credit date, invoice date)) and, like
 ``xlcredit.core.history``, from the settled slices: days beyond terms of a slice = its settlement
 date − the invoice's due date (0 when paid by the due date); avg_days_late is weighted by slice
@@ -560,7 +560,7 @@ def _payments(spec: Spec, book: Book, d: Draw, currency: str, places: int, annua
 # --------------------------------------------------------------------------- allocation and history
 def allocate(invoices: list[Inv], credits: list[Credit], as_of: dt.date
              ) -> tuple[dict[int, list[tuple[Decimal, dt.date]]], Decimal]:
-    """The contracts.md allocation rule for one (customer, currency): slices per invoice, unapplied cash."""
+    """The allocation rule (xlcredit/core/openitems.py) for one (customer, currency): slices per invoice, unapplied cash."""
     invs = [x for x in invoices if x.invoice_date <= as_of]
     creds = sorted((c for c in credits if c.date <= as_of), key=lambda c: (c.date, c.kind, c.no))
     remaining = {id(x): x.amount for x in invs}

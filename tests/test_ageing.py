@@ -1,7 +1,7 @@
 """Ageing of receivables (xlcredit.core.ageing): buckets, reconciliation, company-currency figures.
 
 An aged trial balance sorts each customer's open invoices by days past due into the policy's
-buckets (Current, 1-30, 31-60, 61-90, 91-180, 180+ — contracts.md) and must add up to the
+buckets (Current, 1-30, 31-60, 61-90, 91-180, 180+ — the shipped policy's ageing.bounds) and must add up to the
 customer's account balance (open invoices less unapplied cash = invoices − payments − credit
 notes), to the cent. Worked examples below are computed by hand; the bundled sample and random
 ledgers are also checked against the independent bulk kernel (xlcredit.core.fast.ageing), which applies
@@ -48,7 +48,7 @@ def due_days_ago(no: str, amount: str, days: int, *, cid: str = "C1", ccy: str =
     (-40, "Current"), (0, "Current"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60"), (61, "61-90"),
     (90, "61-90"), (91, "91-180"), (180, "91-180"), (181, "180+"), (5000, "180+")])
 def test_bucket_edges_follow_the_policy(days, label):
-    """contracts.md: days ≤ 0 → Current; 1..30 → 1-30; …; > 180 → 180+."""
+    """Buckets (policy ageing.bounds): days ≤ 0 → Current; 1..30 → 1-30; …; > 180 → 180+."""
     assert bucket_of(days, POLICY) == label
 
 

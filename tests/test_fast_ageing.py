@@ -1,7 +1,7 @@
-"""Bulk ageing kernel (xlcredit.core.fast.ageing): the contracts.md allocation rule on int64 minor units.
+"""Bulk ageing kernel (xlcredit.core.fast.ageing): the allocation rule of xlcredit/core/openitems.py on int64 minor units.
 
 Three kinds of proof:
-* worked examples computed by hand from the allocation rule in ``/work/briefs/contracts.md``
+* worked examples computed by hand from the allocation rule in ``xlcredit/core/openitems.py``
   (references first, then FIFO by (disputed last, due date, invoice date, invoice number),
   leftovers are unapplied cash) and the ageing buckets of the default policy;
 * per-invoice interest equal to the reference ``xlcredit.core.interest.late_interest`` (simple
@@ -81,7 +81,7 @@ def group_row(result, customer: int, currency: int) -> int:
 
 # ---------------------------------------------------------------------------- worked examples
 def test_reference_first_then_fifo_with_disputed_last():
-    """Worked by hand from the contracts.md allocation rule, as of 2026-10-31, 8 % actual/365.
+    """Worked by hand from the allocation rule, as of 2026-10-31, 8 % actual/365.
 
     Customer 0 (EUR) has three invoices dated 2026-08-01:
       #0 100.00 due 2026-08-31, #1 50.00 due 2026-09-15 DISPUTED, #2 70.00 due 2026-09-30.
@@ -149,7 +149,7 @@ def test_documents_after_as_of_are_left_out():
 
 
 def test_reference_to_another_customers_invoice_joins_the_pool():
-    """contracts.md rule 1: a reference counts only for an invoice of the same customer and currency."""
+    """Allocation rule 1: a reference counts only for an invoice of the same customer and currency."""
     inv = invoices([(0, 0, 10000, d("2026-09-01"), d("2026-10-01"), False),
                     (1, 0, 10000, d("2026-09-01"), d("2026-10-01"), False)])
     cr = credits([(0, 0, 2500, d("2026-10-10"), 1)])
@@ -177,7 +177,7 @@ def test_currencies_are_aged_separately_in_their_own_minor_units():
 
 
 def test_bucket_edges_follow_the_policy_labels():
-    """contracts.md: days ≤ 0 → Current; 1..30 → 1-30; …; > 180 → 180+."""
+    """Buckets (policy ageing.bounds): days ≤ 0 → Current; 1..30 → 1-30; …; > 180 → 180+."""
     days = np.array([-5, 0, 1, 30, 31, 60, 61, 90, 91, 180, 181, 5000])
     assert bucket_index(days, Policy().ageing.bounds).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     inv = invoices([(0, 0, 100, A - 1, A - x, False) for x in (0, 1, 30, 31, 180, 181)])
@@ -266,7 +266,7 @@ def test_interest_rejects_bad_rate_and_basis():
 # ---------------------------------------------------------------------------- a plain statement of the rule
 def oracle(inv: list[tuple], cr: list[tuple], rank: list[int], as_of: int, bounds=(0, 30, 60, 90, 180),
            rate=Fraction(2, 25), basis=365, by="due_date"):
-    """contracts.md allocation rule, one document at a time, in Python integers."""
+    """The allocation rule (xlcredit/core/openitems.py), one document at a time, in Python integers."""
     live = [i for i, row in enumerate(inv) if row[3] <= as_of]
     remaining = {i: inv[i][2] for i in live}
     groups: dict[tuple[int, int], int] = {}
@@ -695,7 +695,7 @@ def test_generator_is_deterministic_and_bench_variants_agree(tmp_path):
 
 def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
     """No invoices, only payments and a credit note: nothing to settle, so by rule 3 of the allocation
-    rule (contracts.md) every credit dated by as_of is unapplied cash; a reference naming no invoice
+    rule (xlcredit/core/openitems.py) every credit dated by as_of is unapplied cash; a reference naming no invoice
     is reported and its amount joins the pool (rule 1). Same figures as ``openitems.allocate``."""
     from xlcredit.core.ledger import CreditNote, Ledger, Payment
     from xlcredit.core.openitems import allocate

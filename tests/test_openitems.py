@@ -1,6 +1,6 @@
-"""Open items (xlcredit.core.openitems): the allocation rule of contracts.md, worked by hand.
+"""Open items (xlcredit.core.openitems): the allocation rule, worked by hand.
 
-The rule is the one the project agreed (contracts.md, "Allocation rule"): within a customer and
+The rule is the one the project agreed (stated in xlcredit/core/openitems.py): within a customer and
 currency, a credit naming an invoice settles it first, the rest is a pool that settles invoices
 first in, first out by (disputed last, due date, invoice date, invoice number), leftovers are
 unapplied cash, and each settled slice is dated max(credit date, invoice date). It follows the

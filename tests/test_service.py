@@ -211,7 +211,7 @@ def test_score_and_limits_of_customer_records_match_the_engine(server: Server, k
 
 
 def test_ageing_bucket(server: Server, keys: dict[str, str]) -> None:
-    """Buckets of contracts.md (bounds 0, 30, 60, 90, 180): 0 days → Current, 30 → 1-30, 31 → 31-60,
+    """Buckets of the shipped policy (ageing.bounds 0, 30, 60, 90, 180): 0 days → Current, 30 → 1-30, 31 → 31-60,
     180 → 91-180, 181 → 180+."""
     got = call(server, keys["read"], "ageing_bucket", [
         {"due_date": "2026-10-31", "as_of": "2026-10-31"}, {"due_date": "2026-10-01", "as_of": "2026-10-31"},
@@ -229,7 +229,7 @@ PAYMENTS = b"payment_id,customer_id,payment_date,amount,currency\nP1,K1,2026-10-
 
 
 def test_ledger_upload_is_aged(server: Server, keys: dict[str, str]) -> None:
-    """Allocation rule of contracts.md: the unreferenced payment of 150 settles the invoice due first (INV4, due
+    """Allocation rule of xlcredit/core/openitems.py: the unreferenced payment of 150 settles the invoice due first (INV4, due
     2026-04-01: 400 → 250 open). At 2026-10-31: INV1 0 days → Current 100; INV2 30 days → 1-30 200; INV3 31 days →
     31-60 300; INV4 213 days → 180+ 250; open 850, overdue 750. INV5 (negative amount) is a problem row."""
     with server.client(keys["read"]) as c:

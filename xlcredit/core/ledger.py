@@ -264,7 +264,7 @@ class FxRates:
     """Exchange rates into the company currency, looked up as of a date.
 
     ``rates``: ``(date, currency, rate)`` rows, ``rate`` = company-currency units per 1 unit of
-    ``currency`` (contracts.md). :meth:`rate` takes the latest rate dated on or before ``as_of``;
+    ``currency``. :meth:`rate` takes the latest rate dated on or before ``as_of``;
     the company currency itself is always 1. Two rates for the same currency and date, a rate
     that is not positive, or a row for the company currency other than 1 raise :class:`XlcError`.
     """

@@ -1,6 +1,6 @@
 """Open items: which invoices payments and credit notes have settled, and what is still owed.
 
-The allocation rule (contracts.md; ``xlcredit.core.fast.ageing`` applies the same rule to int64 minor
+The allocation rule (the specification; ``xlcredit.core.fast.ageing`` applies the same rule to int64 minor
 units and agrees with this module to the cent). Within each (customer_id, currency), looking only
 at documents dated on or before ``as_of``:
 

@@ -13,7 +13,7 @@ command is given and tells them apart by name (``invoices…``, ``payments…``/
 
 Columns
 -------
-The documented names (contracts.md) or an alias in :data:`LEDGER_ALIASES`, compared ignoring
+The documented names (:data:`LEDGER_COLUMNS`) or an alias in :data:`LEDGER_ALIASES`, compared ignoring
 case, spaces, underscores and punctuation (``"Customer No"`` = ``"customer_no"`` =
 ``"CUSTOMER-NO."``). Unknown columns are ignored. When a file has several columns for one field
 (an ERP export with both "Document date" and "Posting date"), the name listed first in the
@@ -84,7 +84,7 @@ __all__ = ["LEDGER_ALIASES", "LEDGER_COLUMNS", "FxLoad", "LedgerFrames", "Ledger
 
 TABLES = ("invoices", "payments", "credit_notes", "fx_rates")
 
-# The documented columns of each table (contracts.md), in the documented order.
+# The documented columns of each table, in the documented order (README, "Ageing and open items").
 LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
     "invoices": ("customer_id", "invoice_no", "currency", "amount", "invoice_date", "due_date", "terms", "disputed"),
     "payments": ("payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref"),

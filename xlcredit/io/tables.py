@@ -7,7 +7,7 @@ Reading (:func:`read_customers`)
   (openpyxl, read-only, the values Excel last calculated — a formula never calculated reads as
   blank; the first sheet unless ``sheet=`` names one; title rows above the header are skipped),
   ``.parquet``, or a pandas ``DataFrame``.
-* **Columns**: the documented names (contracts.md, :data:`CUSTOMER_COLUMNS`) or any alias in
+* **Columns**: the documented names (:data:`CUSTOMER_COLUMNS`) or any alias in
   :data:`CUSTOMER_ALIASES`, compared ignoring case, spaces, underscores and punctuation
   (``"Customer ID"``, ``"cust_id"`` and ``"CUSTOMER-ID"`` are all ``customer_id``). Unknown
   columns are ignored. Only ``customer_id`` is required; a missing one is an :class:`XlcError`
@@ -56,7 +56,7 @@ from xlcredit.core.records import Customer, Financials, PaymentHistory
 __all__ = ["CUSTOMER_ALIASES", "CUSTOMER_COLUMNS", "CustomerTable", "RawTable", "RowProblem", "alias_index",
            "map_columns", "normalise_header", "read_customers", "read_rows", "write_table"]
 
-# The documented customers columns, in the documented order (contracts.md).
+# The documented customers columns, in the documented order (listed in the README).
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id", "name", "country", "currency", "language", "rating", "total_assets", "total_liabilities",
     "current_assets", "inventory", "current_liabilities", "operating_cash_flow", "retained_earnings", "ebit",
