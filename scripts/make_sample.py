@@ -560,7 +560,7 @@ def _payments(spec: Spec, book: Book, d: Draw, currency: str, places: int, annua
 # --------------------------------------------------------------------------- allocation and history
 def allocate(invoices: list[Inv], credits: list[Credit], as_of: dt.date
              ) -> tuple[dict[int, list[tuple[Decimal, dt.date]]], Decimal]:
-    """The allocation rule (xlcredit/core/openitems.py) for one (customer, currency): slices per invoice, unapplied cash."""
+    """The allocation rule (core/openitems.py) for one (customer, currency): slices per invoice, unapplied cash."""
     invs = [x for x in invoices if x.invoice_date <= as_of]
     creds = sorted((c for c in credits if c.date <= as_of), key=lambda c: (c.date, c.kind, c.no))
     remaining = {id(x): x.amount for x in invs}
@@ -600,7 +600,7 @@ class History:
 
 
 def history_of(invoices: list[Inv], slices: dict[int, list[tuple[Decimal, dt.date]]], as_of: dt.date) -> History:
-    """Days beyond terms of every slice settled in the 24 months to ``as_of`` (contracts.md rule 4).
+    """Days beyond terms of every slice settled in the 24 months to ``as_of`` (openitems.py, rule 4).
 
     avg = Σ slice amount × days late / Σ slice amount (days late = settlement − due, 0 when paid by
     the due date); max over the slices; items_over_90 = fully settled invoices whose last slice was

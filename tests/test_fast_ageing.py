@@ -1,4 +1,4 @@
-"""Bulk ageing kernel (xlcredit.core.fast.ageing): the allocation rule of xlcredit/core/openitems.py on int64 minor units.
+"""Bulk ageing kernel (xlcredit.core.fast.ageing): the allocation rule (core/openitems.py) in minor units.
 
 Three kinds of proof:
 * worked examples computed by hand from the allocation rule in ``xlcredit/core/openitems.py``

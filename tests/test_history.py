@@ -2,7 +2,7 @@
 
 "Days beyond terms" as credit bureaux report it (Dun & Bradstreet's DBT/PAYDEX: a dollar-weighted
 average of the days payments were made past their terms; prompt or early payment counts as 0).
-Here every settled slice of the allocation (allocation rule 4 of xlcredit/core/openitems.py: dated max(credit date, invoice
+Here every settled slice of the allocation (allocation rule 4, core/openitems.py: dated max(credit date, invoice
 date)) is a payment experience weighted by its amount. Worked examples are computed by hand in
 the docstrings.
 """

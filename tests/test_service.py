@@ -229,7 +229,7 @@ PAYMENTS = b"payment_id,customer_id,payment_date,amount,currency\nP1,K1,2026-10-
 
 
 def test_ledger_upload_is_aged(server: Server, keys: dict[str, str]) -> None:
-    """Allocation rule of xlcredit/core/openitems.py: the unreferenced payment of 150 settles the invoice due first (INV4, due
+    """Allocation rule (core/openitems.py): the unreferenced payment of 150 settles the invoice due first (INV4, due
     2026-04-01: 400 → 250 open). At 2026-10-31: INV1 0 days → Current 100; INV2 30 days → 1-30 200; INV3 31 days →
     31-60 300; INV4 213 days → 180+ 250; open 850, overdue 750. INV5 (negative amount) is a problem row."""
     with server.client(keys["read"]) as c:

@@ -27,7 +27,7 @@ Worked examples:
 * Excel dates — Microsoft, "Excel incorrectly assumes that the year 1900 is a leap year"
   (learn.microsoft.com/office/troubleshoot/excel/wrongly-assumes-1900-is-leap-year): serial 1 is
   1 January 1900, 60 the non-existent 29 February 1900, 61 is 1 March 1900; DATE(2026,10,31) = 46326.
-* AGEING_BUCKET — the shipped policy's ageing.bounds 0, 30, 60, 90, 180 → Current (days ≤ 0), 1-30, 31-60, 61-90, 91-180,
+* AGEING_BUCKET — policy ageing.bounds 0, 30, 60, 90, 180 → Current (days ≤ 0), 1-30, 31-60, 61-90, 91-180,
   180+; DAYS_OVERDUE = max(0, as_of − due_date) (DESIGN.md).
 * SCORE_OF / GRADE_OF — the shipped scorecard bins and grade cut-offs (xlcredit/data/policy.toml), worked by
   hand in the test docstrings.
