@@ -106,9 +106,24 @@ def test_age_bad_command_line_input_is_one_clear_line(tmp_path):
     assert missing.exit_code == 2 and "error: ledger file: not found:" in missing.stderr
     _write_user_files(tmp_path)
     (tmp_path / "fx_rates.csv").write_text("date,currency,rate\n2026-01-01,GBP,1.15\n", encoding="utf-8")
-    no_rate = run("age", str(tmp_path / "invoices.csv"), str(tmp_path / "fx_rates.csv"), "--as-of", "2026-03-31")
-    assert no_rate.exit_code == 2
-    assert no_rate.stderr.strip() == "error: fx_rates: no EUR rate for USD on or before 2026-03-31"
-    assert "Traceback" not in no_rate.output
+    bad_dates = run("age", str(tmp_path / "invoices.csv"), "--dates", "sideways")
+    assert bad_dates.exit_code == 2
+    assert bad_dates.stderr.strip() == "error: --dates: must be day-first, month-first, iso or auto (got 'sideways')"
     bad_out = run("age", "--out", str(tmp_path / "ageing.txt"))
     assert bad_out.exit_code == 2 and "error: out: must end in .csv or .xlsx" in bad_out.stderr
+
+
+def test_a_currency_without_an_fx_rate_is_aged_in_its_own_currency_and_the_total_says_so(tmp_path):
+    """Issue 14: a missing rate used to stop the whole command (exit 2, nothing aged). Now K2's USD invoice
+    is aged in USD, and the EUR total is marked as leaving USD out, with the reason."""
+    _write_user_files(tmp_path)
+    (tmp_path / "fx_rates.csv").write_text("date,currency,rate\n2026-01-01,GBP,1.15\n", encoding="utf-8")
+    result = run("age", str(tmp_path / "invoices.csv"), str(tmp_path / "fx_rates.csv"), "--as-of", "2026-03-31")
+    assert result.exit_code == 0, result.output
+    assert "no EUR rate for USD on or before 2026-03-31: the USD accounts are aged in USD only and left out of " \
+           "the EUR total (USD 50 open)" in result.stderr
+    k2 = next(line for line in result.stdout.splitlines() if "K2" in line)
+    assert k2.split("│")[4].strip() == "50.00"          # 50 USD due 2026-03-03: 28 days → 1-30, in USD
+    total = next(line for line in result.stdout.splitlines() if "TOTAL without USD" in line)
+    assert total.split("│")[-2].strip() == "100.00"     # K1's 100 EUR only (R2 'lots' is a bad row)
+    assert "2 accounts aged, 1 row with problems" in result.stdout

@@ -39,7 +39,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -54,7 +54,7 @@ from xlcredit.core.money import to_decimal
 from xlcredit.core.records import Customer, Financials, PaymentHistory
 
 __all__ = ["CUSTOMER_ALIASES", "CUSTOMER_COLUMNS", "CustomerTable", "RawTable", "RowProblem", "alias_index",
-           "map_columns", "normalise_header", "read_customers", "read_rows", "write_table"]
+           "find_header", "map_columns", "normalise_header", "read_customers", "read_rows", "write_table"]
 
 # The documented customers columns, in the documented order (listed in the README).
 CUSTOMER_COLUMNS: tuple[str, ...] = (
@@ -163,6 +163,7 @@ class RawTable:
     header: tuple[str, ...]
     rows: tuple[tuple[int, tuple[Any, ...]], ...]
     decimal_comma: bool = False
+    title_rows: int = 0   # non-blank rows above the header, skipped (a report's title, company, date)
 
 
 _blank = is_blank
@@ -207,12 +208,33 @@ def read_rows(source: Any, *, table: str = "customers", sheet: str | None = None
         raise XlcError(f"{table} file", f"cannot be read ({type(exc).__name__}: {exc}): {path}", str(path)) from None
 
 
+def find_header(rows: Sequence[Sequence[Any]], hint: Collection[str], *, need: int = 1,
+                limit: int = 30) -> int | None:
+    """Index of the header among the first ``limit`` rows: the first naming two known columns (``hint``:
+    normalised headers), else — when ``need`` is 1 — the first naming one; None when no row does."""
+    hits = [sum(1 for v in values if not _blank(v) and normalise_header(v) in hint) for values in rows[:limit]]
+    for least in (2, 1)[: 3 - max(1, min(need, 2))]:
+        at = next((k for k, n in enumerate(hits) if n >= least), None)
+        if at is not None:
+            return at
+    return None
+
+
 def _rows_from_frame(frame: Any) -> RawTable:
+    from xlcredit.io.ledger import ROWS_ATTR, TITLE_ATTR
+
+    attrs = dict(getattr(frame, "attrs", {}) or {})
+    numbers = list(attrs.get(ROWS_ATTR, range(2, len(frame) + 2)))
     header = tuple(str(c) for c in frame.columns)
-    rows = []
-    for i, values in enumerate(frame.itertuples(index=False, name=None)):
-        rows.append((i + 2, tuple(values)))
-    return RawTable(header, tuple(rows))
+    records = [tuple(values) for values in frame.itertuples(index=False, name=None)]
+    title = int(attrs.get(TITLE_ATTR, 0))
+    if records and not any(normalise_header(h) in _CUSTOMER_INDEX for h in header):
+        at = find_header(records, _CUSTOMER_INDEX)   # the column names were a title: the header is a row
+        if at is not None:
+            title += 1 + sum(1 for r in records[:at] if any(not _blank(v) for v in r))
+            header = tuple("" if _blank(v) else str(v).strip() for v in records[at])
+            records, numbers = records[at + 1:], numbers[at + 1:]
+    return RawTable(header, tuple(zip(numbers, records, strict=True)), title_rows=title)
 
 
 def _rows_from_csv(path: Path) -> RawTable:
@@ -221,19 +243,23 @@ def _rows_from_csv(path: Path) -> RawTable:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=first.count) if first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: tuple[str, ...] | None = None
-    rows = []
-    for number, record in enumerate(reader, start=1):
-        if header is None:
-            if not any(cell.strip() for cell in record):
-                continue
-            header = tuple(record)
-            continue
-        rows.append((number, tuple(record)))
-    return RawTable(header or (), tuple(rows), decimal_comma=delimiter == ";")
+    lines = text.splitlines()
+    head = [line for line in lines[:40] if line.strip()]
+    delimiter = ","
+    if head:   # the separator that splits a known header best, else the one the first line has most of
+        scored = [(sum(normalise_header(c) in _CUSTOMER_INDEX for line in head
+                       for c in next(csv.reader([line], delimiter=d), [])), head[0].count(d), d)
+                  for d in (",", ";", "\t")]
+        delimiter = max(scored)[2]
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    at = find_header(records, _CUSTOMER_INDEX)
+    if at is None:
+        at = next((k for k, r in enumerate(records) if any(cell.strip() for cell in r)), None)
+    if at is None:
+        return RawTable((), (), decimal_comma=delimiter == ";")
+    title = sum(1 for r in records[:at] if any(cell.strip() for cell in r))
+    rows = tuple((number, tuple(record)) for number, record in enumerate(records[at + 1:], start=at + 2))
+    return RawTable(tuple(records[at]), rows, decimal_comma=delimiter == ";", title_rows=title)
 
 
 def _rows_from_xlsx(path: Path, sheet: str | None, table: str, hint: set[str]) -> RawTable:
@@ -251,11 +277,7 @@ def _rows_from_xlsx(path: Path, sheet: str | None, table: str, hint: set[str]) -
         all_rows = [(n, tuple(r)) for n, r in enumerate(ws.iter_rows(values_only=True), start=1)]
     finally:
         wb.close()
-    header_at = None
-    for k, (_n, values) in enumerate(all_rows[:30]):
-        if any(normalise_header(v) in hint for v in values if v is not None):
-            header_at = k
-            break
+    header_at = find_header([values for _n, values in all_rows], hint)
     if header_at is None:
         header_at = next((k for k, (_n, v) in enumerate(all_rows) if any(not _blank(x) for x in v)), None)
     if header_at is None:
@@ -263,7 +285,8 @@ def _rows_from_xlsx(path: Path, sheet: str | None, table: str, hint: set[str]) -
     header = tuple("" if v is None else str(v).strip() for v in all_rows[header_at][1])
     while header and not header[-1]:
         header = header[:-1]
-    return RawTable(header, tuple(all_rows[header_at + 1:]))
+    title = sum(1 for _n, values in all_rows[:header_at] if any(not _blank(x) for x in values))
+    return RawTable(header, tuple(all_rows[header_at + 1:]), title_rows=title)
 
 
 # --------------------------------------------------------------------------- cell parsing
