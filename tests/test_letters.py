@@ -162,9 +162,9 @@ def test_docx_and_pdf_carry_amounts_dates_stage_wording_and_language(language):
         has_cjk = re.search(r"[\u4e00-\u9fff]", text) is not None
         assert has_cjk == (language == "zh")
         if language == "en":
-            assert "Letter before action" in text and "legal proceedings" in text
+            assert "Letter before legal action" in text and "legal proceedings" in text
         else:
-            assert "律师函" in flat and "法律程序" in flat and "逾期利息" in flat
+            assert "法律行动前通知" in flat and "法律程序" in flat and "逾期利息" in flat
 
 
 def test_tone_differs_per_stage():
@@ -176,7 +176,7 @@ def test_tone_differs_per_stage():
         (letter,), _, _ = plan_letters([customer], ledger, policy, day)
         assert letter.template == key
         words[key] = compose(letter, policy).text()
-    assert "Payment reminder" in words["reminder"] and "ignore this reminder" in words["reminder"]
+    assert "Reminder letter" in words["reminder"] and "ignore this reminder" in words["reminder"]
     assert "on hold" in words["formal_demand"]
     assert "collection agency" in words["final_notice"] and "final notice" in words["final_notice"]
 
@@ -194,7 +194,7 @@ def test_user_templates_override_and_fall_back(tmp_path):
     assert composed.before == ("Please pay 6,092.05 EUR.",)
     assert composed.total_rows[0][0] == "Grand total" and composed.header[0] == "Invoice"  # fallback label
     (letter_zh,), _ = plan_one(policy, language="zh")  # no zh file in the user folder: the shipped one
-    assert "律师函" in compose(letter_zh, policy, tmp_path).subject
+    assert "法律行动前通知" in compose(letter_zh, policy, tmp_path).subject
     (tmp_path / "en" / "letter_before_action.txt").write_text("# {{ letter.no_such_thing }}\n", "utf-8")
     compose.__globals__["_environment"].cache_clear()
     with pytest.raises(XlcError, match=r"template: en/letter_before_action\.txt"):
@@ -268,9 +268,8 @@ def test_sample_run_writes_registers_and_never_sends_twice(tmp_path):
 def test_dry_run_writes_nothing(tmp_path):
     out = tmp_path / "dry"
     outcome = sample_run(out, dry_run=True)
-    assert outcome.count("would issue") == 18
-    assert not [p for p in out.iterdir() if p.suffix in (".pdf", ".docx")]
-    assert CreditStore(out / "xlcredit.credit.db").register_rows() == []
+    assert outcome.count("would issue") == 18 and outcome.new("action") == len(outcome.actions) > 0
+    assert not out.exists() and list(tmp_path.iterdir()) == []     # no folder, no database, no file
 
 
 def test_letter_and_action_of_one_step_are_separate_register_entries(tmp_path):

@@ -29,7 +29,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_rendered_page_to_png(tmp_path, language):
-    """English and Simplified Chinese (the Chinese page needs Debian's poppler-data to draw its CID font)."""
+    """English and Simplified Chinese (fonts embedded: see test_letters_fonts.py for the Chinese glyph check)."""
     assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils) is needed to render letters for review"
     if language == "en":
         customer = Customer("C9", name="Calderwick Fabrications plc", currency="EUR", contact="Jo Marsh",

@@ -150,6 +150,7 @@ def generate_letters(book: Any | None = None, as_of: dt.date | None = None, out_
         lines = [f"{issued} letter(s) written to {target}; {skipped} already issued earlier; "
                  f"{actions} new action(s) on the register."]
         lines += [f"{p.value}: {p.column}: {p.problem}" for p in outcome.problems[:10]]
+        lines += [f"note: {note}" for note in outcome.notes[:10]]   # e.g. no FX rate: dunned in its own currency
         return "\n".join(lines)
 
     _run(action, book)

@@ -14,10 +14,11 @@ The clock is read here and only here (:func:`today`): the core never reads it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -29,11 +30,58 @@ from rich.text import Text
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import RowProblem
+from xlcredit.core.money import minor_units
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
 from xlcredit.io.tables import CustomerTable, read_customers, write_table
 
 EXIT_OK, EXIT_NOTHING_DONE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+# --------------------------------------------------------------------------- help that reads well
+def unwrap_paragraphs(text: str) -> str:
+    """Join the hard line breaks inside each paragraph of a docstring (paragraphs are separated by a blank
+    line), so the terminal wraps the help to its own width. A paragraph starting with ``\\b`` (click's
+    "keep as is" mark) and lines that start a list item (``*``, ``-``, ``•``) keep their breaks."""
+    out = []
+    for para in text.split("\n\n"):
+        if para.startswith("\b"):
+            out.append(para)
+            continue
+        lines: list[str] = []
+        for line in para.split("\n"):
+            stripped = line.strip()
+            if lines and stripped and not stripped.startswith(("* ", "- ", "• ")):
+                lines[-1] = f"{lines[-1]} {stripped}"
+            else:
+                lines.append(line.rstrip())
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _readable_help() -> None:
+    """Typer's help, as users expect it: paragraphs rewrapped to the terminal (Typer keeps a docstring's hard
+    line breaks after the first paragraph), and boolean flags shown as ``--dry-run``, not ``--dry-run <bool>``."""
+    from typer import rich_utils
+    from typer.core import TyperOption
+
+    if getattr(rich_utils, "_xlc_readable", False):
+        return
+    fix_linebreaks = rich_utils._fix_linebreaks
+    display_type = TyperOption.display_type_rich
+
+    def _fix(paragraphs: list[str], markup_mode: Any) -> str:
+        return fix_linebreaks([unwrap_paragraphs(p) for p in paragraphs], markup_mode)
+
+    def _display_type(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else display_type(self, ctx)
+
+    rich_utils._fix_linebreaks = _fix  # type: ignore[assignment]
+    TyperOption.display_type_rich = _display_type  # type: ignore[method-assign]
+    rich_utils._xlc_readable = True  # type: ignore[attr-defined]
+
+
+_readable_help()
 
 # Options shared by the commands (Annotated aliases keep each signature short).
 CustomersFile = Annotated[Path | None, typer.Argument(
@@ -224,6 +272,7 @@ class Column:
     justify: str = "left"
     percent: bool = False   # show a share (0.3) as "30 %"
     flexible: bool = False  # may be cut short on a narrow terminal (names, rules, notes)
+    money: str = ""         # an amount: the row key of its currency ("currency") or an ISO code ("EUR")
 
 
 def show_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
@@ -231,9 +280,13 @@ def show_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[
 
     Fixed columns (ids, grades, amounts) always show in full; on a narrow terminal the flexible ones
     share what is left: names and rules are cut with "…", notes wrap. ``--out`` has every character.
+    Amounts: a ``money`` column shows each amount with its currency's decimals (EUR 2, JPY 0); in any
+    other column the decimal numbers share the column's decimals, so zero is ``0.00`` beside ``12.50``.
     """
     out = console()
-    cells = [[_display(row.get(col.key), col.percent) for col in columns] for row in rows]
+    places = [_column_places(rows, col) for col in columns]
+    cells = [[_display(row.get(col.key), col.percent, _places(row, col, places[j]))
+              for j, col in enumerate(columns)] for row in rows]
     natural = [max([len(col.heading), *(len(r[j]) for r in cells)]) for j, col in enumerate(columns)]
     fixed = sum(w for w, col in zip(natural, columns, strict=True) if not col.flexible)
     flexible = sorted((natural[j], j) for j, col in enumerate(columns) if col.flexible)
@@ -257,11 +310,36 @@ def show_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[
     out.print(table)
 
 
-def _display(value: Any, percent: bool = False) -> str:
+def _column_places(rows: Sequence[Mapping[str, Any]], col: Column) -> int | None:
+    """Decimals shared by a plain column's decimal numbers: the most any of them has (None: no decimals)."""
+    if col.money or col.percent:
+        return None
+    exps = [-int(v.as_tuple().exponent) for r in rows if isinstance(v := r.get(col.key), Decimal) and v.is_finite()]
+    return max(0, *exps) if exps else None
+
+
+def _places(row: Mapping[str, Any], col: Column, shared: int | None) -> int | None:
+    if not col.money:
+        return shared
+    code = col.money if col.money.isupper() else str(row.get(col.money) or "")
+    return minor_units(code) if len(code) == 3 else 2
+
+
+def fmt_amount(value: Decimal | int | float, places: int) -> str:
+    """An amount with thousands separators and ``places`` decimals, rounded half up (``1,234.50``, ``0.00``)."""
+    number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    return f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
+
+
+def _display(value: Any, percent: bool = False, places: int | None = None) -> str:
     if value is None:
         return ""
     if percent and isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
         return f"{Decimal(str(value)) * 100:.0f} %"
+    if places is not None and isinstance(value, (Decimal, int, float)) and not isinstance(value, bool) \
+            and (not isinstance(value, float) or math.isfinite(value)) \
+            and (not isinstance(value, Decimal) or value.is_finite()):
+        return fmt_amount(value, places)
     if isinstance(value, Decimal):
         return f"{value:,.2f}" if value.as_tuple().exponent < 0 else f"{value:,}"  # type: ignore[operator]
     if isinstance(value, dt.date):
@@ -292,3 +370,18 @@ def finish(done: int, noun: str, verb: str, problems: Sequence[RowProblem]) -> N
     console().print(f"{done} {noun}{'s' if done != 1 else ''} {verb}, {tail}")
     if done == 0:
         raise typer.Exit(EXIT_NOTHING_DONE)
+
+
+# --------------------------------------------------------------------------- notes and policy findings
+def print_notes(notes: Sequence[str]) -> None:
+    """One line each on stderr: what date a run took and why (a warning in yellow)."""
+    for note in notes:
+        err_console().print(Text(note, style="yellow" if note.startswith("warning") else ""), soft_wrap=True)
+
+
+def print_findings(findings: Sequence[Any]) -> None:
+    """The policy check's findings on stderr: errors in red, warnings in yellow, each a plain sentence."""
+    for f in findings:
+        err_console().print(Text(f"policy {f.level}: {f.message}", style="bold red" if f.level == "error"
+                                 else "yellow"), soft_wrap=True)
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,12 @@ from xlcredit.cli.common import (
 )
 from xlcredit.core.errors import XlcError
 
+if TYPE_CHECKING:
+    from xlcredit.jobs.letters import LettersOutcome
+
+#: Where letters go without --out: under out/ (ignored by git), never a new folder in the current one.
+DEFAULT_OUT = Path("out") / "letters"
+
 LettersSource = Annotated[Path | None, typer.Argument(
     help="The CreditControl.xlsm workbook (its Letters sheet is updated) or a folder of CSV tables "
          "(customers.csv, invoices.csv, payments.csv, …); default: the bundled sample.", show_default=False)]
@@ -31,7 +37,7 @@ LettersSource = Annotated[Path | None, typer.Argument(
 @app.command()
 def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None,
             out: Annotated[Path, typer.Option("--out", help="Folder for the letters (.docx and .pdf).")]
-            = Path("letters"),
+            = DEFAULT_OUT,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be issued.")] = False,
             resend: Annotated[bool, typer.Option(
                 "--resend", help="Issue again letters and actions the register already holds.")] = False,
@@ -86,13 +92,15 @@ def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None
                  "file": Path(r.pdf).name if r.pdf else ""} for r in outcome.results if r.kind == "letter"]
         show_table(f"Dunning letters as of {day} — {book.label}", rows, [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True), Column("stage", "Stage"),
-            Column("language", "Lang", "center"), Column("amount", "Total due", "right"),
+            Column("language", "Lang", "center"), Column("amount", "Total due", "right", money="currency"),
             Column("currency", "Cur"), Column("status", "Status"), Column("file", "File", flexible=True)])
         actions = action_frame(outcome.results)
         show_table("Action list", actions.to_dict("records"), [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True), Column("action", "Action"),
-            Column("due_date", "Due"), Column("amount", "Amount", "right"), Column("currency", "Cur"),
-            Column("owner", "Owner"), Column("status", "Status")])
+            Column("due_date", "Due"), Column("amount", "Amount", "right", money="currency"),
+            Column("currency", "Cur"), Column("owner", "Owner"), Column("status", "Status")])
+        for line in outcome.notes:
+            console().print(f"note: {line}", soft_wrap=True)
         if dry_run:
             console().print("dry run: nothing was written")
         else:
@@ -102,10 +110,22 @@ def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None
             if actions_out is not None:
                 write_out(actions.to_dict("records"), actions_out, sheet="Actions")
         print_problems(outcome.problems)
-        new = outcome.count("would issue" if dry_run else "issued") + outcome.count("resent")
-        skipped = outcome.count("already issued")
         # a re-run with nothing new to send is a success (exit 0), unlike finish()'s "nothing done"
-        console().print(f"{new} letter{'s' if new != 1 else ''} {'would be issued' if dry_run else 'issued'}, "
-                        f"{skipped} already issued, {outcome.count('issued', 'action')} new action"
-                        f"{'s' if outcome.count('issued', 'action') != 1 else ''}, "
-                        f"{len(outcome.problems)} problem{'s' if len(outcome.problems) != 1 else ''}")
+        console().print(summary_line(outcome, dry_run), soft_wrap=True)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def summary_line(outcome: LettersOutcome, dry_run: bool) -> str:
+    """The closing line; its counts add up to the rows of the two tables and the problems listed above it."""
+    new, new_actions = outcome.new("letter"), outcome.new("action")
+    failed = outcome.count("failed")
+    parts = [f"{_n(new, 'letter')} {'would be issued' if dry_run else 'issued'}",
+             f"{outcome.count('already issued')} already issued",
+             *([f"{failed} failed"] if failed else []),
+             f"{_n(new_actions, 'action')} would be added" if dry_run else _n(new_actions, "new action"),
+             f"{outcome.count('already issued', 'action')} already on the action list",
+             _n(len(outcome.problems), "problem")]
+    return ", ".join(parts)

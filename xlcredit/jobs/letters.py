@@ -25,6 +25,16 @@ letter is written afresh by this run). Leftover temp files (``.*.xlc-tmp``) are 
 only ever touched when a marker names them, so nothing else in the output folder is at risk.
 Hence after any crash: no half-written file, no register row without its file, and no letter file
 without a row once the next run has started.
+
+**Dry run** (``dry_run=True``): nothing is written at all — no output folder, no credit database, no
+file, no sheet. The register is only read (an existing database is opened without migrating it; a
+missing one counts as empty).
+
+**No FX rate.** A customer whose currency has no rate into the company currency is left out of the
+company-currency figures by the portfolio, yet still dunned in its own currency; its letter and
+action rows carry the reason (``note``: "no EUR rate for GBP on or before 2026-10-31").
+
+File names and the register use the ladder step's name (the Stage column): one name per stage.
 """
 
 from __future__ import annotations
@@ -40,14 +50,23 @@ from typing import Any
 
 import pandas as pd
 
+from xlcredit.core.dunning import dunning_stage
 from xlcredit.core.errors import XlcError
-from xlcredit.core.ledger import RowProblem
+from xlcredit.core.ledger import Ledger, RowProblem
 from xlcredit.core.openitems import Position, allocate
 from xlcredit.core.policy import Policy
 from xlcredit.core.portfolio import assess_portfolio
-from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store
+from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store, resolve_store_url
 from xlcredit.jobs.book import Book, FolderBook, read_book
-from xlcredit.letters.content import ACTION_TOKEN, ActionItem, LetterContent, action_for, letter_for
+from xlcredit.letters.content import (
+    ACTION_TOKEN,
+    ActionItem,
+    Dunned,
+    LetterContent,
+    action_for,
+    letter_for,
+    with_history,
+)
 from xlcredit.letters.filenames import letter_stem
 from xlcredit.letters.render import compose, render_docx, render_pdf
 
@@ -134,6 +153,7 @@ class LetterResult:
     content_hash: str = ""
     due_date: dt.date | None = None
     owner: str = ""
+    note: str = ""            # for the credit controller, e.g. why there is no company-currency figure
 
 
 @dataclass(frozen=True)
@@ -154,6 +174,19 @@ class LettersOutcome:
 
     def count(self, status: str, kind: str = "letter") -> int:
         return sum(1 for r in self.results if r.status == status and r.kind == kind)
+
+    def new(self, kind: str = "letter") -> int:
+        """Letters (or actions) this run issues: issued and resent, or in a dry run those that would be."""
+        return sum(self.count(s, kind) for s in ("issued", "resent", "would issue"))
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """One line per customer whose letters or actions carry a note (e.g. no FX rate), in listing order."""
+        seen: dict[str, str] = {}
+        for r in self.results:
+            if r.note and r.customer_id not in seen:
+                seen[r.customer_id] = f"{r.customer_id} {r.name}: {r.note}"
+        return tuple(seen.values())
 
 
 # --------------------------------------------------------------------------- recovery
@@ -196,19 +229,37 @@ def recover(out_dir: str | Path, store: CreditStore) -> list[str]:
 # --------------------------------------------------------------------------- planning
 def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: dt.date, fx: Any = None,
                  rates: Any = None) -> tuple[list[LetterContent], list[ActionItem], list[RowProblem]]:
-    """Assess the portfolio and decide every letter and action due at ``as_of`` (nothing written)."""
-    portfolio = assess_portfolio(customers, ledger, policy, as_of, fx)
-    problems = [RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems]
+    """Assess the portfolio and decide every letter and action due at ``as_of`` (nothing written).
+
+    A customer with documents in a currency that has no rate into the company currency on or before
+    ``as_of`` is left out of the company-currency assessment, yet still dunned in its own currency (its
+    rows carry the reason); any other customer the portfolio cannot assess is a problem.
+    """
     positions: dict[str, list[Position]] = {}
     for (cid, _cur), pos in allocate(ledger, as_of).items():
         positions.setdefault(cid, []).append(pos)
+    no_rate = {cid: reason for cid, pos in positions.items() if (reason := _missing_rate(pos, policy, as_of, fx))}
+    if no_rate:
+        ledger = Ledger(tuple(d for d in ledger.invoices if d.customer_id not in no_rate),
+                        tuple(d for d in ledger.payments if d.customer_id not in no_rate),
+                        tuple(d for d in ledger.credit_notes if d.customer_id not in no_rate))
+    portfolio = assess_portfolio([c for c in customers if c.customer_id not in no_rate], ledger, policy, as_of, fx)
+    problems = [RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems]
+    dunned: list[Any] = list(portfolio.customers)
+    for customer in customers:
+        cid = customer.customer_id
+        if cid in no_rate:
+            items = [item for pos in positions[cid] for item in pos.open_items]
+            note = f"{no_rate[cid]}: dunned in its own currency, left out of the company-currency figures"
+            dunned.append(Dunned(customer, dunning_stage(items, as_of, policy), note))
     if rates is None and policy.late.claim == "statutory":
         from xlcredit.io.rates import load_reference_rates
 
         rates = load_reference_rates()
     letters: list[LetterContent] = []
     actions: list[ActionItem] = []
-    for credit in portfolio.customers:
+    order = {c.customer_id: n for n, c in enumerate(customers)}
+    for credit in sorted(dunned, key=lambda c: order.get(c.customer.customer_id, 0)):
         cid = credit.customer.customer_id
         try:
             letter = letter_for(credit, positions.get(cid, []), policy, as_of, rates)
@@ -221,6 +272,21 @@ def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: d
         if action is not None:
             actions.append(action)
     return letters, actions, problems
+
+
+def _missing_rate(positions: Sequence[Position], policy: Policy, as_of: dt.date, fx: Any) -> str:
+    """Why a customer's accounts cannot be put in the company currency, in the FX table's words ("" when they can)."""
+    company = policy.company.currency
+    reasons = []
+    for currency in sorted({pos.currency for pos in positions} - {company}):
+        if fx is None:
+            reasons.append(f"no {company} rate for {currency} (no FX rates table)")
+            continue
+        try:
+            fx.rate(currency, as_of)
+        except XlcError as exc:
+            reasons.append(exc.problem)
+    return "; ".join(reasons)
 
 
 def _next_resend(store: CreditStore, customer_id: str, step_index: int, key: str) -> int | None:
@@ -247,9 +313,9 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
         amount, currency = letter.register_amount
         base = dict(kind="letter", customer_id=c.customer_id, name=c.name, step_index=letter.step_index,
                     stage=letter.stage, detail=letter.template, language=letter.language, amount=amount,
-                    currency=currency)
+                    currency=currency, note=letter.note)
         if on_letter:
-            on_letter(n, total, f"{c.customer_id} {letter.template}")
+            on_letter(n, total, f"{c.customer_id} {letter.stage}")
         counter = _next_resend(store, c.customer_id, letter.step_index, key)
         if counter is not None and not resend:
             results.append(LetterResult(**base, status="already issued"))
@@ -259,6 +325,7 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
             results.append(LetterResult(**base, status="would issue"))
             continue
         try:
+            letter = with_history(letter, store.register_rows(c.customer_id))
             composed = compose(letter, policy, templates)
             docx_bytes, pdf_bytes = render_docx(composed), render_pdf(composed)
         except XlcError as exc:
@@ -267,7 +334,7 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
             problems.append(RowProblem("letters", 0, exc.field, c.customer_id, exc.problem))
             results.append(LetterResult(**base, status="failed"))
             continue
-        stem = letter_stem(as_of, c.customer_id, c.name, letter.template, number)
+        stem = letter_stem(as_of, c.customer_id, c.name, letter.stage, number)
         docx_path, pdf_path = out / f"{stem}.docx", out / f"{stem}.pdf"
         digest = hashlib.sha256(pdf_bytes).hexdigest()
         marker = out / PENDING_DIR / f"{stem}.json"
@@ -292,7 +359,7 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
         key = items_key([ACTION_TOKEN, *action.invoice_nos])
         base = dict(kind="action", customer_id=action.customer_id, name=action.name, step_index=action.step_index,
                     stage=action.stage, detail=action.action, language="", amount=action.amount,
-                    currency=action.currency, due_date=action.due_date, owner=action.owner)
+                    currency=action.currency, due_date=action.due_date, owner=action.owner, note=action.note)
         counter = _next_resend(store, action.customer_id, action.step_index, key)
         if counter is not None and not resend:
             results.append(LetterResult(**base, status="already issued"))
@@ -333,10 +400,10 @@ def register_frame(store: CreditStore) -> pd.DataFrame:
 def action_frame(results: Sequence[LetterResult]) -> pd.DataFrame:
     """The action list: customer, action, due date, amount, owner and whether it is new in this run."""
     rows = [{"customer_id": r.customer_id, "name": r.name, "stage": r.stage, "action": r.detail,
-             "due_date": r.due_date, "amount": r.amount, "currency": r.currency, "owner": r.owner, "status": r.status}
-            for r in results if r.kind == "action"]
+             "due_date": r.due_date, "amount": r.amount, "currency": r.currency, "owner": r.owner, "status": r.status,
+             "note": r.note} for r in results if r.kind == "action"]
     return pd.DataFrame(rows, columns=["customer_id", "name", "stage", "action", "due_date", "amount", "currency",
-                                       "owner", "status"])
+                                       "owner", "status", "note"])
 
 
 # --------------------------------------------------------------------------- books
@@ -366,6 +433,23 @@ def _templates_setting(book: Any, policy: Policy) -> Path | None:
     return folder
 
 
+def _read_only_register(target: str | None) -> CreditStore:
+    """The register for a dry run, creating nothing: an existing database opened without migrating it, or an
+    empty in-memory one when the database file (or its folder) does not exist yet."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = resolve_store_url(target)
+    except XlcError:
+        if target is None or "://" in str(target):
+            raise
+        return CreditStore("sqlite://")   # its folder does not exist: nothing was ever issued there
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (not parsed.database or not Path(parsed.database).is_file()):
+        return CreditStore("sqlite://")
+    return CreditStore(url, migrate=False)
+
+
 def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str | CreditStore | None = None,
                 templates: str | Path | None = None, dry_run: bool = False, resend: bool = False,
                 base_policy: Policy | None = None, who: str = "letters", now: dt.datetime | None = None,
@@ -381,17 +465,26 @@ def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str |
     data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
     policy = data.policy
     templates = templates or _templates_setting(book, policy)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    credit_store = store if isinstance(store, CreditStore) else open_store(store or book.default_store())
+    if isinstance(store, CreditStore):
+        credit_store, peeked = store, False
+    elif dry_run:
+        credit_store, peeked = _read_only_register(store or book.default_store()), True
+    else:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        credit_store, peeked = open_store(store or book.default_store()), False
     recovered: list[str] = []
     if not dry_run:
         say("checking for letters left by an interrupted run")
         recovered = recover(out_dir, credit_store)
     say(f"assessing {len(data.customers)} customers")
     letters, actions, problems = plan_letters(data.customers, data.ledger, policy, as_of, data.fx)
-    results, more = issue_letters(letters, actions, policy, as_of, out_dir, credit_store, templates=templates,
-                                  dry_run=dry_run, resend=resend, who=who, now=now, on_letter=on_letter)
-    register = register_frame(credit_store)
+    try:
+        results, more = issue_letters(letters, actions, policy, as_of, out_dir, credit_store, templates=templates,
+                                      dry_run=dry_run, resend=resend, who=who, now=now, on_letter=on_letter)
+        register = register_frame(credit_store)
+    finally:
+        if peeked:
+            credit_store.close()
     if not dry_run:
         say("writing the Letters sheet")
         book.write_outputs({"Letters": register}, {("Letters", "B2"): as_of})

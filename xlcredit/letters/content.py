@@ -26,15 +26,27 @@ policy, decide
 The register key of a letter is :func:`xlcredit.io.store.items_key` of its invoice numbers; an
 action's key adds the token ``#action`` so the letter and the action of one step are separate
 register entries.
+
+**Honest to the record.** A letter names only the earlier letters the register holds
+(:func:`with_history`: letters of earlier ladder steps sent since the oldest overdue item fell due);
+without any, it says that it is the first written notice and since when the items are overdue.
+
+**Nothing dropped.** A customer whose currency has no FX rate into the company currency has no
+company-currency figures (the portfolio leaves it out of those), yet it is still dunned in its own
+currency: :class:`Dunned` carries its dunning level and the reason, which the letter and action
+rows keep in ``note``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from xlcredit.core.dunning import DunningStatus
 from xlcredit.core.interest import (
     REGIME_CURRENCY,
     ReferenceRates,
@@ -48,8 +60,8 @@ from xlcredit.core.policy import DunningStep, Policy
 from xlcredit.core.portfolio import CustomerCredit
 from xlcredit.core.records import Customer
 
-__all__ = ["ACTION_TOKEN", "LANGUAGES", "PAY_WITHIN_DAYS", "ActionItem", "CurrencyTotal", "LetterContent",
-           "StatementLine", "action_for", "letter_for", "overdue_items"]
+__all__ = ["ACTION_TOKEN", "LANGUAGES", "PAY_WITHIN_DAYS", "ActionItem", "CurrencyTotal", "Dunned", "EarlierLetter",
+           "LetterContent", "StatementLine", "action_for", "letter_for", "overdue_items", "with_history"]
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 #: Days the customer is given to pay, per letter template (the "pay by" date printed on the letter).
@@ -91,6 +103,25 @@ class CurrencyTotal:
 
 
 @dataclass(frozen=True)
+class EarlierLetter:
+    """A letter of an earlier ladder step that the register holds (what a later letter may refer to)."""
+
+    step_index: int
+    stage: str
+    as_of: dt.date
+
+
+@dataclass(frozen=True)
+class Dunned:
+    """A customer's dunning level without company-currency figures, and why (say, no FX rate for its currency)."""
+
+    customer: Customer
+    dunning: DunningStatus
+    note: str
+    overdue: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class LetterContent:
     """Everything a dunning letter prints (templates receive it as ``letter``)."""
 
@@ -109,6 +140,9 @@ class LetterContent:
     days_past_due: int
     pay_by: dt.date
     stop_orders: bool
+    oldest_due: dt.date | None = None            # due date of the oldest overdue item ("overdue since")
+    earlier: tuple[EarlierLetter, ...] = ()      # earlier letters the register holds (see with_history)
+    note: str = ""                               # for the credit controller, not printed (e.g. no FX rate)
 
     @property
     def invoice_nos(self) -> tuple[str, ...]:
@@ -132,10 +166,11 @@ class ActionItem:
     stage: str
     action: str
     due_date: dt.date
-    amount: Decimal
+    amount: Decimal | None   # None: several currencies and no company-currency figure
     currency: str
     owner: str
     invoice_nos: tuple[str, ...]
+    note: str = ""           # for the credit controller (e.g. no FX rate: dunned in its own currency)
 
 
 def overdue_items(positions: Iterable[Position], as_of: dt.date) -> list[OpenItem]:
@@ -145,7 +180,7 @@ def overdue_items(positions: Iterable[Position], as_of: dt.date) -> list[OpenIte
     return sorted(out, key=lambda i: (i.invoice.due_date, i.invoice.invoice_no))
 
 
-def _step(credit: CustomerCredit, policy: Policy) -> DunningStep | None:
+def _step(credit: CustomerCredit | Dunned, policy: Policy) -> DunningStep | None:
     index = credit.dunning.step_index
     return policy.dunning[index - 1] if 1 <= index <= len(policy.dunning) else None
 
@@ -165,7 +200,7 @@ def _charge(item: OpenItem, as_of: dt.date, policy: Policy, claim: str, regime: 
     return ZERO, ZERO
 
 
-def letter_for(credit: CustomerCredit, positions: Sequence[Position], policy: Policy, as_of: dt.date,
+def letter_for(credit: CustomerCredit | Dunned, positions: Sequence[Position], policy: Policy, as_of: dt.date,
                rates: ReferenceRates | None = None) -> LetterContent | None:
     """The letter of the customer's current ladder step, or None when that step sends no letter."""
     step = _step(credit, policy)
@@ -209,10 +244,11 @@ def letter_for(credit: CustomerCredit, positions: Sequence[Position], policy: Po
         totals=tuple(CurrencyTotal(c, *v) for c, v in sorted(totals.items())),
         days_past_due=credit.dunning.days_past_due,
         pay_by=as_of + dt.timedelta(days=PAY_WITHIN_DAYS.get(step.letter, 7)),
-        stop_orders=credit.dunning.stop_orders)
+        stop_orders=credit.dunning.stop_orders, oldest_due=items[0].invoice.due_date,
+        note=getattr(credit, "note", ""))
 
 
-def action_for(credit: CustomerCredit, positions: Sequence[Position], policy: Policy,
+def action_for(credit: CustomerCredit | Dunned, positions: Sequence[Position], policy: Policy,
                as_of: dt.date) -> ActionItem | None:
     """The action-list row of the customer's current ladder step, or None when that step has no action."""
     step = _step(credit, policy)
@@ -223,8 +259,32 @@ def action_for(credit: CustomerCredit, positions: Sequence[Position], policy: Po
         return None
     oldest = min(i.invoice.due_date for i in items)
     currencies = {i.invoice.currency for i in items}
-    amount = sum((i.open_amount for i in items), ZERO) if len(currencies) == 1 else credit.overdue
-    currency = next(iter(currencies)) if len(currencies) == 1 else policy.company.currency
+    if len(currencies) == 1:
+        amount: Decimal | None = sum((i.open_amount for i in items), ZERO)
+        currency = next(iter(currencies))
+    else:
+        amount = credit.overdue
+        currency = policy.company.currency if amount is not None else ""
     return ActionItem(credit.customer.customer_id, credit.customer.name, credit.dunning.step_index, step.name,
                       step.action, oldest + dt.timedelta(days=step.days), amount, currency,
-                      policy.company.credit_controller, tuple(i.invoice.invoice_no for i in items))
+                      policy.company.credit_controller, tuple(i.invoice.invoice_no for i in items),
+                      note=getattr(credit, "note", ""))
+
+
+def with_history(letter: LetterContent, register: Iterable[Mapping[str, Any]]) -> LetterContent:
+    """The letter with the earlier letters it may refer to: the customer's register rows of kind ``letter``
+    at an earlier ladder step, dated from the oldest overdue item's due date up to the letter's date
+    (older letters were about items since paid). The latest letter per step, oldest step first."""
+    since = letter.oldest_due or dt.date.min
+    latest: dict[int, EarlierLetter] = {}
+    for row in register:
+        day = row.get("as_of")
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        step = int(row.get("step_index") or 0)
+        if (row.get("kind") != "letter" or not isinstance(day, dt.date) or not 0 < step < letter.step_index
+                or str(row.get("customer_id")) != letter.customer.customer_id or not since <= day <= letter.as_of):
+            continue
+        if step not in latest or latest[step].as_of < day:
+            latest[step] = EarlierLetter(step, str(row.get("stage") or ""), day)
+    return dataclasses.replace(letter, earlier=tuple(latest[k] for k in sorted(latest)))

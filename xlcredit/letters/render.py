@@ -2,9 +2,9 @@
 
 Templates are plain text files users can edit (see ``templates/README.md``); a user folder given
 with ``--templates`` (or the Policy setting ``company.letter_templates``) is searched first, the
-shipped ``templates/`` folder second. The .docx is built with python-docx, the .pdf with reportlab;
-Chinese letters use the CID font STSong-Light that reportlab ships (no font file needed) and the
-SimSun East-Asian font name in Word.
+shipped ``templates/`` folder second. The .docx is built with python-docx (Chinese text in Word's
+SimSun East-Asian font), the .pdf with reportlab, its fonts embedded (:mod:`xlcredit.letters.fonts`:
+a Chinese TrueType font such as Microsoft YaHei, SimSun or WenQuanYi, and DejaVu Sans or Arial).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from xlcredit.core.errors import XlcError
 from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
 from xlcredit.letters.content import LetterContent
+from xlcredit.letters.fonts import pdf_fonts
 
 __all__ = ["TEMPLATES_DIR", "ComposedLetter", "compose", "render_docx", "render_pdf"]
 
@@ -87,6 +88,18 @@ def charge_words(letter: LetterContent) -> str:
     return ""
 
 
+def _lower_first(stage: str) -> str:
+    """``Reminder letter`` → ``reminder letter`` (an acronym such as ``LBA`` stays as it is)."""
+    return stage[:1].lower() + stage[1:] if stage[:2].istitle() or len(stage) == 1 else stage
+
+
+def earlier_words(letter: LetterContent) -> str:
+    """The earlier letters the register holds, in words: ``our reminder letter of 2026-09-08 and our formal
+    demand of 2026-10-01`` ("" when there are none: the letter is the first written notice)."""
+    parts = [f"our {_lower_first(e.stage)} of {e.as_of.isoformat()}" for e in letter.earlier]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1] if parts else ""
+
+
 @lru_cache(maxsize=16)
 def _environment(user_dir: str | None) -> jinja2.Environment:
     paths = ([user_dir] if user_dir else []) + [str(TEMPLATES_DIR)]
@@ -120,7 +133,9 @@ def compose(letter: LetterContent, policy: Policy, templates: str | Path | None 
     name = f"{letter.language}/{letter.template}.txt"
     try:
         text = env.get_template(name).render(letter=letter, customer=letter.customer, company=policy.company,
-                                             statement=_STATEMENT, charge_words=charge_words(letter))
+                                             statement=_STATEMENT, charge_words=charge_words(letter),
+                                             earlier_words=earlier_words(letter),
+                                             earlier_dates="、".join(e.as_of.isoformat() for e in letter.earlier))
     except jinja2.TemplateNotFound:
         raise XlcError("template", f"no letter template {name} (looked in "
                        f"{', '.join(([user_dir] if user_dir else []) + [str(TEMPLATES_DIR)])})", name) from None
@@ -276,24 +291,12 @@ def render_docx(letter: ComposedLetter) -> bytes:
 
 
 # --------------------------------------------------------------------------- pdf
-_CJK_FONT = "STSong-Light"
-
-
-@lru_cache(maxsize=1)
-def _register_cjk() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
-    return _CJK_FONT
-
-
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_pdf(letter: ComposedLetter) -> bytes:
-    """The letter as a PDF (reportlab), A4, Chinese in the STSong-Light CID font."""
+    """The letter as a PDF (reportlab), A4, every font embedded as a subset (:mod:`xlcredit.letters.fonts`)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
@@ -302,8 +305,8 @@ def render_pdf(letter: ComposedLetter) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     zh = letter.language == "zh"
-    font = _register_cjk() if zh else "Helvetica"
-    bold = font if zh else "Helvetica-Bold"
+    fonts = pdf_fonts(letter.language, letter.labels)
+    font, bold = fonts.regular, fonts.bold
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, spaceAfter=6,
                           wordWrap="CJK" if zh else None)
     right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
@@ -316,7 +319,7 @@ def render_pdf(letter: ComposedLetter) -> bytes:
         return Paragraph(_esc(text).replace("\n", "<br/>"), style)
 
     story: list[object] = [
-        Paragraph(("" if zh else "<b>") + _esc(letter.sender[0]) + ("" if zh else "</b>") + "<br/>"
+        Paragraph(f'<font face="{bold}">{_esc(letter.sender[0])}</font><br/>'
                   + "<br/>".join(_esc(s) for s in letter.sender[1:]), right),
         Spacer(1, 6 * mm), para("\n".join(letter.recipient), body), Spacer(1, 4 * mm),
         para(letter.date_line, right), para(letter.subject, strong), para(letter.salutation, body)]
@@ -334,7 +337,7 @@ def render_pdf(letter: ComposedLetter) -> bytes:
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONTNAME", (0, 1), (-1, -1), font), ("FONTSIZE", (0, 1), (-1, -1), 8), ("LEADING", (0, 1), (-1, -1), 10),
+        ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 1), (-1, -1), 8), ("LEADING", (0, 1), (-1, -1), 10),
         ("ALIGN", (3, 1), (-1, -1), "RIGHT"),
         ("FONTNAME", (0, len(data) - len(letter.total_rows)), (-1, -1), bold),
         *(("SPAN", (0, r), (3, r)) for r in range(len(data) - len(letter.total_rows), len(data))),
@@ -345,6 +348,6 @@ def render_pdf(letter: ComposedLetter) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=letter.subject, author=letter.sender[0],
-                            invariant=1)
+                            invariant=1, initialFontName=font)
     doc.build(story)
     return buf.getvalue()
