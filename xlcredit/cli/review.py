@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,7 @@ from xlcredit.cli.common import (
     console,
     err_console,
     finish,
+    fmt_amount,
     parse_as_of,
     print_problems,
     show_table,
@@ -25,6 +26,7 @@ from xlcredit.cli.common import (
     write_out,
 )
 from xlcredit.core.errors import XlcError
+from xlcredit.core.money import minor_units
 
 WorkbookOrLedger = Annotated[Path | None, typer.Argument(
     help="The CreditControl.xlsm workbook (its Review sheet is updated), or a folder of ledger files "
@@ -84,12 +86,13 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
             Column("last_review", "Last review"), Column("next_review", "Next review")])
         insured = [{"customer_id": cid, "insurer": s.insurer, "insured_limit": s.insured_limit,
                     "above_cover": s.above_cover, "expected_indemnity": s.expected_indemnity,
-                    "note": "; ".join(s.alerts)} for cid, s in result.insurance.items()]
+                    "note": "; ".join(_deadline_words(s, cur))} for cid, s in result.insurance.items()]
         if insured:
             show_table(f"Credit insurance ({cur})", insured, [
                 Column("customer_id", "Id"), Column("insurer", "Insurer", flexible=True),
-                Column("insured_limit", "Insured limit", "right"), Column("above_cover", "Above cover", "right"),
-                Column("expected_indemnity", "Indemnity on claim", "right"),
+                Column("insured_limit", "Insured limit", "right", money=cur),
+                Column("above_cover", "Above cover", "right", money=cur),
+                Column("expected_indemnity", "Indemnity on claim", "right", money=cur),
                 Column("note", "Deadlines", flexible=True)])
         missed = sum(len(s.missed) for s in result.insurance.values())
         if missed:
@@ -101,16 +104,27 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
                       "ecl": result.provision.total_ecl})
         show_table(f"IFRS 9 provision matrix ({cur}; {result.matrix.source}, forward factor "
                    f"{result.matrix.forward_factor})", lines, [
-            Column("bucket", "Days past due"), Column("gross", "Gross amount", "right"),
-            Column("rate", "Loss rate", "right"), Column("ecl", "Lifetime ECL", "right")])
+            Column("bucket", "Days past due"), Column("gross", "Gross amount", "right", money=cur),
+            Column("rate", "Loss rate", "right"), Column("ecl", "Lifetime ECL", "right", money=cur)])
         weeks = [{"week": r["week"], "start": r["start"], "end": r["end"], "amount": r["amount"], "items": r["items"]}
                  for r in result.forecast.rows()]
         show_table(f"Expected collections per week ({cur})", weeks, [
             Column("week", "Week", "right"), Column("start", "From"), Column("end", "To"),
-            Column("amount", "Amount", "right"), Column("items", "Invoices", "right")])
+            Column("amount", "Amount", "right", money=cur), Column("items", "Invoices", "right")])
         if not dry_run and outcome.store_url:
             console().print(f"{outcome.recorded} reviews recorded in {outcome.store_url}")
         print_problems(outcome.problems)
         write_out(rows, out, sheet="Review", formats={"utilisation": "0%"})
         write_out(result.action_rows(), actions, sheet="Actions")
         finish(len(rows), "customer", "reviewed", outcome.problems)
+
+
+def _deadline_words(status: Any, currency: str) -> list[str]:
+    """The insurer deadlines of one customer (the words of ``InsuranceStatus.alerts``), amounts with thousands
+    separators in the company currency's decimals."""
+    places = minor_units(currency)
+    out = [f"MISSED: {d.action} by {d.date.isoformat()} — invoice {d.invoice_no} ({fmt_amount(d.amount, places)}); "
+           "cover at risk" for d in status.missed]
+    out += [f"due {d.date.isoformat()}: {d.action} — invoice {d.invoice_no} ({fmt_amount(d.amount, places)})"
+            for d in status.coming_due]
+    return out
