@@ -858,19 +858,22 @@ class _Checked:
                 totals[r] = True
             elif len(filled) == 1 and texts:
                 headings[r] = True
-        self._count("total and subtotal rows", totals)
-        self._count("customer headings", headings)
         self.ok &= ~(totals | headings)
         if headings.any():   # a heading names the customer of the rows below it, up to the next heading or total
-            label, stop = "", totals | headings
+            label, at, stop = "", -1, totals | headings
             texts = frame.to_numpy(dtype=object)
+            used = np.zeros(len(frame), dtype=bool)
             for r in range(len(frame)):
                 if headings[r]:
-                    label = next(str(v).strip() for v in texts[r].tolist() if not _blank(v))
+                    label, at = next(str(v).strip() for v in texts[r].tolist() if not _blank(v)), r
                 elif stop[r]:
-                    label = ""
-                else:
+                    label, at = "", -1
+                elif self.ok[r] and at >= 0:
                     self.section[r] = label
+                    used[at] = True
+            self._count("customer headings", headings & used)
+            self._count("lines of text without a date (notes, footers)", headings & ~used)
+        self._count("total and subtotal rows", totals)
 
     def _settle_date_order(self) -> None:
         """dd/mm or mm/dd for each date column, from all its values (see :func:`_date_evidence`)."""
@@ -1061,7 +1064,7 @@ def _common(c: _Checked, company_currency: str, date_column: str, *, known: Cust
     customer = _customer_column(c, known)
     amount_cells = c.cells(amount_column)
     in_amount = None
-    if amount_cells is not None and amount_cells.dtype == object:
+    if amount_cells is not None and (amount_cells.dtype == object or _is_text(amount_cells)):
         in_amount = _parse(amount_cells, _amount_currency)
     ccy_cells = c.cells("currency")
     if ccy_cells is None:
@@ -1142,13 +1145,27 @@ def _company(policy: Policy | None) -> str:
     return (policy or Policy()).company.currency
 
 
+_ONE = {"title rows above the header": "title row above the header", "blank rows": "blank row",
+        "total and subtotal rows": "total or subtotal row", "customer headings": "customer heading",
+        "lines of text without a date (notes, footers)": "line of text without a date (a note, a footer)"}
+
+
+def skipped_text(skipped: Mapping[str, int]) -> str:
+    """``{"blank rows": 2, "title rows above the header": 1}`` → "2 blank rows, 1 title row above the header"."""
+    words = []
+    for why, k in skipped.items():
+        one = _ONE.get(why, why) if not why.startswith("cleared") else why.replace("items", "item")
+        words.append(f"{k} {one if k == 1 else why}")
+    return ", ".join(words)
+
+
 def _notes_of(tables: Sequence[TableInfo]) -> tuple[str, ...]:
     out: list[str] = []
     for t in tables:
         where = f"{t.table.replace('_', ' ')} ({t.label})"
         out.extend(f"{where}: {n}" for n in t.notes)
         if t.skipped:
-            out.append(f"{where}: skipped " + ", ".join(f"{k} {why}" for why, k in t.skipped.items()))
+            out.append(f"{where}: skipped {skipped_text(t.skipped)}")
         unusual = {h: how for h, how in t.number_format.items() if "comma" in how or "both" in how}
         if unusual:   # a decimal point is what everyone expects: only the rest is worth a note
             out.append(f"{where}: amounts " + "; ".join(f"{h!r} {how}" for h, how in unusual.items()))
