@@ -79,7 +79,7 @@ LedgerFiles = Annotated[list[Path] | None, typer.Argument(
 
 Dates = Annotated[str | None, typer.Option(
     "--dates", help="How dd/mm/yyyy dates are written: day-first, month-first or iso (default: read from the "
-                    "whole column; the policy setting ledger.date_order).")]
+                    "whole column).")]
 CustomersOption = Annotated[Path | None, typer.Option(
     "--customers", help="Customers table: names in the ledger are matched to its ids, and invoices of customers "
                         "it does not have are listed.")]

@@ -3,48 +3,67 @@
 Sources
 -------
 Each table is a path to ``.csv`` (UTF-8 with or without BOM, else Windows-1252; comma, semicolon
-or tab separated — a semicolon file is read with decimal commas, ``1.234,56``), ``.xlsx``/``.xlsm``
-(openpyxl, cached values; the first sheet unless ``sheet=`` names one; title rows above the header
-are skipped), ``.parquet``, or a pandas ``DataFrame``. :func:`load_ledger_workbook` reads one
-workbook with sheets ``Invoices``, ``Payments``, ``CreditNotes`` (also "Credit Notes"/"Credits")
-and ``FxRates`` (also "FX"/"Rates"); :func:`load_ledger_files` takes the files the ``xlcredit age``
-command is given and tells them apart by name (``invoices…``, ``payments…``/``receipts…``,
-``credit…``, ``fx…``/``…rates…``) or, failing that, by their columns.
+or tab separated — the one that splits a known header best), ``.xlsx``/``.xlsm`` (openpyxl, cached
+values), ``.parquet``, or a pandas ``DataFrame``. In every case title rows above the header are
+skipped (the header is the first row naming two known columns; a DataFrame whose column names are a
+title gets its header from its rows, as a folder of Excel-saved files gives them).
+:func:`load_ledger_workbook` reads one workbook with sheets ``Invoices``, ``Payments``, ``CreditNotes``
+(also "Credit Notes"/"Credits") and ``FxRates`` (also "FX"/"Rates"); :func:`load_ledger_files` takes the
+files the ``xlcredit age`` command is given and tells them apart by name (``invoices…``,
+``payments…``/``receipts…``, ``credit…``, ``fx…``/``…rates…``, ``customers…``) or, failing that, by
+their columns (:func:`table_kind`) — a workbook's sheets too, whatever their names (``应收账款``).
+:func:`inspect_files` says how each file and sheet would be read, without ageing (``xlcredit inspect``).
 
 Columns
 -------
-The documented names (:data:`LEDGER_COLUMNS`) or an alias in :data:`LEDGER_ALIASES`, compared ignoring
-case, spaces, underscores and punctuation (``"Customer No"`` = ``"customer_no"`` =
-``"CUSTOMER-NO."``). Unknown columns are ignored. When a file has several columns for one field
-(an ERP export with both "Document date" and "Posting date"), the name listed first in the
-aliases wins. Deliberately **not** aliases of ``amount``: "Amount (LCY)"/"Amount in local
-currency" (already converted to the company currency, while ``currency`` names the document
-currency) and "Open amount"/"Remaining amount"/"Balance" (already net of payments: with the
-payments loaded too they would be counted twice). An open-items export with no payments can be
-loaded by renaming its open-amount column to ``amount``; the error for a missing amount column
-says so.
+The documented names (:data:`LEDGER_COLUMNS`) or an alias in :data:`LEDGER_ALIASES` (English, German,
+Chinese; the headings of ERPNext, Odoo, SAP FBL5N, QuickBooks, Xero, Kingdee/Yonyou exports), compared
+ignoring case, spaces, underscores and punctuation (``"Customer No"`` = ``"customer_no"``). Unknown
+columns are ignored (``inspect`` lists them). When a file has several columns for one field (both
+"Document date" and "Posting date"), the name listed first in the aliases wins. "Amount (LCY)"/"Amount
+in local currency" are never the amount (already in the company currency). A customer may be given by
+id, by name (``customer_name``: matched to the customers table's names when one is given, else the name
+is the id) or by the customer headings of a grouped report (QuickBooks, Xero: a row with one text cell
+and no date names the customer of the rows below it).
 
-Required columns: invoices customer_id, invoice_no, amount, invoice_date and due_date or terms;
-payments customer_id, payment_date, amount; credit notes customer_id, date, amount; FX rates date,
-currency, rate. A missing ``currency`` column means every document is in the company currency
-(``policy.company.currency``); a missing ``payment_id``/``credit_note_no`` (or a blank one) becomes
-``"row N"``. A missing required column raises :class:`XlcError` listing the columns found.
+**Open-item exports.** With neither payments nor credit notes loaded, an invoices table with an
+outstanding column ("Outstanding Amount", "Amount Due", "Open Balance", "未收金额", …) is aged on it and a
+note says so, naming the gross column if there is one; with payments loaded the gross amount is aged and
+the note says the outstanding column is not used (it would count the payments twice). In such an export
+(or one with a "Clearing Date" column, or an aged report's bucket columns) a negative line is a credit
+(credit note, payment on account) applied to the customer's oldest open items, and a line with a
+clearing date is a cleared item, skipped and counted.
+
+Required columns: invoices customer (id, name or headings), invoice_no, amount or outstanding,
+invoice_date and due_date or terms; payments customer, payment_date, amount; credit notes customer,
+date, amount; FX rates date, currency, rate. A missing ``currency`` column means the currency written
+in the amounts (``EUR 1.234,56``, ``€12``) or else the company currency (``policy.company.currency``);
+a missing ``payment_id``/``credit_note_no`` (or a blank one) becomes ``"row N"``. A missing required
+column raises :class:`XlcError` listing the columns found.
 
 Rows
 ----
-Every bad cell is one :class:`RowProblem` (table, row as the user sees it — header = row 1, first
-data row = 2, a DataFrame's position + 2 — column header as written, value, problem) and its row
-is left out; every other row still loads. Bad cells: blank customer, blank or duplicate invoice
-number (per customer), blank/text/negative amount, blank or unreadable date, a currency that is
-not three letters, a due date before the invoice date, a blank due date with no readable terms,
-an unreadable disputed flag. Dates are read like the customers table (ISO, Excel serial numbers,
-unambiguous dd/mm/yyyy, ``dd.mm.yyyy`` with dots always day first: :func:`xlcredit.core.coerce.to_date`,
-the one date rule). Amount text takes a point for decimals and commas
-only as thousands separators (``1,234.50``; ``12,50`` is refused rather than read as 1250),
-except in a semicolon CSV, where the comma is the decimal mark. A blank due date is set to
-the invoice date + the net days of ``terms`` (:func:`xlcredit.core.terms.net_days_of`; prepayment
-terms → due on the invoice date) and flagged ``due_date_derived``. A payment or credit note whose
-``invoice_ref`` names no invoice of that customer in that currency is **kept** and reported: its
+Blank rows, total and subtotal rows ("Total", "Total for Acme", "合计" where the date should be),
+customer headings and notes are set aside and counted (:class:`TableInfo` ``skipped``). Every bad cell is
+one :class:`RowProblem` (table, row as the user sees it — header = its row in the file, a DataFrame's
+position + 2 — column header as written, value, problem) and its row is left out; every other row still
+loads. Bad cells: blank customer, blank or duplicate invoice number (per customer), blank/text/negative
+amount, blank or unreadable date, a currency that is not three letters (人民币, 美元 … are read as CNY,
+USD …), an amount written in another currency than its currency column, a due date before the invoice
+date, a blank due date with no readable terms, an unreadable disputed flag.
+
+**Dates** go through :func:`xlcredit.core.coerce.to_date` (the one date rule: ISO, Excel serials,
+``dd.mm.yyyy``). dd/mm against mm/dd is settled per column from all its values: a first part above 12
+anywhere means day first, a second part above 12 month first, and a column that settles nothing takes the
+order of another date column of the file; ``dates=`` (``--dates day-first|month-first|iso``) says it
+outright. A column of dd/mm dates that nothing settles is refused as a whole — one error naming the
+column, two of its values and the option — never row by row. **Amounts**: the decimal mark is judged
+per column (``1.234,56`` · ``1 234,56`` · ``1,234.56``; a semicolon CSV defaults to the comma); negatives
+in parentheses or with a trailing minus; currency symbols and codes inside the text. A text the column's
+decimal mark cannot read (``12,50`` among ``1,250.00``) is refused rather than guessed. A blank due date
+is set to the invoice date + the net days of ``terms`` (:func:`xlcredit.core.terms.net_days_of`;
+prepayment terms → due on the invoice date) and flagged ``due_date_derived``. A payment or credit note
+whose ``invoice_ref`` names no invoice of that customer in that currency is **kept** and reported: its
 amount goes to the FIFO pool (allocation rule, :mod:`xlcredit.core.openitems`).
 
 Speed
@@ -722,7 +741,7 @@ def _day_values(parsed: _Parsed) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- reading options
-#: ``--dates`` / policy ``ledger.date_order``: how dd/mm against mm/dd is settled.
+#: ``--dates``: how dd/mm against mm/dd is settled (auto: from the whole column).
 DATE_ORDERS = ("auto", "day-first", "month-first", "iso")
 _DATE_ORDER_WORDS = {"auto": "auto", "infer": "auto", "day-first": "day-first", "dayfirst": "day-first",
                      "dmy": "day-first", "dd/mm/yyyy": "day-first", "month-first": "month-first",
@@ -736,11 +755,6 @@ def parse_date_order(text: Any, field: str = "--dates") -> str:
     if key not in _DATE_ORDER_WORDS:
         raise XlcError(field, f"must be day-first, month-first, iso or auto (got {describe(text)})", text)
     return _DATE_ORDER_WORDS[key]
-
-
-def _policy_date_order(policy: Policy | None) -> str:
-    ledger = getattr(policy or Policy(), "ledger", None)
-    return parse_date_order(getattr(ledger, "date_order", "auto"), "ledger.date_order")
 
 
 @dataclass(frozen=True)
@@ -908,7 +922,7 @@ class _Checked:
                     shown = " and ".join(repr(v) for v in ambiguous[:2])
                     raise XlcError(header, f"dates are ambiguous: {shown} could be day first or month first, and "
                                    "no date in the file settles it; say which with --dates day-first or --dates "
-                                   "month-first (policy setting ledger.date_order)", ambiguous[0])
+                                   "month-first", ambiguous[0])
         if self.date_orders:
             self.notes.append(f"dates: {'; '.join(f'{h!r} {o}' for h, o in self.date_orders.items())}")
 
@@ -1180,14 +1194,14 @@ def load_ledger_frames(invoices: Any, payments: Any = None, credit_notes: Any = 
 
     Each table is a path, a DataFrame or None (no such documents). ``sheets``: worksheet per table
     (``{"invoices": "Sheet1"}``) for workbook paths. ``dates``: day-first, month-first, iso or auto
-    (default: the policy's ``ledger.date_order``). ``customers``: the customers table (records or a
+    (default auto: read from the whole column). ``customers``: the customers table (records or a
     :class:`CustomerIndex`), to match customer names in the ledger to ids. With neither payments nor
     credit notes an invoices table with an outstanding column is an open-item export: that column is
     aged, and its negative lines (as in one with a clearing-date column or an aged report's bucket
     columns) are credits. See the module docstring for every rule.
     """
     company = _company(policy)
-    order = parse_date_order(dates) if dates is not None else _policy_date_order(policy)
+    order = parse_date_order(dates if dates is not None else "auto")
     known = customers if isinstance(customers, CustomerIndex) or customers is None else CustomerIndex.of(customers)
     sheets = dict(sheets or {})
     problems: list[RowProblem] = []
@@ -1473,7 +1487,7 @@ def load_fx_rates(source: Any, *, policy: Policy | None = None, sheet: str | Non
     are reported and left out.
     """
     company = _company(policy)
-    order = parse_date_order(dates) if dates is not None else _policy_date_order(policy)
+    order = parse_date_order(dates if dates is not None else "auto")
     c = _checked(source, "fx_rates", sheet, order)
     day = _date_column(c, "date")
     parsed_ccy = _parse(c.cells("currency"), _currency)
@@ -1713,7 +1727,7 @@ def inspect_files(paths: Iterable[str | Path], *, policy: Policy | None = None,
     its only note and ``rows_loaded`` 0.
     """
     company = _company(policy)
-    order = parse_date_order(dates) if dates is not None else _policy_date_order(policy)
+    order = parse_date_order(dates if dates is not None else "auto")
     found: list[tuple[str | None, RawTable | None, str, str | None, str]] = []   # kind, raw, source, sheet, error
     for path in [Path(p) for p in paths]:
         try:
