@@ -125,10 +125,10 @@ def test_limits_on_the_bundled_sample(tmp_path):
     assert "60 customers given a limit, no problems" in result.stdout
     ws = openpyxl.load_workbook(out)["Limits"]
     header = [c.value for c in ws[1]]
-    assert header == ["customer_id", "name", "score", "grade", "limit", "binding_rule", "terms", "deposit", "note"]
+    assert header == ["customer_id", "name", "score", "grade", "limit", "limit_reason", "terms", "deposit", "note"]
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
     assert len(rows) == 60 and {r["grade"] for r in rows} == GRADES
-    assert all(isinstance(r["limit"], (int, float)) and r["limit"] >= 0 and r["binding_rule"] for r in rows)
+    assert all(isinstance(r["limit"], (int, float)) and r["limit"] >= 0 and r["limit_reason"] for r in rows)
     assert ws["E2"].number_format == "#,##0.00" and ws["H2"].number_format == "0%"
     for r in rows:                                   # the printed table shows each customer's terms
         line = next(x for x in result.stdout.splitlines() if f" {r['customer_id']} " in x)
@@ -144,7 +144,7 @@ def test_limits_on_a_users_csv(tmp_path):
     assert "3 customers given a limit, 1 row with problems" in result.stdout
     rows = _csv_rows(out)
     assert [r["customer_id"] for r in rows] == ["U1", "U2", "U4"]
-    assert all(r["terms"] and r["binding_rule"] for r in rows)
+    assert all(r["terms"] and r["limit_reason"] for r in rows)
 
 
 # --------------------------------------------------------------------------- bad input

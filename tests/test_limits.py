@@ -29,9 +29,7 @@ from xlcredit.core.limits import (
     RULE_VOLUME,
     Exposure,
     LimitResult,
-    OrderDecision,
     available_credit,
-    check_order,
     exposure,
     is_new_customer,
     recommend_limit,
@@ -224,6 +222,8 @@ def test_portfolio_pro_rata_scales_every_limit_by_the_same_factor():
     assert xa.caps[-1].amount == D(62_000)
     assert "sum of all limits 215,000 EUR is over 15 % of our annual revenue 1,000,000 EUR = 150,000 EUR" \
         in xa.reason
+    assert xa.reason.endswith(": the excess of 65,000 EUR is taken back, every limit scaled down by the same "
+                              "factor; this limit 90,000 EUR → 62,000 EUR")      # in words, no setting names
 
 
 def test_portfolio_by_grade_takes_back_from_the_worst_grade_first():
@@ -371,65 +371,3 @@ def test_exposure_bad_input_is_named():
         utilisation(D(1), "x")
 
 
-# --------------------------------------------------------------------------- order check
-def test_order_within_the_limit_is_approved_exposure_at_the_limit_included():
-    c = cust(volume=400_000)
-    assert check_order(c, D(10_000), D(60_000), D(50_000), "B", 0, POLICY) == OrderDecision("approve", ())
-    assert check_order(c, D(9_999), D(60_000), D(50_000), "A", None, POLICY).decision == "approve"
-
-
-def test_order_over_the_limit_is_held_saying_by_how_much():
-    c = cust(volume=400_000, orders=10_000)
-    e = exposure(c, D(45_000))                                      # 55,000
-    d = check_order(c, D(10_000), D(60_000), e, "B", 0, POLICY)
-    assert d == OrderDecision("hold", ("over the credit limit by 5,000 EUR (exposure after this order 65,000 EUR, "
-                                       "limit 60,000 EUR)",))
-
-
-def test_overdue_at_the_order_stop_stage_holds():
-    """dunning ladder: 30 days past due = formal demand + stop new orders (policy.order_stop_days)."""
-    c = cust(volume=400_000)
-    d = check_order(c, D(1_000), D(60_000), D(0), "B", 34, POLICY)
-    assert d == OrderDecision("hold", ("oldest item 34 days past due; orders stop at 30",))
-    assert check_order(c, D(1_000), D(60_000), D(0), "B", 30, POLICY).decision == "hold"
-    assert check_order(c, D(1_000), D(60_000), D(0), "B", 29, POLICY).decision == "approve"
-    no_stop = Policy.from_mapping({f"dunning.step{i}.stop_orders": False for i in (3, 4, 5)})
-    assert no_stop.order_stop_days is None
-    assert check_order(c, D(1_000), D(60_000), D(0), "B", 200, no_stop).decision == "approve"
-
-
-def test_grade_d_and_e_need_prepayment_unless_the_guarantee_covers():
-    d_plain = cust(volume=400_000)
-    assert check_order(d_plain, D(1_000), D(60_000), D(0), "D", 0, POLICY) == \
-        OrderDecision("hold", ("grade D needs prepayment or a bank guarantee (none held)",))
-    guaranteed = cust(volume=400_000, guarantee=50_000)
-    ok = check_order(guaranteed, D(10_000), D(50_000), D(40_000), "D", 0, POLICY)
-    assert ok == OrderDecision("approve", ("grade D: covered by the bank guarantee of 50,000 EUR",))
-    short = check_order(cust(volume=400_000, guarantee=30_000), D(10_000), D(50_000), D(25_000), "D", 0, POLICY)
-    assert short == OrderDecision("hold", ("grade D needs prepayment: the bank guarantee of 30,000 EUR does not "
-                                           "cover the exposure after this order of 35,000 EUR",))
-    assert check_order(guaranteed, D(1), D(60_000), D(0), "E", 0, POLICY) == \
-        OrderDecision("hold", ("grade E needs cash in advance",))
-
-
-def test_every_reason_is_listed_in_order():
-    d = check_order(cust(volume=400_000), D(2_500.5), D(0), D(0), "E", 45, POLICY)
-    assert d.decision == "hold"
-    assert d.reasons == ("over the credit limit by 2,500.50 EUR (exposure after this order 2,500.50 EUR, "
-                         "limit 0 EUR)", "grade E needs cash in advance",
-                         "oldest item 45 days past due; orders stop at 30")
-
-
-@pytest.mark.parametrize(("args", "message"), [
-    ((-100, 60_000, 0, "B", 0), r"^order_amount: must not be negative \(got -100\)$"),
-    (("ten", 60_000, 0, "B", 0), r"^order_amount: is not a number \(got 'ten'\)$"),
-    ((100, "lots", 0, "B", 0), r"^limit: is not a number \(got 'lots'\)$"),
-    ((100, 60_000, -1, "B", 0), r"^exposure: must not be negative \(got -1\)$"),
-    ((100, 60_000, 0, "F", 0), r"^grade: must be one of A, B, C, D, E \(got 'F'\)$"),
-    ((100, 60_000, 0, "B", -3), r"^days_past_due: must not be negative \(got -3\)$"),
-    ((100, 60_000, 0, "B", 2.5), r"^days_past_due: must be a whole number of days \(got 2.5\)$"),
-])
-def test_check_order_bad_input(args, message):
-    order, limit, used, grade, days = args
-    with pytest.raises(XlcError, match=message):
-        check_order(cust(volume=400_000), order, limit, used, grade, days, POLICY)

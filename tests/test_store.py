@@ -121,6 +121,38 @@ def test_upgrade_from_v1_keeps_every_row(url: str) -> None:
     new.close()
 
 
+def test_upgrade_to_v3_fills_the_bank_guarantee_from_the_stored_customers(url: str) -> None:
+    """Migration 3 adds limit_reason and bank_guarantee; the guarantee comes from the customer rows the last
+    refresh stored, so ORDER_CHECK knows a grade D guarantee before the next refresh (words wait for it)."""
+    old = CreditStore(url, upto=2)
+    with old.engine.begin() as conn:
+        for cid, data in (("D1", '{"customer_id": "D1", "bank_guarantee": "30000.50"}'),
+                          ("D2", '{"customer_id": "D2"}'), ("D3", '{"customer_id": "D3", "bank_guarantee": "lots"}')):
+            conn.execute(sa.text("INSERT INTO customers (customer_id, name, country, currency, language, data) "
+                                 "VALUES (:c, '', '', '', '', :d)"), {"c": cid, "d": data})
+            conn.execute(sa.text("INSERT INTO credit_results (customer_id, grade, credit_limit) VALUES (:c, 'D', '0')"),
+                         {"c": cid})
+    old.close()
+    new = CreditStore(url, stamp_ttl=0)
+    assert new.schema_version() == SCHEMA_VERSION >= 3
+    got = {r["customer_id"]: (r["bank_guarantee"], r["limit_reason"]) for r in new.results()}
+    assert got == {"D1": (Decimal("30000.50"), None), "D2": (Decimal(0), None), "D3": (Decimal(0), None)}
+    new.close()
+
+
+def test_a_manual_limit_says_so_in_words_and_clearing_it_brings_the_engines_words_back(store: CreditStore) -> None:
+    custs, res = snapshot("limits.volume_share", 1)
+    res[0].update(limit_reason="15 % of annual purchases 1,000,000 EUR = 150,000 EUR", bank_guarantee=Decimal("0"))
+    store.replace_snapshot(AS_OF, custs, res, "job")
+    row = store.set_limit_override("C0000", Decimal("200000"), "credit committee 2026-10-30", "maria", now=NOW)
+    assert row["limit_reason"] == ("manual limit: credit committee 2026-10-30 · recommended: 15 % of annual "
+                                   "purchases 1,000,000 EUR = 150,000 EUR")
+    store.replace_snapshot(AS_OF, custs, res, "job")                   # the override outlives a refresh
+    assert store.result("C0000")["limit_reason"].startswith("manual limit: credit committee")
+    assert store.clear_limit_override("C0000", "maria")
+    assert store.result("C0000")["limit_reason"] == "15 % of annual purchases 1,000,000 EUR = 150,000 EUR"
+
+
 def test_database_from_a_newer_version_is_refused(url: str) -> None:
     s = CreditStore(url)
     with s.engine.begin() as conn:

@@ -73,6 +73,7 @@ CATALOGUE: list[tuple[str, list[str | tuple[str, object]]]] = [
     ("DEPOSIT_REQUIRED", ["customer"]),
     ("DUNNING_STAGE", ["customer"]),
     ("CREDIT_EXPLAIN", ["customer"]),
+    ("ORDER_CHECK", ["customer", "amount"]),
     ("DAYS_OVERDUE", ["due_date", "as_of"]),
     ("AGEING_BUCKET", ["due_date", "as_of"]),
     ("LATE_INTEREST", ["amount", "due_date", "as_of", "annual_rate", ("basis", 365)]),

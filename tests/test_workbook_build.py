@@ -241,7 +241,8 @@ def test_customers_formula_columns_use_explicit_structured_references(built: Pat
     assert table.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}61"
     udf_module = build.udf_wrappers()
     for j, (head, function) in enumerate(layout.CUSTOMER_FORMULA_COLUMNS.items(), start=3):
-        expected = f"={function}(Customers[[#This Row],[customer_id]])"
+        extra = "".join(f", {a}" for a in [layout.CUSTOMER_FORMULA_ARGS.get(head)] if a)
+        expected = f"={function}(Customers[[#This Row],[customer_id]]{extra})"
         assert {ws.cell(r, j).value for r in range(2, 62)} == {expected}, head
         assert f"Function {function.lower()}(" in udf_module
     with zipfile.ZipFile(built) as z:
@@ -275,6 +276,7 @@ def test_customers_cached_results_are_the_engines(values: openpyxl.Workbook):
         assert Decimal(str(row[col["Deposit"]])) == terms.deposit_share
         assert isinstance(row[col["Stage"]], str) and row[col["Stage"]]
         assert isinstance(row[col["Available"]], float)
+        assert row[col["Next order"]] == "Release" or row[col["Next order"]].startswith("Hold: ")
         seen += 1
     assert seen == len(customers) == 60
 

@@ -67,6 +67,7 @@ from udfs import _remote
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe, error_words
 from xlcredit.core.policy import Policy
+from xlcredit.core.portfolio import customer_key
 from xlcredit.core.scoring import EXPLAIN_HEADER
 
 log = logging.getLogger("xlcredit.udfs")
@@ -186,14 +187,7 @@ def value_in(value: Any, name: str) -> Any:
 
 def customer_id(value: Any) -> str:
     """The customer id in a cell: text as typed, a whole number without ``.0`` (``1001.0`` → ``"1001"``)."""
-    value = one(value, "customer")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise XlcError("customer", "is empty", value)
-    if isinstance(value, (bool, dt.date)):
-        raise XlcError("customer", f"is not a customer id (got {describe(value)})", value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    return customer_key(one(value, "customer"))
 
 
 # =========================================================================== cells out
@@ -545,6 +539,26 @@ def customer_result(customer: Any) -> tuple[str, Mapping[str, Any]]:
                            db.location.where)
         raise XlcError("customer", f"unknown customer {key!r} (run Refresh?)", customer)
     return key, row
+
+
+def results_and_policy() -> tuple[Mapping[str, Mapping[str, Any]], Policy]:
+    """Every customer's credit result and the policy the last Refresh computed them under (ORDER_CHECK needs
+    both): in UDF remote mode the service's results and policy (one ``GET /v1/results`` and one ``GET
+    /v1/policy`` per recalculation, each re-validated with its ETag), else the credit database and the policy
+    stored in it (the shipped defaults when it holds none)."""
+    remote = remote_service()
+    if remote is not None:
+        rows = _remote.remote_results(remote)
+        if not rows:
+            raise XlcError("database", f"the service at {remote.url} holds no credit results yet: refresh "
+                           "its credit database first", remote.url)
+        return rows, _remote.remote_policy(remote)
+    db = open_database()
+    if not db.rows:
+        raise XlcError("database", f"{db.location.where} holds no credit results yet: run Refresh first",
+                       db.location.where)
+    stored = db.policy()
+    return db.rows, shipped_policy() if stored is None else stored
 
 
 def result_field(customer: Any, column: str, what: str) -> Any:

@@ -6,7 +6,9 @@ sheet) with ``XLCREDIT_API_KEY`` and ``XLCREDIT_SERVER_TIMEOUT`` (seconds, defau
 * Customer-level formulas (CREDIT_LIMIT …) answer from the service's results: one ``GET /v1/results``
   serves every cell of a recalculation. The snapshot is kept in memory; at most once per
   :data:`RECHECK_SECONDS` the service is asked again with the snapshot's ``ETag``, and answers
-  ``304 Not Modified`` (no body) until a refresh or a limit change makes a new snapshot.
+  ``304 Not Modified`` (no body) until a refresh or a limit change makes a new snapshot. ORDER_CHECK
+  computes on those results under the service's policy (``GET /v1/policy``, kept and re-validated the same
+  way), so a sheet of ORDER_CHECK cells adds one request per recalculation, not one per cell.
 * Pure formulas (LATE_INTEREST …) send their rows to ``POST /v1/functions/<name>``: a spilled column is
   one request (:func:`call_function`, in chunks of :data:`MAX_BATCH_ROWS`), a single cell one request.
   The answers are kept (up to :data:`MEMO_ROWS` rows) for as long as the service's calculation basis
@@ -256,7 +258,7 @@ def call_function(remote: Remote, name: str, rows: Sequence[Mapping[str, Any]]) 
 
 #: Result fields the service sends as exact decimal text (``Money`` in xlcredit.service.models).
 DECIMAL_FIELDS = ("credit_limit", "recommended_limit", "open_receivables", "exposure", "available",
-                  "deposit_share", "overdue_amount")
+                  "deposit_share", "overdue_amount", "bank_guarantee")
 
 
 def _decimals(row: Mapping[str, Any]) -> dict[str, Any]:

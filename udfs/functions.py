@@ -8,7 +8,7 @@ The docstrings and ``@xw.arg(..., doc=...)`` texts are what Excel's
 function help shows (Excel keeps 255 characters of each).
 
 Customer-level formulas — CREDIT_SCORE, CREDIT_GRADE, CREDIT_LIMIT, CREDIT_AVAILABLE, CREDIT_TERMS,
-DEPOSIT_REQUIRED, DUNNING_STAGE, CREDIT_EXPLAIN — read the credit database as the last Refresh left it
+DEPOSIT_REQUIRED, DUNNING_STAGE, CREDIT_EXPLAIN, ORDER_CHECK — read the credit database as the last Refresh left it
 (where it is found and how it is kept fresh: :mod:`udfs._convert`). An unknown customer shows
 ``#XLC! customer: unknown customer 'C999' (run Refresh?)``; a database without results
 ``#XLC! database: … run Refresh first``.
@@ -51,19 +51,32 @@ from typing import Any
 
 import xlwings as xw
 
-from udfs._convert import Cell, customer_result, excel_errors, explain_table, money_out, result_field, to_cell
+from udfs._convert import (
+    Cell,
+    customer_id,
+    customer_result,
+    excel_errors,
+    explain_table,
+    money_out,
+    result_field,
+    results_and_policy,
+    to_cell,
+    value_in,
+)
 from udfs._pure import Pure, date, optional_arg, value
 from xlcredit.core import ageing as _ageing
 from xlcredit.core import interest as _interest
 from xlcredit.core import kpis as _kpis
 from xlcredit.core import scoring as _scoring
 from xlcredit.core import terms as _terms
+from xlcredit.core.limits import order_amount
+from xlcredit.core.portfolio import check_result_order
 from xlcredit.io.rates import shipped_reference_rates
 
 __all__ = [
     "ageing_bucket", "credit_available", "credit_explain", "credit_grade", "credit_limit", "credit_score",
     "credit_terms", "daily_penalty", "days_overdue", "deposit_required", "dso", "dunning_stage",
-    "early_pay_discount", "grade_of", "late_interest", "score_of", "statutory_interest",
+    "early_pay_discount", "grade_of", "late_interest", "order_check", "score_of", "statutory_interest",
 ]
 
 #: Function Wizard category of every formula.
@@ -154,6 +167,20 @@ def credit_explain(customer: Cell) -> Cell:
     points, then the total and grade. Spills into 4 columns."""
     key, row = customer_result(customer)
     return explain_table(key, row)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("customer", doc=_CUSTOMER, **CELL)
+@xw.arg("amount", doc="Amount of the new order in company currency; 0 asks whether the next order would be held",
+        **CELL)
+@excel_errors
+def order_check(customer: Cell, amount: Cell) -> Cell:
+    """Credit check on a new order of that amount, as of the last Refresh: "Release", or "Hold: " and every reason
+    in words (over the limit after the order, items overdue at the order stop, prepayment grade, deposit due)."""
+    value = order_amount(value_in(amount, "amount"))
+    key = customer_id(customer)
+    results, policy = results_and_policy()
+    return check_result_order(results, key, value, policy).status
 
 
 # =========================================================================== pure: days, buckets, interest

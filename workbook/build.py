@@ -50,7 +50,14 @@ from workbook import layout
 from workbook.vba_udfs import public_procedures, wrapper_module
 from xlcredit.core.policy import Policy
 from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
-from xlcredit.io.workbook import FORECAST_LATER_ROW, FORECAST_ROWS, NUMBER_FORMATS, REVIEW_CELLS, write_outputs
+from xlcredit.io.workbook import (
+    FORECAST_LATER_ROW,
+    FORECAST_ROWS,
+    NUMBER_FORMATS,
+    REVIEW_CELLS,
+    customer_formula,
+    write_outputs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK_DIR = ROOT / "workbook"
@@ -217,9 +224,11 @@ def engine_preview(tables: Mapping[str, pd.DataFrame], policy: Policy | None = N
     except ImportError:
         not_in_dunning = ""
     cached: dict[str, dict[str, Any]] = {}
+    orders = {c.customer.customer_id: c.order.status for c in portfolio.customers}   # ORDER_CHECK(customer, 0)
     for row in result_rows(portfolio):
         values = {column: row[name] for column, name in RESULT_FIELDS.items()}
         values["Stage"] = values["Stage"] or not_in_dunning
+        values["Next order"] = orders[str(row["customer_id"])]
         cached[str(row["customer_id"])] = values
     dashboard = {k: v for k, v in dashboard_values(portfolio, dt.datetime(2000, 1, 1)).items() if k != "refreshed_at"}
     return Preview(cached, dashboard, ageing_sheet(portfolio))
@@ -483,10 +492,10 @@ def _input_table(book: xlsxwriter.Workbook, f: _Formats, spec: Any, frame: pd.Da
         if name in formula_headers:
             code, width = layout.CUSTOMER_FORMULA_FORMATS[name]
             fmt = f(num_format=code, bg_color="#EAF1DD", align="center" if name in ("Grade", "Terms") else None,
-                    indent=1 if name == "Stage" else None)
+                    indent=1 if name in ("Stage", "Next order") else None)
             ws.set_column(j, j, width, fmt)
             ref = f"{spec.table}[[#This Row],[customer_id]]"
-            table_columns.append({"header": name, "formula": f"={layout.CUSTOMER_FORMULA_COLUMNS[name]}({ref})",
+            table_columns.append({"header": name, "formula": customer_formula(name, ref),
                                   "format": fmt, "header_format": f(**HEADER, align="center")})
         else:
             kind, width = kinds[name]

@@ -11,6 +11,7 @@ from xlcredit.io.workbook import (
     AGEING_BUCKET_ROWS,
     AGEING_TOTAL_ROW,
     CONF_SHEET,
+    CUSTOMER_FORMULA_ARGS,
     CUSTOMER_FORMULA_COLUMNS,
     DASHBOARD_CELLS,
     DASHBOARD_SHEET,
@@ -30,6 +31,7 @@ __all__ = [
     "CODE_NAMES",
     "CONF_ROWS",
     "CONF_SHEET",
+    "CUSTOMER_FORMULA_ARGS",
     "CUSTOMER_FORMULA_COLUMNS",
     "CUSTOMER_FORMULA_FORMATS",
     "DASHBOARD_CELLS",
@@ -124,7 +126,7 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
 #: Customers formula columns: header → (number format, width). They sit right after ``name``.
 CUSTOMER_FORMULA_FORMATS: dict[str, tuple[str, float]] = {
     "Score": ("0", 7), "Grade": ("General", 7), "Limit": ("#,##0", 12), "Available": ("#,##0;[Red]-#,##0", 12),
-    "Terms": ("General", 15), "Deposit": ("0%", 9), "Stage": ("General", 22),
+    "Terms": ("General", 15), "Deposit": ("0%", 9), "Stage": ("General", 22), "Next order": ("General", 44),
 }
 
 # --------------------------------------------------------------------------- output sheets

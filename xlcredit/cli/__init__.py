@@ -17,7 +17,8 @@ from importlib import import_module
 
 from xlcredit.cli.app import app
 
-for _group in ("customers", "age", "refresh", "review", "letters", "service"):  # in the order of `xlcredit --help`
+# in the order of `xlcredit --help`
+for _group in ("customers", "orders", "age", "refresh", "review", "letters", "service"):
     import_module(f"xlcredit.cli.{_group}")   # each module registers its commands on `app`
 
 __all__ = ["app", "main"]

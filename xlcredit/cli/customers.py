@@ -66,13 +66,13 @@ def limits(ctx: typer.Context, customers_file: CustomersFile = None, as_of: AsOf
                 continue
             limit = by_id[customer.customer_id]
             rows.append({"customer_id": customer.customer_id, "name": customer.name, "score": result.score,
-                         "grade": result.grade, "limit": limit.limit, "binding_rule": limit.binding_rule,
+                         "grade": result.grade, "limit": limit.limit, "limit_reason": limit.reason,
                          "terms": terms.label, "deposit": terms.deposit_share, "note": terms.note})
         currency = policy.company.currency
         show_table(f"Credit limits ({currency}) as of {day} — {book.source}", rows, [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True),
             Column("grade", "Grade", "center"), Column("limit", f"Limit ({currency})", "right"),
-            Column("binding_rule", "Binding rule", flexible=True),
+            Column("limit_reason", "Why this limit", flexible=True),
             Column("terms", "Terms"), Column("deposit", "Deposit", "right", percent=True)])
         all_problems = [*book.table.problems, *problems]
         print_problems(all_problems)

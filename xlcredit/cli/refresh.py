@@ -65,7 +65,8 @@ def refresh(ctx: typer.Context, workbook: Workbook, as_of: AsOf = None, out: Out
             Column("customer_id", "Id"), Column("name", "Name", flexible=True), Column("grade", "Grade", "center"),
             Column("limit", "Limit", "right"), Column("exposure", "Exposure", "right"),
             Column("available", "Available", "right"), Column("overdue", "Overdue", "right"),
-            Column("dunning_stage", "Dunning stage", flexible=True)])
+            Column("dunning_stage", "Dunning stage", flexible=True),
+            Column("order_status", "Next order", flexible=True)])
         console().print(
             f"Total AR {k.total_ar:,.2f} {currency} · overdue {_pct(k.overdue_share)} · DSO {_num(k.dso)} · "
             f"best DSO {_num(k.best_dso)} · ADD {_num(k.add)} · CEI {_num(k.cei)} %")

@@ -50,7 +50,7 @@ from typing import Any
 
 from xlcredit.core.coerce import is_blank, need_date, to_days
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.money import ZERO, quantum, round_down, to_decimal
+from xlcredit.core.money import ZERO, minor_units, quantum, round_down, round_money, to_decimal
 from xlcredit.core.policy import GRADES, Policy
 from xlcredit.core.records import Customer
 
@@ -120,10 +120,20 @@ class Exposure:
 
 @dataclass(frozen=True)
 class OrderDecision:
-    """The credit check on a new order: ``"approve"`` or ``"hold"`` and the reasons (or a note)."""
+    """The credit check on a new order: ``"release"`` or ``"hold"``, every hold reason in words with its
+    machine code (``codes[i]`` is the code of ``reasons[i]``, see :data:`HOLD_CODES`), and notes for a
+    release (e.g. a grade D order covered by the bank guarantee)."""
 
     decision: str
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """What a person reads — in the cell, the credit table and the ``--out`` file: ``"Release"`` or
+        ``"Hold: <reason>; <reason>"``."""
+        return "Release" if self.decision == RELEASE else "Hold: " + "; ".join(self.reasons)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -314,11 +324,11 @@ def recommend_limits(customers: Sequence[Customer], grades: Mapping[str, Any], p
         return tuple(results)
 
     step = _step(policy)
-    how = ("every limit scaled by the same factor" if lim.portfolio_method == "pro_rata"
-           else "taken back from the worst grade first (E, D, C, B, A)")
+    how = ("every limit scaled down by the same factor" if lim.portfolio_method == "pro_rata"
+           else "from the worst grade first (E, D, C, B, A)")
     text = (f"sum of all limits {_fmt(total, cur)} is over {_pct(lim.portfolio_revenue_share)} of our annual "
-            f"revenue {_fmt(revenue, cur)} = {_fmt(cap, cur)}: {_fmt(total - cap, cur)} {how} "
-            f"(limits.portfolio_method = {lim.portfolio_method})")
+            f"revenue {_fmt(revenue, cur)} = {_fmt(cap, cur)}: the excess of {_fmt(total - cap, cur)} is taken "
+            f"back, {how}")
     out = []
     for result, scaled in zip(results, _take_back(results, letters, cap, lim.portfolio_method), strict=True):
         limit = round_down(scaled, step)
@@ -362,49 +372,116 @@ def utilisation(limit: Any, exposure: Any) -> Decimal | None:
 
 
 # --------------------------------------------------------------------------- the order check
+RELEASE, HOLD = "release", "hold"
+#: Machine codes of the hold reasons (the service answers them beside the words).
+HOLD_OVER_LIMIT = "over_limit"            # exposure after the order above the credit limit
+HOLD_ORDER_STOP = "order_stop"            # oldest overdue item at the order-stop stage of the dunning ladder
+HOLD_PREPAYMENT = "prepayment"            # grade D without a bank guarantee (or a grade whose deposit is 100 %)
+HOLD_GUARANTEE_SHORT = "guarantee_short"  # grade D: the bank guarantee does not cover the exposure after the order
+HOLD_CASH_IN_ADVANCE = "cash_in_advance"  # grade E
+HOLD_DEPOSIT = "deposit"                  # a deposit share of the order is due before it ships
+HOLD_CODES = (HOLD_OVER_LIMIT, HOLD_ORDER_STOP, HOLD_PREPAYMENT, HOLD_GUARANTEE_SHORT, HOLD_CASH_IN_ADVANCE,
+              HOLD_DEPOSIT)
+
+
 def _days(value: Any) -> int:
     """Days past due of the order check; blank is 0 (nothing overdue)."""
     return 0 if is_blank(value) else to_days(value, "days_past_due")
 
 
-def check_order(customer: Customer, order_amount: Any, limit: Any, exposure: Any, grade: Any,
-                days_past_due: Any, policy: Policy) -> OrderDecision:
-    """The credit block on a new order, as an ERP applies it: approve, or hold with every reason.
+def _plain(number: Decimal) -> str:
+    """A number as typed: ``-5`` for -5.0, ``-2.5`` for -2.50 (so a cell, a command line and JSON read alike)."""
+    text = f"{number.normalize():f}"
+    return text if "." not in text else text.rstrip("0").rstrip(".")
 
-    Hold when (a) exposure after the order exceeds the limit (says by how much); (b) the grade
-    needs prepayment / cash in advance (grade D unless its bank guarantee covers the exposure after
-    the order; grade E always); (c) the oldest overdue item has reached the order-stop stage of the
-    dunning ladder (``policy.order_stop_days``). ``days_past_due`` is that oldest item's days past
-    due (0 or None when nothing is overdue). An exposure exactly at the limit is within it.
+
+def order_amount(value: Any) -> Decimal:
+    """The amount of an order to check: a number ≥ 0 (``XlcError("amount", …)`` otherwise).
+
+    One rule for the cell, the command line and the service, so a bad amount reads the same everywhere
+    (Excel's -5.0 and the command line's -5 are both "got -5").
+    """
+    amount = to_decimal(value, "amount")
+    assert amount is not None
+    if amount < 0:
+        raise XlcError("amount", f"must not be negative (got {_plain(amount)})", value)
+    return amount
+
+
+def _cur(amount: Decimal, currency: str) -> str:
+    """``EUR 12,400`` / ``EUR 1,234.56`` — an amount as a controller writes it in a hold reason."""
+    value = round_money(amount, currency)
+    if value == value.to_integral_value():
+        return f"{currency} {value:,.0f}"
+    return f"{currency} {value:,.{minor_units(currency)}f}"
+
+
+def _share(value: Any) -> Decimal:
+    share = to_decimal(value if not is_blank(value) else 0, "deposit_share", allow_negative=False)
+    assert share is not None
+    if share > 1:
+        raise XlcError("deposit_share", f"must lie between 0 and 1 (got {_plain(share)})", value)
+    return share
+
+
+def _stop_stage(policy: Policy) -> tuple[int, str] | None:
+    """Days and name of the first dunning step that stops new orders (None: the ladder never stops them)."""
+    step = next((s for s in policy.dunning if s.stop_orders), None)
+    return None if step is None else (step.days, step.name)
+
+
+def check_order(customer: Customer, amount: Any, limit: Any, exposure: Any, grade: Any,
+                days_past_due: Any, policy: Policy, *, deposit_share: Any = ZERO) -> OrderDecision:
+    """The credit block on a new order, as an ERP applies it: release, or hold with every reason in words.
+
+    Hold when (in this order of reasons)
+    (a) the exposure after the order exceeds the limit — "over the credit limit by EUR 12,400 after this
+        order"; an exposure exactly at the limit is within it;
+    (b) the oldest overdue item has reached the dunning step that stops new orders (policy: the first
+        ladder step with ``stop_orders``, 30 days "Formal demand" by default) — "items 34 days overdue —
+        orders stop at the Formal demand stage (30 days)"; ``days_past_due`` is that item's days past due
+        (0 or blank when nothing is overdue);
+    (c) the grade trades on prepayment: grade D unless its bank guarantee covers the exposure after the
+        order; grade E always (cash in advance); any other grade whose deposit share is 100 %;
+    (d) a deposit share of the order is due before it ships — "deposit 30 % = EUR 3,000 required" (not for
+        an order of 0, and not for grades D and E, whose rule is (c)).
+    Amounts in the reasons are in the company currency, rounded half up to the cent.
     """
     cur = policy.company.currency
-    order = _money(order_amount, "order_amount")
+    order = order_amount(amount)
     credit_limit = _money(limit, "limit")
     used = _exposure_total(exposure)
     letter = grade_letter(grade)
     days = _days(days_past_due)
+    share = _share(deposit_share)
     guarantee = _amount(customer.bank_guarantee, "bank_guarantee", allow_none=True) or ZERO
     after = used + order
-    reasons: list[str] = []
+    held: list[tuple[str, str]] = []
     notes: list[str] = []
 
     if after > credit_limit:
-        reasons.append(f"over the credit limit by {_fmt(after - credit_limit, cur)} (exposure after this order "
-                       f"{_fmt(after, cur)}, limit {_fmt(credit_limit, cur)})")
+        held.append((HOLD_OVER_LIMIT, f"over the credit limit by {_cur(after - credit_limit, cur)} after this order "
+                                      f"(exposure {_cur(after, cur)}, limit {_cur(credit_limit, cur)})"))
+    stop = _stop_stage(policy)
+    if stop is not None and days >= stop[0]:
+        held.append((HOLD_ORDER_STOP, f"items {days} day{'s' if days != 1 else ''} overdue — orders stop at the "
+                                      f"{stop[1]} stage ({stop[0]} day{'s' if stop[0] != 1 else ''})"))
     if letter == "D":
         if guarantee <= 0:
-            reasons.append("grade D needs prepayment or a bank guarantee (none held)")
+            held.append((HOLD_PREPAYMENT, "prepayment required for grade D (no bank guarantee held)"))
         elif after > guarantee:
-            reasons.append(f"grade D needs prepayment: the bank guarantee of {_fmt(guarantee, cur)} does not cover "
-                           f"the exposure after this order of {_fmt(after, cur)}")
+            held.append((HOLD_GUARANTEE_SHORT, f"prepayment required for grade D: the bank guarantee of "
+                                               f"{_cur(guarantee, cur)} does not cover the exposure of "
+                                               f"{_cur(after, cur)} after this order"))
         else:
-            notes.append(f"grade D: covered by the bank guarantee of {_fmt(guarantee, cur)}")
+            notes.append(f"grade D: covered by the bank guarantee of {_cur(guarantee, cur)}")
     elif letter == "E":
-        reasons.append("grade E needs cash in advance")
-    stop = policy.order_stop_days
-    if stop is not None and days >= stop:
-        reasons.append(f"oldest item {days} days past due; orders stop at {stop}")
+        held.append((HOLD_CASH_IN_ADVANCE, "cash in advance required for grade E"))
+    elif share >= 1:
+        held.append((HOLD_PREPAYMENT, f"prepayment required for grade {letter} (deposit 100 %)"))
+    elif share > 0 and order > 0:
+        held.append((HOLD_DEPOSIT, f"deposit {_pct(share)} = {_cur(share * order, cur)} required"))
 
-    if reasons:
-        return OrderDecision("hold", tuple(reasons))
-    return OrderDecision("approve", tuple(notes))
+    if held:
+        return OrderDecision(HOLD, tuple(r for _, r in held), tuple(c for c, _ in held), tuple(notes))
+    return OrderDecision(RELEASE, (), (), tuple(notes))

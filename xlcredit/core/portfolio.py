@@ -16,10 +16,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from xlcredit.core.ageing import AgeingReport, age_positions
 from xlcredit.core.dunning import DunningStatus, dunning_stage
-from xlcredit.core.errors import XlcError
+from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.history import payment_histories
 from xlcredit.core.kpis import (
     average_days_delinquent,
@@ -28,8 +29,18 @@ from xlcredit.core.kpis import (
     dso_simple,
 )
 from xlcredit.core.ledger import FxRates, Ledger
-from xlcredit.core.limits import Exposure, LimitResult, available_credit, exposure, recommend_limits, utilisation
-from xlcredit.core.money import round_money
+from xlcredit.core.limits import (
+    Exposure,
+    LimitResult,
+    OrderDecision,
+    available_credit,
+    check_order,
+    exposure,
+    order_amount,
+    recommend_limits,
+    utilisation,
+)
+from xlcredit.core.money import round_money, to_decimal
 from xlcredit.core.openitems import allocate
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
@@ -44,7 +55,8 @@ CEI_DAYS = 30
 
 @dataclass(frozen=True)
 class CustomerCredit:
-    """One customer's credit position: score, grade, limit, terms, exposure and dunning level."""
+    """One customer's credit position: score, grade, limit, terms, exposure and dunning level, and ``order``:
+    the order check on an order of 0 — would the next order be held, and why."""
 
     customer: Customer
     score: ScoreResult
@@ -56,6 +68,7 @@ class CustomerCredit:
     open_receivables: Decimal   # open items − unapplied cash, company currency (negative: net credit)
     overdue: Decimal            # past-due open amount, company currency
     dunning: DunningStatus
+    order: OrderDecision
 
 
 @dataclass(frozen=True)
@@ -147,13 +160,15 @@ def assess_portfolio(customers: Sequence[Customer], ledger: Ledger, policy: Poli
             open_ar = balance.get(cid, ZERO)
             exp = exposure(customer, max(open_ar, ZERO))  # a net credit balance is no exposure
             limit = limits[cid]
+            terms = terms_for(customer, score.grade, policy, as_of)
+            dunning = dunning_stage(items_of.get(cid, ()), as_of, policy)
             out.append(CustomerCredit(
-                customer=customer, score=score, limit=limit,
-                terms=terms_for(customer, score.grade, policy, as_of),
+                customer=customer, score=score, limit=limit, terms=terms,
                 exposure=exp, available=available_credit(limit.limit, exp),
                 utilisation=utilisation(limit.limit, exp), open_receivables=open_ar,
-                overdue=overdue.get(cid, ZERO),
-                dunning=dunning_stage(items_of.get(cid, ()), as_of, policy)))
+                overdue=overdue.get(cid, ZERO), dunning=dunning,
+                order=check_order(customer, ZERO, limit.limit, exp, score.grade, dunning.days_past_due, policy,
+                                  deposit_share=terms.deposit_share)))
         except XlcError as exc:
             problems.append(CustomerProblem(cid, exc.field, exc.problem))
 
@@ -235,11 +250,13 @@ def result_rows(portfolio: Portfolio) -> list[dict[str, object]]:
             "grade": c.score.grade,
             "credit_limit": c.limit.limit,
             "binding_rule": c.limit.binding_rule,
+            "limit_reason": c.limit.reason,
             "open_receivables": c.open_receivables,
             "exposure": c.exposure.total,
             "available": c.available,
             "terms": c.terms.label,
             "deposit_share": c.terms.deposit_share,
+            "bank_guarantee": c.customer.bank_guarantee,
             "dunning_stage": c.dunning.stage,
             "days_past_due": c.dunning.days_past_due,
             "overdue_amount": c.overdue,
@@ -249,16 +266,60 @@ def result_rows(portfolio: Portfolio) -> list[dict[str, object]]:
 
 
 def credit_rows(portfolio: Portfolio) -> list[dict[str, object]]:
-    """One readable row per customer (the CLI table and the `--out` file of ``xlcredit refresh``)."""
+    """One readable row per customer (the CLI table and the `--out` file of ``xlcredit refresh``): the limit's
+    reason and the next order's status in words (``order_status``: "Release" or "Hold: <reasons>")."""
     return [{
         "customer_id": c.customer.customer_id, "name": c.customer.name, "score": c.score.score,
-        "grade": c.score.grade, "limit": c.limit.limit, "binding_rule": c.limit.binding_rule,
+        "grade": c.score.grade, "limit": c.limit.limit, "limit_reason": c.limit.reason,
         "open_receivables": c.open_receivables, "exposure": c.exposure.total, "available": c.available,
         "utilisation": None if c.utilisation is None else c.utilisation.quantize(Decimal("0.0001")),
         "terms": c.terms.label, "deposit_share": c.terms.deposit_share,
         "overdue": c.overdue, "days_past_due": c.dunning.days_past_due, "dunning_stage": c.dunning.stage,
         "next_action": c.dunning.next_action, "next_action_date": c.dunning.next_action_date,
+        "order_status": c.order.status,
     } for c in portfolio.customers]
+
+
+def customer_key(value: Any) -> str:
+    """A customer id as typed — text stripped, a whole number without ``.0`` (``1003.0`` → ``"1003"``) — by the
+    rule of the cells (:func:`udfs._convert.customer_id`), for the command line and the service."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise XlcError("customer", "is empty", value)
+    if isinstance(value, (bool, dt.date)):
+        raise XlcError("customer", f"is not a customer id (got {describe(value)})", value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def unknown_customer(key: str) -> XlcError:
+    """The one message for a customer id the credit results do not hold (cell, command line and service)."""
+    return XlcError("customer", f"unknown customer {key!r} (check the id on the Customers sheet, then run Refresh)",
+                    key)
+
+
+def check_result_order(results: Mapping[str, Mapping[str, Any]], customer_id: str, amount: Any,
+                       policy: Policy) -> OrderDecision:
+    """ORDER_CHECK: the order check on a customer's credit result as a refresh stored it (:func:`result_rows`).
+
+    The one path of the cell (the credit database or, in remote mode, the service's results), the command line
+    (the results of the workbook it assesses) and ``POST /v1/orders/check``, so all three agree: the amount is
+    read first (:func:`xlcredit.core.limits.order_amount`), then the customer is looked up; the limit (a manual
+    limit when one is set), exposure, grade, days past due, deposit share and bank guarantee come from its row.
+    """
+    value = order_amount(amount)
+    row = results.get(customer_id)
+    if row is None:
+        raise unknown_customer(customer_id)
+    guarantee = row.get("bank_guarantee")
+    held = None if guarantee is None else to_decimal(guarantee, "bank_guarantee", allow_negative=False)
+    holder = Customer(customer_id, bank_guarantee=held or ZERO)
+    for name in ("credit_limit", "exposure", "grade"):
+        if row.get(name) is None:
+            raise XlcError("customer", f"{customer_id!r} has no {name.replace('_', ' ')} in the credit results "
+                           "(see the Refresh problems)", customer_id)
+    return check_order(holder, value, row["credit_limit"], row["exposure"], row["grade"], row.get("days_past_due"),
+                       policy, deposit_share=row.get("deposit_share"))
 
 
 def kpi_values(kpis: PortfolioKpis) -> Mapping[str, object]:

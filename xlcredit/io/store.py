@@ -81,13 +81,17 @@ _PG_WRITE_LOCK = 7_246_913_001          # pg_advisory_xact_lock key: "the xlcred
 _WORKBOOK_SUFFIXES = (".xlsm", ".xlsx", ".xlsb", ".xls")
 
 # Columns of credit_results the refresh job may fill (customer_id is required; the rest may be None).
+# ``binding_rule`` is the machine code of the cap that sets the limit, ``limit_reason`` the same in words;
+# ``bank_guarantee`` is the guarantee held, which the order check (ORDER_CHECK) needs for grade D.
 RESULT_FIELDS: tuple[str, ...] = (
     "customer_id", "as_of", "score", "grade", "credit_limit", "binding_rule", "open_receivables", "exposure",
     "available", "terms", "deposit_share", "dunning_stage", "days_past_due", "overdue_amount", "explain",
+    "limit_reason", "bank_guarantee",
 )
-_RESULT_MONEY = ("credit_limit", "open_receivables", "exposure", "available", "deposit_share", "overdue_amount")
+_RESULT_MONEY = ("credit_limit", "open_receivables", "exposure", "available", "deposit_share", "overdue_amount",
+                 "bank_guarantee")
 _RESULT_INTS = ("score", "days_past_due")
-_RESULT_TEXT = ("grade", "binding_rule", "terms", "dunning_stage")
+_RESULT_TEXT = ("grade", "binding_rule", "terms", "dunning_stage", "limit_reason")
 # Columns of customers kept as their own columns (everything else of the input row goes into ``data``).
 CUSTOMER_FIELDS: tuple[str, ...] = ("customer_id", "name", "country", "currency", "language")
 
@@ -204,6 +208,8 @@ credit_results_table = sa.Table(
     sa.Column("explain", sa.JSON),
     sa.Column("refreshed_at", UtcTimestamp),
     sa.Column("recommended_limit", ExactDecimal),          # v2
+    sa.Column("limit_reason", sa.Text),                    # v3
+    sa.Column("bank_guarantee", ExactDecimal),             # v3
 )
 last_refresh_table = sa.Table(
     "last_refresh", metadata,
@@ -378,10 +384,37 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("UPDATE credit_results SET recommended_limit = credit_limit"))
 
 
+def _v3(conn: Connection) -> None:
+    """The limit's reason in words and the bank guarantee held, beside each credit result.
+
+    ``bank_guarantee`` is filled from the customer rows the last refresh stored (their ``data`` JSON), so
+    ORDER_CHECK on an upgraded database knows a grade D customer's guarantee before the next refresh;
+    ``limit_reason`` stays blank until then (the words need the refresh's figures).
+    """
+    kind = "NUMERIC" if conn.dialect.name == "postgresql" else "VARCHAR"
+    conn.execute(sa.text("ALTER TABLE credit_results ADD COLUMN limit_reason TEXT"))
+    conn.execute(sa.text(f"ALTER TABLE credit_results ADD COLUMN bank_guarantee {kind}"))
+    md = sa.MetaData()
+    customers = sa.Table("customers", md, sa.Column("customer_id", sa.String), sa.Column("data", sa.JSON))
+    results = sa.Table("credit_results", md, sa.Column("customer_id", sa.String),
+                       sa.Column("bank_guarantee", ExactDecimal))
+    for cid, data in conn.execute(sa.select(customers.c.customer_id, customers.c.data)):
+        raw = data.get("bank_guarantee") if isinstance(data, dict) else None
+        try:
+            amount = None if raw in (None, "") else _exact(raw if not isinstance(raw, float) else repr(raw),
+                                                           "bank_guarantee")
+        except XlcError:
+            amount = None   # unreadable: left blank (no guarantee) until the next refresh stores it
+        conn.execute(results.update().where(results.c.customer_id == cid).values(
+            bank_guarantee=amount if amount is not None else Decimal(0)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "credit database: customers, credit results, policy, collection register, audit, API keys, "
                  "reviews", _v1),
     Migration(2, "manual limit overrides (limit_overrides table, credit_results.recommended_limit)", _v2),
+    Migration(3, "the limit's reason in words and the bank guarantee held (credit_results.limit_reason, "
+                 "credit_results.bank_guarantee)", _v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -862,13 +895,15 @@ class CreditStore:
         row = dict(current)
         row["credit_limit"] = row["recommended_limit"]
         row["binding_rule"] = _strip_manual(row["binding_rule"])
+        row["limit_reason"] = _strip_manual_reason(row.get("limit_reason"))
         if row["credit_limit"] is not None and row["exposure"] is not None:
             row["available"] = available_credit(row["credit_limit"], row["exposure"])
         lo = limit_overrides_table
         override = conn.execute(sa.select(lo).where(lo.c.customer_id == cid)).first()
         _apply_override(row, override)
         conn.execute(credit_results_table.update().where(credit_results_table.c.customer_id == cid).values(
-            credit_limit=row["credit_limit"], available=row["available"], binding_rule=row["binding_rule"]))
+            credit_limit=row["credit_limit"], available=row["available"], binding_rule=row["binding_rule"],
+            limit_reason=row["limit_reason"]))
         lr = last_refresh_table
         conn.execute(lr.update().where(lr.c.id == 1).values(stamp=lr.c.stamp + 1))
         return row
@@ -1100,6 +1135,21 @@ class CreditStore:
 
 
 _MANUAL = "manual override"
+_MANUAL_WORDS = "manual limit: "
+_ENGINE_WORDS = " · recommended: "
+
+
+def _manual_reason(reason: str, engine_reason: str | None) -> str:
+    """The limit's reason in words under a manual limit: the controller's reason, then the engine's."""
+    return f"{_MANUAL_WORDS}{reason}" + (f"{_ENGINE_WORDS}{engine_reason}" if engine_reason else "")
+
+
+def _strip_manual_reason(text: str | None) -> str | None:
+    """The engine's reason back from :func:`_manual_reason` (None when it had none)."""
+    if text and text.startswith(_MANUAL_WORDS):
+        _, found, engine = text.rpartition(_ENGINE_WORDS)
+        return engine if found else None
+    return text
 
 
 def _strip_manual(rule: str | None) -> str | None:
@@ -1120,6 +1170,7 @@ def _apply_override(row: dict[str, Any], override: Any) -> None:
     row["credit_limit"] = limit
     engine_rule = row.get("binding_rule")
     row["binding_rule"] = f"{_MANUAL} (engine: {engine_rule})" if engine_rule else _MANUAL
+    row["limit_reason"] = _manual_reason(override.reason, row.get("limit_reason"))
     exposure = row.get("exposure")
     row["available"] = None if exposure is None else available_credit(limit, exposure)
 

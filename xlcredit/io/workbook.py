@@ -47,10 +47,11 @@ import pandas as pd
 from xlcredit.core.errors import XlcError, describe
 
 __all__ = [
-    "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "COLUMN_KINDS", "CONF_SHEET", "CUSTOMER_FORMULA_COLUMNS",
-    "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW", "FORECAST_ROWS", "INPUT_SHEETS", "INPUT_TABLES",
-    "KPI_CELLS", "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS", "POLICY_SHEET", "REVIEW_CELLS", "SHEET_ORDER",
-    "InputTable", "OutputSheet", "dashboard_cells", "read_config", "read_policy_rows", "read_tables", "write_outputs",
+    "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "COLUMN_KINDS", "CONF_SHEET", "CUSTOMER_FORMULA_ARGS",
+    "CUSTOMER_FORMULA_COLUMNS", "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW", "FORECAST_ROWS",
+    "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS", "POLICY_SHEET",
+    "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "customer_formula", "dashboard_cells", "read_config",
+    "read_policy_rows", "read_tables", "write_outputs",
 ]
 
 
@@ -109,7 +110,16 @@ CUSTOMER_FORMULA_COLUMNS: dict[str, str] = {
     "Terms": "CREDIT_TERMS",
     "Deposit": "DEPOSIT_REQUIRED",
     "Stage": "DUNNING_STAGE",
+    "Next order": "ORDER_CHECK",
 }
+#: Arguments of a Customers formula after the customer id (the next order's status is ORDER_CHECK of 0).
+CUSTOMER_FORMULA_ARGS: dict[str, str] = {"Next order": "0"}
+
+
+def customer_formula(header: str, customer_ref: str) -> str:
+    """The formula of a Customers formula column, e.g. ``=ORDER_CHECK(Customers[[#This Row],[customer_id]], 0)``."""
+    extra = CUSTOMER_FORMULA_ARGS.get(header)
+    return f"={CUSTOMER_FORMULA_COLUMNS[header]}({customer_ref}{', ' + extra if extra else ''})"
 
 #: Dashboard key figures: name → cell.
 KPI_CELLS: dict[str, str] = {

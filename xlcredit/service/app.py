@@ -53,6 +53,7 @@ from xlcredit.service.functions import (
     CustomerRecord,
     Function,
     limit_records,
+    order_check_answer,
     run_batch,
     score_records,
 )
@@ -326,6 +327,20 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         if found is None:
             raise HTTPException(404, f"customer: {customer_id} is not in the credit database")
         return to_json_data({"result": found, "customer": db.customer(customer_id)})
+
+    @data.post("/v1/orders/check", response_model=m.OrderCheckAnswer, summary="Check a new order (ORDER_CHECK)",
+               description="Release or hold an order of `amount` (company currency) for the customer, on its credit "
+                           "result of the last refresh (a manual limit counts) under the policy in force: "
+                           "`reasons` in words, `codes` the machine code of each. A bad amount or an unknown "
+                           "customer is a 422 in the words the cell shows after #XLC!.")
+    def check_order(body: m.OrderCheckRequest, _p: ReaderP) -> dict[str, Any]:
+        ctx = context()
+        answer = order_check_answer(body.customer_id, body.amount, ctx)
+        if body.as_of is not None and answer["as_of"] is not None and body.as_of != answer["as_of"]:
+            raise XlcError("as_of", f"the credit results are as of {answer['as_of'].isoformat()}, not "
+                           f"{body.as_of.isoformat()}: refresh the credit database as of that date first", body.as_of)
+        answer.pop("value")
+        return to_json_data(answer)
 
     @data.put("/v1/customers/{customer_id}/limit", response_model=m.CreditResult,
               responses={404: {"model": m.Problem}},

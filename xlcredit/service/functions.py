@@ -28,8 +28,9 @@ from xlcredit.core.coerce import need_date, to_date_or_none
 from xlcredit.core.errors import XlcError, error_words
 from xlcredit.core.interest import daily_penalty, days_overdue, late_interest, statutory_interest
 from xlcredit.core.kpis import dso_simple
-from xlcredit.core.limits import recommend_limit
+from xlcredit.core.limits import order_amount, recommend_limit
 from xlcredit.core.policy import Policy
+from xlcredit.core.portfolio import check_result_order, customer_key
 from xlcredit.core.scoring import grade_of, score_customer, score_of
 from xlcredit.core.terms import early_pay_discount, terms_for
 from xlcredit.io.store import CreditStore, to_json_data
@@ -177,6 +178,11 @@ class CustomerRef(Row):
     customer: Cell = None
 
 
+class OrderRow(Row):
+    customer: Cell = None
+    amount: Cell = None
+
+
 # A full customer record (the documented customers columns) for assessing prospects.
 CustomerRecord: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "CustomerRecord", __config__=ConfigDict(extra="forbid"), **{name: (Cell, None) for name in CUSTOMER_COLUMNS})
@@ -264,6 +270,21 @@ def _available(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "as_of": found["as_of"]}
 
 
+def order_check_answer(customer: Any, amount: Any, ctx: Context) -> dict[str, Any]:
+    """ORDER_CHECK on the snapshot's result of the customer, under the policy in force — the amount read first,
+    then the customer (:func:`xlcredit.core.portfolio.check_result_order`, as the cell and the command line)."""
+    value = order_amount(amount)
+    key = customer_key(customer)
+    decision = check_result_order(ctx.results, key, value, ctx.policy)
+    return {"value": decision.status, "customer_id": key, "amount": value, "currency": ctx.policy.company.currency,
+            "decision": decision.decision, "status": decision.status, "reasons": list(decision.reasons),
+            "codes": list(decision.codes), "notes": list(decision.notes), "as_of": ctx.results[key].get("as_of")}
+
+
+def _order_check(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return order_check_answer(row.get("customer"), row.get("amount"), ctx)
+
+
 def _explain(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     found = _customer_result(row, ctx)
     return {"value": found["explain"] or [], "score": found["score"], "grade": found["grade"], "as_of": found["as_of"]}
@@ -287,6 +308,8 @@ CATALOGUE: tuple[Function, ...] = (
              'current dunning ladder step, e.g. "Formal demand"', customer_level=True),
     Function("CREDIT_EXPLAIN", CustomerRef, _explain, "each score factor, its value and its points",
              customer_level=True),
+    Function("ORDER_CHECK", OrderRow, _order_check,
+             '"Release" or "Hold: <reasons in words>" for an order of that amount', customer_level=True),
     Function("DAYS_OVERDUE", DueRow, _days_overdue, "max(0, as_of − due_date) in calendar days"),
     Function("AGEING_BUCKET", DueRow, _ageing_bucket, 'ageing bucket under the policy ("Current", "1-30", …)'),
     Function("LATE_INTEREST", LateInterestRow, _late_interest,
@@ -353,7 +376,8 @@ def limit_records(records: Sequence[BaseModel], ctx: Context) -> list[dict[str, 
         limit = recommend_limit(customer, res.grade, ctx.policy, day)
         terms = terms_for(customer, res.grade, ctx.policy, day)
         return {"value": limit.limit, "customer_id": customer.customer_id, "score": res.score,
-                "grade": res.grade, "binding_rule": limit.binding_rule, "caps": limit.caps,
+                "grade": res.grade, "binding_rule": limit.binding_rule, "limit_reason": limit.reason,
+                "caps": limit.caps,
                 "terms": terms.label, "deposit_share": terms.deposit_share, "note": terms.note, "as_of": day}
 
     return _each_customer(records, ctx, "limits", compute)

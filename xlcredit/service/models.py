@@ -159,7 +159,9 @@ class CreditResult(BaseModel):
     grade: str | None = None
     credit_limit: Money | None = None
     recommended_limit: Money | None = None
-    binding_rule: str | None = None
+    binding_rule: str | None = Field(None, description="machine code of the cap that sets the limit")
+    limit_reason: str | None = Field(None, description="the same in words, e.g. '15 % of annual purchases "
+                                                       "1,896,000 EUR = 284,400 EUR'")
     open_receivables: Money | None = None
     exposure: Money | None = None
     available: Money | None = None
@@ -168,8 +170,32 @@ class CreditResult(BaseModel):
     dunning_stage: str | None = None
     days_past_due: int | None = None
     overdue_amount: Money | None = None
+    bank_guarantee: Money | None = None
     explain: Any = None
     refreshed_at: dt.datetime | None = None
+
+
+class OrderCheckRequest(BaseModel):
+    """An order to check against the customer's credit result of the last refresh (ORDER_CHECK)."""
+
+    model_config = ConfigDict(extra="forbid")
+    customer_id: Cell = Field(None, description="customer id as on the Customers sheet")
+    amount: Cell = Field(None, description="order amount in company currency (0: would the next order be held?)")
+    as_of: AsOfDate = Field(None, description="must be the date of the credit results when given (default: theirs)")
+
+
+class OrderCheckAnswer(BaseModel):
+    """Release or hold, each reason in words with its machine code (``codes[i]`` belongs to ``reasons[i]``)."""
+
+    customer_id: str
+    amount: Money
+    currency: str
+    decision: Literal["release", "hold"]
+    status: str = Field(description='what the cell shows: "Release" or "Hold: <reason>; <reason>"')
+    reasons: list[str]
+    codes: list[Literal["over_limit", "order_stop", "prepayment", "guarantee_short", "cash_in_advance", "deposit"]]
+    notes: list[str] = []
+    as_of: dt.date | None = None
 
 
 class RefreshInfo(BaseModel):
