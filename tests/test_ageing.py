@@ -22,7 +22,7 @@ from xlcredit.core.ageing import age_ledger, age_positions, bucket_of
 from xlcredit.core.errors import XlcError
 from xlcredit.core.fast.ageing import age_frames
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment
-from xlcredit.core.money import to_minor
+from xlcredit.core.money import convert_parts, round_money, to_minor
 from xlcredit.core.openitems import allocate
 from xlcredit.core.policy import Policy
 from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
@@ -104,9 +104,10 @@ def test_unapplied_cash_shown_beside_the_buckets():
     assert row.unapplied_cash == D("30.00") and row.balance == D("-30.00") and row.open_items == 0
 
 
-def test_company_currency_rounds_each_bucket_and_totals_are_sums_of_rounded_figures():
-    """USD 10.05 Current and 20.05 in 1-30 at 0.9 EUR/USD: 9.045 → 9.05 and 18.045 → 18.05 (half up),
-    so the EUR open total is 27.10 — not 30.10 × 0.9 = 27.09 — and reconciles with its buckets."""
+def test_company_currency_converts_the_total_once_and_shares_it_among_the_buckets():
+    """USD 10.05 Current and 18.94 in 1-30 (after a 1.11 payment) at 0.9 EUR/USD: the open total 28.99 × 0.9 =
+    26.091 → 26.09 EUR (converted once, half up); the buckets share it: 9.045 → 9.04 and 17.046 → 17.04 leave
+    one cent, which goes to the larger remainder (.006, the 1-30 bucket): 9.04 + 17.05 = 26.09."""
     ledger = Ledger((due_days_ago("U1", "10.05", -1, ccy="USD"), due_days_ago("U2", "20.05", 10, ccy="USD"),
                      due_days_ago("E1", "1.00", 10)),
                     (Payment("P1", "C1", AS_OF, D("1.11"), "USD", "NOPE"),))
@@ -117,11 +118,11 @@ def test_company_currency_rounds_each_bucket_and_totals_are_sums_of_rounded_figu
     # the payment of 1.11 USD went to the pool and paid the oldest due (U2): 18.94 left
     assert usd.buckets["Current"] == D("10.05") and usd.buckets["1-30"] == D("18.94")
     assert usd.fx_rate == D("0.9")
-    assert usd.buckets_company["Current"] == D("9.05") and usd.buckets_company["1-30"] == D("17.05")  # 17.046
-    assert usd.open_total_company == D("26.10") and usd.unapplied_company == 0
+    assert usd.buckets_company["Current"] == D("9.04") and usd.buckets_company["1-30"] == D("17.05")
+    assert usd.open_total_company == D("26.09") and usd.unapplied_company == 0
     total = report.totals
     assert total is not None and total.currency == "EUR"
-    assert total.buckets["1-30"] == D("18.05") and total.open_total == D("27.10") == sum(total.buckets.values())
+    assert total.buckets["1-30"] == D("18.05") and total.open_total == D("27.09") == sum(total.buckets.values())
     assert set(report.currency_totals) == {"EUR", "USD"}
     assert report.currency_totals["USD"].open_total == D("28.99")
 
@@ -165,7 +166,7 @@ def test_age_positions_reuses_one_allocation():
 # --------------------------------------------------------------------------- the sample and the bulk kernel
 def _bulk_rows(invoices: pd.DataFrame, payments: pd.DataFrame, credit_notes: pd.DataFrame, as_of: str,
                labels: tuple[str, ...]) -> dict:
-    table, _frames, _result = age_frames(invoices, payments, credit_notes, as_of)
+    table, _frames, _result = age_frames(invoices, payments, credit_notes, day(as_of))
     return {(r["customer_id"], r["currency"]): [int(r[label]) for label in labels] + [int(r["open"]),
                                                                                       int(r["unapplied"])]
             for r in table.to_dict("records")}
@@ -282,3 +283,35 @@ def test_an_earlier_ageing_never_sees_later_documents(ledger, shift):
                  tuple(p for p in ledger.payments if p.payment_date <= as_of),
                  tuple(c for c in ledger.credit_notes if c.date <= as_of))
     assert age_ledger(ledger, as_of, POLICY).rows == age_ledger(cut, as_of, POLICY).rows
+
+
+# --------------------------------------------------------------------------- one conversion rule
+def test_converted_buckets_add_up_to_the_converted_total():
+    """USD 100.00 + 100.00 + 100.00 at 0.3333 EUR: the total 300.00 × 0.3333 = 99.99 EUR is converted once; the
+    buckets share it by largest remainder (33.33 each, exact 33.33): 33.33 + 33.33 + 33.33 = 99.99. At 0.33335:
+    total 100.005 → 100.01; each bucket 33.335 → floor 33.33, remainder .005 each: the 2 cents left go to the
+    first two buckets: 33.34 + 33.34 + 33.33 = 100.01 (rounding each bucket half up would give 100.02)."""
+    assert convert_parts([D("100.00")] * 3, D("0.3333"), "EUR") == [D("33.33")] * 3
+    assert convert_parts([D("100.00")] * 3, D("0.33335"), "EUR") == [D("33.34"), D("33.34"), D("33.33")]
+    assert convert_parts([D("12345"), D("0")], D("0.006150"), "EUR") == [D("75.92"), D("0.00")]   # JPY → EUR
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=7),
+       st.decimals(min_value=D("0.0001"), max_value=D("200"), places=6))
+def test_converted_parts_keep_their_total_and_stay_within_a_cent(units, rate):
+    parts = [D(u).scaleb(-2) for u in units]
+    out = convert_parts(parts, rate, "EUR")
+    assert sum(out, D(0)) == round_money(sum(parts, D(0)) * rate, "EUR")
+    assert all(abs(o - p * rate) < D("0.01") for o, p in zip(out, parts, strict=True))
+
+
+def test_ageing_by_due_date_and_by_invoice_date_agree_to_the_cent_in_the_company_currency():
+    load = load_ledger(sample_path("invoices"), sample_path("payments"), sample_path("credit_notes"),
+                       fx_rates=sample_path("fx_rates"))
+    by_due = age_ledger(load.ledger, SAMPLE_AS_OF, POLICY, load.fx)
+    by_invoice = age_ledger(load.ledger, SAMPLE_AS_OF, POLICY, load.fx, "invoice_date")
+    for a, b in zip(by_due.rows, by_invoice.rows, strict=True):
+        assert (a.customer_id, a.balance_company, a.open_total_company) == \
+            (b.customer_id, b.balance_company, b.open_total_company)
+        assert sum(a.buckets_company.values()) == a.open_total_company
+    assert by_due.totals.balance == by_invoice.totals.balance

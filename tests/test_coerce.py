@@ -159,6 +159,13 @@ def test_a_ledger_file_lists_the_same_words(value, problem):
 
     invoices = pd.DataFrame({"customer_id": ["C1"], "invoice_no": ["I1"], "currency": ["EUR"], "amount": ["100"],
                              "invoice_date": ["2026-09-01"], "due_date": [value]})
+    if "ambiguous" in problem:
+        # a file settles dd/mm against mm/dd for the whole column (xlcredit.io.ledger); when nothing in the column
+        # settles it, the column is refused by name, with the option that settles it
+        with pytest.raises(XlcError, match=r"^due_date: dates are ambiguous: '1/10/2026' could be day first or "
+                                           r"month first.*--dates day-first or --dates month-first"):
+            load_ledger(invoices)
+        return
     problems = load_ledger(invoices).problems
     assert [(p.column, p.problem) for p in problems] == [("due_date", problem)]
 

@@ -43,7 +43,9 @@ from xlcredit.core.records import Customer
 D = Decimal
 AS_OF = dt.date(2026, 10, 31)
 OLD = dt.date(2020, 1, 1)          # trading for years: not a new customer
-POLICY = Policy()
+# The seed's limit rule as written (limits.basis = "share": 15 % of annual purchases); the shipped
+# default, limits.basis = "terms", is proved by the tests at the end of this file.
+POLICY = Policy.from_mapping({"limits.basis": "share"})
 
 
 def cust(cid="C1", *, volume=None, start=OLD, first=None, guarantee=0, orders=0, uninvoiced=0):
@@ -122,7 +124,7 @@ def test_cash_flow_cap_30_percent_of_monthly_cash_flow():
 def test_rounded_down_to_the_step_never_up():
     """limits.step: 15 % of 123,456 = 18,518.40 → 18,000 (not 19,000); with step 0 → 18,518.40 to the cent."""
     assert recommend_limit(cust(volume=123_456), "B", POLICY, AS_OF).limit == D(18_000)
-    no_step = Policy.from_mapping({"limits.step": 0})
+    no_step = Policy.from_mapping({"limits.basis": "share", "limits.step": 0})
     assert recommend_limit(cust(volume=123_456), "B", no_step, AS_OF).limit == D("18518.40")
     # 1/3 of a cent is dropped, not rounded: 15 % of 0.10 = 0.015 → 0.01
     assert recommend_limit(cust(volume="0.10"), "B", no_step, AS_OF).limit == D("0.01")
@@ -135,11 +137,14 @@ def test_grade_d_no_open_credit_without_a_bank_guarantee():
 
 
 def test_grade_d_open_credit_up_to_the_guarantee_still_under_the_caps():
-    """bank_guarantee: grade D with a 50,000 guarantee → 50,000; with 100,000 the volume cap 60,000 still binds."""
+    """bank_guarantee: grade D with a 50,000 guarantee → 50,000; with 100,000 the volume cap 60,000 still binds,
+    and the reason says the limit is secured (a prepayment grade never shows an unsecured limit)."""
     r = recommend_limit(cust(volume=400_000, guarantee=50_000), "D", POLICY, AS_OF)
     assert (r.limit, r.binding_rule) == (D(50_000), RULE_GUARANTEE)
     r = recommend_limit(cust(volume=400_000, guarantee=100_000), "D", POLICY, AS_OF)
-    assert (r.limit, r.binding_rule) == (D(60_000), RULE_VOLUME)
+    assert (r.limit, r.binding_rule) == (D(60_000), RULE_GUARANTEE)
+    assert r.reason == ("grade D, secured by the bank guarantee of 100,000 EUR; within it, 15 % of annual "
+                        "purchases 400,000 EUR = 60,000 EUR")
 
 
 def test_grade_e_cash_in_advance_even_with_a_guarantee():
@@ -189,8 +194,8 @@ def book():
 
 
 def portfolio_policy(method: str, share: str = "0.15") -> Policy:
-    return Policy.from_mapping({"company.annual_revenue": 1_000_000, "limits.portfolio_revenue_share": share,
-                                "limits.portfolio_method": method})
+    return Policy.from_mapping({"limits.basis": "share", "company.annual_revenue": 1_000_000,
+                                "limits.portfolio_revenue_share": share, "limits.portfolio_method": method})
 
 
 def limits_by_id(results):
@@ -247,7 +252,7 @@ def test_portfolio_by_grade_pro_rata_inside_the_last_grade_touched():
 
 def test_portfolio_cap_of_zero_takes_everything_back():
     customers, grades = book()
-    p = Policy.from_mapping({"company.annual_revenue": 0})
+    p = Policy.from_mapping({"limits.basis": "share", "company.annual_revenue": 0})
     assert set(limits_by_id(recommend_limits(customers, grades, p, AS_OF)).values()) == {D(0)}
 
 
@@ -262,8 +267,8 @@ def test_recommend_limits_bad_input():
 
 
 # --------------------------------------------------------------------------- property tests
-POLICIES = [Policy.from_mapping({"limits.step": s, "company.monthly_cash_flow": cf, "company.annual_revenue": rev,
-                                 "limits.portfolio_method": m})
+POLICIES = [Policy.from_mapping({"limits.basis": "share", "limits.step": s, "company.monthly_cash_flow": cf,
+                                 "company.annual_revenue": rev, "limits.portfolio_method": m})
             for s, cf, rev, m in [(1000, 5_000_000, 60_000_000, "pro_rata"), (0, 200_000, 1_000_000, "by_grade"),
                                   (5000, 1_000_000, 2_000_000, "pro_rata"), (1, 300_000, 500_000, "by_grade"),
                                   (1000, 2_000_000, 3_000_000, "by_grade"), (0, 400_000, 800_000, "pro_rata"),
@@ -371,3 +376,40 @@ def test_exposure_bad_input_is_named():
         utilisation(D(1), "x")
 
 
+# --------------------------------------------------------------------------- the "terms" basis (shipped default)
+TERMS = Policy()   # limits.basis = "terms", limits.terms_margin_days = 15
+
+
+def test_terms_basis_covers_what_an_on_time_customer_owes_on_its_terms():
+    """Grade B, Net 60, annual purchases 1,000,000: paying on time it owes 60/365 of its purchases at any
+    moment; the cap is 1,000,000 × (60 + 15) / 365 = 205,479.45… → 205,000 (step 1,000), not the 15 %
+    (150,000) that would put it over its limit while it pays every invoice on the day."""
+    result = recommend_limit(cust(volume=1_000_000), "B", TERMS, AS_OF)
+    assert result.limit == D(205_000) and result.binding_rule == RULE_VOLUME
+    assert result.reason == ("what a customer paying on time owes on Net 60 terms: annual purchases 1,000,000 EUR "
+                             "× (60 + 15 days) / 365 = 205,479 EUR")
+
+
+def test_terms_basis_grade_a_uplift_applies_to_the_terms_figure():
+    """Grade A, Net 90, 1,000,000: 1,000,000 × 105 / 365 = 287,671.23…, raised by 20 % = 345,205.47… → 345,000."""
+    result = recommend_limit(cust(volume=1_000_000), "A", TERMS, AS_OF)
+    assert result.limit == D(345_000) and result.binding_rule == RULE_GRADE_A
+
+
+def test_terms_basis_never_below_the_volume_share():
+    """Grade C on Net 30: (30 + 15) / 365 = 12.3 % < 15 %, so the 15 % holds: 1,000,000 → 150,000."""
+    result = recommend_limit(cust(volume=1_000_000), "C", TERMS, AS_OF)
+    assert result.limit == D(150_000)
+    assert result.reason == "15 % of annual purchases 1,000,000 EUR = 150,000 EUR"
+
+
+def test_terms_basis_leaves_prepayment_grades_without_open_credit():
+    assert recommend_limit(cust(volume=1_000_000), "D", TERMS, AS_OF).limit == 0
+    assert recommend_limit(cust(volume=1_000_000), "E", TERMS, AS_OF).limit == 0
+
+
+@given(st.integers(min_value=1_000, max_value=5_000_000), st.sampled_from(["A", "B", "C"]))
+def test_terms_basis_never_lends_less_than_the_share_basis(volume, grade):
+    share = recommend_limit(cust(volume=volume), grade, POLICY, AS_OF).limit
+    terms = recommend_limit(cust(volume=volume), grade, TERMS, AS_OF).limit
+    assert terms >= share

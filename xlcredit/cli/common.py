@@ -90,6 +90,9 @@ AsOf = Annotated[str | None, typer.Option(
     "--as-of", help="Date of the run, YYYY-MM-DD (default: 2026-10-31 for the sample, today for your file).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Also write the result to this .csv or .xlsx file.")]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="Worksheet to read in a workbook (default: the first).")]
+LedgerAsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="Date of the run, YYYY-MM-DD (default: the newest document date in the ledger; 2026-10-31 for the "
+                    "sample).")]
 
 
 # --------------------------------------------------------------------------- consoles and errors

@@ -9,17 +9,18 @@ import typer
 
 from xlcredit.cli.app import app
 from xlcredit.cli.common import (
-    AsOf,
     Column,
+    LedgerAsOf,
     Out,
     base_policy,
     check_out,
     console,
     finish,
     parse_as_of,
+    print_findings,
+    print_notes,
     print_problems,
     show_table,
-    today,
     user_errors,
     write_out,
 )
@@ -30,7 +31,7 @@ Workbook = Annotated[Path, typer.Argument(help="The CreditControl.xlsm workbook 
 
 
 @app.command()
-def refresh(ctx: typer.Context, workbook: Workbook, as_of: AsOf = None, out: Out = None,
+def refresh(ctx: typer.Context, workbook: Workbook, as_of: LedgerAsOf = None, out: Out = None,
             db: Annotated[str | None, typer.Option(
                 "--db", help="Credit database (file or URL); default: the workbook's xlwings.conf XLCREDIT_DB, "
                              "else the .credit.db beside the workbook.")] = None) -> None:
@@ -47,7 +48,7 @@ def refresh(ctx: typer.Context, workbook: Workbook, as_of: AsOf = None, out: Out
     from xlcredit.jobs.refresh import refresh as run_refresh
 
     with user_errors():
-        day = parse_as_of(as_of) or today()
+        day = parse_as_of(as_of)
         check_out(out)
         if not workbook.is_file():
             raise XlcError("workbook", f"file not found: {workbook}", str(workbook))
@@ -57,11 +58,13 @@ def refresh(ctx: typer.Context, workbook: Workbook, as_of: AsOf = None, out: Out
             task = bar.add_task("refreshing", total=None)
             outcome = run_refresh(WorkbookFile(workbook), day, store=db, base_policy=base,
                                   progress=lambda msg: bar.update(task, description=msg))
+        print_notes(outcome.notes)
+        print_findings(outcome.findings)
         portfolio = outcome.portfolio
         rows = credit_rows(portfolio)
         k = portfolio.kpis
         currency = k.currency
-        show_table(f"Credit position ({currency}) as of {day} — {workbook.name}", rows, [
+        show_table(f"Credit position ({currency}) as of {portfolio.as_of} — {workbook.name}", rows, [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True), Column("grade", "Grade", "center"),
             Column("limit", "Limit", "right"), Column("exposure", "Exposure", "right"),
             Column("available", "Available", "right"), Column("overdue", "Overdue", "right"),

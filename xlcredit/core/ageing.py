@@ -12,11 +12,12 @@ What a row of the report shows, per (customer, currency), from :func:`openitems.
   and ``balance`` = open_total − unapplied_cash;
 * reconciliation, to the cent: Σ buckets = open_total, and balance = invoices − payments −
   credit notes dated on or before as_of (the account balance);
-* company-currency figures at the FX rate of ``as_of`` (:class:`FxRates`): **each bucket and the
-  unapplied cash are converted and rounded half up on their own**, and the company-currency
-  open_total and balance are sums of those rounded figures, so the company-currency columns
-  reconcile exactly too (they may differ by a cent or two from converting the document total in
-  one go). The report totals are sums of the rows' rounded company-currency figures.
+* company-currency figures at the FX rate of ``as_of`` (:class:`FxRates`), by one rule: the open total,
+  the unapplied cash, the disputed and the overdue amounts are each converted once and rounded half up;
+  the buckets share the converted open total by the largest-remainder method
+  (:func:`xlcredit.core.money.convert_parts`), so they add up to it exactly and the balance
+  (open − unapplied) is the same whether the ledger is aged by due date or by invoice date. The report
+  totals are sums of the rows' rounded company-currency figures.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import FxRates, Ledger
-from xlcredit.core.money import ZERO, round_money
+from xlcredit.core.money import ZERO, convert_parts, round_money
 from xlcredit.core.openitems import OpenItem, Position, allocate
 from xlcredit.core.policy import Policy
 
@@ -252,8 +253,8 @@ def age_positions(positions: Mapping[tuple[str, str], Position], as_of: Any, pol
             ("buckets_company", "open_total_company", "unapplied_company", "balance_company", "disputed_company",
              "overdue_company"))
         if rate is not None:
-            b_c = {label: round_money(amount * rate, company) for label, amount in buckets.items()}
-            open_c = sum(b_c.values(), round_money(ZERO, company))
+            b_c = dict(zip(buckets, convert_parts(list(buckets.values()), rate, company), strict=True))
+            open_c = round_money(open_total * rate, company)
             unapplied_c = round_money(pos.unapplied_cash * rate, company)
             company_figures = {"buckets_company": b_c, "open_total_company": open_c,
                                "unapplied_company": unapplied_c, "balance_company": open_c - unapplied_c,

@@ -225,6 +225,13 @@ class Ledger:
                     raise XlcError(f"{name}[{i}]", f"must be a {kind.__name__} (got {type(item).__name__})", item)
             _set(self, name, items)
 
+    def latest_document_date(self) -> dt.date | None:
+        """The date of the newest invoice, payment or credit note (None for an empty ledger): what a ledger
+        without a stated date is "as of"."""
+        days = [*(d.invoice_date for d in self.invoices), *(d.payment_date for d in self.payments),
+                *(d.date for d in self.credit_notes)]
+        return max(days, default=None)
+
     def customer_ids(self) -> tuple[str, ...]:
         """Every customer with a document in the ledger, sorted."""
         ids = {d.customer_id for d in self.invoices}

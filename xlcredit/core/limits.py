@@ -3,8 +3,13 @@
 How a recommended limit is built (policy section ``limits``; every cap is kept on the result so a
 credit controller can see why the limit is what it is):
 
-1. **Volume** (``limits.volume_share``): at most 15 % of the customer's annual purchases with us
-   (``customer.annual_volume``).
+1. **Volume** (``limits.volume_share``, ``limits.basis``): at most 15 % of the customer's annual purchases
+   with us (``customer.annual_volume``) under the basis ``share`` (the policy's rule as written). Under the
+   basis ``terms`` (the default) the cap is what a customer paying on time owes on the terms its grade
+   is given — annual purchases × (net days + ``limits.terms_margin_days``) / 365 — and never less than the
+   15 %: a grade-A customer on Net 90 carries 90/365 ≈ 24.7 % of its purchases as receivables without
+   ever paying late, so a 15 % limit would put every such customer over its limit (the policy check,
+   :mod:`xlcredit.core.policy_check`, reports that conflict under the ``share`` basis).
 2. **Grade A uplift** (``limits.grade_a_uplift``): grade A raises the *volume-based* figure by 20 %.
    The uplift is applied to the volume cap only, before the hard caps below, so it can never lift a
    limit above the first-order cap or the cash-flow cap. For grade A the volume cap is reported
@@ -70,6 +75,7 @@ RULE_NO_FIRST_ORDER = "no first order"
 _PRIORITY = (RULE_CASH_E, RULE_PREPAY_D, RULE_GUARANTEE, RULE_NO_VOLUME, RULE_NO_FIRST_ORDER, RULE_FIRST_ORDER,
              RULE_CASH_FLOW, RULE_GRADE_A, RULE_VOLUME)
 _WORST_FIRST = ("E", "D", "C", "B", "A")
+DAYS_PER_YEAR = 365
 
 
 # --------------------------------------------------------------------------- records
@@ -164,8 +170,11 @@ def _money(value: Any, field: str) -> Decimal:
     return result
 
 
-def _fmt(amount: Decimal, currency: str) -> str:
-    """``60,000 EUR`` / ``1,234.56 EUR`` — readable amounts for reasons and cap descriptions."""
+def _fmt(amount: Decimal, currency: str, *, whole: bool = False) -> str:
+    """``60,000 EUR`` / ``1,234.56 EUR`` — readable amounts for reasons and cap descriptions (``whole``: to the unit,
+    rounded down, for a cap that is a quotient)."""
+    if whole:
+        amount = amount.to_integral_value(rounding=ROUND_FLOOR)
     if amount == amount.to_integral_value():
         return f"{amount:,.0f} {currency}"
     return f"{amount:,.2f} {currency}"
@@ -188,6 +197,37 @@ def _binding(caps: Sequence[LimitCap]) -> LimitCap:
     return min(tied, key=lambda c: _PRIORITY.index(c.rule) if c.rule in _PRIORITY else len(_PRIORITY))
 
 
+def terms_share(grade: str, policy: Policy) -> tuple[int, Decimal] | None:
+    """Net days of the grade's terms and the share of annual purchases a customer paying on time carries
+    on them under the 'terms' basis: (net days + ``limits.terms_margin_days``) / 365; None for payment
+    before delivery (grades D and E by default)."""
+    from xlcredit.core.terms import net_days_of  # terms builds on limits: imported here, not at the top
+
+    label = getattr(policy.terms, grade)
+    try:
+        net = net_days_of(label)
+    except XlcError as exc:
+        raise XlcError(f"terms.{grade}", exc.problem, label) from None
+    if net is None:
+        return None
+    return net, Decimal(net + policy.limits.terms_margin_days) / DAYS_PER_YEAR
+
+
+def _terms_cap(volume: Decimal, grade: str, policy: Policy) -> tuple[Decimal, str] | None:
+    """The purchase cap of the 'terms' basis, with its description; None under the 'share' basis."""
+    if policy.limits.basis != "terms" or grade in ("D", "E"):
+        return None
+    share = terms_share(grade, policy)
+    if share is None:
+        return None
+    net, fraction = share
+    margin, cur = policy.limits.terms_margin_days, policy.company.currency
+    amount = volume * fraction
+    label = getattr(policy.terms, grade)
+    return amount, (f"what a customer paying on time owes on {label} terms: annual purchases {_fmt(volume, cur)} "
+                    f"× ({net} + {margin} days) / 365 = {_fmt(amount, cur, whole=True)}")
+
+
 # --------------------------------------------------------------------------- one customer
 def _caps(customer: Customer, grade: str, policy: Policy, day: dt.date) -> tuple[LimitCap, ...]:
     lim, cur = policy.limits, policy.company.currency
@@ -208,6 +248,9 @@ def _caps(customer: Customer, grade: str, policy: Policy, day: dt.date) -> tuple
     else:
         base = lim.volume_share * volume
         text = f"{_pct(lim.volume_share)} of annual purchases {_fmt(volume, cur)} = {_fmt(base, cur)}"
+        carried = _terms_cap(volume, grade, policy)
+        if carried is not None and carried[0] > base:
+            base, text = carried
         if grade == "A":
             raised = base * (1 + lim.grade_a_uplift)
             caps.append(LimitCap(RULE_GRADE_A, f"grade A: {text}, raised by {_pct(lim.grade_a_uplift)} = "
@@ -257,6 +300,13 @@ def recommend_limit(customer: Customer, grade: Any, policy: Policy, as_of: Any) 
     caps = _caps(customer, letter, policy, day)
     binding = _binding(caps)
     assert binding.amount is not None
+    if letter == "D" and binding.rule not in (RULE_GUARANTEE, RULE_PREPAY_D):
+        # a grade D limit is open credit only because a guarantee secures it: say so, with the cap that binds
+        guarantee = next(c for c in caps if c.rule == RULE_GUARANTEE)
+        binding = LimitCap(RULE_GUARANTEE, f"grade D, secured by the bank guarantee of "
+                           f"{_fmt(guarantee.amount or ZERO, policy.company.currency)}; within it, "
+                           f"{binding.description}", binding.amount)
+        caps = (*caps, binding)
     limit = round_down(binding.amount, _step(policy))
     return LimitResult(customer.customer_id, limit, binding.rule, caps, limit)
 

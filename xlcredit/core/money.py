@@ -105,3 +105,21 @@ def money(value: Any, field: str, currency: str = "EUR", *, allow_negative: bool
     parsed = to_decimal(value, field, allow_negative=allow_negative)
     assert parsed is not None
     return round_money(parsed, currency)
+
+
+def convert_parts(parts: list[Decimal] | tuple[Decimal, ...], rate: Decimal, currency: str) -> list[Decimal]:
+    """Amounts that make up one total, converted at ``rate`` into ``currency`` so that they still add up.
+
+    The total is converted once and rounded half up (the documented rule); the parts are that total
+    shared out by the largest-remainder method: each part's exact value rounded down to the minor unit,
+    and the cents left over go to the parts with the largest remainders (the earlier part on a tie). So a
+    converted ageing's buckets add up to the converted open total whichever way it was bucketed.
+    """
+    q = quantum(currency)
+    exact = [p * rate for p in parts]
+    total = round_money(sum(parts, ZERO) * rate, currency)
+    floors = [(e / q).to_integral_value(rounding=ROUND_FLOOR) * q for e in exact]
+    left = int((total - sum(floors, ZERO)) / q)
+    for i in sorted(range(len(parts)), key=lambda j: (-(exact[j] - floors[j]), j))[:left]:
+        floors[i] += q
+    return [f.quantize(q) for f in floors]

@@ -87,6 +87,13 @@ class GradePolicy:
 class LimitPolicy:
     volume_share: Decimal = _setting(Decimal("0.15"), lo=Decimal(0), hi=Decimal(1),
                                      help="limit ≤ this share of the customer's annual purchases with us")
+    basis: str = _setting("terms", choices=("terms", "share"),
+                          help="purchase cap: 'terms' = what a customer paying on time owes on its grade's terms "
+                               "(annual purchases × (net days + terms_margin_days) / 365, never below "
+                               "volume_share); 'share' = volume_share of annual purchases only")
+    terms_margin_days: int = _setting(15, lo=0, hi=365,
+                                      help="days added to the net days of the terms for the 'terms' basis "
+                                           "(invoices in transit, the reminder period)")
     first_order_share: Decimal = _setting(Decimal("0.5"), lo=Decimal(0), hi=Decimal(1),
                                           help="new customer: limit ≤ this share of the first order")
     new_customer_months: int = _setting(12, lo=0, help="a customer is new for this many months")

@@ -51,6 +51,7 @@ from xlcredit.core.fast.monitoring import (
     recent_days_late,
     settle_bulk,
     to_company_minor,
+    to_company_minor_parts,
     trend_flags,
 )
 from xlcredit.core.forecast import CashForecast, ForecastWeek, delay_days
@@ -277,8 +278,7 @@ def run_review(customers: Sequence[Customer], frames: BulkFrames, policy: Policy
     t1 = clock()
     k = len(labels)
     g_ccy = ag.currency.astype(np.int64)
-    flat = to_company_minor(ag.buckets.reshape(-1), np.repeat(g_ccy, k), rates, currencies, company)
-    g_buckets = flat.reshape(-1, k)
+    g_buckets = to_company_minor_parts(ag.buckets, g_ccy, rates, currencies, company)
     g_unapplied = to_company_minor(ag.unapplied_minor, g_ccy, rates, currencies, company)
     g_overdue = to_company_minor(ag.open_minor - ag.buckets[:, 0], g_ccy, rates, currencies, company)
     cust_codes = ag.customer.astype(np.int64)

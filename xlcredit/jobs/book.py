@@ -10,6 +10,7 @@ into records once, with every bad row found on the way.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,5 +174,28 @@ def read_book(tables: Mapping[str, pd.DataFrame], policy_rows: Sequence[tuple[st
     return BookData(policy, customers.customers, loaded.ledger, fx, tuple(problems))
 
 
-__all__ = ["ARROW_LEDGER_COLUMNS", "TABLE_NAMES", "Book", "BookData", "FolderBook", "Progress", "WorkbookFile",
-           "read_book"]
+#: An as-of date more than this many days after the ledger's newest document gets a warning.
+STALE_DAYS = 31
+
+
+def as_of_for(ledger: Ledger, as_of: dt.date | None, label: str) -> tuple[dt.date, str | None]:
+    """The date a job runs as of, and a line saying so when it was not given or looks wrong.
+
+    Not given: the ledger's newest document date (a file is as of when it was exported, not as of today).
+    Given, but more than :data:`STALE_DAYS` after the newest document: a warning with both dates (every item
+    would look that much more overdue than the file can know).
+    """
+    latest = ledger.latest_document_date()
+    if as_of is None:
+        if latest is None:
+            raise XlcError("as_of", f"is not given and {label} holds no dated document to take it from", None)
+        return latest, f"as of {latest}, the newest document date in {label} (use --as-of to choose another)"
+    if latest is not None and (as_of - latest).days > STALE_DAYS:
+        return as_of, (f"warning: as of {as_of}, but the newest document in {label} is dated {latest} "
+                       f"({(as_of - latest).days} days earlier): payments since then are not in the file, so "
+                       f"items may look more overdue than they are")
+    return as_of, None
+
+
+__all__ = ["ARROW_LEDGER_COLUMNS", "STALE_DAYS", "TABLE_NAMES", "Book", "BookData", "FolderBook", "Progress",
+           "WorkbookFile", "as_of_for", "read_book"]

@@ -17,20 +17,24 @@ import pandas as pd
 
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.policy import Policy
+from xlcredit.core.policy_check import Finding, check_policy
 from xlcredit.core.portfolio import Portfolio, assess_portfolio, kpi_values, result_rows
 from xlcredit.io import workbook as wb
 from xlcredit.io.store import CreditStore, open_store
-from xlcredit.jobs.book import Book, Progress, read_book
+from xlcredit.jobs.book import Book, Progress, as_of_for, read_book
 
 
 @dataclass(frozen=True)
 class RefreshOutcome:
-    """What a refresh did: the portfolio it computed, the problems it reported, where it wrote."""
+    """What a refresh did: the portfolio it computed, the problems it reported, where it wrote; the policy
+    check's findings and notes on the as-of date."""
 
     portfolio: Portfolio
     problems: tuple[RowProblem, ...]
     store_url: str
     stamp: int
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def ageing_sheet(portfolio: Portfolio) -> pd.DataFrame:
@@ -72,12 +76,20 @@ def dashboard_values(portfolio: Portfolio, refreshed_at: dt.datetime) -> dict[st
     return values
 
 
-def refresh(book: Book, as_of: dt.date, *, store: str | CreditStore | None = None, base_policy: Policy | None = None,
-            who: str = "refresh", now: dt.datetime | None = None, progress: Progress | None = None) -> RefreshOutcome:
-    """The Refresh button: assess the book at ``as_of``, load the credit database, write Ageing + Dashboard."""
+def refresh(book: Book, as_of: dt.date | None, *, store: str | CreditStore | None = None,
+            base_policy: Policy | None = None, who: str = "refresh", now: dt.datetime | None = None,
+            progress: Progress | None = None) -> RefreshOutcome:
+    """The Refresh button: assess the book at ``as_of``, load the credit database, write Ageing + Dashboard.
+
+    ``as_of`` None: the ledger's newest document date (:func:`xlcredit.jobs.book.as_of_for`; the outcome's
+    ``notes`` say so, or warn of an as-of long after the newest document). The policy check's findings
+    (:mod:`xlcredit.core.policy_check`) come back in ``findings``.
+    """
     say = progress or (lambda _msg: None)
     say(f"reading {book.label}")
     data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
+    as_of, note = as_of_for(data.ledger, as_of, book.label)
+    findings = check_policy(data.policy, data.customers, data.ledger, data.fx, as_of)
     say(f"assessing {len(data.customers)} customers")
     portfolio = assess_portfolio(data.customers, data.ledger, data.policy, as_of, data.fx)
     problems = (*data.problems, *(RowProblem("customers", 0, p.field, p.customer_id, p.problem)
@@ -93,7 +105,8 @@ def refresh(book: Book, as_of: dt.date, *, store: str | CreditStore | None = Non
     moment = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
     book.write_outputs({"Ageing": ageing_sheet(portfolio)},
                        wb.dashboard_cells(dashboard_values(portfolio, moment)) | {("Ageing", "B2"): as_of})
-    return RefreshOutcome(portfolio, tuple(problems), credit_store.url, stamp)
+    return RefreshOutcome(portfolio, tuple(problems), credit_store.url, stamp, findings,
+                          () if note is None else (note,))
 
 
 __all__ = ["RefreshOutcome", "ageing_sheet", "dashboard_values", "refresh"]

@@ -58,6 +58,7 @@ __all__ = [
     "recent_days_late",
     "settle_bulk",
     "to_company_minor",
+    "to_company_minor_parts",
     "trend_flags",
 ]
 
@@ -204,6 +205,37 @@ def to_company_minor(amount_minor: Any, currency_codes: Any, rates: Sequence[Any
 
 
 # ---------------------------------------------------------------------------- payment histories
+def to_company_minor_parts(parts_minor: Any, currency_codes: Any, rates: Sequence[Any], currencies: Sequence[str],
+                           company_currency: str) -> np.ndarray:
+    """Rows of amounts that make up one total each (ageing buckets; int64 minor units, shape (n, k)) →
+    company-currency minor units that still add up: the row total converted once, half up, and shared out
+    by the largest remainder — :func:`xlcredit.core.money.convert_parts`, the reference rule."""
+    parts = np.asarray(parts_minor, dtype=np.int64)
+    codes = np.asarray(currency_codes)
+    out = np.zeros(parts.shape, np.int64)
+    ec = minor_units(company_currency)
+    for k, (ccy, rate) in enumerate(zip(currencies, rates, strict=True)):
+        rows = np.flatnonzero(codes == k)
+        if rows.size == 0:
+            continue
+        if rate is None:
+            raise XlcError("fx_rates", f"no {company_currency} rate for {ccy}", ccy)
+        factor = Fraction(Decimal(rate)) * Fraction(10) ** (ec - minor_units(ccy))
+        num, den = factor.numerator, factor.denominator
+        exact = parts[rows].astype(object) * num                 # exact value × den, Python integers
+        floors = exact // den
+        remainders = exact - floors * den
+        totals = (2 * exact.sum(axis=1) + den) // (2 * den)     # the row total, half up (amounts ≥ 0)
+        left = totals - floors.sum(axis=1)
+        order = np.argsort(-remainders, axis=1, kind="stable")  # largest remainder first, earlier on a tie
+        bump = np.zeros(floors.shape, dtype=object)
+        ranks = np.empty(floors.shape, dtype=np.int64)
+        np.put_along_axis(ranks, order, np.arange(floors.shape[1])[None, :].repeat(len(rows), 0), axis=1)
+        bump[ranks < left.astype(np.int64)[:, None]] = 1
+        out[rows] = (floors + bump).astype(np.int64)
+    return out
+
+
 def histories_bulk(p: PreparedLedger, s: BulkSettlement, start: Any, currencies: Sequence[str], *,
                    tolerance_days: int = 0, rates: Sequence[Any] | None = None) -> dict[int, PaymentHistory]:
     """Payment history per customer code (``p.group_customer``), slices settled after ``start`` up to as_of.
