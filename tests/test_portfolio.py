@@ -71,6 +71,23 @@ def test_rows_for_the_database_and_the_cli():
     assert {r["customer_id"] for r in credit_rows(pf)} == {"X", "Y"}
 
 
+def test_the_next_order_and_the_limit_in_words_per_customer():
+    """X's oldest item is 60 days past due (stop at 30, "Formal demand"): its next order is held, however small;
+    Y owes nothing and has credit left: released. The rows say the limit's reason in words, not a setting name."""
+    customers, ledger = _book()
+    pf = assess_portfolio(customers, ledger, Policy(), AS_OF)
+    x, y = pf.customer("X"), pf.customer("Y")
+    assert x.order.decision == "hold" and "order_stop" in x.order.codes
+    assert "items 60 days overdue — orders stop at the Formal demand stage (30 days)" in x.order.reasons
+    assert y.limit.limit > 0 and y.order.status == "Release"
+    rows = {r["customer_id"]: r for r in credit_rows(pf)}
+    assert rows["X"]["order_status"] == x.order.status and rows["Y"]["order_status"] == "Release"
+    assert rows["Y"]["limit_reason"] == y.limit.reason and "binding_rule" not in rows["Y"]
+    stored = {r["customer_id"]: r for r in result_rows(pf)}
+    assert (stored["Y"]["binding_rule"], stored["Y"]["limit_reason"]) == (y.limit.binding_rule, y.limit.reason)
+    assert stored["X"]["bank_guarantee"] == D(0)
+
+
 def test_a_customer_without_fx_rate_is_a_problem_and_the_rest_go_on():
     customers, ledger = _book()
     ledger = Ledger((*ledger.invoices, Invoice("Y", "INV4", "USD", D(10), AS_OF, AS_OF)), ledger.payments,
