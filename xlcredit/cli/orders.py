@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xlcredit.cli.app import app
-from xlcredit.cli.common import AsOf, base_policy, console, parse_as_of, print_problems, today, user_errors
+from xlcredit.cli.common import LedgerAsOf, base_policy, console, parse_as_of, print_notes, print_problems, user_errors
 from xlcredit.core.errors import XlcError
 
 WorkbookOrFolder = Annotated[Path | None, typer.Argument(
@@ -23,10 +23,11 @@ def order_check(ctx: typer.Context,
                 amount: Annotated[str, typer.Argument(
                     help="Amount of the new order in company currency; 0 asks whether the next order would be held.",
                     show_default=False)],
-                source: WorkbookOrFolder = None, as_of: AsOf = None) -> None:
+                source: WorkbookOrFolder = None, as_of: LedgerAsOf = None) -> None:
     """Release or hold a new order, and why — the ORDER_CHECK formula without Excel.
 
-    Assesses the workbook (or folder) as the Refresh does, without writing anything, and checks the order
+    Assesses the workbook (or folder) as the Refresh does, without writing anything (as of the newest document
+    unless --as-of is given, said in one line), and checks the order
     against the customer's limit, exposure, overdue items, grade and deposit. Prints "Release" or
     "Hold: <reasons>" on the first line, as the cell shows it. Bad input (an amount that is blank, negative or
     not a number, an unknown customer) is one red line and exit code 2, in the words the cell shows.
@@ -34,12 +35,12 @@ def order_check(ctx: typer.Context,
     from xlcredit.core.limits import order_amount
     from xlcredit.core.portfolio import assess_portfolio, check_result_order, customer_key, result_rows
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs.book import FolderBook, WorkbookFile, read_book
+    from xlcredit.jobs.book import FolderBook, WorkbookFile, as_of_for, read_book
 
     with user_errors():
         value = order_amount(amount)                    # the amount first, then the customer (as the cell)
         key = customer_key(customer)
-        day = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else today())
+        given = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else None)
         if source is None or source.is_dir():
             book = FolderBook(source)
         elif source.is_file():
@@ -47,6 +48,8 @@ def order_check(ctx: typer.Context,
         else:
             raise XlcError("source", f"file or folder not found: {source}", str(source))
         data = read_book(book.read_tables(), book.read_policy_rows(), base_policy(ctx))
+        day, note = as_of_for(data.ledger, given, book.label)    # a file is as of its newest document unless told
+        print_notes([] if note is None else [note])
         portfolio = assess_portfolio(data.customers, data.ledger, data.policy, day, data.fx)
         left_out = next((p for p in portfolio.problems if p.customer_id == key), None)
         if left_out is not None:
