@@ -206,6 +206,7 @@ def test_score_and_limits_of_customer_records_match_the_engine(server: Server, k
         terms = terms_for(customer, res.grade, policy, SAMPLE_AS_OF)
         assert (limited[i]["value"], limited[i]["binding_rule"], limited[i]["terms"], limited[i]["deposit_share"]) \
             == (format(limit.limit, "f"), limit.binding_rule, terms.label, format(terms.deposit_share, "f"))
+        assert limited[i]["limit_reason"] == limit.reason      # the machine code travels beside the words
     assert scored[60] == {"error": "rating: is not a number (got 'excellent')"} == limited[60]
     assert scored[61]["error"] == "total_assets: must not be negative (got -5)"
 
