@@ -17,6 +17,7 @@ import sys
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -316,6 +317,35 @@ def test_dashboard_figures_labels_and_chart(built: Path, values: openpyxl.Workbo
     first, last = layout.AGEING_BUCKET_ROWS[0], layout.AGEING_BUCKET_ROWS[-1]
     assert f"<c:f>'Dashboard'!$B${first}:$B${last}</c:f>" in chart
     assert f"<c:f>'Dashboard'!$C${first}:$C${last}</c:f>" in chart
+    with zipfile.ZipFile(built) as z:
+        overdue = z.read("xl/charts/chart2.xml").decode()   # the overdue buckets alone, on their own scale
+    second = layout.AGEING_BUCKET_ROWS[1]
+    assert f"<c:f>'Dashboard'!$C${second}:$C${last}</c:f>" in overdue and "Overdue only" in overdue
+    assert "EUR thousand" in overdue and "days past due" in overdue       # axis titles with the unit
+    for name in layout.KPI_CELLS:                                         # each KPI explained beside it
+        label, _code, note = layout.KPI_LABELS[name]
+        assert ws.cell(int(layout.KPI_CELLS[name][1:]), 4).value == note and len(note) <= 64, label
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def test_every_sheet_prints_on_a4_with_a_print_setup(built: Path):
+    """Page setup on every sheet (A4, fit to the page width or a fixed scale, header and footer); the long
+    ledgers print their first page only; the Dashboard is one page."""
+    with zipfile.ZipFile(built) as z:
+        names = {s.get("name"): s for s in ElementTree.fromstring(z.read("xl/workbook.xml")).iter(f"{{{MAIN}}}sheet")}
+        book_xml = z.read("xl/workbook.xml").decode()
+        rels = {r.get("Id"): r.get("Target") for r in ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+        for name, sheet in names.items():
+            xml = z.read("xl/" + rels[sheet.get(f"{{{REL}}}id")]).decode()
+            assert 'paperSize="9"' in xml and "<headerFooter" in xml, name
+            assert 'fitToPage="1"' in xml or 'scale="75"' in xml, name
+    for sheet in ("Invoices", "Payments"):
+        area = re.search(rf"<definedName name=\"_xlnm.Print_Area\" localSheetId=\"\d+\">{sheet}!([^<]+)<", book_xml)
+        assert area and area.group(1).endswith(f"${build.LEDGER_PRINT_ROWS + 1}"), (sheet, area)
+    assert re.search(r"<definedName name=\"_xlnm.Print_Area\" localSheetId=\"0\">Dashboard!\$A\$1:\$R\$", book_xml)
 
 
 # =========================================================================== the UDF wrapper generator

@@ -112,7 +112,10 @@ def test_dashboard_and_customers_print_with_their_figures(built: Path, lo, tmp_p
         assert shown in dashboard, (name, shown)
     for row in layout.AGEING_BUCKET_ROWS:
         assert f"{dash[f'B{row}'].value} {_as_excel_shows(dash[f'C{row}'].value, '#,##0')}" in dashboard
-    assert "Ageing by bucket" in dashboard  # the chart's title: LibreOffice drew the chart
+    # the charts' titles and axis units: LibreOffice drew them
+    for title in ("All open invoices by days past due", "Overdue only (own scale)", "Cash forecast by week",
+                  "EUR thousand", "days past due"):
+        assert title in dashboard, title
     ws = values["Customers"]
     assert "customer_id name Score Grade Limit Available Terms Deposit Stage" in customers
     for row in ws.iter_rows(min_row=2, max_row=61, values_only=True):
@@ -180,3 +183,27 @@ def test_a_workbook_resaved_by_libreoffice_is_read_and_written(built: Path, lo, 
     assert [c.value for c in ws[5]][:2] == ["C9", 9.99] and ws.max_row == 5
     assert openpyxl.load_workbook(resaved, data_only=True)["Dashboard"]["C9"].value == 1
     lo(resaved, _pages(1, 1), tmp_path / "again")  # and LibreOffice opens the result
+
+
+def test_the_refreshed_sample_prints_in_at_most_40_pages(built: Path, lo, tmp_path: Path):
+    """Print areas and page setup on every sheet: the whole refreshed sample book is a short report (the
+    ledgers print their first page; the Dashboard is one landscape page)."""
+    from typer.testing import CliRunner
+
+    from xlcredit.cli import app
+
+    book = tmp_path / "CreditControl.xlsm"
+    book.write_bytes(built.read_bytes())
+    run = CliRunner().invoke(app, ["refresh", str(book), "--as-of", "2026-10-31", "--db", str(tmp_path / "c.db")])
+    assert run.exit_code == 0, run.output
+    pdf = lo(book, "pdf", tmp_path / "pdf")
+    pages = _text(pdf)
+    assert len(pages) <= 40, len(pages)
+    firsts = [p.strip().splitlines()[0] for p in pages if p.strip()]
+    for title in ("Credit Control Dashboard", "Customers", "Invoices: the first 50 rows", "Payments: the first 50",
+                  "Ageing of open receivables", "Credit policy"):
+        assert any(line.startswith(title) for line in firsts), title
+    assert sum(1 for line in firsts if line.startswith("Credit Control Dashboard")) == 1
+    assert "Overdue only (own scale)" in pages[0] and "Average days delinquent (ADD)" in pages[0]
+    _png(pdf, 1, "dashboard_refreshed")
+

@@ -268,6 +268,9 @@ BOOL_FORMAT = '"TRUE";"TRUE";"FALSE"'
 KIND_FORMATS = {"text": None, "money": "#,##0.00", "amount": "#,##0", "int": "0", "ratio": "0.0",
                 "rate": "0.000000", "date": "yyyy-mm-dd", "bool": BOOL_FORMAT, "pct": "0.0%",
                 "datetime": "yyyy-mm-dd hh:mm"}
+#: Rows of a long ledger sheet (Invoices, Payments) that print: one portrait page; the whole ledger would be
+#: a hundred pages nobody reads (select rows and use Print Selection for others).
+LEDGER_PRINT_ROWS = 50
 #: Short codes shown centred (currency, country, terms …) so they do not run into the numbers beside them.
 CENTRED = {"country", "currency", "language", "terms", "statutory_regime", "reference_check"}
 
@@ -316,11 +319,11 @@ def _dashboard(book: xlsxwriter.Workbook, f: _Formats, values: Mapping[str, Any]
     ws = book.get_worksheet_by_name(layout.DASHBOARD_SHEET)
     ws.hide_gridlines(2)
     ws.set_column("A:A", 2)
-    ws.set_column("B:B", 32)
-    ws.set_column("C:C", 16)
-    ws.set_column("D:D", 50)
+    ws.set_column("B:B", 34)
+    ws.set_column("C:C", 17)
+    ws.set_column("D:D", 64)     # the longest explanation fits: no text runs into the charts
     ws.set_column("E:E", 2)
-    ws.set_column("F:M", 9)
+    ws.set_column("F:S", 9)
     ws.set_row(0, 30)
     ws.write_string("B1", "Credit Control Dashboard", f(bold=True, font_size=18, font_color=DARK))
     cells = layout.DASHBOARD_CELLS
@@ -339,7 +342,7 @@ def _dashboard(book: xlsxwriter.Workbook, f: _Formats, values: Mapping[str, Any]
     header = f(**HEADER)
     ws.write_string("B8", "Key figures", header)
     _write_or_blank(ws, cells["currency"], values.get("currency"), f(**HEADER, align="right"))
-    ws.write_string("D8", "What it measures", header)
+    ws.write_string("D8", "What it measures", f(**HEADER, indent=1))
     for name, ref in layout.KPI_CELLS.items():
         label, code, note = layout.KPI_LABELS[name]
         row = int(ref[1:]) - 1
@@ -349,7 +352,7 @@ def _dashboard(book: xlsxwriter.Workbook, f: _Formats, values: Mapping[str, Any]
     top = layout.AGEING_BUCKET_ROWS[0] - 2
     ws.write_string(top, 1, "Ageing bucket (days past due)", header)
     ws.write_string(top, 2, "Amount", f(**HEADER, align="right"))
-    ws.write_string(top, 3, "Share of open invoices", header)
+    ws.write_string(top, 3, "Share of open invoices", f(**HEADER, indent=1))
     grid = {"border": 1, "border_color": "#BFBFBF"}
     for i, row in enumerate(layout.AGEING_BUCKET_ROWS, start=1):
         _write_or_blank(ws, f"B{row}", values.get(f"bucket{i}_label"), f(**grid))
@@ -362,29 +365,39 @@ def _dashboard(book: xlsxwriter.Workbook, f: _Formats, values: Mapping[str, Any]
     _write_or_blank(ws, f"C{total}", values.get("ageing_total"), f(num_format="#,##0", **bold_top))
     _write_or_blank(ws, f"D{total}", values.get("ageing_total_share"), f(num_format="0.0%", align="left", indent=1,
                                                                          **bold_top))
-    chart = book.add_chart({"type": "column"})
-    first, last = layout.AGEING_BUCKET_ROWS[0], layout.AGEING_BUCKET_ROWS[-1]
-    colours = ("#70AD47", "#A9D18E", "#FFC000", "#ED7D31", "#C00000", "#7B0000")
-    chart.add_series({
-        "name": "Open invoices",
-        "categories": f"='{layout.DASHBOARD_SHEET}'!$B${first}:$B${last}",
-        "values": f"='{layout.DASHBOARD_SHEET}'!$C${first}:$C${last}",
-        "points": [{"fill": {"color": c}, "border": {"none": True}} for c in colours],
-        "gap": 60,
-        "data_labels": {"value": True, "num_format": '#,##0,"k"', "font": {"size": 8}},
-    })
-    chart.set_title({"name": "Ageing by bucket", "name_font": {"size": 12, "bold": True, "color": DARK}})
-    chart.set_legend({"none": True})
-    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
-                      "num_font": {"size": 9}})
-    chart.set_x_axis({"num_font": {"size": 9}})
-    chart.set_size({"width": 520, "height": 330})
-    ws.insert_chart("F8", chart, {"x_offset": 4, "y_offset": 0})
+    _ageing_charts(book, ws, values.get("currency") or "")
     _review_block(book, ws, f, values)
-    ws.print_area(f"A1:M{FORECAST_LATER_ROW + 1}")
+    ws.print_area(f"A1:R{FORECAST_LATER_ROW + 1}")
     _page_setup(ws, repeat_row=None, title="Credit Control Dashboard")
     ws.fit_to_pages(1, 1)
     ws.activate()
+
+
+def _ageing_charts(book: xlsxwriter.Workbook, ws: Any, currency: str) -> None:
+    """Two charts of the ageing block: every bucket, and the overdue buckets alone on their own scale (beside
+    it), so the amounts a controller chases are not flattened by the current ones."""
+    rows = layout.AGEING_BUCKET_ROWS
+    colours = ("#70AD47", "#A9D18E", "#FFC000", "#ED7D31", "#C00000", "#7B0000")
+    unit = f"{currency} thousand" if currency else "thousand"
+    axis = {"num_format": '#,##0,', "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+            "num_font": {"size": 9}, "name": unit, "name_font": {"size": 9, "bold": False}}
+    for title, first, anchor, x_offset in (("All open invoices by days past due", rows[0], "F8", 4),
+                                           ("Overdue only (own scale)", rows[1], "F8", 424)):
+        chart = book.add_chart({"type": "column"})
+        chart.add_series({
+            "name": title,
+            "categories": f"='{layout.DASHBOARD_SHEET}'!$B${first}:$B${rows[-1]}",
+            "values": f"='{layout.DASHBOARD_SHEET}'!$C${first}:$C${rows[-1]}",
+            "points": [{"fill": {"color": c}, "border": {"none": True}} for c in colours[first - rows[0]:]],
+            "gap": 60,
+            "data_labels": {"value": True, "num_format": '#,##0,"k"', "font": {"size": 8}},
+        })
+        chart.set_title({"name": title, "name_font": {"size": 11, "bold": True, "color": DARK}})
+        chart.set_legend({"none": True})
+        chart.set_y_axis(axis)
+        chart.set_x_axis({"num_font": {"size": 9}, "name": "days past due", "name_font": {"size": 9, "bold": False}})
+        chart.set_size({"width": 410, "height": 330})
+        ws.insert_chart(anchor, chart, {"x_offset": x_offset, "y_offset": 0})
 
 
 #: The review figures on the Dashboard: name → (label, number format, what it means).
@@ -403,17 +416,17 @@ def _review_block(book: xlsxwriter.Workbook, ws: Any, f: _Formats, values: Mappi
     first_review = int(next(iter(REVIEW_CELLS.values()))[1:])
     ws.write_string(first_review - 2, 1, "Portfolio review", header)
     _write_or_blank(ws, f"C{first_review - 1}", None, header)
-    ws.write_string(first_review - 2, 3, "What it measures", header)
+    ws.write_string(first_review - 2, 3, "What it measures", f(**HEADER, indent=1))
     for name, ref in REVIEW_CELLS.items():
         label, code, note = REVIEW_LABELS[name]
         row = int(ref[1:]) - 1
         ws.write_string(row, 1, label, f(**grid))
         _write_or_blank(ws, ref, values.get(name), f(num_format=code, bold=True, **grid))
-        ws.write_string(row, 3, note, f(**NOTE, **grid))
+        ws.write_string(row, 3, note, f(**NOTE, indent=1, **grid))
     top = FORECAST_ROWS[0] - 2
     ws.write_string(top, 1, "Week starting", header)
     ws.write_string(top, 2, "Expected cash", f(**HEADER, align="right"))
-    ws.write_string(top, 3, "Open invoices, each customer's own payment habit", header)
+    ws.write_string(top, 3, "Open invoices, each customer's own payment habit", f(**HEADER, indent=1))
     for i, row in enumerate(FORECAST_ROWS, start=1):
         _write_or_blank(ws, f"B{row}", values.get(f"forecast{i}_label"), f(num_format="yyyy-mm-dd", align="left",
                                                                             **grid))
@@ -429,12 +442,15 @@ def _review_block(book: xlsxwriter.Workbook, ws: Any, f: _Formats, values: Mappi
         "values": f"='{layout.DASHBOARD_SHEET}'!$C${first}:$C${last}",
         "fill": {"color": "#2E75B6"}, "border": {"none": True}, "gap": 50,
     })
-    chart.set_title({"name": "Cash forecast by week", "name_font": {"size": 12, "bold": True, "color": DARK}})
+    chart.set_title({"name": "Cash forecast by week", "name_font": {"size": 11, "bold": True, "color": DARK}})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
-                      "num_font": {"size": 9}})
-    chart.set_x_axis({"num_format": "dd mmm", "num_font": {"size": 8, "rotation": -45}, "text_axis": True})
-    chart.set_size({"width": 520, "height": 380})
+    currency = values.get("currency") or ""
+    chart.set_y_axis({"num_format": "#,##0,", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      "num_font": {"size": 9}, "name": f"{currency} thousand".strip(),
+                      "name_font": {"size": 9, "bold": False}})
+    chart.set_x_axis({"num_format": "dd mmm", "num_font": {"size": 8, "rotation": -45}, "text_axis": True,
+                      "name": "week starting", "name_font": {"size": 9, "bold": False}})
+    chart.set_size({"width": 830, "height": 380})
     ws.insert_chart(f"F{first_review - 1}", chart, {"x_offset": 4, "y_offset": 0})
 
 
@@ -518,10 +534,15 @@ def _input_table(book: xlsxwriter.Workbook, f: _Formats, spec: Any, frame: pd.Da
                 _write(ws, i, j, values[name], _num_format(f, kinds[name][0],
                                                           align="center" if name in CENTRED else None))
     ws.freeze_panes(1, 2 if spec.key == "customers" else 1)
-    _page_setup(ws, title=spec.sheet)
+    long_ledger = n > LEDGER_PRINT_ROWS * 10
+    title = (f"{spec.sheet}: the first {LEDGER_PRINT_ROWS} rows (select rows and Print Selection for others)"
+             if long_ledger else spec.sheet)
+    _page_setup(ws, title=title, landscape=len(columns) > 10)
     if spec.key == "customers":
         last = columns.index(formula_headers[-1])
         ws.print_area(0, 0, max(n, 1), last)
+    elif long_ledger:   # thousands of ledger rows are data, not a report: one page, the rest on demand
+        ws.print_area(0, 0, LEDGER_PRINT_ROWS, len(columns) - 1)
 
 
 def _output_sheet(book: xlsxwriter.Workbook, f: _Formats, name: str) -> None:

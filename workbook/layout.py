@@ -85,12 +85,12 @@ BUTTONS: tuple[tuple[str, str], ...] = (
 
 #: Dashboard key figures: name → (label, number format, what it means).
 KPI_LABELS: dict[str, tuple[str, str, str]] = {
-    "total_ar": ("Total receivables", "#,##0", "Open invoices less unapplied cash, in company currency"),
-    "overdue_pct": ("Overdue", "0.0%", "Share of receivables past their due date"),
-    "dso": ("DSO (days)", "0.0", "Days sales outstanding: receivables / credit sales x days"),
-    "best_dso": ("Best possible DSO (days)", "0.0", "DSO of the receivables not yet due"),
-    "add": ("Average days delinquent", "0.0", "DSO less best possible DSO"),
-    "cei": ("Collection effectiveness (CEI)", "0.0%", "Share of collectible receivables collected"),
+    "total_ar": ("Total receivables", "#,##0", "Open invoices less unapplied cash, in the company currency"),
+    "overdue_pct": ("Overdue", "0.0%", "Share of the receivables that is past its due date"),
+    "dso": ("Days sales outstanding (DSO)", "0.0", "Receivables / credit sales of the last 90 days x 90"),
+    "best_dso": ("Best possible DSO (days)", "0.0", "The DSO if every customer paid on the due date"),
+    "add": ("Average days delinquent (ADD)", "0.0", "DSO less best possible DSO: days paid late, on average"),
+    "cei": ("Collection effectiveness (CEI)", "0.0%", "Share of the collectible amount collected in the last 30 days"),
 }
 
 # --------------------------------------------------------------------------- input tables
