@@ -403,7 +403,7 @@ def test_register_issues_each_stage_once_per_set_of_items(store: CreditStore) ->
     assert rows[0]["file_path"] == "letters/C1-formal_demand.pdf" and rows[0]["amount"] == Decimal("5400.00")
     assert [a["action"] for a in store.audit_rows(entity="register:C1")] == \
         ["issue", "resend", "resend", "issue", "issue"]
-    with pytest.raises(XlcError, match="kind: must be letter or action"):
+    with pytest.raises(XlcError, match="kind: must be letter, action or statement"):
         store.record_issue("C1", 1, "Reminder", ["I"], kind="email", as_of=AS_OF, amount=None)
     with pytest.raises(XlcError, match="items: no invoice numbers given"):
         store.record_issue("C1", 1, "Reminder", [" "], as_of=AS_OF, amount=None)

@@ -68,14 +68,20 @@ from xlcredit.core.limits import available_credit
 from xlcredit.core.policy import Policy
 
 __all__ = [
-    "CUSTOMER_FIELDS", "DB_SUFFIX", "MIGRATIONS", "RESULT_FIELDS", "ROLES", "SCHEMA_VERSION", "AlreadyIssued",
+    "CUSTOMER_FIELDS", "DB_SUFFIX", "DELIVERY_STATES", "MIGRATIONS", "RESULT_FIELDS", "ROLES", "SCHEMA_VERSION",
+    "AlreadyIssued", "AlreadySent",
     "CreditStore", "ExactDecimal", "Migration", "items_key", "open_store", "resolve_store_url", "role_allows",
     "store_path_for_workbook", "to_json_data", "workbook_store",
 ]
 
 DB_SUFFIX = ".credit.db"
 ROLES: tuple[str, ...] = ("read", "controller", "admin")   # each role may do everything the ones before it may
-ISSUE_KINDS: tuple[str, ...] = ("letter", "action")
+ISSUE_KINDS: tuple[str, ...] = ("letter", "action", "statement")
+#: What a message (row of ``deliveries``) can be: ``sending`` is written before the SMTP transaction, the others after.
+DELIVERY_STATES: tuple[str, ...] = ("sending", "sent", "drafted", "failed", "unconfirmed")
+#: States that hold a register entry back from being sent again.
+DELIVERY_HOLDING: tuple[str, ...] = ("sending", "sent", "drafted", "unconfirmed")
+DELIVERY_CHANNELS: tuple[str, ...] = ("smtp", "draft")
 KEY_PREFIX = "xlc_"
 _PG_WRITE_LOCK = 7_246_913_001          # pg_advisory_xact_lock key: "the xlcredit write lock"
 _WORKBOOK_SUFFIXES = (".xlsm", ".xlsx", ".xlsb", ".xls")
@@ -284,11 +290,29 @@ limit_overrides_table = sa.Table(                                 # v2
     sa.Column("set_by", sa.Text, nullable=False),
     sa.Column("set_at", UtcTimestamp, nullable=False),
 )
+deliveries_table = sa.Table(                                      # v4
+    "deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("register_id", sa.Integer, nullable=False),
+    sa.Column("customer_id", sa.String, nullable=False),
+    sa.Column("channel", sa.String, nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False, server_default=""),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("state", sa.String, nullable=False),
+    sa.Column("code", sa.Integer),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("file_path", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False, server_default=""),
+)
 sa.Index("ux_register_issue", register_table.c.customer_id, register_table.c.step_index, register_table.c.items_key,
          register_table.c.resend, unique=True)
 sa.Index("ix_register_customer", register_table.c.customer_id)
 sa.Index("ix_audit_entity", audit_table.c.entity)
 sa.Index("ix_reviews_customer", reviews_table.c.customer_id, reviews_table.c.review_date)
+sa.Index("ix_deliveries_register", deliveries_table.c.register_id)
+sa.Index("ux_deliveries_message", deliveries_table.c.message_id, unique=True)
 
 
 # =========================================================================== migrations
@@ -409,12 +433,35 @@ def _v3(conn: Connection) -> None:
             bank_guarantee=amount if amount is not None else Decimal(0)))
 
 
+def _v4(conn: Connection) -> None:
+    """Sending letters and statements by e-mail: one row per message, its Message-ID and state (xlcredit.jobs.send)."""
+    md = sa.MetaData()
+    table = sa.Table("deliveries", md,
+                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                     sa.Column("register_id", sa.Integer, nullable=False),
+                     sa.Column("customer_id", sa.String, nullable=False),
+                     sa.Column("channel", sa.String, nullable=False),
+                     sa.Column("recipient", sa.Text, nullable=False, server_default=""),
+                     sa.Column("message_id", sa.Text, nullable=False),
+                     sa.Column("state", sa.String, nullable=False), sa.Column("code", sa.Integer),
+                     sa.Column("detail", sa.Text, nullable=False, server_default=""),
+                     sa.Column("file_path", sa.Text, nullable=False, server_default=""),
+                     sa.Column("created_at", UtcTimestamp, nullable=False),
+                     sa.Column("updated_at", UtcTimestamp, nullable=False),
+                     sa.Column("created_by", sa.Text, nullable=False, server_default=""))
+    sa.Index("ix_deliveries_register", table.c.register_id)
+    sa.Index("ux_deliveries_message", table.c.message_id, unique=True)
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "credit database: customers, credit results, policy, collection register, audit, API keys, "
                  "reviews", _v1),
     Migration(2, "manual limit overrides (limit_overrides table, credit_results.recommended_limit)", _v2),
     Migration(3, "the limit's reason in words and the bank guarantee held (credit_results.limit_reason, "
                  "credit_results.bank_guarantee)", _v3),
+    Migration(4, "sending by e-mail: the deliveries table (one row per message: register entry, Message-ID, state)",
+              _v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -547,6 +594,10 @@ def resolve_store_url(path_or_url: str | Path | None = None) -> str:
 
 class AlreadyIssued(XlcError):
     """The register already holds this dunning stage for the same overdue items (send it with resend=True)."""
+
+
+class AlreadySent(XlcError):
+    """A register entry already has a message that was sent, drafted, is being sent or may have been sent."""
 
 
 # =========================================================================== the store
@@ -960,7 +1011,7 @@ class CreditStore:
             raise XlcError("step_index", f"must be a ladder step number from 1 (got {describe(step_index)})",
                            step_index)
         if kind not in ISSUE_KINDS:
-            raise XlcError("kind", f"must be letter or action (got {describe(kind)})", kind)
+            raise XlcError("kind", f"must be letter, action or statement (got {describe(kind)})", kind)
         if not _text(stage):
             raise XlcError("stage", "is empty", stage)
         key = items if isinstance(items, str) else items_key(items)
@@ -1009,6 +1060,62 @@ class CreditStore:
         query = sa.select(register_table).order_by(register_table.c.id)
         if customer_id is not None:
             query = query.where(register_table.c.customer_id == _customer_key(customer_id))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # ---------------------------------------------------------------- deliveries (sending by e-mail)
+    def begin_delivery(self, register_id: int, customer_id: Any, *, channel: str, recipient: str, message_id: str,
+                       file_path: str = "", who: str = "", now: dt.datetime | None = None) -> int:
+        """Record that a message for a register entry is about to go ("sending"), before it goes; return its id.
+
+        Refused (:class:`AlreadySent`) when the entry already has a message that went, is going or may have
+        gone (sent, drafted, sending, unconfirmed) — checked and written under the write lock, so two runs at
+        once cannot both send it.
+        """
+        if channel not in DELIVERY_CHANNELS:
+            raise XlcError("channel", f"must be {' or '.join(DELIVERY_CHANNELS)} (got {describe(channel)})", channel)
+        cid = _customer_key(customer_id)
+        at = now or _utcnow()
+        with self._write() as conn:
+            d = deliveries_table
+            busy = conn.execute(sa.select(d.c.id, d.c.state).where(
+                d.c.register_id == int(register_id), d.c.state.in_(DELIVERY_HOLDING)).limit(1)).first()
+            if busy is not None:
+                raise AlreadySent("register_id", f"entry {register_id} already has a message ({busy.state})",
+                                  register_id)
+            values = {"register_id": int(register_id), "customer_id": cid, "channel": channel,
+                      "recipient": _text(recipient), "message_id": _text(message_id), "state": "sending",
+                      "code": None, "detail": "", "file_path": str(file_path), "created_at": at, "updated_at": at,
+                      "created_by": who or "unknown"}
+            new_id = int(conn.execute(d.insert().values(**values)).inserted_primary_key[0])
+            self._audit(conn, who, "sending", f"delivery:{register_id}", None, {"id": new_id, **values}, at)
+        return new_id
+
+    def finish_delivery(self, delivery_id: int, state: str, *, code: int | None = None, detail: str = "",
+                        who: str = "", now: dt.datetime | None = None) -> None:
+        """Record what became of a message: sent, drafted, failed or unconfirmed (see xlcredit.jobs.send)."""
+        if state not in DELIVERY_STATES or state == "sending":
+            raise XlcError("state", f"must be one of sent, drafted, failed, unconfirmed (got {describe(state)})",
+                           state)
+        at = now or _utcnow()
+        with self._write() as conn:
+            d = deliveries_table
+            row = conn.execute(sa.select(d).where(d.c.id == int(delivery_id))).mappings().first()
+            if row is None:
+                raise XlcError("delivery", f"no delivery {delivery_id}", delivery_id)
+            conn.execute(d.update().where(d.c.id == int(delivery_id)).values(
+                state=state, code=code, detail=_text(detail), updated_at=at))
+            self._audit(conn, who, state, f"delivery:{row['register_id']}", {"id": row["id"], "state": row["state"]},
+                        {"id": row["id"], "state": state, "code": code, "detail": _text(detail),
+                         "message_id": row["message_id"]}, at)
+
+    def delivery_rows(self, register_id: int | None = None, *, state: str | None = None) -> list[dict[str, Any]]:
+        """Every message recorded (one register entry's, or those in one state), oldest first."""
+        query = sa.select(deliveries_table).order_by(deliveries_table.c.id)
+        if register_id is not None:
+            query = query.where(deliveries_table.c.register_id == int(register_id))
+        if state is not None:
+            query = query.where(deliveries_table.c.state == state)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
