@@ -178,3 +178,50 @@ def test_documents_embed_their_fonts_and_speak_the_customers_language(tmp_path, 
     with zipfile.ZipFile(io.BytesIO(render_statement_docx(composed))) as z:
         body = z.read("word/document.xml").decode("utf-8")
     assert ("期末余额" in body) if customer.language == "zh" else ("680.25 EUR" in body)
+
+
+# --------------------------------------------------------------------------- the command
+def _run(*args):
+    from typer.testing import CliRunner
+
+    from xlcredit.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+def test_command_writes_one_customers_statement_once_and_registers_it(tmp_path):
+    """The bundled sample's Chinese customer C002 for October 2026: a .docx and a .pdf, one register entry of kind
+    statement; the same run again writes nothing; a dry run writes nothing at all."""
+    from xlcredit.io.store import CreditStore
+
+    out = tmp_path / "out"
+    dry = _run("statements", "--from", "2026-10-01", "--to", "2026-10-31", "--customer", "C002", "--out", str(out),
+               "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "1 statement would be written" in dry.output and not out.exists()
+    first = _run("statements", "--from", "2026-10-01", "--to", "2026-10-31", "--customer", "C002", "--out", str(out))
+    assert first.exit_code == 0, first.output
+    assert "1 statement written, 0 already written, 0 failed" in first.output
+    files = sorted(p.name for p in out.iterdir() if p.suffix in (".pdf", ".docx"))
+    assert len(files) == 2 and all(f.startswith("statement_2026-10-01_2026-10-31_C002_") for f in files)
+    store = CreditStore(out / "xlcredit.credit.db")
+    (row,) = store.register_rows("C002")
+    assert (row["kind"], row["step_index"], row["as_of"]) == ("statement", 0, d(2026, 10, 31))
+    store.close()
+    if shutil.which("pdftotext"):
+        assert "对账单" in _pdftext(out / files[1])
+    again = _run("statements", "--from", "2026-10-01", "--to", "2026-10-31", "--customer", "C002", "--out", str(out))
+    assert "0 statements written, 1 already written" in again.output
+    assert not list((out / ".pending").iterdir())
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--from", "2026-10-31", "--to", "2026-10-01"), "--from: is after --to (2026-10-31 > 2026-10-01)"),
+    (("--to", "2026-10-01"), "--from: is required"),
+    (("--from", "2026-13-45", "--to", "2026-10-01"), "--from:"),
+    (("--from", "2026-10-01", "--to", "2026-10-31", "--customer", "C999"),
+     "customer: no customer C999 in the customers table"),
+])
+def test_command_bad_input_is_one_line_exit_2(tmp_path, args, words):
+    result = _run("statements", *args, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and words in result.output, result.output

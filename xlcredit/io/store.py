@@ -1000,14 +1000,15 @@ class CreditStore:
                      as_of: dt.date | str, amount: Decimal | int | str | None, currency: str = "",
                      kind: str = "letter", file_path: str | Path = "", content_hash: str = "", who: str = "",
                      resend: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
-        """Write one dunning letter or action into the collection register and return the entry.
+        """Write one dunning letter, action or statement (step 0) into the collection register; return the entry.
 
         ``items``: the overdue invoice numbers it covers (or an :func:`items_key`). The same
         ``(customer, step_index, items)`` is issued once: a second issue raises :class:`AlreadyIssued`
         unless ``resend=True``, which records it again with the next ``resend`` counter (1, 2, …).
         """
         cid = _customer_key(customer_id)
-        if isinstance(step_index, bool) or not isinstance(step_index, int) or step_index < 1:
+        first_step = 0 if kind == "statement" else 1
+        if isinstance(step_index, bool) or not isinstance(step_index, int) or step_index < first_step:
             raise XlcError("step_index", f"must be a ladder step number from 1 (got {describe(step_index)})",
                            step_index)
         if kind not in ISSUE_KINDS:
