@@ -12,17 +12,35 @@ sequence Python guarantees across versions; amounts are rounded with Decimal, ne
 
 What the sample contains (all invented: names, people, addresses, ``.example`` e-mail domains):
 60 customers in 10 countries (CN/CNY in Chinese, DE/FR/NL/IT/ES/EUR, GB/GBP, US/USD, HK/HKD,
-JP/JPY), each drawn to land in a chosen grade A–E under the default scorecard (12/14/14/11/9; three
-of the B customers score like an A but are held at B: paid late once, too new, a prospect); 3
-prospects with no relationship yet, 6 customers new within the last 12 months, one key account
-whose limit the cash-flow cap binds, 2 dormant customers with a duplicate payment (unapplied cash),
-one new customer who paid in advance (unapplied cash). Their annual purchases add up to about 54 M
-of the policy's 60 M revenue, so the portfolio cap does not bind and each customer's own rule shows. Two years of
-invoices (2024-11-01 .. 2026-10-31) on Net 30/60/90 by quality; payments by behaviour (prompt,
-good, fair, slow, bad payers with late tails), some by remittance batch without an invoice
-reference, a few in two instalments, a few rounded up (over-payments), credit notes with and
-without an invoice reference, a handful of disputed invoices, and customers whose oldest overdue
-item sits at each dunning step (7, 15, 30, 45, 90 days) and in each ageing bucket on 2026-10-31.
+JP/JPY), each drawn to land in a chosen grade A–E under the default scorecard. The mix is a real
+book's — mostly A–C (15/19/19/4/3), since every grade-D customer without a guarantee and every grade-E
+customer trades on prepayment and is on hold by definition; three of the B customers score like an A
+but are held at B (paid late once, too new, a prospect). 3 prospects with no relationship yet, 6
+customers new within the last 12 months (on Net 30, first orders of 20–35 % of a year's purchases),
+one key account whose limit the cash-flow cap binds, 2 dormant customers with a duplicate payment
+(unapplied cash), one new grade-D customer who paid in advance (unapplied cash), two grade-D customers
+trading within a bank guarantee. Two years of invoices (2024-11-01 .. 2026-10-31), on at most their
+grade's terms (A Net 90 or 60, B Net 60 or 30, C–E Net 30); payments by behaviour (prompt, good,
+fair, slow, bad payers with late tails), some by remittance batch without an invoice reference, a
+few in two instalments, a few rounded up (over-payments), credit notes with and without an invoice
+reference, a handful of disputed invoices, and customers whose oldest overdue item sits at each
+dunning step (7, 15, 30, 45, 90 days) and in each ageing bucket on 2026-10-31.
+
+So that the numbers agree with each other under the shipped policy (limits on the 'terms' basis), as
+of 2026-10-31:
+
+* a customer trading a full year states annual purchases within ±4 % of what it was invoiced in the
+  last 12 months (at the as-of rate); the credit customers buy about 31 M of the policy's 60 M
+  revenue (the rest: cash sales and small accounts outside the sample), so the sum of their limits
+  (about 8.2 M) stays under the portfolio cap (15 % of revenue = 9 M) and each customer's own rule
+  shows; the DSO is about 57 days;
+* the ERP's credit block held any order that would have taken a customer beyond 90 % of its limit
+  (:func:`_credit_block`), and open orders and uninvoiced deliveries were taken within the limit,
+  except for one customer cast to be over it (C054);
+* a customer without an overdue role paid each undisputed item before it reached the order-stop
+  stage, so those on hold for an order of 0 are the ones cast for it: the two grade-D customers
+  without a guarantee, the three grade-E customers, the customers at the formal-demand stage and
+  beyond, and C054 over its limit (8 in all). ``tests/test_sample_properties.py`` checks all this.
 
 The history columns of customers.csv (avg_days_late, items_over_90, max_days_late) are computed
 from this ledger by the allocation rule of xlcredit/core/openitems.py (referenced credits first, then the pool
@@ -52,13 +70,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from xlcredit.core.limits import recommend_limit  # noqa: E402
 from xlcredit.core.policy import Policy  # noqa: E402
-from xlcredit.core.records import Financials  # noqa: E402
+from xlcredit.core.records import Customer, Financials  # noqa: E402
 
 SEED = "xlcredit-sample-v1"
 AS_OF = dt.date(2026, 10, 31)
 START = dt.date(2024, 11, 1)
 DEFAULT_OUT = ROOT / "xlcredit" / "data" / "sample"
+POLICY = Policy()
+#: Days past due at which the default dunning ladder stops new orders (Formal demand).
+ORDER_STOP_DAYS = POLICY.order_stop_days
 
 CUSTOMER_COLUMNS = (
     "customer_id", "name", "country", "currency", "language", "rating", "total_assets", "total_liabilities",
@@ -105,15 +127,15 @@ SPECS: tuple[Spec, ...] = (
     _s("C005", "GB", "A", "old", "mixed", "insured"),
     _s("C006", "DE", "B", "old", "ref", "dispute1", "insured"),
     _s("C007", "CN", "C", "old", "ref", "ov20"),
-    _s("C008", "DE", "D", "old", "ref", "stop70", "insured"),
+    _s("C008", "DE", "C", "old", "ref", "stop70", "insured"),
     _s("C009", "US", "A", "old", "batch"),
     _s("C010", "FR", "B", "old", "mixed", "overpay"),
     _s("C011", "GB", "C", "old", "mixed", "partial"),
-    _s("C012", "GB", "D", "old", "ref", "ov50"),
+    _s("C012", "GB", "C", "old", "ref", "ov38"),
     _s("C013", "NL", "A", "old", "ref", "insured"),
     _s("C014", "GB", "B", "old", "ref", "cn", "ascore"),      # A by score, held at B: paid late once
     _s("C015", "US", "C", "old", "batch", "insured"),
-    _s("C016", "US", "D", "old", "mixed", "guarantee"),
+    _s("C016", "US", "D", "old", "mixed", "guarantee"),       # trades on open credit within its guarantee
     _s("C017", "CN", "A", "old", "ref"),
     _s("C018", "US", "B", "old", "mixed"),
     _s("C019", "FR", "C", "old", "ref", "dispute2"),
@@ -121,11 +143,11 @@ SPECS: tuple[Spec, ...] = (
     _s("C021", "FR", "A", "old", "mixed", "rebate"),
     _s("C022", "NL", "B", "dormant", "ref", "dup"),
     _s("C023", "CN", "C", "new", "ref"),
-    _s("C024", "FR", "D", "old", "ref", "dispute1"),
+    _s("C024", "FR", "B", "old", "ref", "dispute1"),
     _s("C025", "DE", "A", "old", "batch", "insured"),
     _s("C026", "CN", "B", "old", "ref", "partial"),
     _s("C027", "NL", "C", "old", "mixed", "cn"),
-    _s("C028", "ES", "D", "old", "batch"),
+    _s("C028", "ES", "B", "old", "batch"),
     _s("C029", "JP", "A", "old", "ref"),
     _s("C030", "DE", "B", "new", "ref", "ascore"),            # A by score, held at B: too new
     _s("C031", "DE", "C", "dormant", "ref", "dup"),
@@ -133,11 +155,11 @@ SPECS: tuple[Spec, ...] = (
     _s("C033", "HK", "A", "old", "ref"),
     _s("C034", "ES", "B", "old", "batch"),
     _s("C035", "JP", "C", "old", "ref"),
-    _s("C036", "IT", "D", "new", "ref"),
+    _s("C036", "IT", "C", "new", "ref"),
     _s("C037", "DE", "A", "old", "mixed", "cn"),
     _s("C038", "HK", "B", "old", "mixed", "insured"),
     _s("C039", "US", "C", "new", "mixed"),
-    _s("C040", "DE", "D", "old", "mixed", "insured"),
+    _s("C040", "DE", "B", "old", "mixed", "insured"),
     _s("C041", "US", "A", "old", "ref", "insured", "key"),    # key account: the cash-flow cap binds
     _s("C042", "CN", "B", "old", "ref", "dispute1"),
     _s("C043", "CN", "C", "old", "batch", "overpay"),
@@ -149,15 +171,15 @@ SPECS: tuple[Spec, ...] = (
     _s("C049", "DE", "B", "prospect", "ref", "ascore"),       # strong statements, no history yet
     _s("C050", "GB", "C", "prospect"),
     _s("C051", "US", "E", "prospect"),
-    _s("C052", "CN", "E", "new", "ref"),
+    _s("C052", "CN", "C", "new", "ref"),
     _s("C053", "GB", "B", "old", "batch"),
-    _s("C054", "HK", "C", "old", "ref", "partial"),
-    _s("C055", "US", "D", "old", "ref"),
-    _s("C056", "DE", "E", "old", "ref"),
-    _s("C057", "HK", "E", "old", "mixed"),
-    _s("C058", "CN", "E", "old", "ref", "dispute1"),
-    _s("C059", "FR", "E", "old", "ref"),
-    _s("C060", "JP", "E", "old", "ref"),
+    _s("C054", "HK", "C", "old", "ref", "partial", "overlimit"),  # open orders taken beyond its limit
+    _s("C055", "US", "A", "old", "ref"),
+    _s("C056", "DE", "A", "old", "ref"),
+    _s("C057", "HK", "B", "old", "mixed"),
+    _s("C058", "CN", "C", "old", "ref", "dispute1"),
+    _s("C059", "FR", "A", "old", "ref"),
+    _s("C060", "JP", "B", "old", "ref"),
 )
 
 # Disputed invoices: (customer, approximate invoice date) — the nearest invoice is put in dispute.
@@ -168,11 +190,15 @@ DISPUTES: tuple[tuple[str, dt.date], ...] = (
 
 # Payment behaviour per grade: days beyond the due date.
 BEHAVIOUR = {"A": "prompt", "B": "good", "C": "fair", "D": "slow", "E": "bad"}
-NET_DAYS = {"A": (90, 90, 60), "B": (60,), "C": (30, 60, 30), "D": (30,), "E": (30,)}
-# Annual purchases with us (EUR). The 60 credit customers buy about 54 M of our 60 M revenue, yet the
-# sum of their limits stays under the portfolio cap (15 % of revenue) and the per-customer rules show.
-VOLUME_EUR = {"A": (600_000, 2_200_000), "B": (300_000, 1_300_000), "C": (150_000, 800_000),
-              "D": (80_000, 400_000), "E": (50_000, 250_000), "key": (10_500_000, 12_000_000)}
+# Net days of a customer's invoices: at most its grade's terms (A Net 90, B Net 60, C Net 30), often less.
+NET_DAYS = {"A": (90, 90, 60, 60), "B": (60, 60, 30), "C": (30,), "D": (30,), "E": (30,)}
+# Annual purchases with us (EUR). Under the 'terms' limit basis a grade-A customer's limit is about a third of
+# its purchases, so the 60 credit customers buy about half of our 60 M revenue (the rest: cash sales and small
+# accounts outside the sample) and the sum of their limits stays under the portfolio cap (15 % of revenue).
+VOLUME_EUR = {"A": (350_000, 1_000_000), "B": (180_000, 700_000), "C": (80_000, 450_000),
+              "D": (80_000, 250_000), "E": (50_000, 200_000), "key": (4_600_000, 5_000_000)}
+# Invoices per month: larger accounts order more often.
+PER_MONTH = {"A": (2.5, 7.0), "B": (2.0, 6.0), "C": (1.0, 4.0), "D": (1.0, 3.0), "E": (1.0, 3.0), "key": (12.0, 16.0)}
 # Scorecard inputs drawn per grade: rating, debt ratio, quick ratio, OCF ratio ranges; blank-rating share.
 PROFILE = {
     "A": dict(rating=(72, 96), debt=(0.12, 0.45), quick=(1.2, 2.6), ocf=(0.3, 0.9), blank=0.0),
@@ -404,7 +430,8 @@ def lateness(d: Draw, behaviour: str) -> int:
     return days + (d.i(60, 160) if d.chance(0.25) else 0)
 
 
-def simulate(spec: Spec, fx, annual_volume: Decimal, relationship_start: dt.date | None) -> Book:
+def simulate(spec: Spec, fx, annual_volume: Decimal, relationship_start: dt.date | None,
+             first_order: Decimal | None = None) -> Book:
     """Invoices, payments and credit notes of one customer over the two sample years."""
     book = Book()
     if spec.kind == "prospect":
@@ -412,17 +439,17 @@ def simulate(spec: Spec, fx, annual_volume: Decimal, relationship_start: dt.date
     d = Draw(spec.cid, "ledger")
     currency = CURRENCY[spec.country]
     places = DECIMALS.get(currency, 2)
-    behaviour = BEHAVIOUR[spec.grade]
+    behaviour = next((b for b in BEHAVIOUR.values() if b in spec.quirks), BEHAVIOUR[spec.grade])
     if "advance" in spec.quirks:
         behaviour = "prompt"
-    net = d.pick(NET_DAYS[spec.grade])
+    net = 30 if spec.kind == "new" else d.pick(NET_DAYS[spec.grade])   # new customers start on Net 30
     start = max(START, relationship_start or START)
     end = AS_OF
     if spec.kind == "dormant":
         end = dt.date(2026, 6, 12)
     if "advance" in spec.quirks:
         end = dt.date(2026, 10, 16)
-    per_month = d.u(1.5, 6.5) if spec.grade in "AB" else d.u(1.0, 4.0)
+    per_month = d.u(*PER_MONTH["key" if "key" in spec.quirks else spec.grade])
     avg_eur = float(annual_volume) / 12.0 / per_month
 
     for m in month_starts(start, end):
@@ -452,13 +479,59 @@ def simulate(spec: Spec, fx, annual_volume: Decimal, relationship_start: dt.date
             target = min(book.invoices, key=lambda x: (abs((x.invoice_date - when).days), x.invoice_date))
             target.disputed = True
             target.pay_date = None
+    role = _overdue_role(spec)
+    if role is None:
+        _settle_before_order_stop(book, d)
+    if role is None or not role.startswith("stop"):
+        _credit_block(spec, book, fx, annual_volume, relationship_start, first_order)
     _payments(spec, book, d, currency, places, annual_volume, fx)
     return book
 
 
+def _overdue_role(spec: Spec) -> str | None:
+    """The ov<N> / stop<N> quirk of a customer cast to sit at a dunning step on AS_OF, if any."""
+    return next((x for x in sorted(spec.quirks) if re.fullmatch(r"(ov|stop)\d+", x)), None)
+
+
+def _settle_before_order_stop(book: Book, d: Draw) -> None:
+    """A customer without an overdue role has paid every undisputed item before it reaches the order-stop stage
+    on AS_OF (a late tail is paid in the last days instead): the customers on hold are the ones cast for it."""
+    for inv in book.invoices:
+        if inv.disputed or (AS_OF - inv.due).days < ORDER_STOP_DAYS - 2:
+            continue
+        if inv.pay_date is None or inv.pay_date > AS_OF:
+            inv.pay_date = max(weekday_back(AS_OF - dt.timedelta(days=d.i(0, 6))),
+                               inv.invoice_date + dt.timedelta(days=1))
+
+
+def _credit_block(spec: Spec, book: Book, fx, annual_volume: Decimal, relationship_start: dt.date | None,
+                  first_order: Decimal | None) -> None:
+    """The ERP's credit block: an order that would take what a customer owes on AS_OF beyond 90 % of its credit
+    limit was held, so its invoice never came. The limit is the engine's own (``recommend_limit``) on the lowest
+    annual purchases the customer may state (96 % of the last 12 months, see :func:`generate`). Prepayment
+    customers without a guarantee and the customer cast to be over its limit are left alone."""
+    if (spec.grade in "DE" and "guarantee" not in spec.quirks) or "overlimit" in spec.quirks:
+        return
+    rate = rate_on(fx, CURRENCY[spec.country], AS_OF)
+    year_ago = AS_OF - dt.timedelta(days=365)
+    while True:
+        stated = annual_volume
+        if relationship_start is not None and relationship_start <= year_ago:
+            stated = Decimal("0.96") * rate * sum((x.amount for x in book.invoices if x.invoice_date > year_ago),
+                                                  Decimal(0))
+        customer = Customer(spec.cid, relationship_start=relationship_start, annual_volume=stated,
+                            first_order=first_order, bank_guarantee=Decimal(10) ** 9 if spec.grade == "D" else 0)
+        limit = recommend_limit(customer, spec.grade, POLICY, AS_OF).limit
+        owed = [x for x in book.invoices if x.pay_date is None or x.pay_date > AS_OF]
+        held = [x for x in owed if not x.disputed and x.due > AS_OF]   # orders of the last weeks
+        if not held or sum((x.amount for x in owed), Decimal(0)) * rate <= limit * Decimal("0.9"):
+            return
+        book.invoices.remove(max(held, key=lambda x: (x.invoice_date, x.amount)))
+
+
 def _force_overdue(spec: Spec, book: Book, d: Draw, currency: str) -> None:
     """ov<N> / stop<N>: make the oldest overdue item exactly N days past due on AS_OF."""
-    quirk = next((x for x in sorted(spec.quirks) if re.fullmatch(r"(ov|stop)\d+", x)), None)
+    quirk = _overdue_role(spec)
     if quirk is None:
         return
     stop = quirk.startswith("stop")
@@ -513,6 +586,8 @@ def _payments(spec: Spec, book: Book, d: Draw, currency: str, places: int, annua
         if "partial" in spec.quirks and d.chance(0.2):
             first = q(amount * Decimal(str(round(d.u(0.5, 0.8), 2))), places)
             second_date = weekday_fwd(inv.pay_date + dt.timedelta(days=d.i(15, 60)))
+            if second_date > AS_OF and not _overdue_role(spec) and (AS_OF - inv.due).days >= ORDER_STOP_DAYS - 2:
+                second_date = max(inv.pay_date, weekday_back(AS_OF - dt.timedelta(days=d.i(0, 3))))
             transfers.append((inv.pay_date, first, inv))
             if second_date <= AS_OF:
                 transfers.append((second_date, amount - first, inv))
@@ -794,8 +869,11 @@ def generate(out_dir: Path) -> dict[str, object]:
         start = relationship_start_of(spec, d)
         lo, hi = VOLUME_EUR["key" if "key" in spec.quirks else spec.grade]
         annual_volume = q(d.u(lo, hi), -3).quantize(Decimal("0.01"))
-        books[spec.cid] = simulate(spec, fx, annual_volume, start)
+        first_order = (q(float(annual_volume) * d.u(0.2, 0.35), -2).quantize(Decimal("0.01"))
+                       if spec.kind in ("new", "prospect") else None)
+        books[spec.cid] = simulate(spec, fx, annual_volume, start, first_order)
         people.append({"spec": spec, "start": start, "annual_volume": annual_volume, "d": d,
+                       "first_order": first_order,
                        **make_identity(spec, used_names)})
 
     # numbering: invoices by date across the book, payments and credit notes likewise
@@ -838,20 +916,40 @@ def generate(out_dir: Path) -> dict[str, object]:
         start: dt.date | None = person["start"]  # type: ignore[assignment]
         years = Decimal(0) if start is None else (Decimal((AS_OF - start).days) / Decimal("365.25")).quantize(
             Decimal("0.01"))
-        annual_volume: Decimal = person["annual_volume"]  # type: ignore[assignment]
-        rating, figures, reference = draw_profile(spec, policy, hist, years, annual_volume, fx)
         d: Draw = person["d"]  # type: ignore[assignment]
         currency = CURRENCY[spec.country]
         places = DECIMALS.get(currency, 2)
-        first_order = (q(float(annual_volume) * d.u(0.05, 0.15), -2).quantize(Decimal("0.01"))
-                       if spec.kind in ("new", "prospect") else None)
-        stopped = any(x.startswith("stop") for x in spec.quirks) or spec.kind in ("dormant", "prospect")
-        open_orders = Decimal(0) if stopped or d.chance(0.2) else q(float(annual_volume) * d.u(0.01, 0.08), 2)
-        uninvoiced = q(float(annual_volume) * d.u(0.0, 0.03), 2) if not stopped and d.chance(0.3) else Decimal(0)
-        guarantee = q(float(annual_volume) * d.u(0.1, 0.2), -3).quantize(Decimal("0.01")) \
+        rate = rate_on(fx, currency, AS_OF)
+        annual_volume: Decimal = person["annual_volume"]  # type: ignore[assignment]
+        if start is not None and start <= AS_OF - dt.timedelta(days=365):
+            # a customer trading a full year states about what it bought in the last 12 months
+            bought = sum((x.amount for x in book.invoices if AS_OF - dt.timedelta(days=365) < x.invoice_date <= AS_OF),
+                         Decimal(0)) * rate
+            annual_volume = q(float(bought) * d.u(0.96, 1.04), -3).quantize(Decimal("0.01"))
+        rating, figures, reference = draw_profile(spec, policy, hist, years, annual_volume, fx)
+        first_order: Decimal | None = person["first_order"]  # type: ignore[assignment]
+        guarantee = q(float(annual_volume) * d.u(0.2, 0.3), -3).quantize(Decimal("0.01")) \
             if "guarantee" in spec.quirks else Decimal(0)
         insured = (q(float(annual_volume) * d.u(0.1, 0.25), -4).quantize(Decimal("0.01"))
                    if "insured" in spec.quirks else None)
+        # exposure beyond the ledger: orders accepted and deliveries not yet invoiced, within the credit limit
+        # (the ERP's credit block), except for the customer cast to be over it
+        limit = recommend_limit(Customer(spec.cid, relationship_start=start, annual_volume=annual_volume,
+                                         first_order=first_order, bank_guarantee=guarantee),
+                                spec.grade, policy, AS_OF).limit
+        receivables = max(Decimal(0), sum((left for _inv, left in open_items(book.invoices, slices)), Decimal(0))
+                          - unapplied) * rate
+        role = _overdue_role(spec)
+        held = role is not None and int(role.lstrip("opstv")) >= ORDER_STOP_DAYS   # orders stopped by the ladder
+        stopped = held or spec.kind in ("dormant", "prospect") or limit == 0
+        open_orders = Decimal(0) if stopped or d.chance(0.2) else q(float(annual_volume) * d.u(0.01, 0.08), 2)
+        uninvoiced = q(float(annual_volume) * d.u(0.0, 0.03), 2) if not stopped and d.chance(0.3) else Decimal(0)
+        room = limit * Decimal(str(round(d.u(0.75, 0.95), 2))) - receivables
+        if "overlimit" in spec.quirks:
+            open_orders = q(max(limit - receivables, Decimal(0)) + limit * Decimal(str(round(d.u(0.1, 0.25), 2))), 2)
+        elif open_orders + uninvoiced > max(room, Decimal(0)):
+            fit = max(room, Decimal(0)) / (open_orders + uninvoiced)
+            open_orders, uninvoiced = q(open_orders * fit, 2), q(uninvoiced * fit, 2)
         rows.append({
             "customer_id": spec.cid, "name": person["name"], "country": spec.country, "currency": currency,
             "language": "zh" if spec.country == "CN" else "en",

@@ -272,7 +272,9 @@ def test_the_default_scorecard_gives_every_grade_and_shows_held_grades(book):
     table = read_customers(sample_path("customers"))
     results = {c.customer_id: score_customer(c, policy, SAMPLE_AS_OF) for c in table.customers}
     grades = Counter(r.grade for r in results.values())
-    assert set(grades) == {"A", "B", "C", "D", "E"} and min(grades.values()) >= 5
+    assert set(grades) == {"A", "B", "C", "D", "E"}
+    # a real book is mostly A–C: every D customer without a guarantee and every E customer is on hold
+    assert min(grades[g] for g in "ABC") >= 12 and 2 <= grades["D"] <= 5 and 2 <= grades["E"] <= 4
     held = [cid for cid, r in results.items() if r.grade == "B" and r.score >= policy.grades.A]
     assert len(held) >= 2 and all(results[cid].grade_note for cid in held)   # A by score, held at B
     prospects = {r["customer_id"] for r in book["customers.csv"] if not r["relationship_start"]}
