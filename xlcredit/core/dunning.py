@@ -7,12 +7,19 @@ dunning level is set by the **oldest overdue, undisputed open item**: its days p
 left out until the dispute is resolved; items with nothing open (fully paid or credited, or a
 credit balance) are ignored. The next action is the next rung, due on the oldest item's due date
 plus that rung's days.
+
+**Holds** (:mod:`xlcredit.core.collections` works them out): ``held`` maps an invoice number to the
+amount of it that is off the ladder — the part in dispute, or all of it while a promise to pay or a
+payment plan covers it. An item held in full is left out like a disputed one; a partly held item
+stays on the ladder (by its due date) with the rest. ``floor_step``: a broken promise or payment plan
+moves the customer at once to the step after the one it had reached when the promise was made —
+the level is then at least that step, while anything is left to dun.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -42,6 +49,8 @@ class DunningStatus:
     next_action: str
     next_action_date: dt.date | None
     stop_orders: bool
+    held: Decimal = ZERO          # open amount kept off the ladder by ``held`` (disputes, promises, plans)
+    escalated: bool = False       # the level was raised by a broken promise or plan (``floor_step``)
 
 
 _TRUE = ("true", "yes", "y", "1", "x", "disputed")
@@ -82,10 +91,14 @@ def stage_for_days(days_past_due: int, policy: Policy) -> tuple[int, str]:
     return index, (policy.dunning[index - 1].name if index else "")
 
 
-def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy) -> DunningStatus:
-    """The dunning level of one customer's open items at ``as_of`` (see the module docstring)."""
+def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy, *,
+                  held: Mapping[str, Decimal] | None = None, floor_step: int = 0) -> DunningStatus:
+    """The dunning level of one customer's open items at ``as_of`` (see the module docstring; ``held`` and
+    ``floor_step``: the holds and escalation of promises, disputes and payment plans)."""
     day = need_date(as_of, "as_of")
     steps = policy.dunning
+    holds = held or {}
+    kept_off = ZERO
     open_items: list[tuple[dt.date, str, Decimal]] = []
     for i, item in enumerate(items):
         label = str(_get(item, "invoice_no"))
@@ -95,8 +108,16 @@ def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy
         except XlcError as exc:
             raise XlcError("open_amount", f"{exc.problem} (invoice {label or i + 1})", raw_amount) from None
         assert amount is not None
-        if amount <= 0 or _flag(_get(item, "disputed"), label):
+        if amount <= 0:
             continue
+        if _flag(_get(item, "disputed"), label):
+            continue
+        off = min(holds.get(label, ZERO), amount)
+        if off > 0:
+            kept_off += off
+            amount -= off
+            if amount <= 0:
+                continue
         raw_due = _get(item, "due_date")
         try:
             due = need_date(raw_due, "due_date")
@@ -105,16 +126,21 @@ def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy
         open_items.append((due, label, amount))
 
     if not open_items:
-        return DunningStatus(0, "", 0, "", ZERO, "", None, False)
+        return DunningStatus(0, "", 0, "", ZERO, "", None, False, kept_off)
     overdue = [entry for entry in open_items if (day - entry[0]).days >= 1]
     if not overdue:
         earliest_due = min(open_items)[0]
         first = steps[0]
-        return DunningStatus(0, "", 0, "", ZERO, first.name, earliest_due + dt.timedelta(days=first.days), False)
+        return DunningStatus(0, "", 0, "", ZERO, first.name, earliest_due + dt.timedelta(days=first.days), False,
+                             kept_off)
 
     oldest_due, oldest_no, _ = min(overdue)
     days = (day - oldest_due).days
     index, stage = stage_for_days(days, policy)
+    escalated = False
+    if floor_step > index:
+        index, escalated = min(floor_step, len(steps)), True
+        stage = steps[index - 1].name
     upcoming = steps[index] if index < len(steps) else None
     return DunningStatus(
         step_index=index,
@@ -125,4 +151,6 @@ def dunning_stage(items: Iterable[OpenItemFields], as_of: object, policy: Policy
         next_action=upcoming.name if upcoming else "",
         next_action_date=oldest_due + dt.timedelta(days=upcoming.days) if upcoming else None,
         stop_orders=any(step.stop_orders for step in steps[:index]),
+        held=kept_off,
+        escalated=escalated,
     )

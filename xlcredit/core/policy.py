@@ -194,6 +194,41 @@ class ForecastPolicy:
                                   help="an item this many days past its expected payment date is not forecast")
 
 
+@dataclass(frozen=True)
+class CollectionsPolicy:
+    promise_grace_days: int = _setting(3, lo=0, hi=60,
+                                       help="a promise to pay holds its items off the dunning ladder until the "
+                                            "promised date plus this many days; unpaid by then it is broken")
+    plan_grace_days: int = _setting(3, lo=0, hi=60,
+                                    help="an instalment still unpaid this many days after its due date breaks the "
+                                         "payment plan")
+    dispute_interest: bool = _setting(True, help="TRUE: interest keeps accruing on a disputed amount (claimed once "
+                                                 "the invoice is upheld); FALSE: the days in dispute bear none")
+    dispute_followup_days: int = _setting(14, lo=1, hi=365,
+                                          help="follow up an open dispute this many days after it was opened")
+
+
+@dataclass(frozen=True)
+class WorklistPolicy:
+    overdue_points: int = _setting(30, lo=0, hi=100, help="worklist points for the overdue amount (in full from "
+                                                          "the amount on the next line)")
+    overdue_full: Decimal = _setting(Decimal(50000), lo=Decimal(1),
+                                     help="overdue amount (company currency) that earns all the overdue points")
+    days_points: int = _setting(20, lo=0, hi=100, help="worklist points for days past due (in full from the "
+                                                       "days on the next line)")
+    days_full: int = _setting(90, lo=1, help="days past due that earn all the days points")
+    due_points: int = _setting(15, lo=0, hi=100, help="worklist points when a ladder step, a promised payment or "
+                                                      "an instalment falls due within the days on the next line")
+    due_days: int = _setting(3, lo=0, hi=60, help="how soon a step, promise or instalment counts as falling due")
+    broken_promise_points: int = _setting(15, lo=0, hi=100, help="worklist points per broken promise or payment "
+                                                                 "plan (at most three counted)")
+    grade_points: int = _setting(10, lo=0, hi=100, help="worklist points for a customer graded D or E")
+    insurer_points: int = _setting(20, lo=0, hi=100, help="worklist points for an insurer deadline within the "
+                                                          "insurance warning days")
+    over_limit_points: int = _setting(10, lo=0, hi=100, help="worklist points for exposure over the credit limit")
+    dispute_points: int = _setting(5, lo=0, hi=100, help="worklist points per open dispute (at most three counted)")
+
+
 def _factor(bins: str, higher: bool, missing: int, floor: int = 0, enabled: bool = True) -> ScoreFactor:
     return ScoreFactor(_parse_bins(bins, "score"), higher, missing, floor, enabled)
 
@@ -261,6 +296,8 @@ class Policy:
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     provision: ProvisionPolicy = field(default_factory=ProvisionPolicy)
     forecast: ForecastPolicy = field(default_factory=ForecastPolicy)
+    collections: CollectionsPolicy = field(default_factory=CollectionsPolicy)
+    worklist: WorklistPolicy = field(default_factory=WorklistPolicy)
     score: Mapping[str, ScoreFactor] = field(default_factory=lambda: dict(DEFAULT_FACTORS))
     dunning: tuple[DunningStep, ...] = (
         DunningStep(7, "Reminder letter", letter="reminder"),
@@ -381,7 +418,7 @@ class Policy:
 
 
 _SECTIONS = ("company", "grades", "limits", "terms", "deposit", "discount", "late", "ageing",
-             "insurance", "review", "provision", "forecast")
+             "insurance", "review", "provision", "forecast", "collections", "worklist")
 
 
 def _toml_value(value: Any) -> str:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from xlcredit.core.ageing import AgeingReport, age_positions
+from xlcredit.core.collections import Collections, CustomerCollections, customer_collections
 from xlcredit.core.dunning import DunningStatus, dunning_stage
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.history import payment_histories
@@ -69,6 +70,7 @@ class CustomerCredit:
     overdue: Decimal            # past-due open amount, company currency
     dunning: DunningStatus
     order: OrderDecision
+    collections: CustomerCollections | None = None   # promises, disputes, plans (when the book has any)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,12 @@ class Portfolio:
 
 
 def assess_portfolio(customers: Sequence[Customer], ledger: Ledger, policy: Policy, as_of: dt.date,
-                     fx: FxRates | None = None) -> Portfolio:
-    """Score, limit, age and dun every customer at ``as_of`` (see the module docstring)."""
+                     fx: FxRates | None = None, collections: Collections | None = None) -> Portfolio:
+    """Score, limit, age and dun every customer at ``as_of`` (see the module docstring).
+
+    ``collections``: the collector's promises, disputes and payment plans; they hold items off the dunning
+    ladder and escalate on a broken promise (:mod:`xlcredit.core.collections`).
+    """
     positions = allocate(ledger, as_of)
     ageing = age_positions(positions, as_of, policy, fx)
     histories = payment_histories(ledger, as_of, tolerance_days=policy.grades.A_overdue_tolerance_days,
@@ -134,8 +140,10 @@ def assess_portfolio(customers: Sequence[Customer], ledger: Ledger, policy: Poli
         balance[row.customer_id] = balance.get(row.customer_id, ZERO) + row.balance_company
         overdue[row.customer_id] = overdue.get(row.customer_id, ZERO) + row.overdue_company
     items_of: dict[str, list] = {}
+    all_items: dict[str, list] = {}
     for (cid, _ccy), pos in positions.items():
         items_of.setdefault(cid, []).extend(pos.open_items)
+        all_items.setdefault(cid, []).extend(pos.items)
 
     scored: list[tuple[Customer, ScoreResult]] = []
     for customer in customers:
@@ -161,14 +169,20 @@ def assess_portfolio(customers: Sequence[Customer], ledger: Ledger, policy: Poli
             exp = exposure(customer, max(open_ar, ZERO))  # a net credit balance is no exposure
             limit = limits[cid]
             terms = terms_for(customer, score.grade, policy, as_of)
-            dunning = dunning_stage(items_of.get(cid, ()), as_of, policy)
+            held = None
+            if collections is not None and not collections.of(cid).empty:
+                held = customer_collections(cid, all_items.get(cid, []), ledger.payments, as_of, policy,
+                                            collections)
+                problems.extend(CustomerProblem(cid, p.field, p.problem) for p in held.problems)
+            dunning = dunning_stage(items_of.get(cid, ()), as_of, policy, held=held.held if held else None,
+                                    floor_step=held.floor_step if held else 0)
             out.append(CustomerCredit(
                 customer=customer, score=score, limit=limit, terms=terms,
                 exposure=exp, available=available_credit(limit.limit, exp),
                 utilisation=utilisation(limit.limit, exp), open_receivables=open_ar,
                 overdue=overdue.get(cid, ZERO), dunning=dunning,
                 order=check_order(customer, ZERO, limit.limit, exp, score.grade, dunning.days_past_due, policy,
-                                  deposit_share=terms.deposit_share)))
+                                  deposit_share=terms.deposit_share), collections=held))
         except XlcError as exc:
             problems.append(CustomerProblem(cid, exc.field, exc.problem))
 
