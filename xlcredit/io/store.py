@@ -315,6 +315,54 @@ sa.Index("ix_deliveries_register", deliveries_table.c.register_id)
 sa.Index("ux_deliveries_message", deliveries_table.c.message_id, unique=True)
 
 
+def _collector_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+    """The collector's tables as migration 5 creates them (promises, disputes, payment plans, contacts).
+
+    Frozen like the other migrations: a later change to these tables is a new migration, never an edit here.
+    """
+    text = {"nullable": False, "server_default": ""}
+    promises = sa.Table(
+        "promises", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("customer_id", sa.String, nullable=False),
+        sa.Column("promised_date", sa.Date, nullable=False), sa.Column("taken_on", sa.Date, nullable=False),
+        sa.Column("amount", ExactDecimal), sa.Column("currency", sa.String, **text),
+        sa.Column("invoice_nos", sa.Text, **text), sa.Column("taken_by", sa.Text, **text),
+        sa.Column("channel", sa.String, **text), sa.Column("note", sa.Text, **text),
+        sa.Column("created_at", UtcTimestamp, nullable=False), sa.Column("created_by", sa.Text, **text))
+    disputes = sa.Table(
+        "disputes", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("customer_id", sa.String, nullable=False), sa.Column("invoice_no", sa.String, nullable=False),
+        sa.Column("opened_on", sa.Date, nullable=False), sa.Column("reason", sa.String, **text),
+        sa.Column("amount", ExactDecimal), sa.Column("owner", sa.Text, **text), sa.Column("note", sa.Text, **text),
+        sa.Column("resolved_on", sa.Date), sa.Column("resolution", sa.String, **text),
+        sa.Column("outcome", sa.Text, **text), sa.Column("credited", ExactDecimal),
+        sa.Column("created_at", UtcTimestamp, nullable=False), sa.Column("created_by", sa.Text, **text),
+        sa.Column("resolved_at", UtcTimestamp), sa.Column("resolved_by", sa.Text, **text))
+    plans = sa.Table(
+        "plans", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("customer_id", sa.String, nullable=False), sa.Column("agreed_on", sa.Date, nullable=False),
+        sa.Column("currency", sa.String, nullable=False), sa.Column("invoice_nos", sa.Text, **text),
+        sa.Column("annual_rate", ExactDecimal), sa.Column("owner", sa.Text, **text),
+        sa.Column("note", sa.Text, **text), sa.Column("instalments", sa.JSON, nullable=False),
+        sa.Column("created_at", UtcTimestamp, nullable=False), sa.Column("created_by", sa.Text, **text))
+    contacts = sa.Table(
+        "contacts", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("customer_id", sa.String, nullable=False), sa.Column("contact_date", sa.Date, nullable=False),
+        sa.Column("channel", sa.String, **text), sa.Column("outcome", sa.String, **text),
+        sa.Column("who", sa.Text, **text), sa.Column("note", sa.Text, **text),
+        sa.Column("created_at", UtcTimestamp, nullable=False), sa.Column("created_by", sa.Text, **text))
+    for table in (promises, disputes, plans, contacts):
+        sa.Index(f"ix_{table.name}_customer", table.c.customer_id)
+    return promises, disputes, plans, contacts
+
+
+promises_table, disputes_table, plans_table, contacts_table = _collector_tables(metadata)   # v5
+
+
 # =========================================================================== migrations
 @dataclass(frozen=True)
 class Migration:
@@ -454,6 +502,13 @@ def _v4(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v5(conn: Connection) -> None:
+    """Promises to pay, disputes, payment plans and the append-only contact log (xlcredit.io.collector)."""
+    md = sa.MetaData()
+    _collector_tables(md)
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "credit database: customers, credit results, policy, collection register, audit, API keys, "
                  "reviews", _v1),
@@ -462,6 +517,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "credit_results.bank_guarantee)", _v3),
     Migration(4, "sending by e-mail: the deliveries table (one row per message: register entry, Message-ID, state)",
               _v4),
+    Migration(5, "the collector's records: promises to pay, disputes, payment plans, the contact log", _v5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -1066,12 +1122,13 @@ class CreditStore:
 
     # ---------------------------------------------------------------- deliveries (sending by e-mail)
     def begin_delivery(self, register_id: int, customer_id: Any, *, channel: str, recipient: str, message_id: str,
-                       file_path: str = "", who: str = "", now: dt.datetime | None = None) -> int:
+                       file_path: str = "", retry_unconfirmed: bool = False, who: str = "",
+                       now: dt.datetime | None = None) -> int:
         """Record that a message for a register entry is about to go ("sending"), before it goes; return its id.
 
         Refused (:class:`AlreadySent`) when the entry already has a message that went, is going or may have
-        gone (sent, drafted, sending, unconfirmed) — checked and written under the write lock, so two runs at
-        once cannot both send it.
+        gone (sent, drafted, sending, unconfirmed — the last not with ``retry_unconfirmed``, the user's word
+        that it did not arrive) — checked and written under the write lock, so two runs cannot both send it.
         """
         if channel not in DELIVERY_CHANNELS:
             raise XlcError("channel", f"must be {' or '.join(DELIVERY_CHANNELS)} (got {describe(channel)})", channel)
@@ -1079,8 +1136,9 @@ class CreditStore:
         at = now or _utcnow()
         with self._write() as conn:
             d = deliveries_table
+            holding = [h for h in DELIVERY_HOLDING if not (retry_unconfirmed and h == "unconfirmed")]
             busy = conn.execute(sa.select(d.c.id, d.c.state).where(
-                d.c.register_id == int(register_id), d.c.state.in_(DELIVERY_HOLDING)).limit(1)).first()
+                d.c.register_id == int(register_id), d.c.state.in_(holding)).limit(1)).first()
             if busy is not None:
                 raise AlreadySent("register_id", f"entry {register_id} already has a message ({busy.state})",
                                   register_id)
