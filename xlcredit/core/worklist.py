@@ -235,6 +235,8 @@ def _next_action(w: WorkItem, day: dt.date, policy: Policy) -> tuple[str, dt.dat
                                                                  f"{s.dispute.invoice_no}"))
     if w.dunning.next_action and w.dunning.next_action_date is not None:
         options.append((w.dunning.next_action_date, 5, w.dunning.next_action))
+    elif w.dunning.step_index >= len(policy.dunning) and w.dunning.stage:   # the top of the ladder: keep at it
+        options.append((day, 5, f"follow up the {w.dunning.stage.lower()}"))
     if not options:
         return "", None
     when, _, what = min(options)
