@@ -230,6 +230,10 @@ def test_settings_come_from_options_over_environment_over_policy_and_the_passwor
                                                                          "a@b.example", "s3cret")
     assert "s3cret" not in repr(s)
     assert smtp_settings(Policy(), {}).configured is False and SmtpSettings(security="ssl").effective_port == 465
+    from_sheet = smtp_settings(Policy.from_mapping({"send.smtp_host": "mail.sheet.example", "send.smtp_port": 2525,
+                                                    "send.bcc": "copy@harbour.example"}), {})
+    assert (from_sheet.host, from_sheet.effective_port, from_sheet.bcc) == ("mail.sheet.example", 2525,
+                                                                           "copy@harbour.example")
     from xlcredit.core.errors import XlcError
 
     with pytest.raises(XlcError, match="--smtp-security: must be none, starttls or ssl"):

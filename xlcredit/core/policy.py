@@ -229,6 +229,21 @@ class WorklistPolicy:
     dispute_points: int = _setting(5, lo=0, hi=100, help="worklist points per open dispute (at most three counted)")
 
 
+@dataclass(frozen=True)
+class SendPolicy:
+    smtp_host: str = _setting("", help="mail server that sends letters and statements (blank: .eml drafts are "
+                                       "written instead)")
+    smtp_port: int = _setting(0, lo=0, hi=65535, help="mail server port (0: 587 for starttls, 465 for ssl, 25 for "
+                                                      "none)")
+    smtp_security: str = _setting("starttls", choices=("none", "starttls", "ssl"),
+                                  help="connection security: starttls, ssl or none")
+    smtp_user: str = _setting("", help="mail server login (the password is never stored: it is read from the "
+                                       "XLCREDIT_SMTP_PASSWORD environment variable)")
+    from_address: str = _setting("", help="sender address of the e-mails")
+    reply_to: str = _setting("", help="where customers' replies go (blank: the sender address)")
+    bcc: str = _setting("", help="a copy of every e-mail to this address (blank: none)")
+
+
 def _factor(bins: str, higher: bool, missing: int, floor: int = 0, enabled: bool = True) -> ScoreFactor:
     return ScoreFactor(_parse_bins(bins, "score"), higher, missing, floor, enabled)
 
@@ -298,6 +313,7 @@ class Policy:
     forecast: ForecastPolicy = field(default_factory=ForecastPolicy)
     collections: CollectionsPolicy = field(default_factory=CollectionsPolicy)
     worklist: WorklistPolicy = field(default_factory=WorklistPolicy)
+    send: SendPolicy = field(default_factory=SendPolicy)
     score: Mapping[str, ScoreFactor] = field(default_factory=lambda: dict(DEFAULT_FACTORS))
     dunning: tuple[DunningStep, ...] = (
         DunningStep(7, "Reminder letter", letter="reminder"),
@@ -418,7 +434,7 @@ class Policy:
 
 
 _SECTIONS = ("company", "grades", "limits", "terms", "deposit", "discount", "late", "ageing",
-             "insurance", "review", "provision", "forecast", "collections", "worklist")
+             "insurance", "review", "provision", "forecast", "collections", "worklist", "send")
 
 
 def _toml_value(value: Any) -> str:
