@@ -268,3 +268,47 @@ def test_the_command_drafts_and_a_second_run_sends_nothing(tmp_path):
     bad = runner.invoke(app, ["send", "--letters", str(tmp_path / "nowhere")], env=env)
     assert bad.exit_code == 2 and "--letters: folder not found" in bad.output
     assert Path(letters / "drafts").is_dir()
+
+
+def test_the_service_writes_statements_and_sends_for_the_controller_role(tmp_path, smtp_server, monkeypatch):
+    """POST /v1/refresh (stores the customers and their addresses), /v1/letters, /v1/statements, then /v1/send to
+    the loopback server: letters and the statements arrive once; a reader may not send; a second run sends nothing."""
+    from fastapi.testclient import TestClient
+
+    from xlcredit.service.app import Settings, create_app
+
+    server = Recorder()
+    settings = smtp_server(server)
+    monkeypatch.setenv("XLCREDIT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("XLCREDIT_SMTP_PORT", str(settings.port))
+    monkeypatch.setenv("XLCREDIT_SMTP_SECURITY", "none")
+    monkeypatch.setenv("XLCREDIT_SMTP_FROM", "credit@harbour.example")
+    db = tmp_path / "team.credit.db"
+    store = CreditStore(db, stamp_ttl=0)
+    keys = {role: store.create_api_key(role, role) for role in ("read", "controller")}
+    files = {"customers": ("customers.csv", CUSTOMERS.encode()), "invoices": ("invoices.csv", INVOICES.encode())}
+    app = create_app(str(db), store=store, settings=Settings(letters_dir=str(tmp_path / "letters")))
+    with TestClient(app) as client:
+        ctl, rd = {"X-API-Key": keys["controller"]}, {"X-API-Key": keys["read"]}
+        assert client.post("/v1/refresh", data={"as_of": "2026-10-31"}, files=files, headers=ctl).status_code == 200
+        assert client.post("/v1/letters", data={"as_of": "2026-10-31"}, files=files, headers=ctl).status_code == 200
+        bad = client.post("/v1/statements", data={"date_from": "2026-10-31", "date_to": "2026-10-01"}, files=files,
+                          headers=ctl)
+        assert bad.status_code == 422 and "from: is after the end of the period" in bad.text
+        made = client.post("/v1/statements", data={"date_from": "2026-10-01", "date_to": "2026-10-31"}, files=files,
+                           headers=ctl)
+        assert made.status_code == 200, made.text
+        assert made.json()["counts"] == {"written": 3}
+        assert client.post("/v1/send", json={"as_of": "2026-10-31"}, headers=rd).status_code == 403
+        dry = client.post("/v1/send", json={"as_of": "2026-10-31", "dry_run": True}, headers=ctl).json()
+        assert dry["counts"] == {"would send": 6} and server.messages == []
+        sent = client.post("/v1/send", json={"as_of": "2026-10-31"}, headers=ctl)
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["channel"] == "smtp" and sent.json()["counts"] == {"sent": 6}
+        again = client.post("/v1/send", json={"as_of": "2026-10-31"}, headers=ctl).json()
+        assert again["counts"] == {"already sent": 6}
+    kinds = sorted(m["To"] + (" statement" if "statement" in m["Subject"] or "对账单" in m["Subject"] else "")
+                   for m in server.messages)
+    assert kinds == ["c1@ostermoor.example", "c1@ostermoor.example statement", "c2@xinlong.example",
+                     "c2@xinlong.example statement", "c3@calder.example", "c3@calder.example statement"]
+    store.close()

@@ -493,6 +493,10 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     add_letters_route(app, db=db, context=context, settings=cfg, reader=reader, controller=controller,
                       responses=COMMON_RESPONSES)
+
+    from xlcredit.service.statements import add_statement_routes
+
+    add_statement_routes(app, db=db, context=context, settings=cfg, controller=controller, responses=COMMON_RESPONSES)
     return app
 
 
