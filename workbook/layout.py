@@ -161,6 +161,7 @@ POLICY_SECTIONS: dict[str, str] = {
     "deposit": "Deposits and prepayment", "discount": "Early-payment discount", "late": "Late payment",
     "ageing": "Ageing", "insurance": "Credit insurance", "review": "Reviews and early warnings",
     "provision": "Bad-debt provision", "score": "Scorecard factors", "dunning": "Dunning ladder",
+    "send": "Sending letters and statements by e-mail",
 }
 _SCORE_LEAF_HELP = {
     "bins": "threshold:points pairs, best first",
