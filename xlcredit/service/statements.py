@@ -165,7 +165,7 @@ def add_statement_routes(app: FastAPI, *, db: CreditStore, context: Callable[...
                                           "dry_run": dry_run, "counts": counts, "results": rows,
                                           "problems": _problems(outcome.problems)}))
 
-    @app.post("/v1/send", tags=["letters"], response_model=SendAnswer,
+    @app.post("/v1/send", tags=["letters"], response_model=SendAnswer, responses=responses,
               summary="E-mail the due letters and statements (controller)",
               description="Sends every letter and statement of the service's letters folder that has not gone yet "
                           "(the customer's latest of each kind) to the customer's e-mail address, the PDF attached, "
