@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -38,7 +39,7 @@ def test_help_at_80_columns_breaks_no_sentence_and_shows_flags_plainly(command):
     assert all(len(line) <= 80 for line in text.splitlines())
     # the description above the first box: a line is only broken where the next word would not fit
     head = text.split("╭", 1)[0].splitlines()
-    for line, following in zip(head, head[1:], strict=False):
+    for line, following in itertools.pairwise(head):
         if line.strip() and following.strip() and not line.lstrip().startswith(("Usage:", "* ", "- ")):
             assert len(line.rstrip()) + 1 + len(following.split()[0]) > 78, (line, following)
 

@@ -95,7 +95,7 @@ def test_refresh_button_runs_the_shared_job_on_the_open_workbook(tmp_path):
     excel.refresh_ageing(book, as_of=SAMPLE_AS_OF)
     assert book.app.alerts == [] and book.app.calculated == 1
     ageing = book.sheets["Ageing"].cells["A4"]
-    assert ageing[0][:3] == ["customer_id", "name", "currency"]
+    assert ageing[0][:3] == ["Customer ID", "Name", "Currency"]   # headers in words
     assert len(ageing) == 1 + 57 + 1             # header, 57 customers with documents (3 prospects), total
     dash = book.sheets["Dashboard"].cells
     assert dash["C2"] == SAMPLE_AS_OF and isinstance(dash["C9"], float) and dash["B17"] == "Current"
@@ -120,8 +120,8 @@ def test_review_button_fills_the_review_sheet_and_records_the_reviews(tmp_path):
     sheet = book.sheets["Review"].cells
     assert sheet["B2"] == SAMPLE_AS_OF
     header, *rows = sheet["A4"]
-    assert header[:3] == ["customer_id", "name", "review"] and len(rows) == 60
-    assert all(isinstance(v, float) for v in (r[header.index("exposure")] for r in rows))   # Decimals → floats
+    assert header[:3] == ["Customer ID", "Name", "Review"] and len(rows) == 60
+    assert all(isinstance(v, float) for v in (r[header.index("Exposure")] for r in rows))   # Decimals → floats
     store = CreditStore(str(tmp_path / "credit.sqlite"))
     assert len(store.reviews()) == 60
     book.app.alerts.clear()

@@ -322,7 +322,7 @@ def test_workbook_run_fills_the_letters_sheet(tmp_path):
     ws = openpyxl.load_workbook(book, read_only=True, keep_vba=True)["Letters"]
     values = list(ws.iter_rows(min_row=4, values_only=True))
     header = [v for v in values[0] if v is not None]
-    assert header[:4] == ["id", "created_at", "customer_id", "kind"]
+    assert header[:4] == ["No.", "Issued at", "Customer ID", "Kind"]
     body = [r for r in values[1:] if r and r[0] is not None]
     assert len(body) == len(outcome.register) == len(CreditStore(tmp_path / "c.db").register_rows())
 

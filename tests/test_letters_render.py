@@ -87,7 +87,7 @@ def test_generate_letters_button_runs_the_same_job_and_fills_the_letters_sheet(t
     assert book.app.alerts[0].startswith(f"10 letter(s) written to {tmp_path / 'Letters'}; 0 already issued")
     sheet = book.sheets["Letters"].cells
     header, *rows = sheet["A4"]
-    assert sheet["B2"] == SAMPLE_AS_OF and header[:4] == ["id", "created_at", "customer_id", "kind"]
+    assert sheet["B2"] == SAMPLE_AS_OF and header[:4] == ["No.", "Issued at", "Customer ID", "Kind"]
     register = CreditStore(str(tmp_path / "credit.sqlite")).register_rows()   # the xlwings.conf database
     assert len(rows) == len(register) == 17
     assert len(list((tmp_path / "Letters").glob("*.pdf"))) == 10

@@ -303,7 +303,7 @@ def test_job_on_the_workbook_fills_the_review_sheet_and_the_dashboard_forecast(t
     review_ws, dash = values["Review"], values["Dashboard"]
     assert review_ws["B2"].value.date() == SAMPLE_AS_OF
     header = [c.value for c in review_ws[4]]
-    assert header[:4] == ["customer_id", "name", "review", "grade"]
+    assert header[:4] == ["Customer ID", "Name", "Review", "Grade"]   # headers in words
     assert review_ws.max_row == 4 + 60
     assert dash[wb.REVIEW_CELLS["reviews_due"]].value == 60
     assert Decimal(str(dash[wb.REVIEW_CELLS["ecl_total"]].value)) == result.provision.total_ecl

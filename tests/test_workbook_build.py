@@ -237,13 +237,15 @@ def test_customers_formula_columns_use_explicit_structured_references(built: Pat
     ws = formulas["Customers"]
     table = ws.tables["Customers"]
     header = [c.value for c in ws[1]]
-    assert header[:2] == ["customer_id", "name"]
+    assert header[:2] == ["Customer ID", "Name"]                      # headers in words; read back as fields
+    assert [c for c in header if c not in layout.CUSTOMER_FORMULA_COLUMNS and "_" in c] == []
+    assert [io_workbook.field_name(c) for c in header[:2]] == ["customer_id", "name"]
     assert header[2:2 + len(layout.CUSTOMER_FORMULA_COLUMNS)] == list(layout.CUSTOMER_FORMULA_COLUMNS)
     assert table.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}61"
     udf_module = build.udf_wrappers()
     for j, (head, function) in enumerate(layout.CUSTOMER_FORMULA_COLUMNS.items(), start=3):
         extra = "".join(f", {a}" for a in [layout.CUSTOMER_FORMULA_ARGS.get(head)] if a)
-        expected = f"={function}(Customers[[#This Row],[customer_id]]{extra})"
+        expected = f"={function}(Customers[[#This Row],[Customer ID]]{extra})"
         assert {ws.cell(r, j).value for r in range(2, 62)} == {expected}, head
         assert f"Function {function.lower()}(" in udf_module
     with zipfile.ZipFile(built) as z:

@@ -117,11 +117,11 @@ def test_dashboard_and_customers_print_with_their_figures(built: Path, lo, tmp_p
                   "EUR thousand", "days past due"):
         assert title in dashboard, title
     ws = values["Customers"]
-    assert "customer_id name Score Grade Limit Available Terms Deposit Stage" in customers
+    assert "Customer ID Name Score Grade Limit Available Terms Deposit Stage" in customers   # headers in words
     for row in ws.iter_rows(min_row=2, max_row=61, values_only=True):
         cid, name, score, grade = row[:4]
         assert re.search(rf"{cid} {re.escape(name)} {score} {grade} ", customers), cid
-    assert "country" not in customers  # the print area is the customer and its results
+    assert "Country" not in customers  # the print area is the customer and its results
     _png(pdf, 1, "dashboard")
     _png(pdf, 2, "customers")
 
@@ -179,7 +179,7 @@ def test_a_workbook_resaved_by_libreoffice_is_read_and_written(built: Path, lo, 
     with zipfile.ZipFile(resaved) as z:
         assert z.read("xl/vbaProject.bin") == vba_before
     ws = openpyxl.load_workbook(resaved, data_only=True)["Ageing"]
-    assert [c.value for c in ws[4]][:2] == ["customer_id", "Current"]
+    assert [c.value for c in ws[4]][:2] == ["Customer ID", "Current"]
     assert [c.value for c in ws[5]][:2] == ["C9", 9.99] and ws.max_row == 5
     assert openpyxl.load_workbook(resaved, data_only=True)["Dashboard"]["C9"].value == 1
     lo(resaved, _pages(1, 1), tmp_path / "again")  # and LibreOffice opens the result

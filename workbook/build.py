@@ -56,6 +56,7 @@ from xlcredit.io.workbook import (
     NUMBER_FORMATS,
     REVIEW_CELLS,
     customer_formula,
+    header_text,
     write_outputs,
 )
 
@@ -510,14 +511,14 @@ def _input_table(book: xlsxwriter.Workbook, f: _Formats, spec: Any, frame: pd.Da
             fmt = f(num_format=code, bg_color="#EAF1DD", align="center" if name in ("Grade", "Terms") else None,
                     indent=1 if name in ("Stage", "Next order") else None)
             ws.set_column(j, j, width, fmt)
-            ref = f"{spec.table}[[#This Row],[customer_id]]"
+            ref = f"{spec.table}[[#This Row],[{header_text('customer_id')}]]"
             table_columns.append({"header": name, "formula": customer_formula(name, ref),
                                   "format": fmt, "header_format": f(**HEADER, align="center")})
         else:
             kind, width = kinds[name]
             fmt = _num_format(f, kind, align="center" if name in CENTRED else None)
             ws.set_column(j, j, width, fmt)
-            table_columns.append({"header": name, "header_format": f(**HEADER)})
+            table_columns.append({"header": header_text(name), "header_format": f(**HEADER)})
     ws.add_table(0, 0, max(n, 1), len(columns) - 1, {
         "name": spec.table, "columns": table_columns, "style": "Table Style Light 9",
     })
@@ -559,7 +560,7 @@ def _output_sheet(book: xlsxwriter.Workbook, f: _Formats, name: str) -> None:
     head = f(**HEADER)
     for j, (column, kind, width) in enumerate(layout.OUTPUT_COLUMNS[name]):
         ws.set_column(j, j, width, _num_format(f, kind, output=True))
-        ws.write_string(header_row, j, column, head)
+        ws.write_string(header_row, j, header_text(column), head)
     ws.write_string(header_row + 1, 0, layout.OUTPUT_NOTES[name], f(**NOTE))
     ws.freeze_panes(header_row + 1, 2)
     _page_setup(ws, repeat_row=header_row, title=spec.title, fit_width=len(layout.OUTPUT_COLUMNS[name]) <= 12)

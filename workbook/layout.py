@@ -140,9 +140,10 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
                *((f"{label} EUR", "money", 13) for label in ("Current", "1-30", "31-60", "61-90", "91-180", "180+")),
                ("open_total EUR", "money", 14), ("unapplied_cash EUR", "money", 14), ("balance EUR", "money", 14),
                ("dunning_stage", "text", 22)),
-    "Letters": (("customer_id", "text", 12), ("name", "text", 36), ("stage", "text", 22), ("letter", "text", 20),
-                ("amount", "money", 14), ("currency", "text", 9), ("file", "text", 44), ("sha256", "text", 18),
-                ("issued_at", "datetime", 17)),
+    "Letters": (("id", "int", 7), ("created_at", "datetime", 17), ("customer_id", "text", 12), ("kind", "text", 8),
+                ("step_index", "int", 6), ("stage", "text", 24), ("as_of", "date", 11), ("amount", "money", 14),
+                ("currency", "text", 9), ("resend", "int", 10), ("file", "text", 50), ("content_hash", "text", 20),
+                ("created_by", "text", 14)),
     "Review": (("customer_id", "text", 12), ("name", "text", 36), ("grade", "text", 7), ("limit", "money", 14),
                ("exposure", "money", 14), ("utilisation", "pct", 11), ("days_past_due", "int", 11),
                ("warnings", "text", 50), ("next_review", "date", 12)),
@@ -161,7 +162,6 @@ POLICY_SECTIONS: dict[str, str] = {
     "deposit": "Deposits and prepayment", "discount": "Early-payment discount", "late": "Late payment",
     "ageing": "Ageing", "insurance": "Credit insurance", "review": "Reviews and early warnings",
     "provision": "Bad-debt provision", "score": "Scorecard factors", "dunning": "Dunning ladder",
-    "send": "Sending letters and statements by e-mail",
 }
 _SCORE_LEAF_HELP = {
     "bins": "threshold:points pairs, best first",

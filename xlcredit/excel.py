@@ -48,6 +48,7 @@ class XlwingsBook:
             tables = {t.name: t for t in sheet.tables}
             rng = tables[spec.table].range if spec.table in tables else sheet.range("A1").expand()
             frame = rng.options(pd.DataFrame, index=False, header=True).value
+            frame = frame.rename(columns=lambda c: c if c in wb.CUSTOMER_FORMULA_COLUMNS else wb.field_name(str(c)))
             if spec.key == "customers":
                 frame = frame.drop(columns=[c for c in wb.CUSTOMER_FORMULA_COLUMNS if c in frame.columns])
             out[spec.key] = frame
@@ -70,7 +71,8 @@ class XlwingsBook:
                 raise XlcError("output sheet", f"is not an output sheet (got {name!r})", name)
             sheet = self.book.sheets[name]
             sheet.range(f"A{spec.header_row}").expand().clear_contents()
-            data = [list(frame.columns)] + [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+            data = [[wb.header_text(str(c)) for c in frame.columns]]   # headers in words, as the file writer does
+            data += [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
             sheet.range(f"A{spec.header_row}").value = data
         for (sheet_name, ref), value in cells.items():
             if (sheet_name, ref) not in wb.OUTPUT_CELLS:

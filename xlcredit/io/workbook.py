@@ -49,9 +49,9 @@ from xlcredit.core.errors import XlcError, describe
 __all__ = [
     "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "COLUMN_KINDS", "CONF_SHEET", "CUSTOMER_FORMULA_ARGS",
     "CUSTOMER_FORMULA_COLUMNS", "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW", "FORECAST_ROWS",
-    "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS", "POLICY_SHEET",
-    "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "customer_formula", "dashboard_cells", "read_config",
-    "read_policy_rows", "read_tables", "write_outputs",
+    "HEADER_WORDS", "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS",
+    "POLICY_SHEET", "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "customer_formula", "dashboard_cells",
+    "field_name", "header_text", "read_config", "read_policy_rows", "read_tables", "write_outputs",
 ]
 
 
@@ -167,6 +167,53 @@ OUTPUT_CELLS: frozenset[tuple[str, str]] = frozenset(
     {(DASHBOARD_SHEET, ref) for ref in DASHBOARD_CELLS.values()}
     | {(spec.name, spec.as_of_cell) for spec in OUTPUT_SHEETS.values()}
 )
+
+#: Column headers in words, for people (the engine's field names stay in the code, CSV exports and the API):
+#: the input tables are built with these headers and read back to the field names (:func:`field_name`);
+#: the output tables are written with them (:func:`header_text`). A header the reader does not know is kept.
+HEADER_WORDS: dict[str, str] = {
+    # customers
+    "customer_id": "Customer ID", "name": "Name", "country": "Country", "currency": "Currency",
+    "language": "Language", "rating": "Rating", "total_assets": "Total assets",
+    "total_liabilities": "Total liabilities", "current_assets": "Current assets", "inventory": "Inventory",
+    "current_liabilities": "Current liabilities", "operating_cash_flow": "Operating cash flow",
+    "retained_earnings": "Retained earnings", "ebit": "EBIT", "relationship_start": "Customer since",
+    "annual_volume": "Annual volume", "first_order": "First order", "open_orders": "Open orders",
+    "uninvoiced_deliveries": "Uninvoiced deliveries", "bank_guarantee": "Bank guarantee",
+    "insured_limit": "Insured limit", "insurer": "Insurer", "reference_check": "Reference check",
+    "statutory_regime": "Statutory regime", "email": "Email", "address": "Address", "contact": "Contact",
+    "avg_days_late": "Average days late", "items_over_90": "Items over 90 days", "max_days_late": "Most days late",
+    # invoices, payments, credit notes, FX rates
+    "invoice_no": "Invoice no.", "amount": "Amount", "invoice_date": "Invoice date", "due_date": "Due date",
+    "terms": "Terms", "disputed": "Disputed", "payment_id": "Payment ID", "payment_date": "Payment date",
+    "invoice_ref": "Invoice ref.", "credit_note_no": "Credit note no.", "date": "Date", "rate": "Rate",
+    # output tables
+    "id": "No.", "created_at": "Issued at", "created_by": "Issued by", "kind": "Kind", "step_index": "Step",
+    "stage": "Stage", "as_of": "As of", "resend": "Resend no.", "file": "File", "content_hash": "SHA-256 of the PDF",
+    "fx_rate": "FX rate", "open_total": "Open total", "unapplied_cash": "Unapplied cash",
+    "dunning_stage": "Dunning stage", "days_past_due": "Days past due", "next_review": "Next review",
+    "last_review": "Last review",
+}
+_FIELD_OF_HEADER = {words.lower(): field for field, words in HEADER_WORDS.items()}
+
+
+def header_text(name: str) -> str:
+    """The header in words of a column the engine calls ``name``: ``customer_id`` → ``Customer ID``,
+    ``open_total EUR`` → ``Open total EUR`` (a header already in words stays as it is)."""
+    if name in HEADER_WORDS:
+        return HEADER_WORDS[name]
+    head, sep, tail = name.partition(" ")
+    if "_" not in head and not head.islower():
+        return name
+    words = HEADER_WORDS.get(head) or head.replace("_", " ")
+    return f"{words[:1].upper()}{words[1:]}{sep}{tail}"
+
+
+def field_name(header: str) -> str:
+    """The engine's name of an input column from its header in words (``Customer ID`` → ``customer_id``);
+    any other header is returned unchanged."""
+    return _FIELD_OF_HEADER.get(header.strip().lower(), header)
+
 
 #: Number formats of the output tables, by kind (Excel format codes).
 NUMBER_FORMATS: dict[str, str] = {
@@ -313,6 +360,7 @@ def _cell_value(value: Any) -> Any:
 
 def _frame(header: Sequence[Any], rows: Iterable[Sequence[Any]], drop: Iterable[str] = ()) -> pd.DataFrame:
     names = ["" if h is None else str(h).strip() for h in header]
+    names = [n if n in set(drop) else field_name(n) for n in names]
     while names and not names[-1]:
         names.pop()
     width = len(names)
@@ -732,6 +780,7 @@ def _replace_table(xml: str, spec: OutputSheet, frame: pd.DataFrame, styles: _St
     kinds = [_kind_of(n, frame.iloc[:, j]) for j, n in enumerate(names)]
     data_styles = [styles.for_code(NUMBER_FORMATS[k]) if k in NUMBER_FORMATS else 0 for k in kinds]
     new_rows: list[_Row] = []
+    names = [header_text(n) for n in names]   # headers in words (kinds above were told by the field names)
     header_cells = [(j, _cell_xml(f"{_col_letters(j)}{spec.header_row}", n, header_style, date1904, spec.name))
                     for j, n in enumerate(names, start=1)]
     new_rows.append(_Row(spec.header_row, _row_xml(spec.header_row, header_cells,
