@@ -3,9 +3,10 @@
 import datetime as dt
 from decimal import Decimal
 
+from xlcredit.core.ageing import age_ledger
 from xlcredit.core.ledger import CreditNote, Invoice, Ledger, Payment
 from xlcredit.core.policy import Policy
-from xlcredit.core.portfolio import assess_portfolio, credit_rows, result_rows
+from xlcredit.core.portfolio import assess_portfolio, credit_rows, portfolio_kpis, result_rows
 from xlcredit.core.records import Customer
 
 D = Decimal
@@ -95,3 +96,21 @@ def test_a_customer_without_fx_rate_is_a_problem_and_the_rest_go_on():
     pf = assess_portfolio(customers, ledger, Policy(), AS_OF)
     assert [p.message for p in pf.problems] == ["Y: fx_rates: no EUR rate for USD"]
     assert pf.customer("X") is not None and pf.customer("Y") is None
+
+
+def test_a_book_in_net_credit_still_gets_its_kpis():
+    """Found by tests/test_fast_matches_reference.py: unapplied cash above what is open made the KPIs (and so the
+    whole refresh) fail with "must not be negative". As of 2026-10-31: C1 invoice 100.00 due 2026-10-31 (current),
+    C2 invoice 100.00 due 2026-07-01 (overdue), C1 pays 150.00 → net AR 50.00, net current −50.00 → counted as 0;
+    credit sales of the last 90 days 100.00 (C1's invoice; C2's is older): DSO = 50 / 100 × 90 = 45.00, best 0,
+    ADD 45.00. A ledger of one payment only: AR −0.01, no sales — DSO None, no error."""
+    as_of = dt.date(2026, 10, 31)
+    ledger = Ledger((Invoice("C1", "I1", "EUR", Decimal("100.00"), dt.date(2026, 10, 1), as_of),
+                     Invoice("C2", "I2", "EUR", Decimal("100.00"), dt.date(2026, 6, 1), dt.date(2026, 7, 1))),
+                    (Payment("P1", "C1", as_of, Decimal("150.00"), "EUR"),))
+    kpis = portfolio_kpis(ledger, age_ledger(ledger, as_of, Policy(), None), Policy(), as_of)
+    assert (kpis.total_ar, kpis.dso, kpis.best_dso, kpis.add) == (Decimal("50.00"), Decimal("45.00"),
+                                                                  Decimal("0.00"), Decimal("45.00"))
+    only_cash = Ledger((), (Payment("P1", "C1", as_of, Decimal("0.01"), "EUR"),))
+    kpis = portfolio_kpis(only_cash, age_ledger(only_cash, as_of, Policy(), None), Policy(), as_of)
+    assert kpis.total_ar == Decimal("-0.01") and kpis.dso is None

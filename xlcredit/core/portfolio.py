@@ -219,25 +219,37 @@ def portfolio_kpis(ledger: Ledger, ageing: AgeingReport, policy: Policy, as_of: 
 
     DSO = receivables ÷ credit sales of the last 90 days × 90; best possible DSO uses the current
     (not yet due) receivables; ADD = DSO − best possible DSO; CEI compares the receivables 30 days
-    ago and now with the credit sales in between (Credit Research Foundation formula).
+    ago and now with the credit sales in between (Credit Research Foundation formula). See :func:`kpis_of`.
     """
-    company = policy.company.currency
-    totals = _company_totals(ageing)
-    total_ar, current_ar, overdue = totals
+    total_ar, current_ar, overdue = _company_totals(ageing)
     sales = credit_sales(ledger, as_of - dt.timedelta(days=DSO_DAYS), as_of, policy, fx, as_of)
-    dso = best = add = None
-    if sales > 0:
-        dso = dso_simple(total_ar, sales, DSO_DAYS)
-        best = best_possible_dso(current_ar, sales, DSO_DAYS)
-        add = average_days_delinquent(dso, best)
-    cei = None
     start = as_of - dt.timedelta(days=CEI_DAYS)
     period_sales = credit_sales(ledger, start, as_of, policy, fx, as_of)
     begin_total = _company_totals(age_positions(allocate(ledger, start), start, policy, fx))[0]
-    if begin_total + period_sales - current_ar > 0:
-        cei = collection_effectiveness_index(begin_total, period_sales, total_ar, current_ar)
+    return kpis_of(policy.company.currency, total_ar, current_ar, overdue, sales, begin_total, period_sales)
+
+
+def kpis_of(currency: str, total_ar: Decimal, current_ar: Decimal, overdue: Decimal, sales: Decimal,
+            begin_total: Decimal, period_sales: Decimal) -> PortfolioKpis:
+    """The KPIs from the book's figures (company currency): net receivables, current and overdue now, credit sales
+    of the last ``DSO_DAYS``, net receivables ``CEI_DAYS`` ago and the credit sales since.
+
+    A net credit balance — unapplied cash above what is open — is real (a customer paid ahead) but is no
+    receivable to measure days against: DSO, best possible DSO and CEI count it as zero receivables (and
+    current receivables never above the total), so a book in credit still gets its KPIs instead of an error.
+    """
+    total = max(total_ar, ZERO)
+    current = min(max(current_ar, ZERO), total)
+    begin = max(begin_total, ZERO)
+    dso = best = add = cei = None
+    if sales > 0:
+        dso = dso_simple(total, sales, DSO_DAYS)
+        best = best_possible_dso(current, sales, DSO_DAYS)
+        add = average_days_delinquent(dso, best)
+    if begin + period_sales - current > 0:
+        cei = collection_effectiveness_index(begin, period_sales, total, current)
     share = (overdue / total_ar).quantize(Decimal("0.0001")) if total_ar > 0 else None
-    return PortfolioKpis(company, total_ar, overdue, share, sales, dso, best, add, cei)
+    return PortfolioKpis(currency, total_ar, overdue, share, sales, dso, best, add, cei)
 
 
 def _company_totals(ageing: AgeingReport) -> tuple[Decimal, Decimal, Decimal]:
