@@ -158,3 +158,20 @@ def test_the_setting_comes_first(tmp_path, monkeypatch):
         assert chosen.files == (wqy,) and chosen.regular.endswith("-1")
     finally:
         fonts._find.cache_clear()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_statement_of_account_embeds_its_fonts_too(tmp_path, language):
+    from xlcredit.core.statements import statement_for
+    from xlcredit.letters.statement import compose_statement, render_statement_pdf
+
+    customer = Customer("C9", name="佛山鑫隆塑胶有限公司" if language == "zh" else "Mécanique Montaubry SAS",
+                        currency="EUR", language=language, relationship_start=dt.date(2019, 1, 1))
+    ledger = Ledger(tuple(Invoice("C9", f"INV-{i}", "EUR", Decimal("1234.56") * i, dt.date(2026, 9, i),
+                                  dt.date(2026, 10, i)) for i in range(1, 4)), ())
+    policy = Policy()
+    statement = statement_for(customer, ledger, dt.date(2026, 9, 1), dt.date(2026, 10, 31), policy)
+    pdf = tmp_path / f"statement-{language}.pdf"
+    pdf.write_bytes(render_statement_pdf(compose_statement(statement, policy)))
+    rows = pdffonts(pdf)
+    assert rows and all(row[-5:-3] == ["yes", "yes"] for row in rows), rows
