@@ -1,0 +1,170 @@
+"""The public bulk API ``xlcredit.age_frames``: same figures as the Decimal reference, from any input form.
+
+Worked example (simple late interest, actual/365, as the reference ``late_interest`` and the
+German BGB §288 calculators compute it): 1,000.00 EUR open 30 days past due at 8 % a year →
+1000 × 0.08 × 30 / 365 = 6.5753… → 6.58 EUR, rounded half up once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import xlcredit
+from xlcredit import age_frames
+from xlcredit.core.ageing import age_ledger
+from xlcredit.core.errors import XlcError
+from xlcredit.core.interest import late_interest
+from xlcredit.core.ledger import FxRates
+from xlcredit.core.money import ZERO
+from xlcredit.core.policy import Policy
+from xlcredit.data.sample import sample_path
+from xlcredit.io.ledger import load_ledger
+
+D = Decimal
+AS_OF = dt.date(2026, 10, 31)
+LABELS = ("Current", "1-30", "31-60", "61-90", "91-180", "180+")
+
+
+def small_ledger() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    invoices = pd.DataFrame({
+        "customer_id": ["C1", "C1", "C2", "C3"],
+        "invoice_no": ["INV-1", "INV-2", "INV-3", "INV-4"],
+        "invoice_date": ["2026-09-01", "2026-09-15", "2026-10-01", "2026-10-01"],
+        "due_date": ["2026-10-01", "2026-10-15", "2026-10-31", "2026-10-01"],
+        "amount": ["1000.00", "500.00", "300.00", "120000"],
+        "currency": ["EUR", "EUR", "USD", "JPY"],
+    })
+    payments = pd.DataFrame({
+        "customer_id": ["C1", "C2"], "payment_date": ["2026-10-20", "2026-10-20"],
+        "amount": ["200.00", "350.00"], "currency": ["EUR", "USD"], "invoice_ref": ["INV-2", None],
+    })
+    credit_notes = pd.DataFrame({
+        "customer_id": ["C3"], "date": ["2026-10-05"], "amount": ["20000"], "currency": ["JPY"],
+        "invoice_ref": ["INV-4"],
+    })
+    return invoices, payments, credit_notes
+
+
+def test_worked_example_by_hand():
+    inv, pay, cn = small_ledger()
+    table = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn)
+    assert list(table.columns[:9]) == ["customer_id", "currency", "open", *LABELS, "interest"][:9]
+    assert {"interest", "unapplied"} <= set(table.columns)
+    rows = {(r["customer_id"], r["currency"]): r for r in table.to_dict("records")}
+    assert list(rows) == [("C1", "EUR"), ("C2", "USD"), ("C3", "JPY")]
+    c1 = rows[("C1", "EUR")]
+    # INV-1 1000.00 is 30 days past due (1-30); INV-2 500.00 less the 200.00 that names it, 16 days past due
+    assert c1["open"] == D("1300.00") and c1["1-30"] == D("1300.00") and c1["Current"] == D("0.00")
+    # 1000 × 0.08 × 30/365 = 6.5753 → 6.58;  300 × 0.08 × 16/365 = 1.0520 → 1.05
+    assert c1["interest"] == D("6.58") + D("1.05") == late_interest(D("1000"), dt.date(2026, 10, 1), AS_OF,
+                                                                    D("0.08")) + D("1.05")
+    c2 = rows[("C2", "USD")]
+    assert c2["open"] == D("0.00") and c2["unapplied"] == D("50.00") and c2["balance"] == D("-50.00")
+    c3 = rows[("C3", "JPY")]
+    assert c3["open"] == D("100000") and c3["1-30"] == D("100000")  # whole yen: JPY has no minor unit
+    assert isinstance(c3["open"], Decimal) and c3["open"].as_tuple().exponent == 0
+    assert c1["open"].as_tuple().exponent == -2
+
+
+def test_minor_units_on_request():
+    inv, pay, cn = small_ledger()
+    table = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor")
+    assert table["open"].dtype == "int64"
+    assert table["open"].tolist() == [130000, 0, 100000] and table["interest"].tolist()[0] == 763
+
+
+def test_the_package_exports_it():
+    assert xlcredit.age_frames is age_frames
+    with pytest.raises(AttributeError):
+        _ = xlcredit.no_such_thing
+
+
+@pytest.mark.parametrize("as_of", ["2026-10-31", "2025-07-15"])
+def test_sample_equals_the_decimal_reference(as_of):
+    """The bundled sample: every bucket, open, unapplied and interest equal the reference path to the cent."""
+    day = dt.date.fromisoformat(as_of)
+    policy = Policy()
+    load = load_ledger(sample_path("invoices"), sample_path("payments"), sample_path("credit_notes"))
+    report = age_ledger(load.ledger, day, policy)
+    from xlcredit.core.openitems import allocate
+
+    positions = allocate(load.ledger, day)
+    interest: dict = {}
+    for key, pos in positions.items():
+        total = ZERO
+        for item in pos.items:
+            if item.open_amount > 0 and not item.invoice.disputed:
+                total += late_interest(item.open_amount, item.invoice.due_date, day,
+                                       policy.late.contract_rate, policy.late.basis, key[1])
+        interest[key] = total
+    expected = {(r.customer_id, r.currency): {**{label: r.buckets[label] for label in report.labels},
+                                              "open": r.open_total, "unapplied": r.unapplied_cash,
+                                              "interest": interest.get((r.customer_id, r.currency), ZERO)}
+                for r in report.rows}
+    tables = [pd.read_csv(sample_path(n), dtype=str, keep_default_na=False)
+              for n in ("invoices", "payments", "credit_notes")]
+    got_table = age_frames(tables[0], tables[1], credit_notes=tables[2], as_of=as_of)
+    got = {(r["customer_id"], r["currency"]): {k: r[k] for k in (*report.labels, "open", "unapplied", "interest")}
+           for r in got_table.to_dict("records")}
+    assert got == expected
+    assert len(got) > 10
+
+
+def test_arrow_tables_and_parquet_paths_give_the_same_answer(tmp_path):
+    inv, pay, cn = small_ledger()
+    expected = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn)
+    arrow = [pa.Table.from_pandas(f, preserve_index=False) for f in (inv, pay, cn)]
+    assert age_frames(arrow[0], arrow[1], as_of=AS_OF, credit_notes=arrow[2]).equals(expected)
+    paths = []
+    for name, t in zip(("invoices", "payments", "credit_notes"), arrow, strict=True):
+        pq.write_table(t, tmp_path / f"{name}.parquet")
+        paths.append(tmp_path / f"{name}.parquet")
+    assert age_frames(*paths[:2], as_of="2026-10-31", credit_notes=str(paths[2])).equals(expected)
+    # a folder of two files (one customer's invoices split across them) reads as one table
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    pq.write_table(arrow[0].slice(0, 1), folder / "part-0.parquet")
+    pq.write_table(arrow[0].slice(1), folder / "part-1.parquet")
+    assert age_frames(folder, paths[1], as_of=AS_OF, credit_notes=paths[2]).equals(expected)
+
+
+def test_company_currency_columns_with_fx_rates():
+    inv, pay, cn = small_ledger()
+    fx = FxRates(((dt.date(2026, 10, 1), "USD", D("0.9")),), "EUR")
+    table = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, fx_rates=fx)
+    rows = {r["currency"]: r for r in table.to_dict("records")}
+    assert rows["EUR"]["open_company"] == D("1300.00")
+    assert rows["USD"]["unapplied_company"] == D("45.00")   # 50.00 USD × 0.9
+    assert rows["JPY"]["open_company"] is None              # no JPY rate: left empty, not guessed
+
+
+def test_bad_rows_are_listed_and_the_good_ones_finish():
+    inv, pay, cn = small_ledger()
+    inv.loc[3, "amount"] = "twelve"
+    table = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn)
+    problems = table.attrs["problems"]
+    assert any(p.table == "invoices" and p.row == 3 and p.column == "amount" and "is not a number" in p.problem
+               for p in problems)
+    assert table.loc[table["customer_id"] == "C1", "open"].item() == D("1300.00")
+
+
+def test_clear_messages_for_bad_arguments(tmp_path):
+    inv, pay, _ = small_ledger()
+    with pytest.raises(XlcError, match="engine: must be one of numpy"):
+        age_frames(inv, pay, as_of=AS_OF, engine="spark")
+    with pytest.raises(XlcError, match="money: must be one of decimal, minor"):
+        age_frames(inv, pay, as_of=AS_OF, money="float")
+    with pytest.raises(XlcError, match="as_of"):
+        age_frames(inv, pay, as_of="not a date")
+    with pytest.raises(XlcError, match="invoices: file not found"):
+        age_frames(tmp_path / "nope.parquet", None, as_of=AS_OF)
+    with pytest.raises(XlcError, match="invoices: must be a DataFrame, a pyarrow Table or a Parquet path"):
+        age_frames(42, None, as_of=AS_OF)
+    with pytest.raises(XlcError, match="scheduler: is for engine='dask' only"):
+        age_frames(inv, pay, as_of=AS_OF, scheduler="tcp://x:8786")

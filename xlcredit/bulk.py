@@ -1,0 +1,236 @@
+"""The public bulk API: ageing, unapplied cash and late interest per customer and currency for whole ledgers.
+
+``from xlcredit import age_frames`` — an adapter around the pure fast path
+(:mod:`xlcredit.core.fast.ageing`): it reads the tables (pandas DataFrames, pyarrow Tables or Parquet
+paths), hands columns to the kernel and turns the kernel's int64 minor units back into money. The
+rules are those of the Decimal reference (:mod:`xlcredit.core.openitems`, :mod:`xlcredit.core.ageing`,
+:func:`xlcredit.core.interest.late_interest`); ``tests/test_bulk_api.py`` holds the two equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlcredit.core.coerce import to_date
+from xlcredit.core.errors import XlcError, describe
+from xlcredit.core.fast.ageing import BulkProblem, age_bulk, frames_to_arrays
+from xlcredit.core.ledger import FxRates
+from xlcredit.core.money import minor_units, round_money
+from xlcredit.core.policy import Policy
+
+__all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "read_table"]
+
+ENGINES = ("numpy",)
+MONEY = ("decimal", "minor")
+
+#: The columns each table is read with (others in a file are left unread); starred ones are optional.
+LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "invoices": ("customer_id", "invoice_no", "invoice_date", "due_date", "amount", "currency", "terms*",
+                 "disputed*"),
+    "payments": ("customer_id", "payment_date", "amount", "currency", "invoice_ref*"),
+    "credit_notes": ("customer_id", "date", "amount", "currency", "invoice_ref*"),
+}
+_DICTIONARY = ("customer_id", "currency", "terms")  # few distinct values: read as Arrow dictionaries
+
+
+def read_table(source: Any, table: str) -> pd.DataFrame:
+    """One ledger table as a DataFrame: a DataFrame as it is, a pyarrow Table or Parquet file(s) read zero-copy.
+
+    Parquet ``source`` may be a path, a folder of files, a list of paths or an fsspec URL (``s3://…``,
+    with the filesystem package installed). Only the documented columns are read.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source
+    import pyarrow as pa
+
+    if isinstance(source, pa.Table):
+        arrow = source
+    elif isinstance(source, str | Path) or (isinstance(source, Sequence) and not isinstance(source, bytes)
+                                           and all(isinstance(s, str | Path) for s in source)):
+        arrow = _read_parquet(source, table)
+    else:
+        raise XlcError(table, f"must be a DataFrame, a pyarrow Table or a Parquet path (got {describe(source)})",
+                       source)
+    return arrow.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _read_parquet(source: Any, table: str) -> Any:
+    import pyarrow.parquet as pq
+
+    paths = [source] if isinstance(source, str | Path) else list(source)
+    local = [Path(p) for p in paths if "://" not in str(p)]
+    for p in local:
+        if not p.exists():
+            raise XlcError(table, f"file not found: {p}", str(p))
+    wanted = [c.rstrip("*") for c in LEDGER_COLUMNS[table]]
+    try:
+        schema = pq.read_schema(_first_file(paths[0])) if local else None
+        columns = [c for c in wanted if schema is None or c in schema.names]
+        arg: Any = [str(p) for p in paths] if len(paths) > 1 else str(paths[0])
+        return pq.read_table(arg, columns=columns if schema is not None else None,
+                             read_dictionary=[c for c in _DICTIONARY if c in columns])
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise XlcError(table, f"cannot be read as Parquet ({exc})", str(paths[0])) from None
+
+
+def _first_file(path: Any) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(p.rglob("*.parquet"))
+        if not files:
+            raise XlcError("path", f"folder holds no .parquet files: {p}", str(p))
+        return files[0]
+    return p
+
+
+def _policy_of(policy: Policy | None) -> Policy:
+    if policy is None:
+        return Policy()
+    if not isinstance(policy, Policy):
+        raise XlcError("policy", f"must be a Policy (got {describe(policy)})", policy)
+    return policy
+
+
+def _fx_of(fx_rates: Any, policy: Policy) -> FxRates | None:
+    if fx_rates is None or isinstance(fx_rates, FxRates):
+        return fx_rates
+    from xlcredit.io.ledger import load_fx_rates
+
+    return load_fx_rates(fx_rates, policy=policy).fx
+
+
+def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_notes: pd.DataFrame | None,
+              as_of: dt.date, policy: Policy) -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
+    """The kernel on one set of tables: one row per (customer, currency), money in int64 minor units.
+
+    Rows are sorted by customer_id then currency; this is what each Dask worker runs on its partition.
+    """
+    frames = frames_to_arrays(invoices, payments, credit_notes)
+    result = age_bulk((frames.invoices, frames.credits), as_of, policy)
+    # sort the groups by their labels: rank the (few) distinct labels, then sort integer codes
+    cust_rank = np.empty(len(frames.customers), np.int64)
+    cust_rank[np.argsort(frames.customers, kind="stable")] = np.arange(len(frames.customers))
+    ccy_rank = np.empty(len(frames.currencies), np.int64)
+    ccy_rank[np.argsort(np.array(frames.currencies, dtype=object), kind="stable")] = np.arange(len(frames.currencies))
+    order = np.lexsort((ccy_rank[result.currency], cust_rank[result.customer]))
+    labels = policy.bucket_labels
+    data: dict[str, Any] = {
+        "customer_id": frames.customers[result.customer[order]],
+        "currency": np.array(frames.currencies, dtype=object)[result.currency[order]],
+        "open": result.open_minor[order],
+    }
+    for j, label in enumerate(labels):
+        data[label] = result.buckets[order, j]
+    data.update(interest=result.interest_minor[order], unapplied=result.unapplied_minor[order],
+                balance=result.balance_minor[order], disputed=result.disputed_minor[order])
+    return pd.DataFrame(data), frames.problems
+
+
+def _money_columns(policy: Policy) -> list[str]:
+    return ["open", *policy.bucket_labels, "interest", "unapplied", "balance", "disputed"]
+
+
+def _to_decimal(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """int64 minor units → exact Decimal amounts of each row's currency (nothing rounded: the units are exact)."""
+    ccy = table["currency"].to_numpy(dtype=object)
+    out = table.copy()
+    exps = {c: minor_units(c) for c in pd.unique(ccy)}
+    row_exp = np.array([exps[c] for c in ccy], np.int64) if len(ccy) else np.zeros(0, np.int64)
+    for col in columns:
+        units = table[col].to_numpy(np.int64)
+        values = np.empty(len(units), dtype=object)
+        for e in np.unique(row_exp).tolist():
+            at = np.flatnonzero(row_exp == e)
+            values[at] = [Decimal(u).scaleb(-e) for u in units[at].tolist()]
+        out[col] = values
+    return out
+
+
+def _company_columns(table: pd.DataFrame, fx: FxRates, as_of: dt.date, policy: Policy,
+                     columns: Sequence[str]) -> pd.DataFrame:
+    """``<column>_company``: each figure in the company currency at the rate of ``as_of``, rounded half up once."""
+    company = policy.company.currency
+    if fx.company_currency != company:
+        raise XlcError("fx_rates", f"are into {fx.company_currency}, but the company currency is {company}",
+                       fx.company_currency)
+    rates: dict[str, Decimal | None] = {}
+    for ccy in pd.unique(table["currency"]).tolist():
+        try:
+            rates[ccy] = fx.rate(ccy, as_of)
+        except XlcError:
+            rates[ccy] = None  # no rate: the company figures stay empty for that currency
+    ccy = table["currency"].tolist()
+    for col in columns:
+        table[f"{col}_company"] = [None if (r := rates[c]) is None else round_money(v * r, company)
+                                   for c, v in zip(ccy, table[col].tolist(), strict=True)]
+    return table
+
+
+def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes: Any = None, fx_rates: Any = None,
+               policy: Policy | None = None, engine: str = "numpy", scheduler: str | None = None,
+               money: str = "decimal", partitions: int | None = None) -> pd.DataFrame:
+    """Ageing, late interest and unapplied cash per customer and currency at ``as_of``, for a whole ledger.
+
+    **Inputs.** Each table is a pandas DataFrame, a pyarrow Table or Parquet (a path, a folder, a list
+    of paths, an fsspec URL) with the documented ledger columns — invoices: customer_id, invoice_no,
+    invoice_date, due_date, amount, currency, optional terms and disputed; payments: customer_id,
+    payment_date, amount, currency, optional invoice_ref; credit notes: customer_id, date, amount,
+    currency, optional invoice_ref. ``fx_rates``: an :class:`~xlcredit.core.ledger.FxRates` or an FX
+    table (date, currency, rate) — adds ``<figure>_company`` columns in the company currency.
+    ``policy`` (default: the shipped one) gives the buckets, the ageing basis and the interest rate.
+
+    **Answer.** One row per customer and currency with a document on or before ``as_of``, sorted by
+    customer_id then currency: ``customer_id``, ``currency``, ``open``, one column per ageing bucket
+    (the policy's labels, as the CLI prints them: ``Current``, ``1-30`` … ``180+``), ``interest`` (late
+    interest on undisputed overdue items, each rounded half up once), ``unapplied`` (credit not placed),
+    ``balance`` (open − unapplied) and ``disputed`` (open on disputed invoices, included in the buckets).
+
+    **Money** is exact: with ``money="decimal"`` (default) every figure is a ``Decimal`` with the
+    currency's minor unit (``Decimal('1234.50')`` EUR, ``Decimal('1200')`` JPY); with ``money="minor"``
+    it is ``int64`` minor units (cents; whole yen), the fast form for millions of rows. No float
+    touches an amount. Rows with problems are left out and listed in ``answer.attrs["problems"]``
+    (:class:`~xlcredit.core.fast.ageing.BulkProblem`: table, row, column, value, problem).
+
+    ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
+    the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
+    else a local cluster is started; ``partitions``: how many pieces, default one per worker thread).
+    """
+    day = to_date(as_of, "as_of")
+    if engine not in ENGINES:
+        raise XlcError("engine", f"must be one of {', '.join(ENGINES)} (got {describe(engine)})", engine)
+    if money not in MONEY:
+        raise XlcError("money", f"must be one of {', '.join(MONEY)} (got {describe(money)})", money)
+    if scheduler is not None and engine != "dask":
+        raise XlcError("scheduler", "is for engine='dask' only", scheduler)
+    pol = _policy_of(policy)
+    fx = _fx_of(fx_rates, pol)
+    if engine == "dask":
+        from xlcredit.dask_engine import age_on_dask
+
+        table, problems = age_on_dask(invoices, payments, credit_notes, day, pol, scheduler=scheduler,
+                                      partitions=partitions)
+    else:
+        inv = read_table(invoices, "invoices")
+        pay = None if payments is None else read_table(payments, "payments")
+        cn = None if credit_notes is None else read_table(credit_notes, "credit_notes")
+        table, problems = age_minor(inv, pay, cn, day, pol)
+    columns = _money_columns(pol)
+    if money == "decimal" or fx is not None:
+        exact = _to_decimal(table, columns)
+        if fx is not None:
+            exact = _company_columns(exact, fx, day, pol, columns)
+        if money == "decimal":
+            table = exact
+        else:
+            for col in columns:
+                table[f"{col}_company"] = exact[f"{col}_company"]
+    table = table.reset_index(drop=True)
+    table.attrs["problems"] = tuple(problems)
+    return table
