@@ -18,8 +18,8 @@ from importlib import import_module
 from xlcredit.cli.app import app
 
 # in the order of `xlcredit --help`
-for _group in ("customers", "orders", "age", "inspect", "refresh", "review", "worklist", "collector", "audit", "letters",
-               "statements", "send", "policy", "service"):
+for _group in ("customers", "orders", "age", "inspect", "refresh", "review", "worklist", "collector", "audit",
+               "letters", "statements", "send", "policy", "service"):
     import_module(f"xlcredit.cli.{_group}")   # each module registers its commands on `app`
 
 __all__ = ["app", "main"]
