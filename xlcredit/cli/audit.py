@@ -127,10 +127,14 @@ def audit(ctx: typer.Context, source: Source = None,
         print_problems(outcome.problems)
         console().print(f"{len(result.month_ends)} month ends replayed under "
                         f"{'two policies' if result.b is not None else 'the policy'}; "
-                        f"{len([o for o in result.outcomes if o.default_date])} invoices defaulted, "
-                        f"{len([o for o in result.outcomes if o.late_over_90])} paid over 90 days late",
+                        f"{_count(sum(1 for o in result.outcomes if o.default_date), 'invoice')} defaulted, "
+                        f"{sum(1 for o in result.outcomes if o.late_over_90)} paid over 90 days late",
                         soft_wrap=True)
 
 
 def _rate(n: int, k: int, rate: Decimal | None) -> str:
     return "—" if rate is None else f"{k} / {n} = {rate * 100:.1f} %"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
