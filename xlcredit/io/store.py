@@ -51,6 +51,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -68,9 +69,9 @@ from xlcredit.core.limits import available_credit
 from xlcredit.core.policy import Policy
 
 __all__ = [
-    "CUSTOMER_FIELDS", "DB_SUFFIX", "DELIVERY_STATES", "MIGRATIONS", "RESULT_FIELDS", "ROLES", "SCHEMA_VERSION",
-    "AlreadyIssued", "AlreadySent",
-    "CreditStore", "ExactDecimal", "Migration", "items_key", "open_store", "resolve_store_url", "role_allows",
+    "CUSTOMER_FIELDS", "DB_SUFFIX", "DELIVERY_STATES", "IDEMPOTENCY", "IDEMPOTENCY_KEEP", "MIGRATIONS",
+    "RESULT_FIELDS", "ROLES", "SCHEMA_VERSION", "AlreadyIssued", "AlreadySent", "CreditStore", "ExactDecimal",
+    "IdempotencySlot", "Migration", "RequestAlreadyDone", "items_key", "open_store", "resolve_store_url", "role_allows",
     "store_path_for_workbook", "to_json_data", "workbook_store",
 ]
 
@@ -84,6 +85,11 @@ DELIVERY_HOLDING: tuple[str, ...] = ("sending", "sent", "drafted", "unconfirmed"
 DELIVERY_CHANNELS: tuple[str, ...] = ("smtp", "draft")
 KEY_PREFIX = "xlc_"
 _PG_WRITE_LOCK = 7_246_913_001          # pg_advisory_xact_lock key: "the xlcredit write lock"
+#: How long the HTTP service keeps the first answer to an ``Idempotency-Key`` (docs/service.md).
+IDEMPOTENCY_KEEP = dt.timedelta(hours=24)
+#: SQLite ``synchronous`` setting: FULL (default: a commit survives a power cut), or NORMAL/EXTRA by
+#: ``$XLCREDIT_SQLITE_SYNCHRONOUS`` (NORMAL survives a process kill, not a power cut; faster writes).
+_SYNCHRONOUS_ENV = "XLCREDIT_SQLITE_SYNCHRONOUS"
 _WORKBOOK_SUFFIXES = (".xlsm", ".xlsx", ".xlsb", ".xls")
 
 # Columns of credit_results the refresh job may fill (customer_id is required; the rest may be None).
@@ -361,6 +367,17 @@ def _collector_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa
 
 
 promises_table, disputes_table, plans_table, contacts_table = _collector_tables(metadata)   # v5
+idempotency_table = sa.Table(                                      # v6
+    "idempotency_keys", metadata,
+    sa.Column("owner", sa.String, primary_key=True),
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("fingerprint", sa.String, nullable=False),
+    sa.Column("status", sa.Integer),
+    sa.Column("answer", sa.LargeBinary),
+    sa.Column("headers", sa.JSON),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+)
+sa.Index("ix_idempotency_created", idempotency_table.c.created_at)
 
 
 # =========================================================================== migrations
@@ -509,6 +526,18 @@ def _v5(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v6(conn: Connection) -> None:
+    """Idempotency keys of the HTTP service: a retried request with the same key is answered, not repeated."""
+    md = sa.MetaData()
+    table = sa.Table("idempotency_keys", md,
+                     sa.Column("owner", sa.String, primary_key=True), sa.Column("key", sa.String, primary_key=True),
+                     sa.Column("fingerprint", sa.String, nullable=False), sa.Column("status", sa.Integer),
+                     sa.Column("answer", sa.LargeBinary), sa.Column("headers", sa.JSON),
+                     sa.Column("created_at", UtcTimestamp, nullable=False))
+    sa.Index("ix_idempotency_created", table.c.created_at)
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "credit database: customers, credit results, policy, collection register, audit, API keys, "
                  "reviews", _v1),
@@ -518,6 +547,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "sending by e-mail: the deliveries table (one row per message: register entry, Message-ID, state)",
               _v4),
     Migration(5, "the collector's records: promises to pay, disputes, payment plans, the contact log", _v5),
+    Migration(6, "idempotency keys of the HTTP service (idempotency_keys: the first answer to each key, 24 h)", _v6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -656,6 +686,37 @@ class AlreadySent(XlcError):
     """A register entry already has a message that was sent, drafted, is being sent or may have been sent."""
 
 
+class RequestAlreadyDone(Exception):
+    """Another request with the same idempotency key has already changed the database (nothing was written)."""
+
+
+@dataclass
+class IdempotencySlot:
+    """The idempotency key of the HTTP request being served (set by the service around the request).
+
+    The first write transaction of the request records the key in the same transaction as its change
+    (``claimed``), so a change and its key commit together or not at all: a retry after a crash finds
+    the key and does not change anything a second time.
+    """
+
+    owner: str
+    key: str
+    fingerprint: str
+    claimed: bool = False
+    duplicate: bool = False
+
+
+#: The idempotency key of the request in progress (None outside the HTTP service, or without the header).
+IDEMPOTENCY: ContextVar[IdempotencySlot | None] = ContextVar("xlcredit_idempotency", default=None)
+
+
+def _sqlite_synchronous() -> str:
+    value = os.environ.get(_SYNCHRONOUS_ENV, "").strip().upper() or "FULL"
+    if value not in ("FULL", "NORMAL", "EXTRA"):
+        raise XlcError(_SYNCHRONOUS_ENV, f"must be FULL, NORMAL or EXTRA (got {describe(value)})", value)
+    return value
+
+
 # =========================================================================== the store
 @dataclass
 class _Snapshot:
@@ -697,14 +758,61 @@ class CreditStore:
 
     # ---------------------------------------------------------------- transactions
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One write transaction holding the database's write lock (writers queue, never interleave)."""
+    def _write(self, *, claim: bool = True) -> Iterator[Connection]:
+        """One write transaction holding the database's write lock (writers queue, never interleave).
+
+        Inside an HTTP request with an idempotency key, the first write records the key in the same
+        transaction (``claim``), or raises :class:`RequestAlreadyDone` when the key is already there.
+        """
+        slot = IDEMPOTENCY.get() if claim else None
+        claimed_here = False
         with self.engine.connect() as conn:
             conn.execution_options(xlc_write=True)
-            with conn.begin():
-                if self.dialect == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK})
-                yield conn
+            try:
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK})
+                    if slot is not None and not slot.claimed:
+                        self._claim(conn, slot)
+                        claimed_here = True
+                    yield conn
+            except BaseException:
+                if claimed_here and slot is not None:
+                    slot.claimed = False      # rolled back with the change
+                raise
+
+    def _claim(self, conn: Connection, slot: IdempotencySlot) -> None:
+        it = idempotency_table
+        now = _utcnow()
+        conn.execute(it.delete().where(it.c.created_at < now - IDEMPOTENCY_KEEP))
+        found = conn.execute(sa.select(it.c.fingerprint).where(it.c.owner == slot.owner, it.c.key == slot.key)).first()
+        if found is not None:
+            slot.duplicate = True
+            raise RequestAlreadyDone(slot.key)
+        conn.execute(it.insert().values(owner=slot.owner, key=slot.key, fingerprint=slot.fingerprint, status=None,
+                                        answer=None, headers=None, created_at=now))
+        slot.claimed = True
+
+    # ---------------------------------------------------------------- idempotency keys (HTTP service)
+    def idempotent_answer(self, owner: str, key: str) -> dict[str, Any] | None:
+        """The kept record of an idempotency key (fingerprint, status, answer, headers), None when none is kept."""
+        it = idempotency_table
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(it).where(it.c.owner == owner, it.c.key == key,
+                                                   it.c.created_at >= _utcnow() - IDEMPOTENCY_KEEP)).mappings().first()
+        return None if row is None else dict(row)
+
+    def keep_answer(self, owner: str, key: str, fingerprint: str, status: int, answer: bytes,
+                    headers: Mapping[str, str]) -> None:
+        """Keep the answer to an idempotency key (the key's row was written with the change it made)."""
+        it = idempotency_table
+        values = {"status": int(status), "answer": bytes(answer), "headers": dict(headers)}
+        with self._write(claim=False) as conn:
+            done = conn.execute(it.update().where(it.c.owner == owner, it.c.key == key,
+                                                  it.c.fingerprint == fingerprint).values(**values))
+            if done.rowcount == 0:
+                conn.execute(it.insert().values(owner=owner, key=key, fingerprint=fingerprint, created_at=_utcnow(),
+                                                **values))
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -928,6 +1036,15 @@ class CreditStore:
         snap = self._current()
         return dict(snap.info), MappingProxyType(snap.rows)
 
+    def customer_answer(self, customer_id: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """One customer's credit result and input row, read in one transaction (one consistent state)."""
+        cid = _customer_key(customer_id)
+        with self._read() as conn:
+            result = conn.execute(sa.select(credit_results_table).where(
+                credit_results_table.c.customer_id == cid)).mappings().first()
+            data = conn.execute(sa.select(customers_table.c.data).where(customers_table.c.customer_id == cid)).first()
+        return (None if result is None else dict(result)), (None if data is None else dict(data[0]))
+
     def customer(self, customer_id: Any) -> dict[str, Any] | None:
         """The input row of one customer as stored by the last refresh (the ``data`` JSON), or None."""
         with self.engine.connect() as conn:
@@ -943,11 +1060,14 @@ class CreditStore:
 
     # ---------------------------------------------------------------- limit overrides
     def set_limit_override(self, customer_id: Any, credit_limit: Decimal | int | str, reason: str, who: str, *,
-                           now: dt.datetime | None = None) -> dict[str, Any]:
+                           now: dt.datetime | None = None,
+                           expect: Callable[[dict[str, Any] | None], None] | None = None) -> dict[str, Any]:
         """A controller's manual credit limit for a customer; kept across refreshes until cleared.
 
         Applied at once to the customer's current result (``available`` = limit − exposure) and audited.
         Returns the updated result (or the override alone when the customer has no result yet).
+        ``expect``: called under the write lock with the customer's current result (None when none) before
+        anything is written; it raises to refuse the change (the service's If-Match check).
         """
         cid = _customer_key(customer_id)
         limit = _exact(credit_limit, "credit_limit")
@@ -957,6 +1077,8 @@ class CreditStore:
             raise XlcError("reason", "is empty: say why the limit is set by hand", reason)
         at = now or _utcnow()
         with self._write() as conn:
+            if expect is not None:
+                expect(self._result_row(conn, cid))
             before = conn.execute(sa.select(limit_overrides_table).where(limit_overrides_table.c.customer_id == cid)
                                   ).mappings().first()
             values = {"credit_limit": limit, "reason": _text(reason), "set_by": who or "unknown", "set_at": at}
@@ -972,11 +1094,16 @@ class CreditStore:
         self._invalidate()
         return result or {"customer_id": cid, **values}
 
-    def clear_limit_override(self, customer_id: Any, who: str, *, now: dt.datetime | None = None) -> bool:
-        """Remove a manual limit: the engine's recommended limit applies again. False when there was none."""
+    def clear_limit_override(self, customer_id: Any, who: str, *, now: dt.datetime | None = None,
+                             expect: Callable[[dict[str, Any] | None], None] | None = None) -> bool:
+        """Remove a manual limit: the engine's recommended limit applies again. False when there was none.
+
+        ``expect``: as for :meth:`set_limit_override`."""
         cid = _customer_key(customer_id)
         at = now or _utcnow()
         with self._write() as conn:
+            if expect is not None:
+                expect(self._result_row(conn, cid))
             before = conn.execute(sa.select(limit_overrides_table).where(limit_overrides_table.c.customer_id == cid)
                                   ).mappings().first()
             if before is None:
@@ -993,6 +1120,12 @@ class CreditStore:
         with self.engine.connect() as conn:
             lo = limit_overrides_table
             return [dict(r) for r in conn.execute(sa.select(lo).order_by(lo.c.customer_id)).mappings()]
+
+    @staticmethod
+    def _result_row(conn: Connection, cid: str) -> dict[str, Any] | None:
+        cr = credit_results_table
+        row = conn.execute(sa.select(cr).where(cr.c.customer_id == cid)).mappings().first()
+        return None if row is None else dict(row)
 
     def _reapply_override(self, conn: Connection, cid: str) -> dict[str, Any] | None:
         current = conn.execute(sa.select(credit_results_table).where(credit_results_table.c.customer_id == cid)
@@ -1027,19 +1160,23 @@ class CreditStore:
         return Policy.from_rows(rows) if rows else default
 
     def set_policy(self, rows: Iterable[tuple[Any, Any]] | Policy, who: str, *, previous: Policy | None = None,
-                   now: dt.datetime | None = None) -> Policy:
+                   now: dt.datetime | None = None,
+                   expect: Callable[[list[tuple[str, str]]], None] | None = None) -> Policy:
         """Store a new policy (validated first; over the defaults) and audit the settings that changed.
 
         ``rows``: (key, value) rows as on the Policy sheet, or a :class:`Policy`. The complete
         validated policy is stored, so the database always holds every setting. While the database
         holds no policy yet, the audit compares with ``previous`` (the policy in force; default the
-        shipped defaults).
+        shipped defaults). ``expect``: called under the write lock with the stored (key, value) rows, sorted
+        (empty when none), before anything is written; it raises to refuse the change (If-Match).
         """
         new = rows if isinstance(rows, Policy) else Policy.from_rows(rows)
         new_rows = {k: _policy_text(v) for k, v in new.to_rows()}
         at = now or _utcnow()
         with self._write() as conn:
             old_rows = {r.key: r.value for r in conn.execute(sa.select(policy_table))}
+            if expect is not None:
+                expect(sorted(old_rows.items()))
             first = not old_rows
             if first:
                 old_rows = {k: _policy_text(v) for k, v in (previous or Policy()).to_rows()}
@@ -1360,7 +1497,7 @@ def _make_engine(url: str, busy_timeout: float, pool_size: int = 5) -> Engine:
             cur = dbapi_conn.cursor()
             if not memory:
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={_sqlite_synchronous()}")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cur.close()
 
