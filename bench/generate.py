@@ -194,6 +194,82 @@ def generate(scale: float = 1.0, seed: int = 20261031) -> dict[str, pa.Table]:
     return {"invoices": invoices, "payments": payments, "credit_notes": credit_notes, "customers": customers}
 
 
+SHAPES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "200k": 200_000}
+
+
+def generate_shape(n_customers: int, n_invoices: int = 1_000_000, n_payments: int = 700_000,
+                   seed: int = 16) -> dict[str, pa.Table]:
+    """A ledger shaped as we did NOT design for (issue 16), from its own seeded generator.
+
+    Rows shuffled (no document order), payment terms mixed within a customer (0/14/30/45/60/90 days, so
+    due dates are not sorted by invoice date), ``n_customers`` customers with 1–2 of five currencies
+    (EUR, USD, GBP, JPY, CHF), heavy partial payments (half the referenced payments pay 5–95 % of the
+    invoice, some invoices get several), pool payments naming no invoice, credit notes on 5 % of the
+    invoices, 2 % disputed, invoice numbers not in row order.
+    """
+    rng = np.random.default_rng(seed)
+    ccys = np.array(["EUR", "USD", "GBP", "JPY", "CHF"])
+    start, as_of = (START - EPOCH).days, (AS_OF - EPOCH).days
+    home = rng.choice(5, n_customers, p=[0.5, 0.25, 0.12, 0.05, 0.08])
+    second = (home + rng.integers(1, 5, n_customers)) % 5
+    cust = rng.zipf(1.3, n_invoices) % n_customers  # a few big customers, a long tail
+    cust = np.where(rng.random(n_invoices) < 0.5, rng.integers(0, n_customers, n_invoices), cust)
+    ccy = np.where(rng.random(n_invoices) < 0.15, second[cust], home[cust])
+    inv_date = rng.integers(start, as_of + 20, n_invoices)
+    terms = rng.choice(np.array([0, 14, 30, 45, 60, 90]), n_invoices)
+    due = inv_date + terms
+    cents = np.round(rng.lognormal(11.0, 1.4, n_invoices)).astype(np.int64) + 100
+    cents = np.where(ccy == 3, cents // 100 * 100, cents)  # JPY: whole yen
+    numbers = np.empty(n_invoices, np.int64)
+    numbers[np.argsort(inv_date, kind="stable")] = np.arange(1, n_invoices + 1)  # issued in date order
+    disputed = rng.random(n_invoices) < 0.02
+
+    # payments: 60 % name an invoice (half of them partial), 40 % go to the pool of a customer-currency
+    named = rng.random(n_payments) < 0.6
+    target = rng.integers(0, n_invoices, n_payments)
+    frac = np.where(rng.random(n_payments) < 0.5, rng.uniform(0.05, 0.95, n_payments), 1.0)
+    pay_cents = np.maximum((cents[target] * frac).astype(np.int64), 1)
+    pool_cents = np.round(rng.lognormal(10.5, 1.4, n_payments)).astype(np.int64) + 100
+    pay_cents = np.where(named, pay_cents, pool_cents)
+    pay_ccy = ccy[target]
+    pay_cents = np.where(pay_ccy == 3, np.maximum(pay_cents // 100, 1) * 100, pay_cents)
+    pay_date = np.minimum(inv_date[target] + rng.integers(0, 150, n_payments), as_of + 20)
+    n_cn = n_invoices // 20
+    cn_target = rng.integers(0, n_invoices, n_cn)
+    cn_named = rng.random(n_cn) < 0.7
+    cn_cents = np.maximum((cents[cn_target] * rng.uniform(0.02, 0.5, n_cn)).astype(np.int64), 1)
+    cn_ccy = ccy[cn_target]
+    cn_cents = np.where(cn_ccy == 3, np.maximum(cn_cents // 100, 1) * 100, cn_cents)
+    cn_date = np.minimum(inv_date[cn_target] + rng.integers(0, 60, n_cn), as_of + 20)
+
+    def cust_ids(codes: np.ndarray) -> pa.Array:
+        return pa.array(_text("C", codes, 6), pa.string())
+
+    def refs(numbers_: np.ndarray, keep: np.ndarray) -> pa.Array:
+        text = _text("INV", numbers_, 8)
+        text[~keep] = None
+        return pa.array(text, pa.string())
+
+    pi, pp, pc = rng.permutation(n_invoices), rng.permutation(n_payments), rng.permutation(n_cn)
+    invoices = pa.table({
+        "customer_id": cust_ids(cust[pi]), "invoice_no": _ids("INV", numbers[pi], 8),
+        "currency": pa.array(ccys[ccy[pi]]), "amount": _decimal(cents[pi]),
+        "invoice_date": _dates(inv_date[pi]), "due_date": _dates(due[pi]),
+        "terms": pa.array(np.char.add("Net ", terms[pi].astype(str))), "disputed": pa.array(disputed[pi]),
+    })
+    payments = pa.table({
+        "customer_id": cust_ids(cust[target][pp]), "payment_date": _dates(pay_date[pp]),
+        "amount": _decimal(pay_cents[pp]), "currency": pa.array(ccys[pay_ccy[pp]]),
+        "invoice_ref": refs(numbers[target][pp], named[pp]),
+    })
+    credit_notes = pa.table({
+        "customer_id": cust_ids(cust[cn_target][pc]), "date": _dates(cn_date[pc]),
+        "amount": _decimal(cn_cents[pc]), "currency": pa.array(ccys[cn_ccy[pc]]),
+        "invoice_ref": refs(numbers[cn_target][pc], cn_named[pc]),
+    })
+    return {"invoices": invoices, "payments": payments, "credit_notes": credit_notes}
+
+
 def write(tables: dict[str, pa.Table], out: Path, meta: dict) -> None:
     """Write each table as ``<name>.parquet`` (zstd) and ``meta.json`` next to them."""
     out.mkdir(parents=True, exist_ok=True)

@@ -265,6 +265,64 @@ def _in_document_order(invoice_date: np.ndarray, rank: np.ndarray | None) -> boo
     return bool(((ddate > 0) | (np.diff(rank) >= 0)).all())
 
 
+def _packed_allocation(group: np.ndarray, disputed: np.ndarray, due: np.ndarray, invoice_date: np.ndarray,
+                       rank: np.ndarray | None, n_groups: int) -> tuple[np.ndarray, ...] | None:
+    """The whole allocation order in one sort of one packed int64 key, for any shape of input.
+
+    Key, high bits to low: group, disputed, due date, invoice date, then the invoice number's rank
+    (when the numbers are distinct and dense enough for a lookup table back to the row) or the row.
+    ``ndarray.sort`` of int64 is the fastest sort numpy has; the sorted key is decoded back into the
+    sorted group, disputed flag, due date and invoice date, so those need no gathers. Returns
+    (order, group, disputed, due, invoice date) in allocation order, or None when the key does not
+    fit 63 bits (the caller then sorts in steps).
+    """
+    n = group.shape[0]
+    if n == 0:
+        return None
+    due_lo, date_lo = int(due.min()), int(invoice_date.min())
+    b_due, b_date = _bits(int(due.max()) - due_lo), _bits(int(invoice_date.max()) - date_lo)
+    b_group = _bits(max(n_groups - 1, 0))
+    row_of = None
+    if rank is not None:
+        rank_lo = int(rank.min())
+        span = int(rank.max()) - rank_lo + 1
+        if span > 4 * n + 1024:
+            return None
+        tail = rank.astype(np.int64) - rank_lo
+        row_of = np.full(span, -1, np.int64)
+        row_of[tail] = np.arange(n, dtype=np.int64)
+        if int(np.count_nonzero(row_of >= 0)) != n:  # repeated numbers: the row must break the tie
+            return None
+        b_tail = _bits(span - 1)
+    else:
+        tail = np.arange(n, dtype=np.int64)
+        b_tail = _bits(n - 1)
+    if b_group + 1 + b_due + b_date + b_tail > 63:
+        return None
+    packed = group.astype(np.int64)
+    packed <<= 1
+    packed |= disputed
+    packed <<= b_due
+    packed += due - due_lo
+    packed <<= b_date
+    packed += invoice_date - date_lo
+    packed <<= b_tail
+    packed |= tail
+    packed.sort()
+    low = packed & ((1 << b_tail) - 1)
+    order = low if row_of is None else row_of[low]
+    packed >>= b_tail
+    s_date = (packed & ((1 << b_date) - 1)).astype(np.int32)
+    s_date += date_lo
+    packed >>= b_date
+    s_due = (packed & ((1 << b_due) - 1)).astype(np.int32)
+    s_due += due_lo
+    packed >>= b_due
+    s_disputed = (packed & 1).astype(bool)
+    packed >>= 1
+    return order, packed.astype(np.int32), s_disputed, s_due, s_date
+
+
 def _allocation_order(group: np.ndarray, disputed: np.ndarray, due: np.ndarray, invoice_date: np.ndarray,
                       rank: np.ndarray | None, n_groups: int
                       ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -396,18 +454,23 @@ def prepare_bulk(invoices: BulkInvoices, credits: BulkCredits) -> PreparedLedger
     n_groups = int(pairs.shape[0])
 
     # invoices in allocation order
-    order, sorted_key, sorted_due = _allocation_order(inv_g, invoices.disputed, invoices.due_date,
-                                                      invoices.invoice_date, invoices.number_rank, n_groups)
-    if sorted_key is not None:  # (group, disputed) came sorted out of the radix pass: no gathers needed
-        inv_group = (sorted_key >> 1).astype(np.int32)
-        inv_disputed = (sorted_key & 1).astype(bool)
+    packed = _packed_allocation(inv_g, invoices.disputed, invoices.due_date, invoices.invoice_date,
+                                invoices.number_rank, n_groups)
+    if packed is not None:  # one sort of one key, whatever the row order and the number of groups
+        order, inv_group, inv_disputed, inv_due, inv_date = packed
     else:
-        inv_group = inv_g[order].astype(np.int32)
-        inv_disputed = invoices.disputed[order]
+        order, sorted_key, sorted_due = _allocation_order(inv_g, invoices.disputed, invoices.due_date,
+                                                          invoices.invoice_date, invoices.number_rank, n_groups)
+        if sorted_key is not None:  # (group, disputed) came sorted out of the radix pass: no gathers needed
+            inv_group = (sorted_key >> 1).astype(np.int32)
+            inv_disputed = (sorted_key & 1).astype(bool)
+        else:
+            inv_group = inv_g[order].astype(np.int32)
+            inv_disputed = invoices.disputed[order]
+        inv_due = invoices.due_date[order] if sorted_due is None else sorted_due
+        inv_date = invoices.invoice_date[order]
     offsets = np.zeros(n_groups + 1, np.int64)
     np.cumsum(np.bincount(inv_group, minlength=n_groups), out=offsets[1:])
-    inv_due = invoices.due_date[order] if sorted_due is None else sorted_due
-    inv_date = invoices.invoice_date[order]
 
     # references mapped to sorted invoice positions
     has_ref = ref >= 0
