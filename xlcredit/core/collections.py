@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -53,13 +53,14 @@ from xlcredit.core.dunning import stage_for_days
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import ZERO, minor_units, round_money
 from xlcredit.core.monitoring import add_months
+from xlcredit.core.openitems import OpenItem, Position
 from xlcredit.core.policy import Policy
 
 __all__ = [
-    "CHANNELS", "CONTACT_CHANNELS", "CONTACT_OUTCOMES", "DISPUTE_REASONS", "RESOLUTIONS", "Collections", "Contact",
-    "CustomerCollections", "Dispute", "DisputeStatus", "Instalment", "PaymentPlan", "PlanStatus", "Promise",
-    "PromiseStatus", "add_months", "choice", "claim_slices", "customer_collections", "dispute_ageing",
-    "instalment_schedule", "money_words", "plan_status", "promise_status",
+    "CHANNELS", "CONTACT_CHANNELS", "CONTACT_OUTCOMES", "DISPUTE_REASONS", "RESOLUTIONS", "ClaimItem", "Collections",
+    "Contact", "CustomerCollections", "Dispute", "DisputeStatus", "Instalment", "PaymentPlan", "PlanStatus",
+    "Promise", "PromiseStatus", "add_months", "choice", "claim_slices", "customer_collections", "dispute_ageing",
+    "dunnable_positions", "instalment_schedule", "money_words", "plan_status", "promise_status",
 ]
 
 #: How a promise was taken.
@@ -746,3 +747,36 @@ def customer_collections(customer_id: str, items: Sequence[Any], payments: Itera
                                tuple(sorted(mine.contacts, key=lambda c: (c.contact_date, c.contact_id))), held,
                                floor, tuple(problems))
 
+
+
+# --------------------------------------------------------------------------- what a letter may claim
+@dataclass(frozen=True)
+class ClaimItem(OpenItem):
+    """An open item as a dunning letter claims it: ``open_amount`` without the held part, and ``claim`` — the
+    slices late interest is claimed on (:func:`claim_slices`)."""
+
+    claim: tuple[tuple[Decimal, dt.date, dt.date], ...] = ()
+
+    def overdue_slices(self, as_of: dt.date) -> list[tuple[Decimal, dt.date, dt.date]]:
+        return list(self.claim)
+
+
+def dunnable_positions(positions: Iterable[Position], held: CustomerCollections, disputes: Iterable[Dispute],
+                       as_of: dt.date, policy: Policy) -> list[Position]:
+    """A customer's positions as the letters see them: an item held in full (promised, on a plan, wholly
+    disputed) is marked disputed, so letters and actions leave it out as they leave out a disputed invoice; a
+    partly disputed item owes only the rest, and interest is claimed on :func:`claim_slices`."""
+    day = need_date(as_of, "as_of")
+    mine = [d for d in disputes if d.customer_id == held.customer_id]
+    out: list[Position] = []
+    for pos in positions:
+        items: list[OpenItem] = []
+        for item in pos.items:
+            off = held.held.get(item.invoice.invoice_no, ZERO)
+            if item.open_amount > 0 and off >= item.open_amount:
+                items.append(OpenItem(replace(item.invoice, disputed=True), item.open_amount, item.settlements))
+                continue
+            claim = claim_slices(item, mine, day, policy)
+            items.append(ClaimItem(item.invoice, item.open_amount - off, item.settlements, tuple(claim)))
+        out.append(replace(pos, items=tuple(items)))
+    return out

@@ -28,7 +28,7 @@ changes or deletes a contact; a dispute is the only record that changes, once, w
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -51,17 +51,19 @@ from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 from xlcredit.io.store import (
     CreditStore,
+    UtcTimestamp,
     contacts_table,
     disputes_table,
     plans_table,
     promises_table,
     register_table,
+    to_json_data,
 )
 from xlcredit.io.tables import alias_index, normalise_header
 
 __all__ = ["COLUMNS", "HEADERS", "TABLES", "CollectionsLoad", "add_contact", "add_dispute", "add_plan",
-           "add_promise", "contact_history", "read_collections", "resolve_dispute", "stored_collections",
-           "stored_rows"]
+           "add_promise", "contact_history", "read_collections", "resolve_dispute", "save_worklist",
+           "stored_collections", "stored_rows", "stored_worklist"]
 
 #: The collector's input tables, in order.
 TABLES: tuple[str, ...] = ("promises", "disputes", "plans", "contacts")
@@ -396,3 +398,46 @@ def contact_history(store: CreditStore, customer_id: str) -> list[dict[str, Any]
     rows.sort(key=lambda r: (r["date"], r["recorded_at"], r["id"]))
     return rows
 
+
+
+# --------------------------------------------------------------------------- the worklist of the last run
+# A cache of derived rows, not a record: the table is created on first use (and may be dropped at any time — the
+# next refresh fills it again), so it needs no schema migration.
+_cache = sa.MetaData()
+worklist_table = sa.Table(
+    "worklist", _cache,
+    sa.Column("customer_id", sa.String, primary_key=True), sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False), sa.Column("owner", sa.Text, nullable=False, server_default=""),
+    sa.Column("as_of", sa.Date, nullable=False), sa.Column("row", sa.JSON, nullable=False),
+    sa.Column("computed_at", UtcTimestamp, nullable=False),
+    sa.Column("computed_by", sa.Text, nullable=False, server_default=""))
+
+
+def save_worklist(store: CreditStore, as_of: dt.date, rows: Sequence[Mapping[str, Any]], *, who: str = "",
+                  now: dt.datetime | None = None) -> int:
+    """Replace the stored worklist with ``rows`` (``WorklistRow.to_record()``, ranked) in one transaction; audited.
+    Returns how many rows were stored."""
+    at = _now(now)
+    values = [{"customer_id": str(r["customer_id"]), "rank": int(r["rank"]), "priority": int(r["priority"]),
+               "owner": str(r.get("owner") or ""), "as_of": as_of, "row": to_json_data(dict(r)), "computed_at": at,
+               "computed_by": who or "unknown"} for r in rows]
+    with store._write() as conn:
+        worklist_table.create(conn, checkfirst=True)
+        conn.execute(worklist_table.delete())
+        if values:
+            conn.execute(worklist_table.insert(), values)
+        store._audit(conn, who, "worklist", "worklist", None, {"as_of": as_of, "rows": len(values)}, at)
+    return len(values)
+
+
+def stored_worklist(store: CreditStore) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The stored worklist: ``({"as_of", "computed_at", "computed_by"}, rows by rank)``; empty before the first run."""
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("worklist"):
+            return {"as_of": None, "computed_at": None, "computed_by": ""}, []
+        found = conn.execute(sa.select(worklist_table).order_by(worklist_table.c.rank)).mappings().all()
+    if not found:
+        return {"as_of": None, "computed_at": None, "computed_by": ""}, []
+    first = found[0]
+    return ({"as_of": first["as_of"], "computed_at": first["computed_at"], "computed_by": first["computed_by"]},
+            [dict(r["row"]) for r in found])

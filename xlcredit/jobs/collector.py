@@ -18,7 +18,10 @@ from xlcredit.core.ledger import RowProblem
 from xlcredit.io.collector import TABLES, read_collections, stored_collections
 from xlcredit.io.store import CreditStore, open_store, resolve_store_url
 
-__all__ = ["book_collections", "collector_tables", "existing_store"]
+__all__ = ["COLLECTOR_SCHEMA", "book_collections", "collector_tables", "existing_store"]
+
+#: The first schema version of the credit database with the collector's tables.
+COLLECTOR_SCHEMA = 5
 
 
 def collector_tables(book: Any, tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -78,6 +81,6 @@ def book_collections(book: Any, tables: Mapping[str, pd.DataFrame], company_curr
     """Every promise, dispute, plan and contact of the book's sheets or files and of the credit database."""
     load = read_collections(collector_tables(book, tables), company_currency)
     records = load.collections
-    if store is not None:
+    if store is not None and store.schema_version() >= COLLECTOR_SCHEMA:   # an old database opened read-only
         records = records + stored_collections(store)
     return records, load.problems

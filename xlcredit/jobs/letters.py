@@ -50,6 +50,7 @@ from typing import Any
 
 import pandas as pd
 
+from xlcredit.core.collections import Collections, CustomerCollections, customer_collections, dunnable_positions
 from xlcredit.core.dunning import dunning_stage
 from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import Ledger, RowProblem
@@ -58,6 +59,7 @@ from xlcredit.core.policy import Policy
 from xlcredit.core.portfolio import assess_portfolio
 from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store, resolve_store_url
 from xlcredit.jobs.book import Book, FolderBook, read_book
+from xlcredit.jobs.collector import book_collections
 from xlcredit.letters.content import (
     ACTION_TOKEN,
     ActionItem,
@@ -228,12 +230,15 @@ def recover(out_dir: str | Path, store: CreditStore) -> list[str]:
 
 # --------------------------------------------------------------------------- planning
 def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: dt.date, fx: Any = None,
-                 rates: Any = None) -> tuple[list[LetterContent], list[ActionItem], list[RowProblem]]:
+                 rates: Any = None, collections: Collections | None = None
+                 ) -> tuple[list[LetterContent], list[ActionItem], list[RowProblem]]:
     """Assess the portfolio and decide every letter and action due at ``as_of`` (nothing written).
 
     A customer with documents in a currency that has no rate into the company currency on or before
     ``as_of`` is left out of the company-currency assessment, yet still dunned in its own currency (its
-    rows carry the reason); any other customer the portfolio cannot assess is a problem.
+    rows carry the reason); any other customer the portfolio cannot assess is a problem. ``collections``:
+    promises, disputes and payment plans hold their items off the ladder and out of the letters (a disputed
+    part is not claimed), a broken promise escalates (:mod:`xlcredit.core.collections`).
     """
     positions: dict[str, list[Position]] = {}
     for (cid, _cur), pos in allocate(ledger, as_of).items():
@@ -243,15 +248,27 @@ def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: d
         ledger = Ledger(tuple(d for d in ledger.invoices if d.customer_id not in no_rate),
                         tuple(d for d in ledger.payments if d.customer_id not in no_rate),
                         tuple(d for d in ledger.credit_notes if d.customer_id not in no_rate))
-    portfolio = assess_portfolio([c for c in customers if c.customer_id not in no_rate], ledger, policy, as_of, fx)
+    records = collections or Collections()
+    portfolio = assess_portfolio([c for c in customers if c.customer_id not in no_rate], ledger, policy, as_of, fx,
+                                 records)
     problems = [RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems]
     dunned: list[Any] = list(portfolio.customers)
+    held: dict[str, CustomerCollections] = {c.customer.customer_id: c.collections for c in portfolio.customers
+                                            if c.collections is not None}
     for customer in customers:
         cid = customer.customer_id
         if cid in no_rate:
             items = [item for pos in positions[cid] for item in pos.open_items]
             note = f"{no_rate[cid]}: dunned in its own currency, left out of the company-currency figures"
-            dunned.append(Dunned(customer, dunning_stage(items, as_of, policy), note))
+            hold = None
+            if not records.of(cid).empty:
+                hold = customer_collections(cid, [i for pos in positions[cid] for i in pos.items], ledger.payments,
+                                            as_of, policy, records)
+                held[cid] = hold
+            dunned.append(Dunned(customer, dunning_stage(items, as_of, policy, held=hold.held if hold else None,
+                                                         floor_step=hold.floor_step if hold else 0), note))
+    for cid, hold in held.items():   # what the letters may claim: held items left out, disputed parts not claimed
+        positions[cid] = dunnable_positions(positions.get(cid, []), hold, records.disputes, as_of, policy)
     if rates is None and policy.late.claim == "statutory":
         from xlcredit.io.rates import load_reference_rates
 
@@ -462,7 +479,8 @@ def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str |
     """
     say = progress or (lambda _m: None)
     say(f"reading {book.label}")
-    data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
+    tables = book.read_tables()
+    data = read_book(tables, book.read_policy_rows(), base_policy)
     policy = data.policy
     templates = templates or _templates_setting(book, policy)
     if isinstance(store, CreditStore):
@@ -476,8 +494,11 @@ def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str |
     if not dry_run:
         say("checking for letters left by an interrupted run")
         recovered = recover(out_dir, credit_store)
+    records, record_problems = book_collections(book, tables, policy.company.currency, credit_store)
     say(f"assessing {len(data.customers)} customers")
-    letters, actions, problems = plan_letters(data.customers, data.ledger, policy, as_of, data.fx)
+    letters, actions, problems = plan_letters(data.customers, data.ledger, policy, as_of, data.fx,
+                                              collections=records)
+    problems = [*record_problems, *problems]
     try:
         results, more = issue_letters(letters, actions, policy, as_of, out_dir, credit_store, templates=templates,
                                       dry_run=dry_run, resend=resend, who=who, now=now, on_letter=on_letter)

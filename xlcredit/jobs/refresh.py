@@ -22,6 +22,7 @@ from xlcredit.core.portfolio import Portfolio, assess_portfolio, kpi_values, res
 from xlcredit.io import workbook as wb
 from xlcredit.io.store import CreditStore, open_store
 from xlcredit.jobs.book import Book, Progress, as_of_for, read_book
+from xlcredit.jobs.collector import book_collections
 
 
 @dataclass(frozen=True)
@@ -87,20 +88,31 @@ def refresh(book: Book, as_of: dt.date | None, *, store: str | CreditStore | Non
     """
     say = progress or (lambda _msg: None)
     say(f"reading {book.label}")
-    data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
+    tables = book.read_tables()
+    data = read_book(tables, book.read_policy_rows(), base_policy)
     as_of, note = as_of_for(data.ledger, as_of, book.label)
     findings = check_policy(data.policy, data.customers, data.ledger, data.fx, as_of)
-    say(f"assessing {len(data.customers)} customers")
-    portfolio = assess_portfolio(data.customers, data.ledger, data.policy, as_of, data.fx)
-    problems = (*data.problems, *(RowProblem("customers", 0, p.field, p.customer_id, p.problem)
-                                  for p in portfolio.problems))
-    say("loading the credit database")
     credit_store = store if isinstance(store, CreditStore) else open_store(store or book.default_store())
+    # promises, disputes and payment plans (sheets and database) hold the ladder: the stored stage says so too
+    records, record_problems = book_collections(book, tables, data.policy.company.currency, credit_store)
+    say(f"assessing {len(data.customers)} customers")
+    portfolio = assess_portfolio(data.customers, data.ledger, data.policy, as_of, data.fx, records)
+    problems = (*data.problems, *record_problems, *(RowProblem("customers", 0, p.field, p.customer_id, p.problem)
+                                                    for p in portfolio.problems))
+    say("loading the credit database")
     stamp = credit_store.replace_snapshot(
         as_of, [c.customer for c in portfolio.customers], result_rows(portfolio), who,
         source=book.label, now=now)
     if credit_store.policy() != data.policy:
         credit_store.set_policy(data.policy, who)
+    # the worklist of this refresh, for GET /v1/worklist (the Worklist button ranks it again with today's records)
+    from xlcredit.core.worklist import build_worklist, work_items
+    from xlcredit.io.collector import save_worklist
+    from xlcredit.jobs.worklist import owners_from
+
+    ranked = build_worklist(work_items(portfolio, data.ledger, as_of, data.policy, records,
+                                       owners_from(tables.get("customers"))), as_of, data.policy)
+    save_worklist(credit_store, as_of, [r.to_record() for r in ranked], who=who, now=now)
     say("writing the Ageing sheet and the Dashboard")
     moment = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
     book.write_outputs({"Ageing": ageing_sheet(portfolio)},

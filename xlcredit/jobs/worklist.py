@@ -81,13 +81,14 @@ def owners_from(customers: pd.DataFrame | None) -> dict[str, str]:
 
 def worklist(book: Book, as_of: dt.date | None, *, store: str | CreditStore | None = None,
              base_policy: Policy | None = None, top: int | None = None, owner: str | None = None,
-             write: bool = True, progress: Progress | None = None) -> WorklistOutcome:
+             write: bool = True, who: str = "worklist", progress: Progress | None = None) -> WorklistOutcome:
     """The Worklist button: rank every customer with open items at ``as_of`` (module docstring).
 
     ``as_of`` None: the ledger's newest document date (said in ``notes``). ``store``: the credit database whose
     promises, disputes, plans and contacts count too (default: the book's own, when it exists — reading never
     creates one). ``top``/``owner``: the first so many rows / one owner's customers. ``write``: write the
-    Worklist sheet of a workbook book.
+    Worklist sheet of a workbook book and, for a whole worklist, keep it in the credit database (``GET
+    /v1/worklist``).
     """
     if top is not None and top < 1:
         raise XlcError("top", f"must be 1 or more (got {top})", top)
@@ -104,6 +105,10 @@ def worklist(book: Book, as_of: dt.date | None, *, store: str | CreditStore | No
     rows = build_worklist(items, day, data.policy, top=top, owner=owner)
     problems = (*data.problems, *record_problems,
                 *(RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems))
+    if write and credit_store is not None and top is None and not owner:   # the service's GET /v1/worklist
+        from xlcredit.io.collector import save_worklist
+
+        save_worklist(credit_store, day, [r.to_record() for r in rows], who=who)
     if write and _has_worklist_sheet():
         say("writing the Worklist sheet")
         book.write_outputs({"Worklist": worklist_frame(rows)}, {("Worklist", "B2"): day})
