@@ -497,6 +497,11 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     from xlcredit.service.statements import add_statement_routes
 
     add_statement_routes(app, db=db, context=context, settings=cfg, controller=controller, responses=COMMON_RESPONSES)
+
+    from xlcredit.service.collector import add_collector_routes
+
+    add_collector_routes(app, db=db, today=lambda: today(), reader=reader, controller=controller,
+                         responses=COMMON_RESPONSES)
     return app
 
 
