@@ -1,4 +1,16 @@
-"""Ageing + late interest per customer on a 1M-invoice ledger: bulk kernel vs pandas vs DuckDB.
+"""Ageing + late interest per customer on 1M-invoice ledgers: xlcredit vs DuckDB vs Polars vs pandas.
+
+Default run (issue 16): four ledgers shaped as we did not design for (``generate.generate_shape``:
+1k / 10k / 100k / 200k customers, rows shuffled, mixed terms per customer, five currencies, heavy
+partial payments, credit notes); on each, every tool is timed interleaved in this one process, median
+of ``--repeat``, compute (tables in memory) and end to end (from the Parquet files); every report is
+compared cell by cell to the cent; ratios and the process's peak RSS are printed.
+
+    .venv/bin/python bench/bench_ageing.py                      # the four shapes, 1M invoices, repeat 5
+    .venv/bin/python bench/bench_ageing.py --invoices 5000000 --shapes 10k --tools xlcredit   # big sizes
+    .venv/bin/python bench/bench_ageing.py --classic --repeat 7 # the original run described below
+
+The original (``--classic``) run:
 
 Every variant computes the same report — per (customer, currency): open invoice amounts in the
 policy's ageing buckets (by due date), open total, unapplied cash, disputed open amount and late
@@ -374,6 +386,162 @@ def worker(variant: str, folder: Path, repeat: int, out: Path) -> dict[str, Any]
             "rss_peak_mb": _rss_mb(), "groups": len(report)}
 
 
+# ---------------------------------------------------------------------------- Polars (issue 16)
+def polars_ageing(inv: Any, credits: Any, as_of: dt.date = AS_OF_DATE) -> pd.DataFrame:
+    """The same report in Polars (lazy; window cum_sum for FIFO), on polars DataFrames shaped like plain_frames."""
+    import polars as pl
+
+    keys = ["customer_id", "currency"]
+    rate = Fraction(RATE)
+    num, den = rate.numerator, rate.denominator * BASIS
+    day = pl.lit(as_of)
+    i = inv.lazy().filter(pl.col("invoice_date") <= day)
+    c = credits.lazy().filter(pl.col("date") <= day)
+    refs = (c.filter(pl.col("invoice_ref").is_not_null())
+            .join(i.select("invoice_no", *keys), left_on=["invoice_ref", *keys], right_on=["invoice_no", *keys])
+            .group_by("invoice_ref").agg(pl.col("amount_minor").sum().alias("referenced")))
+    i = (i.join(refs, left_on="invoice_no", right_on="invoice_ref", how="left")
+         .with_columns(applied=pl.min_horizontal("amount_minor", pl.col("referenced").fill_null(0)))
+         .with_columns(remaining=pl.col("amount_minor") - pl.col("applied")))
+    groups = pl.concat([i.select(keys), c.select(keys)]).unique()
+    pool = (groups.join(c.group_by(keys).agg(pl.col("amount_minor").sum().alias("total")), on=keys, how="left")
+            .join(i.group_by(keys).agg(pl.col("applied").sum(), pl.col("remaining").sum().alias("rem")),
+                  on=keys, how="left")
+            .with_columns(pl.col("total", "applied", "rem").fill_null(0))
+            .with_columns(pool=pl.col("total") - pl.col("applied")))
+    items = (i.sort([*keys, "disputed", "due_date", "invoice_date", "invoice_no"])
+             .with_columns(cum=pl.col("remaining").cum_sum().over(keys))
+             .join(pool.select(*keys, "pool"), on=keys, how="left")
+             .with_columns(open=pl.min_horizontal(pl.max_horizontal(pl.col("cum") - pl.col("pool"), 0),
+                                                  pl.col("remaining")),
+                           age=(day - pl.col("due_date")).dt.total_days()))
+    b = BOUNDS
+    conds = ([pl.col("age") <= b[0]] + [(pl.col("age") > lo) & (pl.col("age") <= hi) for lo, hi in pairwise(b)]
+             + [pl.col("age") > b[-1]])
+    open_ = pl.col("open")
+    per = items.group_by(keys).agg(
+        *[pl.when(cond).then(open_).otherwise(0).sum().alias(f"b{j}") for j, cond in enumerate(conds)],
+        open_.sum().alias("open"),
+        pl.when(pl.col("disputed")).then(open_).otherwise(0).sum().alias("disputed"),
+        pl.when(pl.col("disputed")).then(0).otherwise(
+            (2 * open_ * pl.max_horizontal(pl.col("age"), 0) * num + den) // (2 * den)).sum().alias("interest"))
+    out = (pool.join(per, on=keys, how="left")
+           .with_columns(unapplied=pl.max_horizontal(pl.col("pool") - pl.col("rem"), 0))
+           .select(*keys, *[pl.col(f"b{j}").fill_null(0) for j in range(len(b) + 1)], pl.col("open").fill_null(0),
+                   "unapplied", pl.col("disputed").fill_null(0), pl.col("interest").fill_null(0)))
+    return out.collect().to_pandas()
+
+
+def polars_parquet(folder: Path) -> tuple[Any, Any]:
+    """Polars from the Parquet files: decimals → int64 minor units, payments and credit notes as one table."""
+    import polars as pl
+
+    def minor(frame: Any) -> Any:
+        cents = (pl.col("amount") * 100).cast(pl.Int64)
+        return frame.with_columns(amount_minor=pl.when(pl.col("currency") == "JPY").then(cents // 100)
+                                  .otherwise(cents)).drop("amount")
+
+    inv = minor(pl.read_parquet(folder / "invoices.parquet", columns=[*COLUMNS["invoices"][:-2], "disputed"]))
+    pay = minor(pl.read_parquet(folder / "payments.parquet")).rename({"payment_date": "date"})
+    cn = minor(pl.read_parquet(folder / "credit_notes.parquet"))
+    cols = ["customer_id", "currency", "amount_minor", "date", "invoice_ref"]
+    return inv, pl.concat([pay.select(cols), cn.select(cols)])
+
+
+# ---------------------------------------------------------------------------- shapes we did not design (issue 16)
+def _runs(frames: Any, con: Any, inv_pl: Any, cr_pl: Any, inv_p: pd.DataFrame, cr_p: pd.DataFrame,
+          sources: tuple[str, str, str], folder: Path) -> dict[str, Any]:
+    """What each tool runs: compute on tables already in memory, and end to end from the Parquet files."""
+    from xlcredit import age_frames
+    from xlcredit.core.fast.ageing import age_bulk, prepare_bulk
+
+    paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
+    return {
+        "xlcredit": lambda: age_bulk(prepare_bulk(frames.invoices, frames.credits), AS_OF_DATE),
+        "duckdb": lambda: duckdb_ageing(con),
+        "polars": lambda: polars_ageing(inv_pl, cr_pl),
+        "pandas": lambda: pandas_ageing(inv_p, cr_p),
+        "xlcredit-e2e": lambda: age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE,
+                                           money="minor"),
+        "duckdb-e2e": lambda: duckdb_ageing(con, *sources),
+        "polars-e2e": lambda: polars_ageing(*polars_parquet(folder)),
+    }
+
+
+def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int, tools: list[str]) -> int:
+    """Each shape: every tool timed interleaved in this one process, median of ``repeat``; reports cross-checked."""
+    import duckdb
+    import generate
+    import polars as pl
+
+    from xlcredit.core.fast.ageing import frames_to_arrays
+
+    print(f"shapes {', '.join(shapes)}: {n_invoices:,} invoices, {n_payments:,} payments, "
+          f"{n_invoices // 20:,} credit notes each; as of {AS_OF}; {os.cpu_count()} CPUs; "
+          f"interleaved in one process, median of {repeat}")
+    failed = False
+    for shape in shapes:
+        folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
+        if not (folder / "invoices.parquet").exists():
+            generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_payments), folder,
+                           {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
+        frames = frames_to_arrays(*read_frames(folder))
+        inv_p, cr_p = plain_frames(folder)
+        con = duckdb.connect()
+        con.register("invoices", inv_p)
+        con.register("credits", cr_p)
+        sources = duckdb_parquet_sources(folder)
+        inv_pl, cr_pl = pl.from_pandas(inv_p), pl.from_pandas(cr_p)
+        inv_pl = inv_pl.with_columns(pl.col("invoice_date", "due_date").cast(pl.Date))
+        cr_pl = cr_pl.with_columns(pl.col("date").cast(pl.Date))
+        runs = _runs(frames, con, inv_pl, cr_pl, inv_p, cr_p, sources, folder)
+        runs = {k: v for k, v in runs.items() if k.removesuffix("-e2e") in tools}
+        times: dict[str, list[float]] = {k: [] for k in runs}
+        out: dict[str, Any] = {}
+        for _ in range(repeat):
+            for name, fn in runs.items():
+                t0 = time.perf_counter()
+                out[name] = fn()
+                times[name].append(time.perf_counter() - t0)
+        reports = {}
+        for name, value in out.items():
+            if name == "xlcredit":
+                reports[name] = report_bulk(frames, value)
+            elif name == "xlcredit-e2e":
+                labels = _policy_labels()
+                reports[name] = _canonical(value.rename(columns={lab: f"b{j}" for j, lab in enumerate(labels)}))
+            else:
+                reports[name] = _canonical(value)
+        ref = reports[next(iter(reports))]
+        agree = all(r.equals(ref) for r in reports.values())
+        failed |= not agree
+        base = {"compute": statistics.median(times["xlcredit"]) if "xlcredit" in times else None,
+                "e2e": statistics.median(times["xlcredit-e2e"]) if "xlcredit-e2e" in times else None}
+        print(f"\n{shape} customers ({len(ref):,} customer-currency rows)")
+        print(f"  {'tool':<14}{'median':>11}{'min':>11}{'× xlcredit':>12}{'xlcredit ÷ it':>15}")
+        for name, values in times.items():
+            med = statistics.median(values)
+            b = base["e2e" if name.endswith("-e2e") else "compute"]
+            print(f"  {name:<14}{_fmt_ms(med):>11}{_fmt_ms(min(values)):>11}{med / b:11.2f}×{b / med:14.2f}")
+        totals = ref[REPORT[2:]].sum()
+        print(f"  {'all ' + str(len(reports)) + ' reports agree to the cent' if agree else 'MISMATCH between tools'}"
+              f" (open {totals['open']:,}, unapplied {totals['unapplied']:,}, interest {totals['interest']:,}"
+              f" minor units); process peak RSS {_rss_mb():,.0f} MB")
+        if not agree:
+            for name, r in reports.items():
+                if not r.equals(ref):
+                    print(f"  MISMATCH: {name} differs from {next(iter(reports))}", file=sys.stderr)
+        con.close()
+    return 1 if failed else 0
+
+
+def _policy_labels() -> tuple[str, ...]:
+    """The shipped policy's bucket labels (the public API's column names)."""
+    from xlcredit.core.policy import Policy
+
+    return Policy().bucket_labels
+
+
 # ---------------------------------------------------------------------------- driver
 def _fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
@@ -387,7 +555,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=None, help="folder with the Parquet files")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--classic", action="store_true",
+                        help="the original run: the project's own ledger, one subprocess per variant")
+    parser.add_argument("--shapes", default="1k,10k,100k,200k", help="customer counts of the issue-16 shapes")
+    parser.add_argument("--invoices", type=int, default=1_000_000,
+                        help="invoices per shape (payments 70 %%); e.g. 5000000 or 10000000 for the big sizes")
+    parser.add_argument("--tools", default="xlcredit,duckdb,polars,pandas")
     args = parser.parse_args(argv)
+    if not args.classic and not args.worker:
+        return run_shapes(args.shapes.split(","), args.repeat, args.invoices, args.invoices * 7 // 10,
+                          args.tools.split(","))
     folder = args.data or HERE / "_data" / f"scale-{args.scale:g}"
 
     if args.worker:
