@@ -100,7 +100,7 @@ def run_small(ledger: Ledger = LEDGER):
 def test_month_ends_of_the_audit_year():
     assert month_ends(D(2025, 11, 1), D(2026, 10, 31))[::11] == (D(2025, 11, 30), D(2026, 10, 31))
     assert len(month_ends(D(2025, 11, 1), D(2026, 10, 31))) == 12
-    with pytest.raises(XlcError, match="to: is before --from"):
+    with pytest.raises(XlcError, match="to: is before the start of the period"):
         month_ends(D(2026, 2, 1), D(2026, 1, 1))
     with pytest.raises(XlcError, match="holds no month end"):
         month_ends(D(2026, 2, 1), D(2026, 2, 20))

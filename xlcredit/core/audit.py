@@ -230,7 +230,7 @@ def month_ends(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
     """Every month end from ``start`` to ``end`` inclusive (2025-11-01 → 2026-10-31: twelve)."""
     first, last = need_date(start, "from"), need_date(end, "to")
     if last < first:
-        raise XlcError("to", f"is before --from ({last} < {first})", last)
+        raise XlcError("to", f"is before the start of the period ({last} < {first})", last)
     out: list[dt.date] = []
     day = _month_end(first)
     while day <= last:

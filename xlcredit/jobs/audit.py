@@ -92,11 +92,19 @@ def write_offs(tables: Mapping[str, pd.DataFrame]) -> tuple[set[tuple[str, str]]
 
 
 def run_audit(book: Book, start: dt.date, end: dt.date, *, base_policy: Policy | None = None,
-              against: str | None = None, observed_to: dt.date | None = None) -> AuditOutcome:
-    """Replay the book's ledger from ``start`` to ``end`` under its policy (A) and ``against`` (B)."""
+              against: str | None = None, against_toml: tuple[str, str] | None = None,
+              observed_to: dt.date | None = None) -> AuditOutcome:
+    """Replay the book's ledger from ``start`` to ``end`` under its policy (A) and ``against`` (B: a shipped name or
+    a file) or ``against_toml`` (B: its name and TOML text, as uploaded to the service)."""
     tables = book.read_tables()
     data = read_book(tables, book.read_policy_rows(), base_policy)
-    b, name_b = (None, "B") if against is None else policy_b(against, data.policy)
+    if against_toml is not None:
+        name_b, text = against_toml
+        b: Policy | None = Policy.from_toml(text, data.policy)
+    elif against is not None:
+        b, name_b = policy_b(against, data.policy)
+    else:
+        b, name_b = None, "B"
     flagged, notes_wo = write_offs(tables)
     result = audit(data.customers, data.ledger, data.policy, start, end, policy_b=b, fx=data.fx,
                    observed_to=observed_to, written_off=flagged, write_off_notes=notes_wo,

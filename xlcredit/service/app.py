@@ -498,6 +498,10 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     add_statement_routes(app, db=db, context=context, settings=cfg, controller=controller, responses=COMMON_RESPONSES)
 
+    from xlcredit.service.audit import add_audit_route
+
+    add_audit_route(app, context=context, settings=cfg, reader=reader, responses=COMMON_RESPONSES)
+
     from xlcredit.service.collector import add_collector_routes
 
     add_collector_routes(app, db=db, today=lambda: today(), reader=reader, controller=controller,
