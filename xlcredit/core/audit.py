@@ -540,7 +540,7 @@ def compare(a: PolicyReplay, b: PolicyReplay, currency: str = "EUR") -> tuple[Di
     def add(measure: str, unit: str, x: Decimal | int | None, y: Decimal | int | None, more: str, less: str) -> None:
         change = _diff(x, y)
         if change is None:
-            meaning = "not measurable for both policies"
+            meaning = "not comparable: one policy has nothing to measure here"
         elif change == 0:
             meaning = "the same under both policies"
         else:
