@@ -71,17 +71,18 @@ def main() -> int:
     pay = sorted(payments[c_kept], key=lambda p: (p.payment_date, p.payment_id))[-1]
     promises.append([c_kept, pay.payment_date.isoformat(), (pay.payment_date - 5 * DAY).isoformat(), "",
                      format(pay.amount, "f"), currency[c_kept], "Ben", "email", "confirmed by e-mail"])
-    # broken: a customer that paid less than it owed between 10 and 20 Oct promised on 10 Oct to pay it all by 17 Oct
+    # broken: a customer that paid less than it owed between 20 Sep and 1 Oct promised on 20 Sep to pay it all by
+    # 27 Sep (early enough that the escalation it earns is a step the customer has reached by now anyway)
     def owed(cid: str) -> Decimal:
-        return sum((i.open_amount for i in overdue[cid] if i.invoice.due_date < dt.date(2026, 10, 10)), Decimal(0))
+        return sum((i.open_amount for i in overdue[cid] if i.invoice.due_date < dt.date(2026, 9, 20)), Decimal(0))
 
     def paid_in(cid: str, start: dt.date, end: dt.date) -> Decimal:
         return sum((p.amount for p in payments.get(cid, []) if start <= p.payment_date <= end), Decimal(0))
 
-    short = [c for c in ranked if owed(c) > paid_in(c, dt.date(2026, 10, 10), dt.date(2026, 10, 20)) + 100]
+    short = [c for c in ranked if owed(c) > paid_in(c, dt.date(2026, 9, 20), dt.date(2026, 10, 1)) + 100]
     c_broken = pick(short)
     debt = owed(c_broken)
-    promises.append([c_broken, "2026-10-17", "2026-10-10", "", format(debt, "f"), currency[c_broken], "Anna", "phone",
+    promises.append([c_broken, "2026-09-27", "2026-09-20", "", format(debt, "f"), currency[c_broken], "Anna", "phone",
                      "promised the full overdue amount"])
 
     disputes: list[list[str]] = []
@@ -112,8 +113,8 @@ def main() -> int:
 
     contacts = [
         [c_open, "2026-10-29", "call", "promised", "Anna", "will pay the oldest invoice next week"],
-        [c_broken, "2026-10-10", "call", "promised", "Anna", "promised to pay everything overdue by the 17th"],
-        [c_broken, "2026-10-21", "call", "no answer", "Anna", "voicemail left"],
+        [c_broken, "2026-09-20", "call", "promised", "Anna", "promised to pay everything overdue by the 27th"],
+        [c_broken, "2026-10-02", "call", "no answer", "Anna", "voicemail left"],
         [c_dispute, "2026-10-20", "email", "disputed", "Ben", "disputes the price on the oldest invoice"],
     ]
     if plans:

@@ -89,3 +89,20 @@ def test_refresh_stores_the_stage_the_promise_leaves(tmp_path):
     assert store.result("C1")["dunning_stage"] == ""                 # held by the promise
     refresh(FolderBook(folder), dt.date(2026, 9, 29), store=store)
     assert store.result("C1")["dunning_stage"] == "Formal demand"    # broken: the next step at once
+
+
+def test_the_bundled_sample_has_a_meaningful_collectors_day():
+    """The sample's promises, disputes, plan and contacts (scripts/make_collector_sample.py) load without a problem
+    against the sample ledger and give the worklist one promise of each status, disputes and a plan being kept."""
+    from xlcredit.jobs.book import FolderBook
+    from xlcredit.jobs.worklist import worklist
+
+    outcome = worklist(FolderBook(None), dt.date(2026, 10, 31), write=False)
+    assert outcome.problems == ()
+    rows = {r.customer_id: r for r in outcome.rows}
+    assert sum(r.promises_kept for r in rows.values()) == 1
+    assert sum(r.promises_broken for r in rows.values()) == 1
+    assert sum(1 for r in rows.values() if "promised for" in r.on_hold) == 1
+    assert any("in dispute" in r.on_hold for r in rows.values())
+    assert any(r.plan.startswith("plan of 3 instalments") and "1 kept" in r.plan for r in rows.values())
+    assert sum(1 for r in rows.values() if r.last_contact) >= 3
