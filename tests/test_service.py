@@ -363,18 +363,23 @@ def test_keys_and_roles_guard_every_change(server: Server, keys: dict[str, str])
 # --------------------------------------------------------------------------- changes and the audit trail
 def test_manual_limit_is_applied_and_audited(server: Server, keys: dict[str, str]) -> None:
     with server.client(keys["controller"]) as c:
-        r = c.put("/v1/customers/C002/limit", json={"credit_limit": "45000", "reason": "guarantee received"})
+        tag = c.get("/v1/customers/C002").headers["ETag"]
+        r = c.put("/v1/customers/C002/limit", json={"credit_limit": "45000", "reason": "guarantee received"},
+                  headers={"If-Match": tag})
         assert r.status_code == 200, r.text
+        assert r.headers["ETag"] != tag and r.headers["ETag"] == c.get("/v1/customers/C002").headers["ETag"]
         # available = limit − exposure = 45,000 − 41,000.10
         assert r.json()["credit_limit"] == "45000" and r.json()["available"] == "3999.90"
         assert r.json()["recommended_limit"] == "30000"
         assert call(server, keys["read"], "credit_limit", [{"customer": "C002"}]) == \
             [{"value": "45000", "as_of": "2026-10-31"}]
-        assert c.put("/v1/customers/C404/limit", json={"credit_limit": "1", "reason": "x"}).status_code == 404
-        r = c.put("/v1/customers/C002/limit", json={"credit_limit": "-1", "reason": "x"})
+        assert c.put("/v1/customers/C404/limit", json={"credit_limit": "1", "reason": "x"},
+                     headers={"If-Match": "*"}).status_code == 404
+        r = c.put("/v1/customers/C002/limit", json={"credit_limit": "-1", "reason": "x"}, headers={"If-Match": "*"})
         assert r.status_code == 422 and r.json()["detail"][0]["msg"] == "credit_limit: must not be negative (got -1)"
-        assert c.delete("/v1/customers/C002/limit").status_code == 204
-        assert c.delete("/v1/customers/C002/limit").status_code == 404
+        tag = c.get("/v1/customers/C002").headers["ETag"]
+        assert c.delete("/v1/customers/C002/limit", headers={"If-Match": tag}).status_code == 204
+        assert c.delete("/v1/customers/C002/limit", headers={"If-Match": "*"}).status_code == 404
     assert call(server, keys["read"], "credit_limit", [{"customer": "C002"}])[0]["value"] == "30000"
     with server.client(keys["admin"]) as a:
         trail = a.get("/v1/audit", params={"entity": "customer:C002"}).json()
@@ -387,15 +392,17 @@ def test_policy_change_is_validated_applied_and_audited(server: Server, keys: di
     with server.client(keys["admin"]) as a:
         before = a.get("/v1/policy").json()["settings"]
         assert before["limits.volume_share"] == "0.15"
-        r = a.patch("/v1/policy", json={"settings": {"limits.volume_share": "1.5"}})
+        tag = a.get("/v1/policy").headers["ETag"]
+        r = a.patch("/v1/policy", json={"settings": {"limits.volume_share": "1.5"}}, headers={"If-Match": tag})
         assert r.status_code == 422 and r.json()["detail"][0]["field"] == "limits.volume_share"
-        r = a.patch("/v1/policy", json={"settings": {"grades.A": 85}})
+        r = a.patch("/v1/policy", json={"settings": {"grades.A": 85}}, headers={"If-Match": tag})
         assert r.status_code == 200 and r.json()["settings"]["grades.A"] == "85"
         assert r.json()["settings"]["limits.volume_share"] == "0.15"        # PATCH keeps the rest
         trail = a.get("/v1/audit", params={"entity": "policy"}).json()[-1]
         assert trail["who"].startswith("Admin (key ") and trail["after"] == {"grades.A": "85"}
         assert trail["before"] == {"grades.A": "80"}
-        a.put("/v1/policy", json={"settings": {}})                           # back to the defaults
+        assert a.put("/v1/policy", json={"settings": {}}, headers={"If-Match": tag}).status_code == 412  # stale
+        a.put("/v1/policy", json={"settings": {}}, headers={"If-Match": r.headers["ETag"]})   # back to the defaults
     with server.client(keys["read"]) as c:
         assert c.get("/v1/policy").json()["settings"]["grades.A"] == "80"
 

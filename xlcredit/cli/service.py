@@ -35,6 +35,11 @@ def serve(ctx: typer.Context,
           letters_dir: Annotated[Path | None, typer.Option(
               help="Folder where POST /v1/letters keeps the letters (default: letters beside a SQLite "
                    "database).")] = None,
+          workers: Annotated[int, typer.Option(help="Worker processes (each with its own connections).")] = 1,
+          max_requests: Annotated[int | None, typer.Option(
+              help="Requests worked on at once per worker (default 64); more wait, then get a JSON 503.")] = None,
+          queue_seconds: Annotated[float | None, typer.Option(
+              help="Seconds a request waits for a place before the 503 with Retry-After (default 2).")] = None,
           ) -> None:
     """Run the HTTP service for the team: JSON API over the engine and the credit database (docs at /docs)."""
     from xlcredit.service.server import serve as run_service
@@ -42,7 +47,8 @@ def serve(ctx: typer.Context,
     with user_errors():
         policy = base_policy(ctx)
         run_service(db, host, port, policy=policy, max_rows=max_rows, timeout=timeout, max_body_mb=max_body_mb,
-                    max_upload_mb=max_upload_mb, letters_dir=None if letters_dir is None else str(letters_dir))
+                    max_upload_mb=max_upload_mb, letters_dir=None if letters_dir is None else str(letters_dir),
+                    workers=workers, max_requests=max_requests, queue_seconds=queue_seconds)
 
 
 keys_app = typer.Typer(help="API keys of the HTTP service (roles: read < controller < admin).",

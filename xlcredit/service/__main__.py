@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, help="seconds before a request is answered 503")
     ap.add_argument("--letters-dir", help="folder where POST /v1/letters keeps the letters "
                                           "(default: letters beside a SQLite database)")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    ap.add_argument("--max-requests", type=int, help="requests worked on at once per worker (default 64)")
+    ap.add_argument("--queue-seconds", type=float, help="seconds a request waits for a place before a JSON 503 "
+                                                        "with Retry-After (default 2)")
     ap.add_argument("--log-level", default="info")
     args = ap.parse_args(argv)
     from xlcredit.io.policy_file import load_policy
@@ -30,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         policy = load_policy(args.policy) if args.policy else None
         serve(args.db, args.host, args.port, policy=policy, max_rows=args.max_rows, max_body_mb=args.max_body_mb,
               max_upload_mb=args.max_upload_mb, timeout=args.timeout, letters_dir=args.letters_dir,
-              log_level=args.log_level)
+              log_level=args.log_level, workers=args.workers, max_requests=args.max_requests,
+              queue_seconds=args.queue_seconds)
     except XlcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

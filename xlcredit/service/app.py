@@ -45,7 +45,7 @@ import xlcredit
 from xlcredit.core.errors import XlcError
 from xlcredit.core.money import to_decimal
 from xlcredit.core.policy import Policy
-from xlcredit.io.store import AlreadyIssued, CreditStore, role_allows, to_json_data
+from xlcredit.io.store import AlreadyIssued, CreditStore, RequestAlreadyDone, role_allows, to_json_data
 from xlcredit.service import models as m
 from xlcredit.service.functions import (
     CATALOGUE,
@@ -56,6 +56,13 @@ from xlcredit.service.functions import (
     order_check_answer,
     run_batch,
     score_records,
+)
+from xlcredit.service.reliability import (
+    IdempotencyMiddleware,
+    PreconditionFailed,
+    RequestLimit,
+    check_if_match,
+    content_etag,
 )
 
 log = logging.getLogger("xlcredit.service")
@@ -73,6 +80,8 @@ class Settings:
     request_timeout: float = 60.0               # seconds before a request is answered 503
     pool_size: int = 20                         # database connections kept for the worker threads
     letters_dir: str | None = None              # where POST /v1/letters keeps the letters (None: beside the db)
+    max_requests: int = 64                      # requests worked on at once per worker (more wait, then JSON 503)
+    queue_seconds: float = 2.0                  # how long a request waits for a place before the 503
 
 
 @dataclass(frozen=True)
@@ -132,8 +141,23 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": m.Problem, "description": "The key's role may not do this"},
     413: {"model": m.Problem, "description": "Request body or batch too large"},
     422: {"model": m.ValidationProblems, "description": "Malformed input; `field` is the path, e.g. rows[3].due_date"},
-    503: {"model": m.Problem, "description": "The request took longer than the service allows"},
+    503: {"model": m.Problem, "description": "The service is busy (`Retry-After` says when to retry) or the request "
+                                             "took longer than the service allows"},
 }
+#: The answers of a write guarded by If-Match (optimistic concurrency).
+PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: {"model": m.Stale, "description": "If-Match names an older state: `current` and `etag` are the state now"},
+    428: {"model": m.Problem, "description": "No If-Match header: read the resource first and send its ETag"},
+}
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1000,
+                                       description="The ETag of the state this change is based on (from the GET)")]
+
+
+def _need_if_match(if_match: str | None, what: str) -> str:
+    if if_match is None or not if_match.strip():
+        raise HTTPException(428, f"If-Match: missing; read {what} first and send its ETag back in If-Match "
+                                 "(a change is made only to the state it was based on)")
+    return if_match
 
 
 # =========================================================================== middleware
@@ -220,6 +244,9 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     # answers of more than 1 KB are gzip-compressed for clients that accept it (httpx, browsers, curl
     # --compressed): the results of 10,000 customers are ~8 MB of JSON, ~0.8 MB compressed
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # outermost last: the request limit holds back a request before anything else works on it
+    app.add_middleware(IdempotencyMiddleware, store=db)
+    app.add_middleware(RequestLimit, limit=cfg.max_requests, queue_seconds=cfg.queue_seconds)
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -236,6 +263,17 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     async def _on_xlc(_request: Request, exc: XlcError) -> JSONResponse:
         return JSONResponse({"detail": [{"field": exc.field, "msg": str(exc), "loc": ["body", exc.field],
                                          "type": "value_error"}]}, status_code=422)
+
+    @app.exception_handler(PreconditionFailed)
+    async def _on_stale(_request: Request, exc: PreconditionFailed) -> JSONResponse:
+        return JSONResponse({"detail": f"If-Match: {exc.what} was changed since you read it; here is the current "
+                                       "state and its ETag — redo the change on it", "etag": exc.etag,
+                             "current": to_json_data(exc.current)}, status_code=412, headers={"ETag": exc.etag})
+
+    @app.exception_handler(RequestAlreadyDone)
+    async def _on_repeat(_request: Request, _exc: RequestAlreadyDone) -> JSONResponse:
+        # the idempotency middleware answers with the first request's answer instead of this one
+        return _problem(409, "Idempotency-Key: a request with this key was already carried out")
 
     @app.exception_handler(Exception)
     async def _on_bug(_request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - fuzzed for
@@ -322,11 +360,11 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     @data.get("/v1/customers/{customer_id}", response_model=m.CustomerAnswer,
               responses={404: {"model": m.Problem}}, summary="One customer's credit result and input row")
-    def customer(customer_id: Annotated[str, Path(max_length=200)], _p: ReaderP) -> dict[str, Any]:
-        found = db.result(customer_id)
+    def customer(customer_id: Annotated[str, Path(max_length=200)], _p: ReaderP) -> JSONResponse:
+        found, row = db.customer_answer(customer_id)    # one read transaction: result and input row agree
         if found is None:
             raise HTTPException(404, f"customer: {customer_id} is not in the credit database")
-        return to_json_data({"result": found, "customer": db.customer(customer_id)})
+        return JSONResponse(to_json_data({"result": found, "customer": row}), headers={"ETag": content_etag(found)})
 
     @data.post("/v1/orders/check", response_model=m.OrderCheckAnswer, summary="Check a new order (ORDER_CHECK)",
                description="Release or hold an order of `amount` (company currency) for the customer, on its credit "
@@ -342,22 +380,36 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         answer.pop("value")
         return to_json_data(answer)
 
+    def limit_guard(customer_id: str, if_match: str) -> Callable[[dict[str, Any] | None], None]:
+        """The If-Match check of a limit change, run under the write lock on the customer's result as stored."""
+        def expect(current: dict[str, Any] | None) -> None:
+            if current is None:
+                raise HTTPException(404, f"customer: {customer_id} is not in the credit database")
+            check_if_match(if_match, content_etag(current), {"result": current}, f"customer {customer_id}")
+        return expect
+
     @data.put("/v1/customers/{customer_id}/limit", response_model=m.CreditResult,
-              responses={404: {"model": m.Problem}},
+              responses={404: {"model": m.Problem}, **PRECONDITION_RESPONSES},
               summary="Set a manual credit limit (controller)",
-              description="Kept across refreshes until cleared; `available` is recomputed; audited.")
+              description="Kept across refreshes until cleared; `available` is recomputed; audited. Send the "
+                          "`ETag` of `GET /v1/customers/{id}` in `If-Match`: a limit changed meanwhile by someone "
+                          "else is answered 412 with the current result and ETag. The answer's `ETag` is the new "
+                          "one.")
     def set_limit(customer_id: Annotated[str, Path(max_length=200)], body: m.LimitOverride,
-                  who: ControllerP) -> dict[str, Any]:
-        if db.result(customer_id) is None:
-            raise HTTPException(404, f"customer: {customer_id} is not in the credit database")
+                  who: ControllerP, if_match: IfMatch = None) -> JSONResponse:
+        tag = _need_if_match(if_match, f"GET /v1/customers/{customer_id}")
         amount = to_decimal(body.credit_limit, "credit_limit")
-        row = db.set_limit_override(customer_id, amount, body.reason, who.who)
-        return to_json_data(row)
+        row = db.set_limit_override(customer_id, amount, body.reason, who.who, expect=limit_guard(customer_id, tag))
+        return JSONResponse(to_json_data(row), headers={"ETag": content_etag(row)})
 
     @data.delete("/v1/customers/{customer_id}/limit", status_code=204, response_class=Response,
-                 responses={404: {"model": m.Problem}}, summary="Clear a manual credit limit (controller)")
-    def clear_limit(customer_id: Annotated[str, Path(max_length=200)], who: ControllerP) -> Response:
-        if not db.clear_limit_override(customer_id, who.who):
+                 responses={404: {"model": m.Problem}, **PRECONDITION_RESPONSES},
+                 summary="Clear a manual credit limit (controller)",
+                 description="Send the `ETag` of `GET /v1/customers/{id}` in `If-Match` (412 when stale).")
+    def clear_limit(customer_id: Annotated[str, Path(max_length=200)], who: ControllerP,
+                    if_match: IfMatch = None) -> Response:
+        tag = _need_if_match(if_match, f"GET /v1/customers/{customer_id}")
+        if not db.clear_limit_override(customer_id, who.who, expect=limit_guard(customer_id, tag)):
             raise HTTPException(404, f"customer: {customer_id} has no manual limit")
         return Response(status_code=204)
 
@@ -404,18 +456,38 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
             return Response(status_code=304, headers={"ETag": etag})
         return JSONResponse({"settings": settings}, headers={"ETag": etag})
 
-    @data.put("/v1/policy", response_model=m.PolicyRows, summary="Replace the policy (admin)",
-              description="Settings not given take the shipped defaults. Validated first; the changed "
-                          "settings are audited.")
-    def put_policy(body: m.PolicyChange, who: AdminP) -> dict[str, Any]:
-        new = db.set_policy(list(body.settings.items()), who.who, previous=current_policy())
-        return {"settings": {k: _setting_text(v) for k, v in new.to_rows()}}
+    def policy_guard(if_match: str) -> Callable[[list[tuple[str, str]]], None]:
+        """The If-Match check of a policy change, run under the write lock on the policy as stored."""
+        def expect(rows: list[tuple[str, str]]) -> None:
+            in_force = Policy.from_rows(rows) if rows else current_policy()
+            settings = {k: _setting_text(v) for k, v in in_force.to_rows()}
+            check_if_match(if_match, calculation_basis(settings), {"settings": settings}, "the policy")
+        return expect
 
-    @data.patch("/v1/policy", response_model=m.PolicyRows, summary="Change some policy settings (admin)")
-    def patch_policy(body: m.PolicyChange, who: AdminP) -> dict[str, Any]:
-        new = Policy.from_rows(list(body.settings.items()), base=current_policy())
-        db.set_policy(new, who.who, previous=current_policy())
-        return {"settings": {k: _setting_text(v) for k, v in new.to_rows()}}
+    def policy_answer(new: Policy) -> JSONResponse:
+        settings = {k: _setting_text(v) for k, v in new.to_rows()}
+        return JSONResponse({"settings": settings}, headers={"ETag": calculation_basis(settings)})
+
+    @data.put("/v1/policy", response_model=m.PolicyRows, summary="Replace the policy (admin)",
+              responses=PRECONDITION_RESPONSES,
+              description="Settings not given take the shipped defaults. Validated first; the changed "
+                          "settings are audited. Send the `ETag` of `GET /v1/policy` in `If-Match` (412 with the "
+                          "policy in force when someone changed it meanwhile).")
+    def put_policy(body: m.PolicyChange, who: AdminP, if_match: IfMatch = None) -> JSONResponse:
+        tag = _need_if_match(if_match, "GET /v1/policy")
+        new = db.set_policy(list(body.settings.items()), who.who, previous=current_policy(),
+                            expect=policy_guard(tag))
+        return policy_answer(new)
+
+    @data.patch("/v1/policy", response_model=m.PolicyRows, summary="Change some policy settings (admin)",
+                responses=PRECONDITION_RESPONSES,
+                description="Send the `ETag` of `GET /v1/policy` in `If-Match` (412 when stale).")
+    def patch_policy(body: m.PolicyChange, who: AdminP, if_match: IfMatch = None) -> JSONResponse:
+        tag = _need_if_match(if_match, "GET /v1/policy")
+        base = current_policy()
+        new = Policy.from_rows(list(body.settings.items()), base=base)
+        db.set_policy(new, who.who, previous=base, expect=policy_guard(tag))
+        return policy_answer(new)
 
     # ------------------------------------------------------------------ collection register
     @data.get("/v1/register", response_model=list[m.RegisterEntry], summary="The collection register")

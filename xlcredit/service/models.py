@@ -83,6 +83,14 @@ class Problem(BaseModel):
     detail: str
 
 
+class Stale(BaseModel):
+    """A 412 answer: the change was based on an older state; ``current`` is the state now, ``etag`` its ETag."""
+
+    detail: str
+    etag: str
+    current: dict[str, Any]
+
+
 class ValidationProblem(BaseModel):
     """One malformed part of a request: ``field`` is its path (``rows[3].due_date``)."""
 

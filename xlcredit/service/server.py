@@ -1,32 +1,68 @@
-"""Run the HTTP service with uvicorn (used by ``xlcredit serve`` and ``python -m xlcredit.service``)."""
+"""Run the HTTP service with uvicorn (used by ``xlcredit serve`` and ``python -m xlcredit.service``).
+
+``workers``: more than one runs that many uvicorn worker processes on the same port (each with its own
+database connections; the kernel spreads the connections over them). Each worker checks the database's
+refresh stamp on every read, so a change made through one worker is seen by the next request to any other.
+With SQLite every worker writes through the same WAL file (one writer at a time, others queue on the lock);
+with PostgreSQL they queue on an advisory lock.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from typing import Any
 
 from xlcredit.core.errors import XlcError
 from xlcredit.core.policy import Policy
 
+#: How ``serve --workers N`` hands the configuration to its worker processes (JSON; set by :func:`serve`).
+CONFIG_ENV = "XLCREDIT_SERVE_CONFIG"
+
+
+def _settings(changes: dict[str, Any]) -> Any:
+    from xlcredit.service.app import Settings
+
+    return dataclasses.replace(Settings(), **changes)
+
+
+def app_from_environment() -> Any:
+    """The application of one worker process, built from :data:`CONFIG_ENV` (uvicorn's factory for workers)."""
+    from xlcredit.service.app import create_app
+
+    config = json.loads(os.environ[CONFIG_ENV])
+    rows = config.get("policy")
+    policy = Policy.from_rows([tuple(r) for r in rows]) if rows else None
+    return create_app(config["url"], policy, settings=_settings(config["settings"]))
+
 
 def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: Policy | None = None,
           max_rows: int | None = None, max_body_mb: float | None = None, max_upload_mb: float | None = None,
-          timeout: float | None = None, letters_dir: str | None = None, log_level: str = "info") -> None:
+          timeout: float | None = None, letters_dir: str | None = None, log_level: str = "info",
+          workers: int = 1, max_requests: int | None = None, queue_seconds: float | None = None) -> None:
     """Open the credit database (migrating it), build the app and serve it until stopped (Ctrl+C).
 
     ``db``: a database file, a workbook (→ the ``.credit.db`` beside it) or a URL; None = ``$XLCREDIT_DB``.
     ``letters_dir``: where ``POST /v1/letters`` keeps the letters (default: ``letters`` beside a SQLite database).
+    ``workers``: worker processes; ``max_requests``: requests worked on at once per worker, more wait up to
+    ``queue_seconds`` and are then answered JSON 503 with Retry-After.
     Listens on 127.0.0.1 by default: put a TLS reverse proxy in front to share it (docs/service.md).
     """
     import uvicorn
 
-    from xlcredit.io.store import resolve_store_url
-    from xlcredit.service.app import Settings, create_app
+    from xlcredit.io.store import CreditStore, resolve_store_url, to_json_data
+    from xlcredit.service.app import create_app
 
     for option, value in (("--max-rows", max_rows), ("--max-body-mb", max_body_mb),
-                          ("--max-upload-mb", max_upload_mb), ("--timeout", timeout)):
+                          ("--max-upload-mb", max_upload_mb), ("--timeout", timeout),
+                          ("--max-requests", max_requests)):
         if value is not None and not value > 0:
             raise XlcError(option, f"must be more than 0 (got {value:g})", value)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise XlcError("--workers", f"must be a whole number from 1 to 64 (got {workers})", workers)
+    if queue_seconds is not None and not queue_seconds >= 0:
+        raise XlcError("--queue-seconds", f"must be 0 or more (got {queue_seconds:g})", queue_seconds)
     changes: dict[str, Any] = {}
     if max_rows is not None:
         changes["max_rows"] = max_rows
@@ -38,7 +74,21 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: 
         changes["request_timeout"] = timeout
     if letters_dir:
         changes["letters_dir"] = letters_dir
-    settings = dataclasses.replace(Settings(), **changes)
-    app = create_app(resolve_store_url(db), policy, settings=settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5,
-                limit_concurrency=settings.pool_size * 10, timeout_graceful_shutdown=10)
+    if max_requests is not None:
+        changes["max_requests"] = max_requests
+    if queue_seconds is not None:
+        changes["queue_seconds"] = queue_seconds
+    settings = _settings(changes)
+    url = resolve_store_url(db)
+    # no connection limit (uvicorn's limit_concurrency counts open connections and answers plain text):
+    # the service limits the requests it works on and answers JSON 503 (xlcredit.service.reliability)
+    common = {"host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5,
+              "timeout_graceful_shutdown": 10}
+    if workers == 1:
+        uvicorn.run(create_app(url, policy, settings=settings), **common)
+        return
+    CreditStore(url).close()          # migrate once, before the workers open it
+    os.environ[CONFIG_ENV] = json.dumps({
+        "url": url, "settings": changes,
+        "policy": None if policy is None else [[k, to_json_data(v)] for k, v in policy.to_rows()]})
+    uvicorn.run("xlcredit.service.server:app_from_environment", factory=True, workers=workers, **common)

@@ -1,0 +1,225 @@
+"""The team service under a team's load (issue 23), against real server processes on 127.0.0.1:
+
+* **No lost updates**: 20 clients each do "read the limit, add 1,000, write it back" ten times, sending the
+  ETag they read in If-Match and starting again on 412 — the limit ends at exactly start + 200 × 1,000, with
+  one or two worker processes, on SQLite and PostgreSQL. Without If-Match a write is refused (428).
+* **Safe retries**: writes carry an ``Idempotency-Key``; the server is killed (SIGKILL) while they run and
+  restarted; every write is retried with its key until it has an answer — the audit trail then holds exactly
+  one entry per key. A repeat gets the first answer; the same key with another body is a 422.
+* **Overload answered**: 200 keep-alive clients at once (bounded: 15 s of load) on a server that works on at
+  most a few requests at a time: every answer is 200 or a JSON 503 with ``Retry-After`` — no plain-text 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from _store_fixtures import BACKENDS, db_url, serve
+
+from xlcredit.io.store import CreditStore
+
+START = Decimal("50000")
+CLIENTS, INCREMENTS, STEP = 20, 10, Decimal("1000")
+
+
+def seed(url: str, n: int = 5) -> tuple[str, str]:
+    """Five customers with results, and a controller and an admin key."""
+    store = CreditStore(url)
+    customers = [{"customer_id": f"C{i:03d}", "name": f"Customer {i}"} for i in range(n)]
+    results = [{"customer_id": f"C{i:03d}", "score": 70, "grade": "B", "credit_limit": START,
+                "exposure": Decimal("1000.00"), "available": START - Decimal("1000.00")} for i in range(n)]
+    store.replace_snapshot("2026-10-31", customers, results, "seed", source="test")
+    keys = store.create_api_key("Maria", "controller"), store.create_api_key("Admin", "admin")
+    store.close()
+    return keys
+
+
+def increment_all(server, key: str, customer: str) -> tuple[int, int]:
+    """CLIENTS threads × INCREMENTS read-modify-write increments with If-Match, retrying on 412; (writes, 412s)."""
+    barrier = threading.Barrier(CLIENTS)
+    done, stale, failures = [0], [0], []
+    lock = threading.Lock()
+
+    def client() -> None:
+        with server.client(key) as c:
+            barrier.wait()
+            for _ in range(INCREMENTS):
+                for _attempt in range(500):
+                    got = c.get(f"/v1/customers/{customer}")
+                    limit = Decimal(got.json()["result"]["credit_limit"])
+                    r = c.put(f"/v1/customers/{customer}/limit", headers={"If-Match": got.headers["ETag"]},
+                              json={"credit_limit": str(limit + STEP), "reason": "increment"})
+                    if r.status_code == 200:
+                        with lock:
+                            done[0] += 1
+                        break
+                    if r.status_code != 412:
+                        with lock:
+                            failures.append(f"{r.status_code} {r.text}")
+                        return
+                    body = r.json()            # the current value and its ETag come with the 412
+                    assert body["etag"] == r.headers["ETag"] and "credit_limit" in body["current"]["result"]
+                    with lock:
+                        stale[0] += 1
+                else:
+                    with lock:
+                        failures.append("gave up after 500 attempts")
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not failures, failures[:3]
+    return done[0], stale[0]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_lost_updates_with_if_match(backend: str, workers: int, tmp_path: Path) -> None:
+    with db_url(backend, tmp_path) as url:
+        key, admin = seed(url)
+        with serve(url, tmp_path, "--workers", str(workers)) as server:
+            with server.client(key) as c:
+                r = c.put("/v1/customers/C001/limit", json={"credit_limit": "1", "reason": "no If-Match"})
+                assert r.status_code == 428 and r.json()["detail"].startswith("If-Match: missing")
+                r = c.put("/v1/customers/C001/limit", json={"credit_limit": "1", "reason": "x"},
+                          headers={"If-Match": '"not-the-etag"'})
+                assert r.status_code == 412 and r.json()["current"]["result"]["credit_limit"] == str(START)
+            writes, stale = increment_all(server, key, "C001")
+            assert writes == CLIENTS * INCREMENTS
+            with server.client(key) as c:
+                final = Decimal(c.get("/v1/customers/C001").json()["result"]["credit_limit"])
+            assert final == START + CLIENTS * INCREMENTS * STEP, (final, stale)
+            with server.client(admin) as a:
+                trail = a.get("/v1/audit", params={"entity": "customer:C001", "limit": 10_000}).json()
+            assert sum(t["action"] == "set_limit" for t in trail) == CLIENTS * INCREMENTS
+
+
+def test_policy_writes_need_the_current_etag(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    _key, admin = seed(url)
+    with serve(url, tmp_path) as server, server.client(admin) as a:
+        assert a.patch("/v1/policy", json={"settings": {"grades.A": 85}}).status_code == 428
+        tag = a.get("/v1/policy").headers["ETag"]
+        first = a.patch("/v1/policy", json={"settings": {"grades.A": 85}}, headers={"If-Match": tag})
+        assert first.status_code == 200
+        second = a.patch("/v1/policy", json={"settings": {"grades.A": 90}}, headers={"If-Match": tag})
+        assert second.status_code == 412 and second.json()["current"]["settings"]["grades.A"] == "85"
+        assert second.headers["ETag"] == first.headers["ETag"] == a.get("/v1/policy").headers["ETag"]
+
+
+# --------------------------------------------------------------------------- idempotency keys
+def test_idempotency_key_replays_the_first_answer(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    key, admin = seed(url)
+    review = {"customer_id": "C002", "review_date": "2026-10-31", "grade": "B", "score": 70, "notes": "annual"}
+    with serve(url, tmp_path) as server, server.client(key) as c:
+        k = str(uuid.uuid4())
+        first = c.post("/v1/reviews", json=review, headers={"Idempotency-Key": k})
+        again = c.post("/v1/reviews", json=review, headers={"Idempotency-Key": k})
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+        other = c.post("/v1/reviews", json={**review, "notes": "other"}, headers={"Idempotency-Key": k})
+        assert other.status_code == 422 and other.json()["detail"][0]["field"] == "Idempotency-Key"
+        assert len(c.get("/v1/reviews", params={"customer_id": "C002"}).json()) == 1
+        # another caller's key of the same name is another key
+        with server.client(admin) as a:
+            assert a.post("/v1/reviews", json=review, headers={"Idempotency-Key": k}).status_code == 201
+            assert len(a.get("/v1/reviews", params={"customer_id": "C002"}).json()) == 2
+
+
+def test_kill_mid_write_and_retry_leaves_one_audit_entry_per_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    key, admin = seed(url)
+    writes = [(str(uuid.uuid4()), {"customer_id": f"C{i % 5:03d}", "review_date": "2026-10-31", "grade": "B",
+                                   "score": 70, "notes": f"review {i}"}) for i in range(120)]
+    answered: dict[str, int] = {}
+    lost = [0]
+    lock = threading.Lock()
+
+    def writer(part: list[tuple[str, dict]], server_box: list) -> None:
+        for idem, body in part:
+            for _attempt in range(600):          # bounded: ~30 s of retries at most
+                try:
+                    with httpx.Client(base_url=server_box[0], headers={"X-API-Key": key}, timeout=10) as c:
+                        r = c.post("/v1/reviews", json=body, headers={"Idempotency-Key": idem})
+                except httpx.HTTPError:
+                    with lock:
+                        lost[0] += 1
+                    time.sleep(0.05)
+                    continue
+                if r.status_code in (201, 409):       # 409: the change was made, its answer lost with the server
+                    with lock:
+                        answered[idem] = r.status_code
+                    break
+                time.sleep(0.05)
+
+    base: list[str] = []
+    with serve(url, tmp_path) as first:
+        base.append(first.base)
+        threads = [threading.Thread(target=writer, args=(writes[i::6], base)) for i in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        os.kill(first.proc.pid, signal.SIGKILL)         # mid-write: some writes are in flight
+        first.proc.wait(timeout=10)
+    with serve(url, tmp_path) as second:
+        base[0] = second.base                            # clients retry against the restarted server
+        for t in threads:
+            t.join(timeout=120)
+        with httpx.Client(base_url=second.base, headers={"X-API-Key": admin}, timeout=30) as a:
+            trail = [t for t in a.get("/v1/audit", params={"limit": 10_000}).json() if t["action"] == "review"]
+    assert len(answered) == len(writes), f"{len(writes) - len(answered)} writes never answered"
+    notes = [t["after"]["notes"] for t in trail]
+    assert sorted(notes) == sorted(body["notes"] for _k, body in writes)      # one audit entry per key
+    assert len(notes) == len(set(notes))
+    print(f"{lost[0]} dropped connections retried; {sum(v == 409 for v in answered.values())} answers lost")
+
+
+# --------------------------------------------------------------------------- overload
+async def _hammer(base: str, key: str, clients: int, seconds: float) -> dict[str, int]:
+    """``clients`` keep-alive connections, each posting pure-function calls back to back for ``seconds``."""
+    counts: dict[str, int] = {}
+    body = {"rows": [{"due_date": "2026-01-01", "as_of": "2026-01-31"}]}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=30, limits=limits) as c:
+        stop = time.monotonic() + seconds
+
+        async def one() -> None:
+            while time.monotonic() < stop:
+                try:
+                    r = await c.post("/v1/functions/days_overdue", json=body)
+                except httpx.HTTPError as exc:
+                    counts[f"error {type(exc).__name__}"] = counts.get(f"error {type(exc).__name__}", 0) + 1
+                    continue
+                if r.status_code == 200:
+                    label = "200"
+                elif (r.status_code == 503 and r.headers.get("content-type", "").startswith("application/json")
+                      and r.headers.get("Retry-After") and "busy" in r.json()["detail"]):
+                    label = "503 json"
+                else:
+                    label = f"{r.status_code} {r.headers.get('content-type')} {r.text[:60]}"
+                counts[label] = counts.get(label, 0) + 1
+
+        await asyncio.gather(*(one() for _ in range(clients)))
+    return counts
+
+
+def test_200_keep_alive_clients_get_json_503_not_plain_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    key, _admin = seed(url)
+    # a small request limit and no queue, so the service is certainly saturated by 200 clients
+    with serve(url, tmp_path, "--max-requests", "4", "--queue-seconds", "0") as server:
+        counts = asyncio.run(_hammer(server.base, key, clients=200, seconds=15))
+    assert set(counts) <= {"200", "503 json"}, counts
+    assert counts.get("200", 0) > 0 and counts.get("503 json", 0) > 0, counts
