@@ -31,6 +31,15 @@ Writing (:func:`write_table`)
 -----------------------------
 ``.csv`` (UTF-8 with BOM so Excel shows accents and Chinese correctly) or ``.xlsx`` (XlsxWriter:
 bold frozen header with an autofilter; Decimal money as numbers with two decimals; dates as dates).
+Both are written to a temporary file beside the target and renamed into place, so a failed write
+leaves the old file as it was.
+
+CSV and formula injection (OWASP "CSV Injection"): a text cell that starts — after any leading
+whitespace — with ``=``, ``+``, ``-`` or ``@``, or that starts with a tab or carriage return, is
+written with a single quote in front (``'=cmd|...``) so Excel and LibreOffice show it as text instead
+of running it. Numbers (and text that is exactly a plain number, like ``-12.50``) stay as they are.
+Every CSV xlcredit writes goes through :func:`csv_cell` (:func:`write_table`, :func:`csv_text`).
+XLSX cells are always written as typed text, never as formulas.
 """
 
 from __future__ import annotations
@@ -38,7 +47,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import tempfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -54,7 +65,8 @@ from xlcredit.core.money import to_decimal
 from xlcredit.core.records import Customer, Financials, PaymentHistory
 
 __all__ = ["CUSTOMER_ALIASES", "CUSTOMER_COLUMNS", "CustomerTable", "RawTable", "RowProblem", "alias_index",
-           "find_header", "map_columns", "normalise_header", "read_customers", "read_rows", "write_table"]
+           "csv_cell", "csv_text", "find_header", "map_columns", "normalise_header", "read_customers", "read_rows",
+           "write_table"]
 
 # The documented customers columns, in the documented order (listed in the README).
 CUSTOMER_COLUMNS: tuple[str, ...] = (
@@ -507,7 +519,7 @@ def write_table(rows: Any, path: str | Path, *, sheet: str = "Data",
         if suffix == ".csv":
             _write_csv(out, columns, records)
         else:
-            _write_xlsx(out, columns, records, sheet, dict(formats or {}))
+            _atomic_write(out, lambda tmp: _write_xlsx(Path(tmp), columns, records, sheet, dict(formats or {})))
     except PermissionError:
         raise XlcError("out", f"cannot write {out} (is it open in Excel?)", str(out)) from None
     return out
@@ -539,12 +551,46 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell value for CSV: blanks empty, dates ISO, Decimal exact, and text that a spreadsheet would run
+    as a formula (``=``, ``+``, ``-``, ``@`` after leading whitespace, or a leading tab/CR) quoted with ``'``."""
+    value = _plain(value)
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()) \
+            and (value.startswith(("\t", "\r")) or value.lstrip().startswith(_FORMULA_START)):
+        return "'" + value
+    return value
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A table as CSV text (header row first, ``\\n`` line ends, cells through :func:`csv_cell`, no BOM)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_cell(c) for c in columns])
+    for r in rows:
+        writer.writerow([csv_cell(r.get(c)) for c in columns])
+    return out.getvalue()
+
+
 def _write_csv(out: Path, columns: list[str], records: list[dict[str, Any]]) -> None:
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        for r in records:
-            writer.writerow([_plain(r.get(c)) for c in columns])
+    data = csv_text(records, columns).encode("utf-8-sig")
+    _atomic_write(out, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def _atomic_write(out: Path, write: Any) -> None:
+    """Call ``write(tmp_path)`` on a temporary file beside ``out``, then rename it over ``out``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        os.chmod(tmp, out.stat().st_mode & 0o777 if out.exists() else 0o644)   # not mkstemp's private 0600
+        write(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _write_xlsx(out: Path, columns: list[str], records: list[dict[str, Any]], sheet: str,

@@ -15,7 +15,6 @@ same rung twice.
 No ``from __future__ import annotations`` here: FastAPI reads the endpoint signatures at run time.
 """
 
-import csv
 import dataclasses
 import datetime as dt
 import io
@@ -31,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from xlcredit.io.store import CreditStore, to_json_data
+from xlcredit.io.tables import csv_text
 from xlcredit.jobs.letters import LetterResult
 from xlcredit.service.models import AsOfDate, Problem
 from xlcredit.service.uploads import ProblemRow, _client_names, _problems, book_files, uploaded_book
@@ -192,9 +192,7 @@ def _zip(folder: Path, results: Sequence[Any], rows: Sequence[dict[str, Any]],
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else to_json_data(v) for k, v in row.items()})
-    return "\ufeff" + out.getvalue()   # a BOM, so Excel opens the UTF-8 (Chinese names) correctly
+    """Rows as CSV text through the one CSV writer (formula-looking text quoted), with a BOM so Excel opens
+    the UTF-8 (Chinese names) correctly."""
+    plain = [{k: "" if v is None else to_json_data(v) for k, v in row.items()} for row in rows]
+    return "\ufeff" + csv_text(plain, columns)
