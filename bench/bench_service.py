@@ -14,9 +14,17 @@ httpx client:
   and single-cell ``DAYS_OVERDUE`` calls (one request each) — computed the first time, and recalculated with
   the same arguments (answers kept while the service's calculation basis holds: one 304 check).
 
+With ``--load``: many clients at once instead — ``--clients`` (default 50 and 200) keep-alive connections,
+each sending its next request as soon as the last is answered, for ``--seconds`` each, against a server with
+1 and with 2 worker processes (``--workers``): customer lookups (``GET /v1/customers/{id}``) and pure
+function calls (one-row ``POST /v1/functions/days_overdue``). The client is plain asyncio on raw sockets
+(HTTP/1.1, no client library), so it is not itself the bottleneck; it does share the machine's cores with
+the server. Printed: requests/s, p50/p95/p99 latency, and any answer that is not 200 (status and type).
+
 Nothing is asserted; the figures are printed.
 
     .venv/bin/python bench/bench_service.py
+    .venv/bin/python bench/bench_service.py --load --seconds 10
     .venv/bin/python bench/bench_service.py --rows 5000 --batches 5 --calls 2000
 """
 
@@ -77,14 +85,134 @@ def throughput(client: httpx.Client, label: str, path: str, body: dict, rows: in
           f"  ({seconds / batches * 1000:7.1f} ms per {rows:,}-row batch; {errors} error rows)")
 
 
+async def _raw_client(host: str, port: int, requests: list[bytes], stop: float, latencies: list[float],
+                      others: dict[str, int]) -> None:
+    """One keep-alive HTTP/1.1 connection sending ``requests`` round-robin until ``stop`` (monotonic)."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(host, port)
+    i = 0
+    try:
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            i += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            fields = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+            await reader.readexactly(int(fields.get("content-length", "0")))
+            if status == 200:
+                latencies.append(time.perf_counter() - t0)
+            else:
+                label = f"{status} {fields.get('content-type', '?')}"
+                others[label] = others.get(label, 0) + 1
+            if fields.get("connection", "").lower() == "close":
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+    finally:
+        writer.close()
+
+
+def load(base: str, key: str, ids: list[str], clients: int, seconds: float, what: str) -> dict[str, object]:
+    """``clients`` connections for ``seconds``: lookups or pure function calls; requests/s and latencies."""
+    import asyncio
+    import json
+
+    host, port = base.removeprefix("http://").split(":")
+    if what == "lookups":
+        requests = [(f"GET /v1/customers/{c} HTTP/1.1\r\nHost: {host}\r\nX-API-Key: {key}\r\n\r\n").encode()
+                    for c in ids[:500]]
+    else:
+        requests = []
+        for d in range(1, 200):
+            body = json.dumps({"rows": [{"due_date": (dt.date(2026, 1, 1) + dt.timedelta(days=d)).isoformat(),
+                                         "as_of": "2026-10-31"}]}).encode()
+            requests.append((f"POST /v1/functions/days_overdue HTTP/1.1\r\nHost: {host}\r\nX-API-Key: {key}\r\n"
+                             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+                            + body)
+    latencies: list[float] = []
+    others: dict[str, int] = {}
+
+    async def run() -> float:
+        stop = time.monotonic() + seconds
+        t0 = time.perf_counter()
+        await asyncio.gather(*(_raw_client(host, int(port), requests[k:] + requests[:k], stop, latencies, others)
+                               for k in range(clients)))
+        return time.perf_counter() - t0
+
+    elapsed = asyncio.run(run())
+    latencies.sort()
+
+    def q(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
+
+    return {"ok/s": len(latencies) / elapsed, "p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "others": others}
+
+
+def start_server(db: str, tmp: str, *extra: str) -> tuple[subprocess.Popen, str, object]:
+    port = free_port()
+    log = open(Path(tmp) / f"server-{port}.log", "wb")  # noqa: SIM115 - closed by the caller
+    proc = subprocess.Popen([sys.executable, "-m", "xlcredit.service", "--db", db, "--port", str(port),
+                             "--log-level", "warning", *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return proc, base, log
+
+
+def load_main(args: argparse.Namespace) -> None:
+    """The ``--load`` table: lookups and pure calls at each client count, for each worker count."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "bench.credit.db")
+        store = CreditStore(db)
+        key = store.create_api_key("bench", "read")
+        ids = [f"C{i:06d}" for i in range(args.customers)]
+        store.replace_snapshot(dt.date(2026, 10, 31), [{"customer_id": c, "name": f"Customer {c}"} for c in ids],
+                               [{"customer_id": c, "score": 70, "grade": "B", "credit_limit": Decimal(150000 + i),
+                                 "exposure": Decimal("1200.50")} for i, c in enumerate(ids)], "bench")
+        store.close()
+        print(f"SQLite, {args.customers:,} customers, {args.seconds:g} s per cell, raw asyncio keep-alive clients; "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+        print(f"{'workers':>7} {'clients':>7} {'what':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  "
+              "not 200")
+        for workers in args.workers:
+            proc, base, log = start_server(db, tmp, "--workers", str(workers))
+            try:
+                for clients in args.clients:
+                    for what in ("lookups", "pure"):
+                        load(base, key, ids, min(clients, 10), 1.0, what)          # warm up every worker
+                        r = load(base, key, ids, clients, args.seconds, what)
+                        print(f"{workers:>7} {clients:>7} {what:<8} {r['ok/s']:>8,.0f} {r['p50']:>8.1f} "
+                              f"{r['p95']:>8.1f} {r['p99']:>8.1f}  {r['others'] or '-'}", flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+                log.close()
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--load", action="store_true", help="many clients at once (see the module docstring)")
+    ap.add_argument("--seconds", type=float, default=10.0, help="--load: seconds per measurement")
+    ap.add_argument("--clients", type=int, nargs="+", default=[50, 200], help="--load: client counts")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--load: worker counts")
     ap.add_argument("--rows", type=int, default=2000, help="rows per batch")
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--calls", type=int, default=1000, help="single-row calls for the latency figures")
     ap.add_argument("--customers", type=int, default=2000, help="customers in the credit database")
     ap.add_argument("--column", type=int, default=10_000, help="rows of the LATE_INTEREST column (remote mode)")
     args = ap.parse_args()
+    if args.load:
+        load_main(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.credit.db")
         store = CreditStore(db)
