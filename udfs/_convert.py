@@ -435,6 +435,8 @@ def open_database() -> OpenDatabase:
 
     Raises :class:`MissingDatabase` when there is none yet, ``XlcError("database", …)`` when it cannot be read.
     """
+    if _SESSION is not None:   # xlwings Lite: the results the Refresh script left in this workbook session
+        return _SESSION.open()
     loc = locate_database()
     entry = _OPEN.get(loc.url)
     signature = None
@@ -497,6 +499,41 @@ def close_databases() -> None:
         entry.store.close()
 
 
+# =========================================================================== xlwings Lite: the workbook session
+@dataclass
+class WorkbookSession:
+    """The credit results held by the workbook's own Python session instead of a database file (xlwings Lite:
+    Python runs in the browser, with no files and no desktop add-in). The Refresh script puts its credit store
+    (an in-memory SQLite database) here; the formulas then read it exactly as they read a database file."""
+
+    where: str = "this workbook"
+    store: Any = None
+
+    def open(self) -> OpenDatabase:
+        if self.store is None:
+            raise MissingDatabase("database", f"{self.where} holds no credit results yet: run the Refresh Ageing "
+                                  "script first", self.where)
+        entry = OpenDatabase(DatabaseLocation(self.store.url, None, self.where), self.store, None)
+        entry.info, entry.rows = self.store.results_view()
+        entry.stamp = entry.info.get("stamp")
+        return entry
+
+
+_SESSION: WorkbookSession | None = None
+
+
+def use_session(session: WorkbookSession | None) -> None:
+    """Answer the formulas from ``session`` (xlwings Lite) instead of a credit database and the desktop add-in's
+    settings; None goes back to the desktop behaviour."""
+    global _SESSION
+    _SESSION = session
+
+
+def current_session() -> WorkbookSession | None:
+    """The workbook session the formulas answer from (xlwings Lite), or None on the desktop."""
+    return _SESSION
+
+
 _REMOTE: dict[str, tuple[float, Any]] = {}
 
 
@@ -505,6 +542,8 @@ def remote_service() -> _remote.Remote | None:
 
     ``XLCREDIT_SERVER_URL`` in the environment wins; otherwise the calling workbook's xlwings.conf sheet
     (looked at once a second)."""
+    if _SESSION is not None:   # xlwings Lite answers from the workbook session (the service is not asked)
+        return None
     if os.environ.get("XLCREDIT_SERVER_URL", "").strip():
         return _remote.remote_settings(None)
     book = caller_book()

@@ -1,0 +1,190 @@
+"""xlwings Lite edition (issue 20, "Done when" #2): ``lite/main.py`` imported under CPython with stand-ins for Lite's
+``func``/``arg``/``script``; every catalogue formula is there with the desktop UDF's argument names and docstring,
+and gives the desktop's answer on the same inputs, errors included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import inspect
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import udfs.functions as desktop
+from udfs import _convert, lite
+
+MAIN = Path(__file__).resolve().parents[1] / "lite" / "main.py"
+
+
+def _stand_in_xlwings() -> tuple[types.ModuleType, dict[str, list]]:
+    """A module standing in for xlwings Lite's ``xlwings``: decorators that record what they were given."""
+    seen: dict[str, list] = {"func": [], "arg": [], "script": []}
+    fake = types.ModuleType("xlwings")
+
+    def func(f=None, **options):
+        def mark(fn):
+            fn.__lite_func__ = options
+            seen["func"].append(fn.__name__)
+            return fn
+        return mark(f) if f is not None else mark
+
+    def arg(name, *converter, **options):
+        def mark(fn):
+            fn.__dict__.setdefault("__lite_args__", {})[name] = options
+            seen["arg"].append((fn.__name__, name))
+            return fn
+        return mark
+
+    def script(f=None, **options):
+        def mark(fn):
+            fn.__lite_script__ = options
+            seen["script"].append(fn.__name__)
+            return fn
+        return mark(f) if f is not None else mark
+
+    fake.func, fake.arg, fake.script, fake.Book = func, arg, script, object
+    return fake, seen
+
+
+@pytest.fixture(scope="module")
+def main():
+    fake, seen = _stand_in_xlwings()
+    real = sys.modules.get("xlwings")
+    sys.modules["xlwings"] = fake
+    try:
+        spec = importlib.util.spec_from_file_location("xlcredit_lite_main", MAIN)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        if real is not None:
+            sys.modules["xlwings"] = real
+        else:
+            sys.modules.pop("xlwings", None)
+    module.seen = seen
+    yield module
+    _convert.use_session(None)   # back to the desktop behaviour for the other tests
+
+
+def test_every_catalogue_formula_is_declared_with_the_desktop_signature_and_help(main):
+    assert set(lite.CATALOGUE) == set(desktop.__all__) and len(lite.CATALOGUE) == 18
+    for name in desktop.__all__:
+        formula, original = getattr(main, name), getattr(desktop, name)
+        assert formula.__lite_func__ == {"category": "xlcredit"}, name
+        assert formula.__name__ == name
+        assert list(inspect.signature(formula).parameters) == list(inspect.signature(original).parameters), name
+        assert formula.__doc__ == original.__doc__ and formula.__doc__.strip(), name
+        # every argument has the desktop's help text
+        docs = {a: o.get("doc") for a, o in formula.__lite_args__.items()}
+        assert set(docs) == set(inspect.signature(original).parameters), name
+        assert all(isinstance(d, str) and d for d in docs.values()), name
+    assert main.credit_limit.__lite_args__["customer"]["doc"] == desktop._CUSTOMER
+    assert main.late_interest.__lite_args__["amount"] == {"doc": desktop._AMOUNT, "ndim": 2}
+    assert set(main.seen["script"]) == {"refresh_ageing", "review_portfolio"}
+
+
+D = dt.date(2026, 9, 30)
+SERIAL_D = (D - dt.date(1899, 12, 30)).days   # how Lite hands a date cell over
+AS_OF = dt.date(2026, 10, 31)
+SERIAL_AS_OF = (AS_OF - dt.date(1899, 12, 30)).days
+
+PURE_CASES = [
+    ("days_overdue", (D, AS_OF)), ("days_overdue", ([[D], [AS_OF], ["#N/A"]], AS_OF)),
+    ("days_overdue", ("soon", AS_OF)), ("ageing_bucket", (dt.date(2026, 6, 1), AS_OF)),
+    ("ageing_bucket", ([[D], [None]], AS_OF)),
+    ("late_interest", (1000, D, AS_OF, 0.08)), ("late_interest", (1000, D, AS_OF, 0.08, 360)),
+    ("late_interest", ([[1000], [-5], ["x"]], D, AS_OF, 0.08)), ("late_interest", (1000, D, AS_OF, "eight")),
+    ("daily_penalty", (10000, D, AS_OF)), ("daily_penalty", (10000, D, AS_OF, 0.001)),
+    ("statutory_interest", (5000, dt.date(2024, 1, 31), dt.date(2024, 4, 30), "UK")),
+    ("statutory_interest", (5000, dt.date(2024, 1, 31), dt.date(2024, 4, 30), "EU")),
+    ("statutory_interest", (5000, D, AS_OF, "FR")),
+    ("early_pay_discount", (1000, D, dt.date(2026, 10, 10), "2/10 net 30")),
+    ("early_pay_discount", (1000, D, AS_OF, "2/10 sometime")),
+    ("score_of", (80, 0.5, 1.2, 0.3, 5, 10)), ("score_of", (None, None, None, None, None, None)),
+    ("score_of", (180, 0.5, 1.2, 0.3, 5, 10)), ("grade_of", (72,)), ("grade_of", ("#DIV/0!",)),
+    ("dso", (250000, 1000000, 90)), ("dso", (250000, 0, 90)),
+    ("credit_limit", ("C1001",)), ("order_check", ("C1001", 1000)),
+]
+
+
+def _desktop_answer(monkeypatch, tmp_path, name, args):
+    """The desktop UDF's answer with no credit database (so the shipped policy, like a fresh Lite session)."""
+    monkeypatch.setenv("XLCREDIT_DB", str(tmp_path / "none.sqlite"))
+    monkeypatch.delenv("XLCREDIT_SERVER_URL", raising=False)
+    previous = _convert.current_session()
+    _convert.use_session(None)
+    _convert.close_databases()
+    try:
+        return getattr(desktop, name)(*args)
+    finally:
+        _convert.use_session(previous)
+
+
+@pytest.mark.parametrize(("name", "args"), PURE_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(PURE_CASES)])
+def test_lite_answers_as_the_desktop(main, monkeypatch, tmp_path, name, args):
+    expected = _desktop_answer(monkeypatch, tmp_path, name, args)
+    got = getattr(main, name)(*args)
+    if name in ("credit_limit", "order_check"):   # no database vs no Refresh in the session: both say run Refresh
+        assert got.startswith("#XLC! database:") and expected.startswith("#XLC! database:")
+        assert "run the Refresh Ageing script first" in got
+        return
+    assert got == expected
+    assert type(got) is type(expected)
+
+
+def test_lite_reads_dates_as_serial_numbers_like_the_desktop(main, monkeypatch, tmp_path):
+    assert main.late_interest(1000, SERIAL_D, SERIAL_AS_OF, 0.08) == main.late_interest(1000, D, AS_OF, 0.08)
+    assert main.days_overdue(SERIAL_D, SERIAL_AS_OF) == 31
+
+
+class _Table:
+    def __init__(self, name, range_):
+        self.name, self.range = name, range_
+
+
+def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path):
+    """The Refresh script over a workbook gives the customer formulas the figures the desktop Refresh gives."""
+    from xlcredit.io import workbook as wb
+    from xlcredit.jobs.book import WorkbookFile
+
+    source = Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm"
+    tables = WorkbookFile(source).read_tables()
+    policy_rows = WorkbookFile(source).read_policy_rows()
+    written: dict = {}
+
+    class FakeBook:   # what the desktop adapter reads through: replaced at the adapter level
+        name = "CreditControl.xlsm"
+
+    book = lite.LiteBook(FakeBook())
+    book._desktop.read_tables = lambda: tables
+    book._desktop.read_policy_rows = lambda: policy_rows
+    book._desktop.write_outputs = lambda outputs, cells: written.update(outputs)
+    monkeypatch.setattr(lite, "LiteBook", lambda _b: book)
+    message = lite.refresh_ageing(FakeBook(), AS_OF)
+    assert message.startswith("Refreshed "), message
+    assert "Ageing" in written and not written["Ageing"].empty
+    first = str(tables["customers"].iloc[0][wb.field_name("customer_id")] if wb.field_name("customer_id")
+                in tables["customers"].columns else tables["customers"].iloc[0, 0])
+    lite_limit = main.credit_limit(first)
+    assert isinstance(lite_limit, float), lite_limit
+    # the desktop Refresh of the same workbook into a database file, read by the desktop formula
+    from xlcredit.jobs.refresh import refresh
+
+    db = tmp_path / "credit.sqlite"
+    copy = tmp_path / "CreditControl.xlsm"
+    copy.write_bytes(source.read_bytes())
+    refresh(WorkbookFile(copy), AS_OF, store=str(db))
+    monkeypatch.setenv("XLCREDIT_DB", str(db))
+    previous = _convert.current_session()
+    _convert.use_session(None)
+    _convert.close_databases()
+    try:
+        assert desktop.credit_limit(first) == lite_limit
+        desk = [desktop.credit_grade(first), desktop.credit_score(first), desktop.order_check(first, 1000)]
+    finally:
+        _convert.use_session(previous)
+        _convert.close_databases()
+    assert [main.credit_grade(first), main.credit_score(first), main.order_check(first, 1000)] == desk
+    assert main.credit_limit("NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")

@@ -1,0 +1,204 @@
+"""xlcredit in xlwings Lite (Excel on the web, on the Mac and on Windows, Python running in Pyodide in the add-in).
+
+One catalogue: every Lite formula IS the desktop formula of :mod:`udfs.functions` (same function object underneath,
+so the same name, argument names and order, docstring, ``#XLC!`` texts and answers), declared again with xlwings
+Lite's own ``func``/``arg`` decorators by :func:`register`. The argument help texts are read from the desktop's
+``@xw.arg(..., doc=...)`` lines, so they cannot drift either.
+
+What differs is where the answers come from (:class:`udfs._convert.WorkbookSession`):
+
+* the customer-level formulas (CREDIT_LIMIT, CREDIT_SCORE … ORDER_CHECK) read the results of the last
+  **Refresh Ageing script run in this workbook session** — the same result rows the desktop Refresh writes to the
+  credit database, held in an in-memory SQLite credit store inside Pyodide (Lite has no files). Until the script
+  has run they show ``#XLC! database: this workbook holds no credit results yet: run the Refresh Ageing script
+  first``; after Excel is closed the script must run again. They do not ask the team service (not built yet);
+* the pure formulas (DAYS_OVERDUE … DSO) compute in the browser; AGEING_BUCKET, SCORE_OF and GRADE_OF follow
+  the policy of the last Refresh in the session (the workbook's Policy sheet over the shipped defaults), else the
+  shipped defaults — as the desktop follows the policy stored in the credit database;
+* dates: Lite hands date cells over as Excel serial numbers; they are read by the same one date rule as the
+  desktop (:func:`udfs._convert.date_in`), so the answers are the same.
+
+Scripts (buttons): :func:`refresh_ageing` and :func:`review_portfolio` run the desktop jobs
+(:mod:`xlcredit.jobs.refresh`, :mod:`xlcredit.jobs.review`) over the open workbook through :class:`LiteBook`, the
+desktop adapter :class:`xlcredit.excel.XlwingsBook` with the session's credit store instead of a file.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import datetime as dt
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from udfs import _convert
+from udfs import functions as desktop
+
+#: The formulas, by their Python names (``credit_limit`` is ``=CREDIT_LIMIT``): the desktop's whole catalogue.
+CATALOGUE: tuple[str, ...] = tuple(desktop.__all__)
+#: The scripts (buttons) Lite shows, by their Python names.
+SCRIPTS: tuple[str, ...] = ("refresh_ageing", "review_portfolio")
+#: Desktop ``@xw.arg`` options that Lite is given too (``err_to_str`` and ``dates`` are desktop converters: Lite
+#: passes dates as serial numbers, read by the same rule).
+LITE_ARG_OPTIONS = ("doc", "ndim")
+
+
+@functools.lru_cache(maxsize=1)
+def desktop_arg_options() -> dict[str, dict[str, dict[str, Any]]]:
+    """``{function: {argument: {"doc": …, "ndim": …}}}`` from the ``@xw.arg`` lines of :mod:`udfs.functions`.
+
+    On Linux and in Pyodide xlwings' desktop decorators keep nothing, so the source is read (the help texts are
+    expressions over the module's constants, evaluated in the module's namespace)."""
+    tree = ast.parse(inspect.getsource(desktop))
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or node.name not in CATALOGUE:
+            continue
+        per_arg: dict[str, dict[str, Any]] = {}
+        for deco in node.decorator_list:
+            if not (isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) and deco.func.attr == "arg"):
+                continue
+            name = ast.literal_eval(deco.args[0])
+            options: dict[str, Any] = {}
+            for kw in deco.keywords:
+                if kw.arg is None:   # **CELL, **COLUMN …: the options dicts of the module
+                    options.update(eval(compile(ast.Expression(kw.value), "<udfs.functions>", "eval"), vars(desktop)))
+                else:
+                    options[kw.arg] = eval(compile(ast.Expression(kw.value), "<udfs.functions>", "eval"),
+                                           vars(desktop))
+            per_arg[name] = {k: v for k, v in options.items() if k in LITE_ARG_OPTIONS}
+        found[node.name] = per_arg
+    return found
+
+
+def lite_formula(name: str, func: Callable[..., Any], arg: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """The desktop formula ``name`` declared with xlwings Lite's ``func`` (and ``arg`` for the help texts)."""
+    original = getattr(desktop, name)
+
+    @functools.wraps(original)
+    def formula(*args: Any, **kwargs: Any) -> Any:
+        return original(*args, **kwargs)
+
+    if arg is not None:
+        options = desktop_arg_options().get(name, {})
+        for arg_name in reversed(list(inspect.signature(original).parameters)):
+            if options.get(arg_name):
+                formula = arg(arg_name, **options[arg_name])(formula)
+    return func(category=desktop.CATEGORY)(formula)
+
+
+def register(func: Callable[..., Any], arg: Callable[..., Any] | None = None) -> dict[str, Callable[..., Any]]:
+    """Every formula of the catalogue declared with Lite's decorators, by name (for a module's globals), and the
+    formulas switched to answer from this workbook session (:func:`start`)."""
+    start()
+    return {name: lite_formula(name, func, arg) for name in CATALOGUE}
+
+
+# =========================================================================== the workbook session
+_SESSION = _convert.WorkbookSession()
+
+
+def start() -> _convert.WorkbookSession:
+    """Make the formulas answer from this workbook session (called when Lite loads ``main.py``)."""
+    _convert.use_session(_SESSION)
+    return _SESSION
+
+
+def session_store() -> Any:
+    """The session's credit store: an in-memory SQLite database, created once (Pyodide has no files to keep)."""
+    if _SESSION.store is None:
+        from xlcredit.io.store import CreditStore
+
+        _SESSION.store = CreditStore("sqlite://", stamp_ttl=0)
+    return _SESSION.store
+
+
+class LiteBook:
+    """The workbook open in xlwings Lite as a :class:`xlcredit.jobs.book.Book`: tables are read and output sheets
+    written exactly as the desktop adapter does (:class:`xlcredit.excel.XlwingsBook`, whose range/table calls
+    Lite's ``Book`` also has); the credit store is the session's, not a file beside the workbook."""
+
+    def __init__(self, book: Any) -> None:
+        from xlcredit.excel import XlwingsBook
+
+        self._desktop = XlwingsBook(book)
+        self.book = book
+
+    @property
+    def label(self) -> str:
+        return self._desktop.label
+
+    def read_tables(self) -> Any:
+        return self._desktop.read_tables()
+
+    def read_policy_rows(self) -> list[tuple[str, Any]]:
+        return self._desktop.read_policy_rows()
+
+    def write_outputs(self, outputs: Any, cells: Any) -> None:
+        self._desktop.write_outputs(outputs, cells)
+
+    def default_store(self) -> str:
+        return str(session_store().url)
+
+
+def _tell(book: Any, message: str | None) -> None:
+    """Show the script's message in a message box where Lite offers one (and print it to Lite's output pane)."""
+    if not message:
+        return
+    print(message)
+    with contextlib.suppress(Exception):   # no alert in this host: the output pane has it
+        book.app.alert(message, title="xlcredit")
+
+
+def _problems(problems: Any, limit: int) -> str:
+    lines = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
+             for p in problems[:limit]]
+    more = len(problems) - len(lines)
+    return "\n".join(lines) + (f"\n… and {more} more" if more else "")
+
+
+def refresh_ageing(book: Any, as_of: dt.date | None = None) -> str:
+    """Refresh Ageing script: the desktop Refresh job over the open workbook (Ageing sheet and Dashboard written,
+    results kept in the session for the customer-level formulas). Returns (and shows) what it did."""
+    from xlcredit.jobs.refresh import refresh
+
+    start()
+    try:
+        outcome = refresh(LiteBook(book), as_of or dt.date.today(), store=session_store(), who="xlwings Lite")
+        message = f"Refreshed {len(outcome.portfolio.customers)} customers."
+        if outcome.problems:
+            message += (f" {len(outcome.problems)} rows had problems and were left out:\n"
+                        + _problems(outcome.problems, 15))
+    except Exception as exc:  # the user sees every failure in plain words, never a traceback
+        message = _convert.error_text(exc)
+    _tell(book, message)
+    return message
+
+
+def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
+    """Review Portfolio script: the desktop Review job over the open workbook (Review sheet and the Dashboard's
+    forecast written; reviews recorded in the session's credit store). Returns (and shows) what it did."""
+    from xlcredit.jobs.review import review
+
+    start()
+    try:
+        outcome = review(LiteBook(book), as_of or dt.date.today(), store=session_store())
+        result = outcome.review
+        message = (f"Reviewed {len(result.cases)} customers: {len(result.due)} due for review. "
+                   f"Provision (IFRS 9): {result.provision.total_ecl:,.2f} {result.currency}.")
+        missed = sum(len(s.missed) for s in result.insurance.values())
+        if missed:
+            message += f"\nINSURER DEADLINES MISSED: {missed} (cover at risk) — see the Review sheet."
+        if outcome.problems:
+            message += f"\n{len(outcome.problems)} rows had problems and were left out:\n" + _problems(
+                outcome.problems, 10)
+    except Exception as exc:
+        message = _convert.error_text(exc)
+    _tell(book, message)
+    return message
+
+
+__all__ = ["CATALOGUE", "SCRIPTS", "LiteBook", "desktop_arg_options", "lite_formula", "refresh_ageing", "register",
+           "review_portfolio", "session_store", "start"]
