@@ -188,3 +188,35 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
         _convert.close_databases()
     assert [main.credit_grade(first), main.credit_score(first), main.order_check(first, 1000)] == desk
     assert main.credit_limit("NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")
+
+
+HEAVY = ("sqlalchemy", "fastapi", "reportlab", "docx", "openpyxl", "xlwings", "numpy", "pandas", "pyarrow", "httpx")
+
+
+def test_the_engine_imports_without_the_heavy_dependencies():
+    """Issue 20 #2: the exact reference core (interest, ageing, scoring, limits, the portfolio) imports in a Python
+    where SQLAlchemy, FastAPI, reportlab, python-docx, openpyxl, xlwings, numpy, pandas, pyarrow and httpx cannot
+    be imported at all (as in a bare Pyodide). numpy is needed only by core.provisioning, core.review and
+    core.fast (the bulk kernels)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        f"HEAVY = {HEAVY!r}\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in HEAVY:\n"
+        "            raise ImportError(f'blocked: {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import xlcredit.core.interest, xlcredit.core.ageing, xlcredit.core.scoring, xlcredit.core.limits\n"
+        "import xlcredit.core.portfolio, xlcredit.core.terms, xlcredit.core.kpis\n"
+        "try:\n"
+        "    import xlcredit.core.provisioning\n"
+        "except ImportError as exc:\n"
+        "    print('provisioning:', exc)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["provisioning: blocked: numpy", "ok"]
