@@ -82,6 +82,8 @@ class Settings:
     letters_dir: str | None = None              # where POST /v1/letters keeps the letters (None: beside the db)
     max_requests: int = 64                      # requests worked on at once per worker (more wait, then JSON 503)
     queue_seconds: float = 2.0                  # how long a request waits for a place before the 503
+    # browser origins allowed to call the service (CORS), e.g. ("https://addin.xlwings.org",) for xlwings Lite
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,12 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     # outermost last: the request limit holds back a request before anything else works on it
     app.add_middleware(IdempotencyMiddleware, store=db)
     app.add_middleware(RequestLimit, limit=cfg.max_requests, queue_seconds=cfg.queue_seconds)
+    if cfg.cors_origins:   # only the listed origins (xlwings Lite: https://addin.xlwings.org) get CORS headers
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["*"],
+                           allow_headers=["X-API-Key", "Content-Type", "If-Match", "Idempotency-Key"],
+                           expose_headers=["ETag", "Retry-After"])
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
