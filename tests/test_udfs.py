@@ -320,12 +320,15 @@ def test_score_of_and_grade_of_by_the_shipped_scorecard():
     (1, dt.date(1900, 1, 1)),
     (59, dt.date(1900, 2, 28)),
     (61, dt.date(1900, 3, 1)),
-    (2958465, dt.date(9999, 12, 31)),
+    (109939, dt.date(2200, 12, 31)),
 ])
 def test_dates_arrive_as_dates_serial_numbers_or_iso_text(cell, day):
     assert conv.date_in(cell, "due_date") == day
     assert conv.date_in([[cell]], "due_date") == day          # a one-cell range is that cell
-    assert udf.days_overdue(day - dt.timedelta(days=3), cell) == 3
+    if day >= dt.date(1900, 1, 4):
+        assert udf.days_overdue(day - dt.timedelta(days=3), cell) == 3
+    else:   # three days before 1 January 1900 is outside the dates accepted
+        assert udf.days_overdue(cell, day + dt.timedelta(days=3)) == 3
 
 
 @pytest.mark.parametrize(("cell", "text"), [
@@ -344,6 +347,7 @@ def test_dates_arrive_as_dates_serial_numbers_or_iso_text(cell, day):
     (-3.5, "#XLC! due_date: is not a date: Excel date numbers run from 1 to 2958465 (got -3.5)"),
     (3e6, "#XLC! due_date: is not a date: Excel date numbers run from 1 to 2958465 (got 3000000.0)"),
     (float("inf"), "#XLC! due_date: is not a date (got inf)"),
+    (2958465, "#XLC! due_date: is out of range: dates run from 1900-01-01 to 2200-12-31 (got 2958465)"),
     (60, "#XLC! due_date: is not a date: Excel's 29 February 1900 never existed (date number 60)"),
 ])
 def test_every_bad_date_cell_shows_its_own_words(cell, text):
@@ -411,9 +415,9 @@ def test_unexpected_failures_show_internal_text_never_a_traceback(monkeypatch: p
     def boom(*args, **kwargs):
         raise ZeroDivisionError("boom\nsecond line")
 
-    # exact Decimal arithmetic that cannot round (28 significant digits): the reason, not "[<class ...>]"
+    # an amount too large to compute exactly is refused where it enters, naming the argument (issue 17)
     assert udf.late_interest(1e30, "2026-01-31", AS_OF, 0.08) == (
-        "#XLC! internal: InvalidOperation: a number is too large or too precise to compute exactly")
+        "#XLC! amount: is out of range: numbers must be below 10^15 in size (got 1e+30)")
     monkeypatch.setattr(udf, "DAYS_OVERDUE", dataclasses.replace(udf.DAYS_OVERDUE, compute=boom))
     assert udf.days_overdue(AS_OF, AS_OF) == "#XLC! internal: ZeroDivisionError: boom second line"
     assert udf.days_overdue([[AS_OF], [AS_OF]], AS_OF) == [["#XLC! internal: ZeroDivisionError: boom second line"]] * 2

@@ -30,6 +30,16 @@ None (:func:`to_date_or_none`).
 **Money** is :func:`xlcredit.core.money.to_decimal` (exact ``Decimal``; never via a binary float's
 noise); **rates** (:func:`to_rate`) are fractions (8 % is 0.08); **days** (:func:`to_days`) are whole
 numbers.
+
+**Bounds** (the same for a cell, a file, the API and the command line; a value outside them is refused
+with the field's name, never computed with):
+
+* numbers and amounts: finite, below 10^15 in size (:data:`xlcredit.core.money.MAX_AMOUNT`), at most
+  40 significant digits — ``amount: is out of range: numbers must be below 10^15 in size (got 1e+300)``;
+* rates: 0 to 100 % (0 to 1 as a fraction; lower where a rate says so, e.g. a daily penalty);
+* days: whole numbers, at most 100,000 (:data:`MAX_DAYS`) either way;
+* dates: 1 January 1900 to 31 December 2200 (:data:`FIRST_DATE`, :data:`LAST_DATE`) —
+  ``as_of: is out of range: dates run from 1900-01-01 to 2200-12-31 (got '9999-12-31')``.
 """
 
 from __future__ import annotations
@@ -43,13 +53,19 @@ from typing import Any
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import to_decimal
 
-__all__ = ["EXCEL_DAY0", "LAST_EXCEL_SERIAL", "is_blank", "need_date", "to_date", "to_date_or_none", "to_days",
+__all__ = ["EXCEL_DAY0", "FIRST_DATE", "LAST_DATE", "LAST_EXCEL_SERIAL", "MAX_DAYS", "is_blank", "need_date",
+           "to_date", "to_date_or_none", "to_days",
            "to_decimal", "to_rate"]
 
 #: Excel's 1900 date system: from serial 61 on, day n is 1899-12-30 + n; serials 1–59 are one day later
 #: (serial 60 is the 29 February 1900 that never was, kept for Lotus 1-2-3 compatibility).
 EXCEL_DAY0 = dt.date(1899, 12, 30)
 LAST_EXCEL_SERIAL = 2_958_465   # 9999-12-31
+#: The dates xlcredit accepts anywhere (a date outside them is a typing slip, not a business date).
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2200, 12, 31)
+#: The most days (overdue, terms, grace, ...) xlcredit accepts, either way.
+MAX_DAYS = 100_000
 _YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
 _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _DMY = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
@@ -79,8 +95,16 @@ def to_date(value: Any, field: str, *, day_first: bool | None = None, year_only:
     """A date as a user wrote it (see the module notes); :class:`XlcError` naming ``field`` otherwise.
 
     ``day_first`` settles dd/mm against mm/dd when both readings are dates; ``year_only`` also takes a bare
-    year (1900–2100) as its 1 January (for "customer since 2019").
+    year (1900–2100) as its 1 January (for "customer since 2019"). Dates outside 1900–2200 are refused.
     """
+    day = _to_date(value, field, day_first=day_first, year_only=year_only)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise XlcError(field, f"is out of range: dates run from {FIRST_DATE} to {LAST_DATE} (got {describe(value)})",
+                       value)
+    return day
+
+
+def _to_date(value: Any, field: str, *, day_first: bool | None, year_only: bool) -> dt.date:
     if is_blank(value):
         raise XlcError(field, "is empty", value)
     if isinstance(value, dt.datetime):
@@ -143,7 +167,9 @@ def need_date(value: Any, field: str) -> dt.date:
 
 
 def to_rate(value: Any, field: str, *, limit: Decimal = Decimal(1), example: str = "8 % is 0.08") -> Decimal:
-    """A rate as an exact fraction between 0 and ``limit`` (a percent typed as 8 is refused, with ``example``)."""
+    """A rate as an exact fraction between 0 and ``limit`` (at most 1, i.e. 100 %; a percent typed as 8 is refused,
+    with ``example``)."""
+    limit = min(limit, Decimal(1))
     rate = to_decimal(value, field, allow_negative=False)
     if rate is None:  # pragma: no cover - to_decimal refuses blanks unless allow_none
         raise XlcError(field, "is empty", value)
@@ -159,6 +185,8 @@ def to_days(value: Any, field: str, *, allow_negative: bool = False) -> int:
         raise XlcError(field, "is empty", value)
     if number != number.to_integral_value():
         raise XlcError(field, f"must be a whole number of days (got {describe(value)})", value)
+    if abs(number) > MAX_DAYS:
+        raise XlcError(field, f"is out of range: at most {MAX_DAYS:,} days (got {describe(value)})", value)
     return int(number)
 
 

@@ -16,6 +16,10 @@ from typing import Any
 from xlcredit.core.errors import XlcError, describe
 
 ZERO = Decimal(0)
+#: Every number entering xlcredit is below this in size (a typing slip or an attack above it, never an amount).
+MAX_AMOUNT = Decimal(10) ** 15
+#: ... and has at most this many significant digits.
+MAX_DIGITS = 40
 
 # ISO 4217 minor units for currencies that do not use 2 decimals.
 _MINOR_UNITS: dict[str, int] = {
@@ -62,7 +66,8 @@ def to_decimal(value: Any, field: str, *, allow_negative: bool = True,
 
     Accepts ints, Decimals, floats (through their shortest repr, so ``0.1`` is ``0.1``) and
     numeric text with optional thousands separators (``"1,234.50"``). Empty → error unless
-    ``allow_none``.
+    ``allow_none``. Infinite values, NaN, sizes of :data:`MAX_AMOUNT` (10^15) or more and more than
+    :data:`MAX_DIGITS` significant digits are refused.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         if allow_none:
@@ -95,6 +100,10 @@ def to_decimal(value: Any, field: str, *, allow_negative: bool = True,
             raise XlcError(field, f"is not a number (got {describe(value)})", value) from None
     if not result.is_finite():
         raise XlcError(field, f"is not a finite number (got {describe(value)})", value)
+    if result and result.adjusted() >= 15:
+        raise XlcError(field, f"is out of range: numbers must be below 10^15 in size (got {describe(value)})", value)
+    if len(result.as_tuple().digits) > MAX_DIGITS:
+        raise XlcError(field, f"has too many digits: at most {MAX_DIGITS} (got {describe(value)})", value)
     if not allow_negative and result < 0:
         raise XlcError(field, f"must not be negative (got {result})", value)
     return result
