@@ -27,7 +27,7 @@ from xlcredit.core.policy import Policy
 
 __all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "read_table"]
 
-ENGINES = ("numpy",)
+ENGINES = ("numpy", "dask")
 MONEY = ("decimal", "minor")
 
 #: The columns each table is read with (others in a file are left unread); starred ones are optional.

@@ -1,0 +1,252 @@
+"""``age_frames(…, engine="dask")``: the same kernel on ``dask.distributed`` workers, the ledger split by customer.
+
+The allocation rule works per customer and currency, so a customer's invoices, payments and credit
+notes must meet in one partition. Each input piece (a Parquet file or URL, or a slice of a DataFrame)
+is read on a worker and cut into ``partitions`` parts by a stable hash of the customer id; each
+partition is aged by :func:`xlcredit.bulk.age_minor` — the numpy engine's own code — and the answers are
+concatenated. Invoice numbers are unique across the whole ledger (the numpy engine keeps the first
+row holding a number and reports the later ones), so repeats are found across partitions first, by a
+second hash split on the number, and left out the same way. Row numbers in the problems are those of
+the whole input table, as the numpy engine gives them.
+
+Needs ``pip install 'xlcredit[dask]'``; on a real cluster the workers need xlcredit installed too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlcredit.core.errors import XlcError, describe
+from xlcredit.core.fast.ageing import BulkProblem, frames_to_arrays
+from xlcredit.core.policy import Policy
+
+__all__ = ["age_on_dask"]
+
+TABLES = ("invoices", "payments", "credit_notes")
+_REPEAT = "repeats the invoice number of row"
+
+
+def _hash_bucket(texts: pd.Series, parts: int) -> np.ndarray:
+    """Stable partition number per row (the same in every process): blank → 0."""
+    import pyarrow.compute as pc
+
+    from xlcredit.core.fast.ageing import _text_of
+
+    arr = pc.utf8_trim_whitespace(_decoded(_text_of(texts)))
+    values = np.asarray(arr.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+    if values.size == 0:
+        return np.zeros(0, np.int64)
+    return (pd.util.hash_array(values) % np.uint64(parts)).astype(np.int64)
+
+
+def _decoded(arr: Any) -> Any:
+    import pyarrow as pa
+
+    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
+
+
+def _read_piece(piece: Any, table: str) -> pd.DataFrame:
+    from xlcredit.bulk import read_table
+
+    return piece.reset_index(drop=True) if isinstance(piece, pd.DataFrame) else read_table(piece, table)
+
+
+def _split(piece: Any, table: str, parts: int) -> tuple[int, list[tuple[np.ndarray, pd.DataFrame]], list[Any]]:
+    """Read one piece on a worker and cut it by customer: (rows, [(row numbers, frame)] per partition, number keys).
+
+    For invoices the third item holds, per number-hash bucket, (number, row in piece, customer partition).
+    """
+    frame = _read_piece(piece, table)
+    bucket = _hash_bucket(frame["customer_id"], parts)
+    out = []
+    for p in range(parts):
+        rows = np.flatnonzero(bucket == p)
+        out.append((rows, frame.iloc[rows].reset_index(drop=True)))
+    keys: list[Any] = []
+    if table == "invoices":
+        import pyarrow.compute as pc
+
+        from xlcredit.core.fast.ageing import _text_of
+
+        numbers = pc.utf8_trim_whitespace(_decoded(_text_of(frame["invoice_no"]))).fill_null("")
+        text = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=object)
+        nonblank = np.flatnonzero(text != "")
+        key_bucket = _hash_bucket(pd.Series(text[nonblank], dtype=object), parts) if nonblank.size else nonblank
+        for p in range(parts):
+            at = nonblank[key_bucket == p]
+            keys.append(pd.DataFrame({"number": text[at], "row": at, "partition": bucket[at]}))
+    return len(frame), out, keys
+
+
+def _pick(split: Any, kind: int, p: int) -> Any:
+    return split[kind][p]
+
+
+def _length(split: Any) -> int:
+    return split[0]
+
+
+def _offsets(lengths: Sequence[int]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(np.asarray(lengths, np.int64))])[:-1].astype(np.int64)
+
+
+def _repeats(key_parts: list[pd.DataFrame], lengths: list[int]) -> pd.DataFrame:
+    """Invoice numbers held by more than one row, in one number-hash bucket: (row, first row, partition)."""
+    offsets = _offsets(lengths)
+    frames = [k.assign(row=k["row"] + offsets[i]) for i, k in enumerate(key_parts)]
+    keys = pd.concat(frames, ignore_index=True).sort_values("row", kind="stable")
+    repeat = keys["number"].duplicated(keep="first")
+    first = keys.groupby("number", sort=False)["row"].transform("first")
+    return pd.DataFrame({"row": keys["row"][repeat].to_numpy(np.int64), "first": first[repeat].to_numpy(np.int64),
+                         "partition": keys["partition"][repeat].to_numpy(np.int64)})
+
+
+def _concat(parts: list[tuple[np.ndarray, pd.DataFrame]], lengths: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+    """One partition of a table, in input order, with each row's number in the whole input table."""
+    offsets = _offsets(lengths)
+    rows = np.concatenate([r + offsets[i] for i, (r, _) in enumerate(parts)]).astype(np.int64)
+    frames = [f for _, f in parts]
+    try:
+        frame = pd.concat(frames, ignore_index=True)
+    except (TypeError, ValueError):  # Arrow dictionaries with different dictionaries: concatenate as Arrow
+        import pyarrow as pa
+
+        arrow = pa.concat_tables([pa.Table.from_pandas(f, preserve_index=False) for f in frames],
+                                 promote_options="permissive").unify_dictionaries().combine_chunks()
+        frame = arrow.to_pandas(types_mapper=pd.ArrowDtype)
+    return frame, rows
+
+
+def _age_partition(p: int, inv_parts: list[Any], pay_parts: list[Any] | None, cn_parts: list[Any] | None,
+                   lengths: dict[str, list[int]], repeats: list[pd.DataFrame], as_of: dt.date,
+                   policy: Policy) -> tuple[pd.DataFrame, list[BulkProblem]]:
+    """Age one partition with the numpy engine's code; problems carry whole-table row numbers."""
+    from xlcredit.bulk import age_minor
+
+    inv, inv_rows = _concat(inv_parts, lengths["invoices"])
+    rep = pd.concat(repeats, ignore_index=True)
+    rep = rep[rep["partition"] == p]
+    first_of = dict(zip(rep["row"].tolist(), rep["first"].tolist(), strict=True))
+    drop = np.isin(inv_rows, rep["row"].to_numpy(np.int64))
+    credit = {}
+    for name, parts in (("payments", pay_parts), ("credit_notes", cn_parts)):
+        credit[name] = None if parts is None else _concat(parts, lengths[name])
+    table, kernel_problems = age_minor(inv[~drop].reset_index(drop=True), *(
+        None if credit[n] is None else credit[n][0] for n in ("payments", "credit_notes")), as_of, policy)
+    row_maps = {"invoices": inv_rows[~drop], **{n: c[1] for n, c in credit.items() if c is not None}}
+    problems = [BulkProblem(q.table, int(row_maps[q.table][q.row]), q.column, q.value, q.problem)
+                for q in kernel_problems]
+    if drop.any():  # the repeats: their own row problems as the kernel sees them, then the repeat itself
+        held = inv[drop].reset_index(drop=True)
+        held_rows = inv_rows[drop]
+        own = frames_to_arrays(held).problems
+        problems += [BulkProblem("invoices", int(held_rows[q.row]), q.column, q.value, q.problem)
+                     for q in own if not q.problem.startswith(_REPEAT)]
+        for i, row in enumerate(held_rows.tolist()):
+            problems.append(BulkProblem("invoices", row, "invoice_no", held["invoice_no"].iloc[i],
+                                        f"{_REPEAT} {first_of[row]}"))
+    return table, problems
+
+
+def _pieces(source: Any, table: str, chunks: int, check_local: bool) -> list[Any]:
+    """What each split task reads: Parquet files/URLs one by one, DataFrames and Arrow tables in row slices."""
+    import pyarrow as pa
+
+    if isinstance(source, pa.Table):
+        source = source.to_pandas(types_mapper=pd.ArrowDtype)
+    if isinstance(source, pd.DataFrame):
+        bounds = np.linspace(0, len(source), max(1, min(chunks, len(source))) + 1).astype(int)
+        return [source.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    if isinstance(source, str | Path):
+        paths = [source]
+    elif isinstance(source, Sequence) and not isinstance(source, bytes) and all(
+            isinstance(s, str | Path) for s in source):
+        paths = list(source)
+    else:
+        raise XlcError(table, f"must be a DataFrame, a pyarrow Table or a Parquet path (got {describe(source)})",
+                       source)
+    pieces: list[Any] = []
+    for path in paths:
+        if "://" in str(path):
+            pieces.append(str(path))  # an fsspec URL: read by the worker (the filesystem package must be there)
+            continue
+        local = Path(path)
+        if local.is_dir():
+            files = sorted(local.rglob("*.parquet"))
+            if not files and check_local:
+                raise XlcError("path", f"folder holds no .parquet files: {local}", str(local))
+            pieces += [str(f) for f in files]
+        else:
+            if check_local and not local.exists():
+                raise XlcError(table, f"file not found: {local}", str(local))
+            pieces.append(str(local))
+    return pieces
+
+
+def _connect(scheduler: str | None) -> tuple[Any, Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise XlcError("engine", "dask needs the dask extra: pip install 'xlcredit[dask]'", "dask") from None
+    if scheduler is None:
+        cluster = LocalCluster(processes=True, dashboard_address=None)
+        return Client(cluster), cluster
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise XlcError("scheduler", f"must be an address such as tcp://host:8786 (got {describe(scheduler)})",
+                       scheduler)
+    try:
+        return Client(scheduler.strip(), timeout="20s"), None
+    except OSError as exc:
+        raise XlcError("scheduler", f"cannot be reached ({exc})", scheduler) from None
+
+
+def age_on_dask(invoices: Any, payments: Any, credit_notes: Any, as_of: dt.date, policy: Policy, *,
+                scheduler: str | None = None,
+                partitions: int | None = None) -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
+    """The ledger aged on a Dask cluster: the numpy engine's table (minor units) and problems, partition by customer.
+
+    ``scheduler``: address of a running scheduler; None starts a local cluster (worker processes) and
+    closes it afterwards. ``partitions``: how many customer partitions (default: the cluster's threads).
+    """
+    if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool)
+                                   or partitions < 1):
+        raise XlcError("partitions", f"must be a whole number of at least 1 (got {describe(partitions)})",
+                       partitions)
+    sources = dict(zip(TABLES, (invoices, payments, credit_notes), strict=True))
+    client, cluster = _connect(scheduler)
+    try:
+        parts = partitions or max(1, sum(client.nthreads().values()))
+        splits: dict[str, list[Any]] = {}
+        for name, source in sources.items():
+            if source is None:
+                continue
+            pieces = _pieces(source, name, parts, check_local=scheduler is None)
+            if not pieces:
+                raise XlcError(name, "holds no Parquet files", str(source))
+            splits[name] = [client.submit(_split, piece, name, parts, pure=False) for piece in pieces]
+        lengths = {name: [client.submit(_length, s) for s in ss] for name, ss in splits.items()}
+        inv_splits = splits["invoices"]
+        repeats = [client.submit(_repeats, [client.submit(_pick, s, 2, p) for s in inv_splits],
+                                 lengths["invoices"]) for p in range(parts)]
+        tasks = []
+        for p in range(parts):
+            per_table = {name: [client.submit(_pick, s, 1, p) for s in ss] for name, ss in splits.items()}
+            tasks.append(client.submit(_age_partition, p, per_table["invoices"], per_table.get("payments"),
+                                       per_table.get("credit_notes"), lengths, repeats, as_of, policy))
+        answers = client.gather(tasks)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    table = pd.concat([a[0] for a in answers], ignore_index=True)
+    table = table.sort_values(["customer_id", "currency"], kind="stable").reset_index(drop=True)
+    order = {name: i for i, name in enumerate(TABLES)}
+    problems = sorted((q for a in answers for q in a[1]), key=lambda q: (order[q.table], q.row))
+    return table, tuple(problems)
