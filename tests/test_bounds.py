@@ -84,3 +84,43 @@ def test_the_api_answers_422_naming_the_field(tmp_path):
         r = c.post("/v1/functions/late_interest", json={"rows": [
             {"amount": 1e300, "due_date": "2026-01-01", "as_of": "2026-10-31", "annual_rate": 0.08}]})
         assert r.status_code == 200 and r.json()["results"][0]["error"].startswith(f"amount: {RANGE}"), r.text
+
+
+# --------------------------------------------------------------------------- currencies and relationship start
+def test_a_currency_must_be_an_iso_4217_code_everywhere(tmp_path):
+    from xlcredit.core.interest import late_interest
+    from xlcredit.core.money import currency_code
+
+    assert currency_code(" eur ") == "EUR" and currency_code("CNY") == "CNY"
+    with pytest.raises(XlcError, match=r"^currency: is not an ISO 4217 currency code like EUR \(got 'XYZ'\)$"):
+        currency_code("XYZ")
+    with pytest.raises(XlcError, match="currency: is not an ISO 4217 currency code"):
+        late_interest(100, dt.date(2026, 1, 1), dt.date(2026, 2, 1), "0.08", currency="XYZ")
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,name,currency\nC1,Good,GBP\nC2,Odd,XYZ\n", encoding="utf-8")
+    table = read_customers(path)
+    assert [c.customer_id for c in table.customers] == ["C1"]
+    assert [(p.row, p.column) for p in table.problems] == [(3, "currency")]
+    assert "is not an ISO 4217 currency code like EUR (got 'XYZ')" in table.problems[0].problem
+
+
+def test_a_ledger_row_in_an_unknown_currency_is_a_row_problem(tmp_path):
+    from xlcredit.io.ledger import load_ledger
+
+    (tmp_path / "invoices.csv").write_text(
+        "customer_id,invoice_no,invoice_date,due_date,amount,currency\n"
+        "C1,I1,2026-01-01,2026-01-31,100.00,EUR\nC1,I2,2026-01-01,2026-01-31,100.00,XYZ\n", encoding="utf-8")
+    loaded = load_ledger(tmp_path / "invoices.csv")
+    assert [(p.table, p.row, p.column) for p in loaded.problems] == [("invoices", 3, "currency")]
+    assert "is not an ISO 4217 currency code like EUR (got 'XYZ')" in loaded.problems[0].problem
+
+
+def test_a_relationship_starting_after_the_as_of_date_is_a_row_problem(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,name,relationship_start,rating\nC1,Old,2015-01-01,70\nC2,Future,2030-01-01,70\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", str(path), "--as-of", "2026-10-31"],
+                                env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "relationship_start" in result.output and "is after the as-of date 2026-10-31 (got 2030-01-01)" in \
+        result.output

@@ -603,7 +603,7 @@ def customers_st(draw):
     )
     return Customer(
         "R1", rating=draw(st.one_of(st.none(), st.decimals(0, 100, places=1))), financials=fin,
-        relationship_start=draw(st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2027, 12, 31)))),
+        relationship_start=draw(st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), AS_OF))),
         reference_check=draw(st.sampled_from([None, -1, 0, 1])), history=history)
 
 

@@ -54,7 +54,7 @@ from decimal import Decimal
 
 from xlcredit.core.coerce import need_date, to_rate
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.money import ZERO, round_money, to_decimal
+from xlcredit.core.money import ZERO, currency_code, round_money, to_decimal
 
 DEFAULT_DAILY_PENALTY = Decimal("0.0005")   # 0.05 % per day
 STATUTORY_MARGIN = Decimal("0.08")          # + 8 % (UK Order 2002) / + 8 points (Directive art. 2(6))
@@ -90,7 +90,7 @@ def _basis(value: object) -> int:
 def _currency(value: object) -> str:
     if not isinstance(value, str) or len(value.strip()) != 3 or not value.strip().isalpha():
         raise XlcError("currency", f"must be a 3-letter ISO code like EUR (got {describe(value)})", value)
-    return value.strip().upper()
+    return currency_code(value)
 
 
 # --------------------------------------------------------------------------- contractual interest

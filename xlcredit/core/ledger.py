@@ -24,7 +24,7 @@ from typing import Any
 
 from xlcredit.core.coerce import need_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.money import round_money, to_decimal
+from xlcredit.core.money import currency_code, round_money, to_decimal
 
 __all__ = ["CreditNote", "FxRates", "Invoice", "Ledger", "Payment", "RowProblem"]
 
@@ -68,7 +68,7 @@ def _currency(value: Any) -> str:
     text = _text(value, "currency").upper()
     if not _ISO_CURRENCY.fullmatch(text):
         raise XlcError("currency", f"must be a 3-letter ISO 4217 code like EUR (got {describe(value)})", value)
-    return text
+    return currency_code(text)
 
 
 _QUANTA: dict[str, Decimal] = {}

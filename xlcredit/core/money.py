@@ -28,6 +28,28 @@ _MINOR_UNITS: dict[str, int] = {
 }
 
 
+#: ISO 4217 currency codes accepted (the active list of 2025, plus HRK for ledgers from before the euro in
+#: Croatia; the funds, precious-metal and test codes XTS/XXX are left out).
+_ISO_4217_CODES = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
+CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD
+NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE
+SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED
+VES VND VUV WST XAF XCD XCG XDR XOF XPF YER ZAR ZMW ZWG ZWL
+"""
+ISO_4217: frozenset[str] = frozenset(_ISO_4217_CODES.split())
+
+
+def currency_code(value: Any, field: str = "currency") -> str:
+    """A currency as its ISO 4217 code (upper case); anything else (``XYZ``, ``EURO``) is refused naming ``field``."""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    if text not in ISO_4217:
+        raise XlcError(field, f"is not an ISO 4217 currency code like EUR (got {describe(value)})", value)
+    return text
+
+
 def minor_units(currency: str) -> int:
     """Number of decimals of the currency's minor unit (ISO 4217; 2 unless listed)."""
     return _MINOR_UNITS.get(currency.upper(), 2)

@@ -423,9 +423,13 @@ def score_customer(customer: Customer, policy: Policy, as_of: dt.date) -> ScoreR
     """Score a customer from its rating, latest statements, payment history and relationship at ``as_of``.
 
     Ratios come from :class:`Financials` (a zero denominator raises naming the field); inventory larger
-    than current assets is refused. The Altman Z″ factor is computed only when the policy enables it.
+    than current assets and a relationship starting after ``as_of`` are refused. The Altman Z″ factor is computed
+    only when the policy enables it.
     """
     day = need_date(as_of, "as_of")
+    start = customer.relationship_start
+    if start is not None and start > day:
+        raise XlcError("relationship_start", f"is after the as-of date {day} (got {start})", start)
     fin = customer.financials
     if fin.inventory is not None and fin.current_assets is not None and fin.inventory > fin.current_assets:
         raise XlcError("inventory", f"must not exceed current_assets ({_num(fin.current_assets)}); got "

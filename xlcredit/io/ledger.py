@@ -94,7 +94,7 @@ import pandas as pd
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment, RowProblem
-from xlcredit.core.money import minor_units, to_decimal
+from xlcredit.core.money import currency_code, minor_units, to_decimal
 from xlcredit.core.policy import Policy
 from xlcredit.io.tables import find_header, normalise_header, readable_path
 
@@ -610,7 +610,7 @@ def _currency(value: Any) -> str:
     text = _CURRENCY_NAMES.get(text, text)
     if len(text) != 3 or not all("A" <= ch <= "Z" for ch in text):
         raise XlcError("currency", f"is not a 3-letter ISO 4217 code like EUR (got {describe(value)})", value)
-    return text
+    return currency_code(text)
 
 
 def _flag(value: Any) -> bool:

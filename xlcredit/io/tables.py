@@ -61,7 +61,7 @@ import pandas as pd
 from xlcredit.core.coerce import is_blank, to_date_or_none
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import RowProblem
-from xlcredit.core.money import to_decimal
+from xlcredit.core.money import currency_code, to_decimal
 from xlcredit.core.records import Customer, Financials, PaymentHistory
 
 __all__ = ["CUSTOMER_ALIASES", "CUSTOMER_COLUMNS", "CustomerTable", "RawTable", "RowProblem", "alias_index",
@@ -452,7 +452,7 @@ def _customer_from_cells(cid: str, cells: Mapping[str, Any], decimal_comma: bool
         bad("rating", cells["rating"], f"must lie between 0 and 100 (got {rating})")
     start = parse("relationship_start", lambda v: to_date_or_none(v, "relationship_start", year_only=True))
     country = parse("country", lambda v: _code(v, "country", 2, "DE")) or ""
-    currency = parse("currency", lambda v: _code(v, "currency", 3, "EUR")) or default_currency
+    currency = parse("currency", lambda v: _code(v, "currency", 3, "EUR") and currency_code(v)) or default_currency
     language = parse("language", lambda v: _language(v)) or ("zh" if country == "CN" else "en")
     reference = parse("reference_check", lambda v: _reference(v, "reference_check"))
     regime = parse("statutory_regime", _regime) or ""
