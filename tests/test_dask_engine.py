@@ -152,3 +152,24 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_closed(tmp_path):
         age_frames(tmp_path / "nope.parquet", None, as_of=AS_OF, engine="dask")
     got = age_frames(inv, pay, as_of=AS_OF, engine="dask", partitions=2)
     pd.testing.assert_frame_equal(got, age_frames(inv, pay, as_of=AS_OF))
+
+
+def test_the_command_line(tmp_path, scheduler):
+    from typer.testing import CliRunner
+
+    from xlcredit.cli import app
+
+    inv, pay, cn = ledger(2)
+    for name, frame in (("invoices", inv), ("payments", pay), ("credit_notes", cn)):
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / f"{name}.parquet")
+    files = [str(tmp_path / f"{n}.parquet") for n in ("invoices", "payments", "credit_notes")]
+    out = tmp_path / "aged.csv"
+    result = CliRunner().invoke(app, ["age", *files, "--as-of", "2026-10-31", "--engine", "dask",
+                                      "--scheduler", scheduler, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = age_frames(inv, pay, credit_notes=cn, as_of=AS_OF)
+    assert f"{len(expected)} accounts aged" in result.output
+    written = pd.read_csv(out, dtype=str)
+    assert written["open"].tolist() == [str(v) for v in expected["open"]]
+    bad = CliRunner().invoke(app, ["age", *files, "--scheduler", scheduler])
+    assert bad.exit_code == 2 and "--scheduler: is for --engine dask only" in bad.output

@@ -88,10 +88,54 @@ CustomersOption = Annotated[Path | None, typer.Option(
 @app.command()
 def age(ctx: typer.Context, ledger: LedgerFiles = None, as_of: AsOf = None,
         by: Annotated[str | None, typer.Option("--by", help="Age by due-date (default) or invoice-date.")] = None,
-        dates: Dates = None, customers: CustomersOption = None, out: Out = None) -> None:
+        dates: Dates = None, customers: CustomersOption = None, out: Out = None,
+        engine: Annotated[str, typer.Option("--engine", help="numpy (this process, default) or dask: Parquet "
+                                            "invoices/payments/credit_notes aged on a Dask cluster.")] = "numpy",
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
+                                                      "(tcp://host:8786); default: a local cluster.")] = None) -> None:
     """Age the receivables: open items per customer and currency in the policy's buckets, with totals."""
     with user_errors():
+        if engine.strip().lower() == "dask":
+            run_age_dask(ctx, ledger, as_of=as_of, out=out, scheduler=scheduler)
+            return
+        if engine.strip().lower() != "numpy":
+            raise XlcError("--engine", f"must be numpy or dask (got {describe(engine)})", engine)
+        if scheduler is not None:
+            raise XlcError("--scheduler", "is for --engine dask only", scheduler)
         run_age(ctx, ledger, as_of=as_of, by=by, out=out, dates=dates, customers=customers)
+
+
+def run_age_dask(ctx: typer.Context, ledger: Sequence[Path] | None, *, as_of: str | None, out: Path | None,
+                 scheduler: str | None) -> None:
+    """``--engine dask``: Parquet files or folders named invoices*, payments*, credit_notes* → age_frames on Dask."""
+    from xlcredit.bulk import age_frames
+
+    check_out(out)
+    tables: dict[str, Path] = {}
+    for path in ledger or []:
+        name = next((t for t in ("invoices", "payments", "credit_notes") if path.name.lower().startswith(t)), None)
+        if name is None:
+            raise XlcError("ledger file", "with --engine dask, name Parquet files or folders invoices…, payments…, "
+                           f"credit_notes… (got {path.name})", str(path))
+        tables[name] = path
+    if "invoices" not in tables:
+        raise XlcError("ledger file", "with --engine dask, an invoices Parquet file or folder is needed", None)
+    policy = get_policy(ctx)
+    day = parse_as_of(as_of) or today()
+    table = age_frames(tables["invoices"], tables.get("payments"), credit_notes=tables.get("credit_notes"),
+                       as_of=day, policy=policy, engine="dask", scheduler=scheduler)
+    labels = policy.bucket_labels
+    columns = [Column("customer_id", "Customer"), Column("currency", "Ccy")]
+    columns += [Column(label_, label_, "right") for label_ in labels]
+    columns += [Column(c, c.capitalize(), "right") for c in ("open", "interest", "unapplied", "balance")]
+    rows = table.to_dict("records")
+    show_table(f"Ageing by due date as of {day} — Dask", rows, columns)
+    problems = table.attrs["problems"]
+    for p in problems:
+        err_console().print(Text(f"{p.table} row {p.row + 1}: {p.column}: {p.problem}", style="yellow"),
+                            soft_wrap=True)
+    write_out(rows, out, sheet="Ageing")
+    finish(len(rows), "account", "aged", problems)
 
 
 def _load(paths: Sequence[Path], policy: Any, dates: str | None = None,
