@@ -19,7 +19,7 @@ from xlcredit.cli.app import app
 
 # in the order of `xlcredit --help`
 for _group in ("customers", "orders", "age", "inspect", "refresh", "review", "worklist", "collector", "audit",
-               "letters", "statements", "send", "policy", "service"):
+               "letters", "statements", "send", "match", "policy", "service"):
     import_module(f"xlcredit.cli.{_group}")   # each module registers its commands on `app`
 
 __all__ = ["app", "main"]

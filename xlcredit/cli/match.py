@@ -1,0 +1,94 @@
+"""``xlcredit match``: bank statements matched to open items (cash application), applied with ``--apply``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlcredit.cli.app import app
+from xlcredit.cli.common import (
+    Column,
+    check_out,
+    console,
+    parse_as_of,
+    print_notes,
+    print_problems,
+    show_table,
+    user_errors,
+    write_out,
+)
+from xlcredit.core.errors import XlcError
+
+_BOOK_SUFFIXES = (".xlsm", ".xlsx")
+
+
+@app.command()
+def match(paths: Annotated[list[Path], typer.Argument(
+              help="Statement files (CAMT.053/054 .xml, MT940, bank CSV), then optionally the CreditControl.xlsm "
+                   "workbook or a folder of CSV tables (default: the bundled sample).", show_default=False)],
+          as_of: Annotated[str | None, typer.Option("--as-of", help="Open items as of this date (YYYY-MM-DD); "
+                                                    "default: the newest document date of the book.")] = None,
+          out: Annotated[Path | None, typer.Option("--out", help="Write the proposals to .csv or .xlsx.")] = None,
+          accounts: Annotated[Path | None, typer.Option(
+              "--accounts", help="CSV of the customers' bank accounts (customer_id, iban, name); default: "
+                                 "bank_accounts.csv in the folder.")] = None,
+          threshold: Annotated[float, typer.Option("--threshold", help="Confidence at or above which a match is "
+                                                   "applied without review.")] = 0.9,
+          tolerance: Annotated[str, typer.Option("--charges", help="A payment this much short of the invoices "
+                                                 "is taken as paid less bank charges.")] = "25.00",
+          apply: Annotated[bool, typer.Option("--apply", help="Append the confident matches to the folder's "
+                                              "payments.csv (never twice).")] = False) -> None:
+    """Match incoming bank transactions to open items: RF reference, invoice numbers in the text, payer, amount.
+
+    Each transaction gets a proposal (customer, invoices, confidence, reason). Those at or above --threshold are
+    'auto'; the rest are for review and never applied. Duplicates across overlapping statements are recognised by
+    bank reference. With --apply the automatic ones are appended to payments.csv with invoice_ref and
+    bank_reference, atomically; running again on the same statement adds nothing.
+    """
+    from xlcredit.core.cashapp import CashSettings
+    from xlcredit.core.money import to_decimal
+    from xlcredit.jobs.book import FolderBook, WorkbookFile
+    from xlcredit.jobs.cashapp import apply_matches, load_accounts, proposal_rows, run_match
+
+    with user_errors():
+        check_out(out)
+        when = parse_as_of(as_of)
+        statements, target = list(paths), None
+        if len(statements) > 1 and (statements[-1].is_dir() or statements[-1].suffix.lower() in _BOOK_SUFFIXES):
+            target = statements.pop()
+        if target is None:
+            book = FolderBook(None)
+        elif target.is_dir():
+            book = FolderBook(target)
+        elif target.is_file():
+            book = WorkbookFile(target)
+        else:
+            raise XlcError("workbook", f"file or folder not found: {target}", str(target))
+        if apply and not (isinstance(book, FolderBook) and book.folder is not None):
+            raise XlcError("--apply", "writes the payments.csv of a folder of tables; give the folder (the bundled "
+                                      "sample and the workbook are not written)", str(target or ""))
+        charge = to_decimal(tolerance, "--charges", allow_negative=False)
+        assert isinstance(charge, Decimal)
+        settings = CashSettings(auto_threshold=threshold, charge_tolerance=charge)
+        outcome = run_match(statements, book, as_of=when, accounts=load_accounts(accounts), settings=settings)
+        print_notes(outcome.notes)
+        rows = proposal_rows(outcome.proposals)
+        show_table(f"Bank matches as of {outcome.as_of} — {book.label}", rows, [
+            Column("bank_reference", "Bank ref"), Column("date", "Date"), Column("amount", "Amount", "right"),
+            Column("currency", "Cur"), Column("customer_id", "Customer"), Column("invoices", "Invoices"),
+            Column("confidence", "Conf", "right"), Column("status", "Status"),
+            Column("reason", "Reason", flexible=True)])
+        print_problems(outcome.problems)
+        write_out(rows, out, sheet="Matches")
+        summary = (f"{len(rows)} transactions: {outcome.count('auto')} matched, {outcome.count('review')} for "
+                   f"review, {outcome.count('unmatched')} unmatched, {outcome.count('duplicate')} duplicates, "
+                   f"{outcome.count('not a credit')} not credits")
+        console().print(summary)
+        if apply:
+            assert isinstance(book, FolderBook) and book.folder is not None
+            added = apply_matches(book.folder, outcome.proposals)
+            console().print(f"{added} payment row{'s' if added != 1 else ''} appended to "
+                            f"{book.folder / 'payments.csv'}" if added else "nothing new to apply")

@@ -1,0 +1,156 @@
+"""Cash application job: read bank statements, propose matches to the book's open items, apply the confident ones.
+
+Proposals come from :func:`xlcredit.core.cashapp.match_transactions` over the open items as of the run date.
+``apply_matches`` appends the automatic proposals to the folder's ``payments.csv`` — one row per invoice, with
+``invoice_ref`` (so the allocation rule settles that invoice) and ``bank_reference`` — written to a temp file and
+moved into place (``os.replace``), skipping every bank reference the table already holds: a re-run of the same
+statement changes nothing, and a failure before the move leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from xlcredit.core.cashapp import AUTO, CashSettings, PayerAccount, Proposal, match_transactions
+from xlcredit.core.errors import XlcError
+from xlcredit.core.ledger import RowProblem
+from xlcredit.core.openitems import allocate
+from xlcredit.io.bank import BankRead, read_statements
+from xlcredit.jobs.book import Book, FolderBook, as_of_for, read_book
+
+__all__ = ["MatchOutcome", "apply_matches", "load_accounts", "proposal_rows", "run_match"]
+
+PAYMENT_COLUMNS = ("payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref", "bank_reference")
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """The proposals of one run, the statements read, bad rows and notes."""
+
+    as_of: dt.date
+    proposals: tuple[Proposal, ...]
+    reads: tuple[BankRead, ...]
+    problems: tuple[RowProblem, ...]
+    notes: tuple[str, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for p in self.proposals if p.status == status)
+
+
+def load_accounts(path: str | Path | None) -> tuple[PayerAccount, ...]:
+    """The customers' bank accounts (``customer_id``, ``iban``, optional ``name``) from a CSV, or none."""
+    if path is None:
+        return ()
+    path = Path(path)
+    if not path.is_file():
+        raise XlcError("accounts", f"file not found: {path}", str(path))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in ("customer_id", "iban"):
+        if column not in frame.columns:
+            raise XlcError("accounts", f"has no {column} column (found {', '.join(frame.columns)})", str(path))
+    names = frame["name"] if "name" in frame.columns else [""] * len(frame)
+    return tuple(PayerAccount(c.strip(), i.strip(), n.strip())
+                 for c, i, n in zip(frame["customer_id"], frame["iban"], names, strict=True) if c.strip() and i.strip())
+
+
+def _applied_references(tables: dict[str, pd.DataFrame] | object) -> set[str]:
+    payments = tables.get("payments") if isinstance(tables, dict) else None
+    if payments is None or "bank_reference" not in payments.columns:
+        return set()
+    return {str(v).strip() for v in payments["bank_reference"] if str(v).strip() and str(v) != "nan"}
+
+
+def run_match(statements: Sequence[str | Path], book: Book, *, as_of: dt.date | None = None,
+              accounts: Sequence[PayerAccount] = (), settings: CashSettings | None = None,
+              read: Callable[[Sequence[str | Path]], list[BankRead]] = read_statements) -> MatchOutcome:
+    """Read the statements and the book, and propose a match for every transaction."""
+    reads = tuple(read(statements))
+    tables = dict(book.read_tables())
+    data = read_book(tables, book.read_policy_rows())
+    when, note = as_of_for(data.ledger, as_of, book.label)
+    positions = allocate(data.ledger, when)
+    transactions = [tx for r in reads for tx in r.transactions]
+    if not accounts and isinstance(book, FolderBook) and book.folder is not None:
+        own = book.folder / "bank_accounts.csv"
+        accounts = load_accounts(own) if own.is_file() else ()
+    proposals = match_transactions(transactions, positions, {c.customer_id: c.name for c in data.customers},
+                                   accounts, settings, applied_references=_applied_references(tables))
+    problems = (*data.problems, *(p for r in reads for p in r.problems))
+    return MatchOutcome(when, proposals, reads, tuple(problems), (note,) if note else ())
+
+
+def proposal_rows(proposals: Sequence[Proposal]) -> list[dict[str, object]]:
+    """One row per transaction for the screen and ``--out``."""
+    return [{"bank_reference": p.transaction.bank_reference, "date": p.transaction.booking_date,
+             "amount": p.transaction.amount, "currency": p.transaction.currency, "payer": p.transaction.payer_name,
+             "customer_id": p.customer_id, "invoices": " ".join(p.invoices), "confidence": p.confidence,
+             "status": p.status, "reason": p.reason, "source": p.transaction.source} for p in proposals]
+
+
+def payment_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[str, str]]:
+    """The payments-table rows of the automatic proposals not yet applied (one per invoice)."""
+    rows: list[dict[str, str]] = []
+    for p in proposals:
+        ref = p.transaction.bank_reference
+        if p.status != AUTO or not ref or ref in already:
+            continue
+        for n, line in enumerate(p.lines, start=1):
+            rows.append({"payment_id": f"{ref}-{n}", "customer_id": p.customer_id,
+                         "payment_date": p.transaction.booking_date.isoformat(), "amount": f"{line.amount}",
+                         "currency": p.transaction.currency, "invoice_ref": line.invoice_no, "bank_reference": ref})
+    return rows
+
+
+def apply_matches(folder: str | Path, proposals: Sequence[Proposal], *,
+                  before_replace: Callable[[Path], None] | None = None) -> int:
+    """Append the automatic proposals to ``folder/payments.csv`` atomically; returns the rows added (0 on a re-run).
+
+    ``before_replace`` is called with the written temp file just before it replaces the table (tests use it to
+    simulate a crash there).
+    """
+    folder = Path(folder)
+    target = folder / "payments.csv"
+    if not folder.is_dir():
+        raise XlcError("folder", f"not found: {folder}", str(folder))
+    if target.is_file():
+        text = target.read_text(encoding="utf-8-sig")
+        existing = list(csv.DictReader(io.StringIO(text)))
+        header = next(csv.reader(io.StringIO(text))) if text.strip() else list(PAYMENT_COLUMNS)
+    else:
+        existing, header = [], list(PAYMENT_COLUMNS)
+    already = {r.get("bank_reference", "").strip() for r in existing} - {""}
+    new = payment_rows(proposals, already)
+    if not new:
+        return 0
+    if "bank_reference" not in header:
+        header.append("bank_reference")
+    for column in PAYMENT_COLUMNS:
+        if column not in header:
+            header.append(column)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in [*existing, *new]:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items() if k in header})
+    fd, tmp = tempfile.mkstemp(prefix=".payments-", suffix=".csv", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buffer.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(new)
