@@ -33,6 +33,7 @@ from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import minor_units
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
+from xlcredit.io.oserrors import os_error_words
 from xlcredit.io.tables import CustomerTable, read_customers, write_table
 
 EXIT_OK, EXIT_NOTHING_DONE, EXIT_BAD_INPUT = 0, 1, 2
@@ -114,11 +115,14 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn bad input (:class:`XlcError`) anywhere in a command into :func:`fail`."""
+    """Turn bad input (:class:`XlcError`) and a file the system refuses (:class:`OSError`: read-only folder, full
+    disk, file locked, missing folder — named with its path) anywhere in a command into :func:`fail` (exit 2)."""
     try:
         yield
     except XlcError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(os_error_words(exc))
 
 
 def today() -> dt.date:

@@ -63,6 +63,7 @@ from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import currency_code, to_decimal
 from xlcredit.core.records import Customer, Financials, PaymentHistory
+from xlcredit.io.oserrors import os_error_words
 
 __all__ = ["CUSTOMER_ALIASES", "CUSTOMER_COLUMNS", "CustomerTable", "RawTable", "RowProblem", "alias_index",
            "csv_cell", "csv_text", "find_header", "map_columns", "normalise_header", "read_customers", "read_rows",
@@ -520,8 +521,8 @@ def write_table(rows: Any, path: str | Path, *, sheet: str = "Data",
             _write_csv(out, columns, records)
         else:
             _atomic_write(out, lambda tmp: _write_xlsx(Path(tmp), columns, records, sheet, dict(formats or {})))
-    except PermissionError:
-        raise XlcError("out", f"cannot write {out} (is it open in Excel?)", str(out)) from None
+    except OSError as exc:   # read-only folder, full disk, file locked by Excel: the old file is as it was
+        raise XlcError("out", os_error_words(exc, out), str(out)) from None
     return out
 
 
