@@ -25,8 +25,8 @@ from xlcredit.core.errors import XlcError
 from xlcredit.core.money import ZERO, round_money
 from xlcredit.core.openitems import Position
 
-__all__ = ["BankTransaction", "CashSettings", "MatchLine", "PayerAccount", "Proposal", "is_valid_iban",
-           "is_valid_rf", "match_transactions", "normalise_iban", "rf_body", "rf_reference"]
+__all__ = ["BankTransaction", "CashSettings", "MatchLine", "PayerAccount", "Proposal", "epc_qr_payload",
+           "is_valid_iban", "is_valid_rf", "match_transactions", "normalise_iban", "rf_body", "rf_reference"]
 
 AUTO, REVIEW, DUPLICATE, NOT_CREDIT, UNMATCHED = "auto", "review", "duplicate", "not a credit", "unmatched"
 
@@ -174,6 +174,27 @@ def _rf_in(text: str) -> list[str]:
                 found.append(ref[:end])
                 break
     return found
+
+
+def epc_qr_payload(beneficiary: str, iban: str, amount: Decimal, reference: str, *, bic: str = "",
+                   currency: str = "EUR") -> str:
+    """The text of an EPC QR code ("GiroCode", EPC069-12 version 002): a banking app reads beneficiary, IBAN,
+    amount and the structured RF reference from it. Only euro credit transfers (SCT) exist in the standard."""
+    if currency != "EUR":
+        raise XlcError("currency", "an EPC QR code is for euro payments only; give the bank details in text", currency)
+    if not is_valid_iban(iban):
+        raise XlcError("iban", "is not a valid IBAN (ISO 13616 check digits)", iban)
+    name = " ".join((beneficiary or "").split())
+    if not name or len(name) > 70:
+        raise XlcError("beneficiary", "needs 1 to 70 characters for an EPC QR code", beneficiary)
+    if not Decimal("0.01") <= amount <= Decimal("999999999.99"):
+        raise XlcError("amount", "must be from 0.01 to 999999999.99 EUR for an EPC QR code", amount)
+    ref = re.sub(r"\s", "", reference or "").upper()
+    if not is_valid_rf(ref):
+        raise XlcError("reference", "is not a valid ISO 11649 RF creditor reference", reference)
+    lines = ["BCD", "002", "1", "SCT", re.sub(r"\s", "", bic or "").upper(), name, normalise_iban(iban),
+             f"EUR{round_money(amount, 'EUR'):.2f}", "", ref]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- invoice numbers in free text

@@ -107,6 +107,10 @@ def payment_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[
             rows.append({"payment_id": f"{ref}-{n}", "customer_id": p.customer_id,
                          "payment_date": p.transaction.booking_date.isoformat(), "amount": f"{line.amount}",
                          "currency": p.transaction.currency, "invoice_ref": line.invoice_no, "bank_reference": ref})
+        if p.on_account > 0:   # more than the items (e.g. a letter's interest too): kept as unapplied cash
+            rows.append({"payment_id": f"{ref}-{len(p.lines) + 1}", "customer_id": p.customer_id,
+                         "payment_date": p.transaction.booking_date.isoformat(), "amount": f"{p.on_account}",
+                         "currency": p.transaction.currency, "invoice_ref": "", "bank_reference": ref})
     return rows
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,6 +50,8 @@ class ComposedLetter:
     salutation: str
     closing: tuple[str, ...]
     payment: str
+    reference: str = ""      # ISO 11649 RF creditor reference of the customer (matched exactly by xlcredit match)
+    qr_payload: str = ""     # EPC QR code ("GiroCode") text for a one-currency euro letter, else ""
 
     def text(self) -> str:
         """The whole letter as plain text (for previews and tests)."""
@@ -179,6 +182,7 @@ def compose(letter: LetterContent, policy: Policy, templates: str | Path | None 
                         fmt_money(t.total, t.currency)) for t in letter.totals)
     company = policy.company
     customer = letter.customer
+    reference = _payment_reference(customer.customer_id)
     recipient = tuple(x for x in (customer.name, customer.contact, customer.address,
                                   f"{labels['your_ref']}: {customer.customer_id}") if x)
     if letter.language == "zh":
@@ -190,7 +194,42 @@ def compose(letter: LetterContent, policy: Policy, templates: str | Path | None 
         rows=tuple(rows), total_rows=total_rows, labels=labels, sender=(company.name, company.address),
         recipient=recipient, date_line=f"{labels['date']}: {letter.as_of.isoformat()}", salutation=salutation,
         closing=(labels["regards"], company.credit_controller, company.name),
-        payment=f"{labels['pay_to']}: {company.bank_details}")
+        payment=f"{labels['pay_to']}: {company.bank_details}" + (
+            f" · {labels.get('reference', 'Reference')}: {reference}" if reference else ""),
+        reference=reference, qr_payload=_giro_code(letter, company.name, company.bank_details, reference))
+
+
+def _payment_reference(customer_id: str) -> str:
+    """The customer's RF creditor reference ("" when the id cannot be carried by one)."""
+    from xlcredit.core.cashapp import rf_reference
+
+    try:
+        return rf_reference(customer_id)
+    except XlcError:
+        return ""
+
+
+def _giro_code(letter: LetterContent, beneficiary: str, bank_details: str, reference: str) -> str:
+    """EPC QR text for a letter whose total is in euro alone; "" otherwise (the bank details stay in text)."""
+    from xlcredit.core.cashapp import epc_qr_payload, is_valid_iban
+
+    found = re.search(r"IBAN[:\s]*([A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30})", bank_details or "")
+    bic = re.search(r"BIC[:\s]*([A-Z0-9]{8,11})", bank_details or "")
+    if not reference or found is None or len(letter.totals) != 1 or letter.totals[0].currency != "EUR":
+        return ""
+    compact = re.sub(r"\s", "", found.group(1))
+    iban = next((compact[:n] for n in range(len(compact), 14, -1) if is_valid_iban(compact[:n])), compact)
+    try:
+        return epc_qr_payload(beneficiary, iban, letter.totals[0].total, reference, bic=bic.group(1) if bic else "")
+    except XlcError:
+        return ""
+
+
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """The QR code of ``payload`` as rows of dark (True) modules, quiet zone included (segno, error level M)."""
+    import segno
+
+    return [[bool(v) for v in row] for row in segno.make(payload, error="m", micro=False).matrix_iter(border=4)]
 
 
 # --------------------------------------------------------------------------- docx
@@ -344,7 +383,20 @@ def render_pdf(letter: ComposedLetter) -> bytes:
     ]))
     story += [Spacer(1, 2 * mm), table, Spacer(1, 4 * mm)]
     story += [para(p, body) for p in letter.after]
-    story += [para(letter.payment, body), Spacer(1, 4 * mm), para("\n".join(letter.closing), body)]
+    story += [para(letter.payment, body)]
+    if letter.qr_payload:   # EPC QR code: the customer's banking app fills in IBAN, amount and reference
+        from reportlab.graphics.shapes import Drawing, Rect
+
+        matrix, module = qr_matrix(letter.qr_payload), 0.8 * mm
+        size = len(matrix) * module
+        drawing = Drawing(size, size)
+        for y, row in enumerate(matrix):
+            for x, dark in enumerate(row):
+                if dark:
+                    drawing.add(Rect(x * module, size - (y + 1) * module, module, module, fillColor=colors.black,
+                                     strokeColor=None, strokeWidth=0))
+        story.append(drawing)
+    story += [Spacer(1, 4 * mm), para("\n".join(letter.closing), body)]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=letter.subject, author=letter.sender[0],
