@@ -24,7 +24,7 @@ grade's terms (A Net 90 or 60, B Net 60 or 30, C–E Net 30); payments by behavi
 fair, slow, bad payers with late tails), some by remittance batch without an invoice reference, a
 few in two instalments, a few rounded up (over-payments), credit notes with and without an invoice
 reference, a handful of disputed invoices, and customers whose oldest overdue item sits at each
-dunning step (7, 15, 30, 45, 90 days) and in each ageing bucket on 2026-10-31.
+dunning step (7, 15, 30, 45, 90 days) and in each ageing bucket on 2026-10-31; a review history.
 
 So that the numbers agree with each other under the shipped policy (limits on the 'terms' basis), as
 of 2026-10-31:
@@ -33,14 +33,21 @@ of 2026-10-31:
   last 12 months (at the as-of rate); the credit customers buy about 31 M of the policy's 60 M
   revenue (the rest: cash sales and small accounts outside the sample), so the sum of their limits
   (about 8.2 M) stays under the portfolio cap (15 % of revenue = 9 M) and each customer's own rule
-  shows; the DSO is about 57 days;
+  shows; customers order steadily (the monthly count of invoices varies by one), and the DSO is about
+  55 days;
 * the ERP's credit block held any order that would have taken a customer beyond 90 % of its limit
   (:func:`_credit_block`), and open orders and uninvoiced deliveries were taken within the limit,
   except for one customer cast to be over it (C054);
 * a customer without an overdue role paid each undisputed item before it reached the order-stop
   stage, so those on hold for an order of 0 are the ones cast for it: the two grade-D customers
   without a guarantee, the three grade-E customers, the customers at the formal-demand stage and
-  beyond, and C054 over its limit (8 in all). ``tests/test_sample_properties.py`` checks all this.
+  beyond, and C054 over its limit (9 in all);
+* ``reviews.csv`` holds the review history of the last year as imported from the previous credit
+  system (:func:`review_history`), so about a third of the customers are due for review on
+  2026-10-31 (special reviews for stopped orders, limits used up, slower payment and a grade drop;
+  the prospects; an overdue periodic review) instead of all 60.
+
+``tests/test_sample_properties.py`` checks all this.
 
 The history columns of customers.csv (avg_days_late, items_over_90, max_days_late) are computed
 from this ledger by the allocation rule of xlcredit/core/openitems.py (referenced credits first, then the pool
@@ -71,6 +78,7 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from xlcredit.core.limits import recommend_limit  # noqa: E402
+from xlcredit.core.monitoring import add_months  # noqa: E402
 from xlcredit.core.policy import Policy  # noqa: E402
 from xlcredit.core.records import Customer, Financials  # noqa: E402
 
@@ -93,6 +101,7 @@ INVOICE_COLUMNS = ("customer_id", "invoice_no", "currency", "amount", "invoice_d
 PAYMENT_COLUMNS = ("payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref")
 CREDIT_NOTE_COLUMNS = ("credit_note_no", "customer_id", "date", "amount", "currency", "invoice_ref")
 FX_COLUMNS = ("date", "currency", "rate")
+REVIEW_COLUMNS = ("customer_id", "review_date", "grade", "score", "credit_limit", "notes")
 
 CURRENCY = {"CN": "CNY", "DE": "EUR", "FR": "EUR", "NL": "EUR", "IT": "EUR", "ES": "EUR", "GB": "GBP",
             "US": "USD", "HK": "HKD", "JP": "JPY"}
@@ -166,7 +175,7 @@ SPECS: tuple[Spec, ...] = (
     _s("C044", "CN", "E", "old", "ref", "stop130"),
     _s("C045", "GB", "A", "old", "ref"),
     _s("C046", "IT", "B", "old", "ref"),
-    _s("C047", "FR", "C", "old", "ref", "cn"),
+    _s("C047", "FR", "C", "old", "ref", "cn", "ov50"),
     _s("C048", "GB", "E", "old", "ref", "stop260"),
     _s("C049", "DE", "B", "prospect", "ref", "ascore"),       # strong statements, no history yet
     _s("C050", "GB", "C", "prospect"),
@@ -456,7 +465,7 @@ def simulate(spec: Spec, fx, annual_volume: Decimal, relationship_start: dt.date
         m_end = (m + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         lo, hi = max(m, start), min(m_end, end)
         share = ((hi - lo).days + 1) / ((m_end - m).days + 1)
-        for _ in range(d.poisson(per_month * share)):
+        for _ in range(int(per_month * share + d.u())):   # steady ordering: the monthly count varies by one
             day = weekday_back(lo + dt.timedelta(days=d.i(0, (hi - lo).days)))
             if day < start:
                 day = weekday_fwd(start)
@@ -855,6 +864,54 @@ def draw_profile(spec: Spec, policy: Policy, hist: History, years: Decimal, annu
     raise RuntimeError(f"{spec.cid}: could not draw a profile in the {spec.grade} band")
 
 
+# --------------------------------------------------------------------------- review history
+#: Customers whose grade fell since their last review (the review list shows the drop): grade recorded then.
+GRADE_BEFORE = {"C008": "B"}
+#: Customers whose earlier reviews (not the last) showed a better grade.
+EARLIER_GRADE = {"C044": "D", "C048": "D"}
+
+
+def review_history(spec: Spec, start: dt.date | None, score: int, limit: Decimal) -> list[dict[str, str]]:
+    """The reviews the previous credit system recorded over the last year: quarterly (monthly for grades D
+    and E, the policy's review intervals), the first at the start of the relationship for a new customer, the
+    last one 5–88 days before AS_OF for A–C (3–40 for D/E), but for about one in ten A–C customers 95–130 days
+    before — a few periodic reviews are overdue, as in a real book. A prospect has none yet. Each carries the
+    grade, score and limit of its day."""
+    if start is None:
+        return []
+    d = Draw(spec.cid, "reviews")
+    months = 1 if spec.grade in "DE" else 3
+    if months == 1:
+        back = d.i(3, 40)
+    else:                                           # about one in ten quarterly reviews is overdue
+        back = d.i(95, 130) if d.chance(0.1) else d.i(5, 88)
+    last = weekday_back(AS_OF - dt.timedelta(days=back))
+    first_day = max(start, AS_OF - dt.timedelta(days=365))
+    dates = []
+    day = last
+    while day >= first_day:
+        dates.append(day)
+        day = weekday_back(add_months(day, -months))
+    if spec.kind == "new":                        # the onboarding review, then the cycle
+        dates = [x for x in dates if (x - start).days >= 15 * months] + [weekday_fwd(start)]
+    rows = []
+    for k, day in enumerate(sorted(dates)):
+        latest = k == len(dates) - 1
+        grade = GRADE_BEFORE.get(spec.cid, spec.grade) if latest else EARLIER_GRADE.get(spec.cid, GRADE_BEFORE.get(
+            spec.cid, spec.grade))
+        lo, hi = {"A": (80, 100), "B": (65, 79), "C": (50, 64), "D": (35, 49), "E": (0, 34)}[grade]
+        held_b = grade == "B" and score >= 80                   # an A score held at B, then as now
+        then = max(lo, min(100 if held_b else hi, score + d.i(-3, 3)))
+        factor = Decimal(1) if latest else Decimal(str(round(d.u(0.9, 1.03), 2)))
+        amount = (limit * factor / 1000).to_integral_value(rounding=ROUND_HALF_UP) * 1000
+        note = ("onboarding review" if k == 0 and spec.kind == "new" else
+                "imported from the previous credit system" if k == 0 else
+                ("monthly review (prepayment grade)" if months == 1 else "quarterly review"))
+        rows.append({"customer_id": spec.cid, "review_date": day.isoformat(), "grade": grade, "score": str(then),
+                     "credit_limit": fmt(amount), "notes": note})
+    return rows
+
+
 # --------------------------------------------------------------------------- main
 def generate(out_dir: Path) -> dict[str, object]:
     """Write the five sample tables into ``out_dir``; return a summary (counts, stages, buckets)."""
@@ -892,6 +949,7 @@ def generate(out_dir: Path) -> dict[str, object]:
         c.no = f"PAY-{c.date.year}-{n:05d}" if c.kind == "PAY" else f"CN-{c.date.year}-{n:04d}"
 
     rows: list[dict[str, str]] = []
+    reviews: list[dict[str, str]] = []
     summary: dict[str, object] = {"grades": defaultdict(int), "stages": defaultdict(list),
                                   "buckets": defaultdict(int), "unapplied": {}}
     for person in people:
@@ -966,6 +1024,8 @@ def generate(out_dir: Path) -> dict[str, object]:
             "items_over_90": "" if hist.items_over_90 is None else str(hist.items_over_90),
             "max_days_late": "" if hist.max_days_late is None else str(hist.max_days_late),
         })
+        score = preview_score(policy, rating, Financials(**figures), hist, years, reference)
+        reviews.extend(review_history(spec, start, score, limit))
 
     _write(out_dir / "customers.csv", CUSTOMER_COLUMNS, rows)
     _write(out_dir / "invoices.csv", INVOICE_COLUMNS, [
@@ -983,10 +1043,13 @@ def generate(out_dir: Path) -> dict[str, object]:
         {"credit_note_no": c.no, "customer_id": c.cid, "date": c.date.isoformat(),
          "amount": fmt(c.amount, DECIMALS.get(c.currency, 2)), "currency": c.currency,
          "invoice_ref": c.inv.no if c.inv is not None else ""} for c in cns])
+    _write(out_dir / "reviews.csv", REVIEW_COLUMNS, sorted(reviews, key=lambda r: (r["review_date"],
+                                                                                   r["customer_id"])))
     _write(out_dir / "fx_rates.csv", FX_COLUMNS, [
         {"date": day.isoformat(), "currency": cur, "rate": f"{rate}"}
         for day in month_starts(START, AS_OF) for cur, series in fx.items() for dd, rate in series if dd == day])
-    summary.update(customers=len(rows), invoices=len(all_invoices), payments=len(pays), credit_notes=len(cns))
+    summary.update(customers=len(rows), invoices=len(all_invoices), payments=len(pays), credit_notes=len(cns),
+                   reviews=len(reviews))
     return summary
 
 
@@ -1003,7 +1066,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     summary = generate(args.out)
     print(f"{summary['customers']} customers, {summary['invoices']} invoices, {summary['payments']} payments, "
-          f"{summary['credit_notes']} credit notes -> {args.out}")
+          f"{summary['credit_notes']} credit notes, {summary['reviews']} reviews -> {args.out}")
     print("grades:", dict(sorted(summary["grades"].items())))  # type: ignore[union-attr]
     print("open items per bucket:", dict(summary["buckets"]))  # type: ignore[arg-type]
     print("dunning stage (customers):", {k or "-": len(v) for k, v in summary["stages"].items()})  # type: ignore[union-attr]

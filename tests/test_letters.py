@@ -237,12 +237,12 @@ def test_sample_run_writes_registers_and_never_sends_twice(tmp_path):
     out = tmp_path / "letters"
     first = sample_run(out)
     letters = first.letters
-    # the sample: 5 reminders, 2 formal demands, 1 letter before action, 2 final notices (make_sample.py)
-    assert len(letters) == 10 and {r.status for r in letters} == {"issued"}
+    # the sample: 5 reminders, 2 formal demands, 2 letters before action, 2 final notices (make_sample.py)
+    assert len(letters) == 11 and {r.status for r in letters} == {"issued"}
     assert {r.language for r in letters} == {"en", "zh"}
     store = CreditStore(out / "xlcredit.credit.db")
     rows = store.register_rows()
-    assert len([r for r in rows if r["kind"] == "letter"]) == 10
+    assert len([r for r in rows if r["kind"] == "letter"]) == 11
     assert len([r for r in rows if r["kind"] == "action"]) == len(first.actions) > 0
     for r in rows:
         if r["kind"] == "letter":
@@ -250,7 +250,7 @@ def test_sample_run_writes_registers_and_never_sends_twice(tmp_path):
             assert pdf.is_file() and pdf.with_suffix(".docx").is_file()
             assert hashlib.sha256(pdf.read_bytes()).hexdigest() == r["content_hash"]
     files = sorted(p.name for p in out.iterdir() if p.suffix in (".pdf", ".docx"))
-    assert len(files) == 20 and not list((out / PENDING_DIR).iterdir())
+    assert len(files) == 22 and not list((out / PENDING_DIR).iterdir())
     # the same day again: nothing new
     again = sample_run(out)
     assert {r.status for r in again.results} == {"already issued"}
@@ -263,13 +263,13 @@ def test_sample_run_writes_registers_and_never_sends_twice(tmp_path):
     assert later.count("already issued") > 0
     # an explicit resend issues again as resend 1, in its own file
     resent = sample_run(out, resend=True)
-    assert resent.count("resent") == 10 and all(Path(r.pdf).stem.endswith("-r1") for r in resent.letters)
+    assert resent.count("resent") == 11 and all(Path(r.pdf).stem.endswith("-r1") for r in resent.letters)
 
 
 def test_dry_run_writes_nothing(tmp_path):
     out = tmp_path / "dry"
     outcome = sample_run(out, dry_run=True)
-    assert outcome.count("would issue") == 10 and outcome.new("action") == len(outcome.actions) > 0
+    assert outcome.count("would issue") == 11 and outcome.new("action") == len(outcome.actions) > 0
     assert not out.exists() and list(tmp_path.iterdir()) == []     # no folder, no database, no file
 
 

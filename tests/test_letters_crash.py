@@ -124,5 +124,5 @@ def test_sigkill_midway_then_rerun_issues_each_letter_once(tmp_path, mode):
     # restart: leftovers are removed, the rest of the run completes, each letter exactly once
     outcome = run_letters(folder_book(SAMPLE_DIR, out), SAMPLE_AS_OF, out)
     assert any(f"removed {stem}" in line for line in outcome.recovered)
-    assert outcome.count("issued") == 8 and outcome.count("already issued") == 2
-    assert_consistent(out, 10)
+    assert outcome.count("issued") == 9 and outcome.count("already issued") == 2
+    assert_consistent(out, 11)

@@ -67,10 +67,10 @@ def test_cli_letters_on_the_sample_then_rerun(tmp_path):
     register = tmp_path / "register.csv"
     first = runner.invoke(app, ["letters", "--out", str(out), "--register", str(register)], env={"COLUMNS": "200"})
     assert first.exit_code == 0, first.output
-    assert "10 letters issued, 0 already issued" in first.output    # and 7 actions: 17 register rows
-    assert register.read_text("utf-8").count("\n") == 1 + 17 and "content_hash" in register.read_text("utf-8")
+    assert "11 letters issued, 0 already issued" in first.output    # and 9 actions: 20 register rows
+    assert register.read_text("utf-8").count("\n") == 1 + 20 and "content_hash" in register.read_text("utf-8")
     again = runner.invoke(app, ["letters", "--out", str(out), "--dry-run"], env={"COLUMNS": "200"})
-    assert again.exit_code == 0 and "0 letters would be issued, 10 already issued" in again.output
+    assert again.exit_code == 0 and "0 letters would be issued, 11 already issued" in again.output
     bad = runner.invoke(app, ["letters", str(tmp_path / "nope.xlsm"), "--out", str(out)])
     assert bad.exit_code == 2 and "workbook: file or folder not found" in bad.output
 
@@ -84,12 +84,12 @@ def test_generate_letters_button_runs_the_same_job_and_fills_the_letters_sheet(t
 
     book = _Book(tmp_path)
     excel.generate_letters(book, as_of=SAMPLE_AS_OF)
-    assert book.app.alerts[0].startswith(f"10 letter(s) written to {tmp_path / 'Letters'}; 0 already issued")
+    assert book.app.alerts[0].startswith(f"11 letter(s) written to {tmp_path / 'Letters'}; 0 already issued")
     sheet = book.sheets["Letters"].cells
     header, *rows = sheet["A4"]
     assert sheet["B2"] == SAMPLE_AS_OF and header[:4] == ["No.", "Issued at", "Customer ID", "Kind"]
     register = CreditStore(str(tmp_path / "credit.sqlite")).register_rows()   # the xlwings.conf database
-    assert len(rows) == len(register) == 17
-    assert len(list((tmp_path / "Letters").glob("*.pdf"))) == 10
+    assert len(rows) == len(register) == 20
+    assert len(list((tmp_path / "Letters").glob("*.pdf"))) == 11
     excel.generate_letters(book, as_of=SAMPLE_AS_OF)
-    assert book.app.alerts[1].startswith(f"0 letter(s) written to {tmp_path / 'Letters'}; 10 already issued")
+    assert book.app.alerts[1].startswith(f"0 letter(s) written to {tmp_path / 'Letters'}; 11 already issued")

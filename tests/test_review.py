@@ -14,6 +14,7 @@
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from xlcredit.io.ledger import load_fx_rates, load_ledger, load_ledger_frames
 from xlcredit.io.store import CreditStore
 from xlcredit.io.tables import read_customers
 from xlcredit.jobs.book import FolderBook
-from xlcredit.jobs.review import last_reviews_from, review
+from xlcredit.jobs.review import imported_reviews, last_reviews_from, latest_reviews, review
 
 D = Decimal
 A = dt.date(2026, 10, 31)
@@ -203,8 +204,8 @@ def test_sample_review_triggers_insurance_and_forecast_match_the_core_functions(
         expected = review_customer(pos, last.get(cid), SAMPLE_AS_OF, POLICY, monthly_orders=orders, days_late=late)
         assert case == expected, cid
     c001 = next(c for c in r.cases if c.customer_id == "C001")
-    # customers.csv: C001 is insured for 230,000 now, against 500,000 at its last review
-    assert "insured limit 500,000 → 230,000" in c001.changes and any(t.kind == "cover_cut" for t in c001.triggers)
+    # customers.csv: C001 is insured for 190,000 now, against 500,000 at its last review
+    assert "insured limit 500,000 → 190,000" in c001.changes and any(t.kind == "cover_cut" for t in c001.triggers)
 
     # insurance: the same statuses from the reference open items
     insured = [c for c in customers if c.insured_limit is not None]
@@ -220,7 +221,8 @@ def test_sample_review_triggers_insurance_and_forecast_match_the_core_functions(
             expected.above_cover, expected.expected_indemnity, expected.claimable_now, expected.missed,
             expected.coming_due), c.customer_id
         assert sorted(got.items, key=lambda i: i.invoice_no) == sorted(expected.items, key=lambda i: i.invoice_no)
-    assert sum(len(s.missed) for s in r.insurance.values()) == 4
+    # notify the insurer 60 days after due: C006's disputed invoice (due 2026-06-14), two of C008's (stopped paying)
+    assert sum(len(s.missed) for s in r.insurance.values()) == 3
 
     # forecast: habits over 12 months, items converted one by one
     habits = {cid: h.avg_days_late for cid, h in payment_histories(ledger, SAMPLE_AS_OF, 12, fx=fx).items()}
@@ -238,19 +240,25 @@ def test_sample_review_triggers_insurance_and_forecast_match_the_core_functions(
 def test_job_records_due_reviews_and_the_next_run_compares_with_them(tmp_path):
     store = CreditStore(str(tmp_path / "credit.db"))
     first = review(FolderBook(), SAMPLE_AS_OF, store=store, now=dt.datetime(2026, 10, 31, 9, 0))
-    assert first.recorded == len(first.review.due) == 60          # nobody reviewed yet: all due
+    due = first.review.due
+    assert first.recorded == len(due) and 10 <= len(due) <= 30    # the sample's review history: not all due
     rows = store.reviews()
     latest = last_reviews_from(rows)
-    c001 = first.review.figures["C001"]
-    assert latest["C001"] == LastReview(SAMPLE_AS_OF, c001.score.grade, c001.score.score, c001.limit,
-                                        c001.customer.rating, c001.customer.insured_limit)
+    assert set(latest) == {c.customer_id for c in due}
+    cid = due[0].customer_id
+    f = first.review.figures[cid]
+    assert latest[cid] == LastReview(SAMPLE_AS_OF, f.score.grade, f.score.score, f.limit, f.customer.rating,
+                                     f.customer.insured_limit)
     nxt = review(FolderBook(), SAMPLE_AS_OF + dt.timedelta(days=1), store=store)
-    quiet = [c for c in nxt.review.cases if not c.due]
+    quiet = [c for c in nxt.review.cases if not c.due and c.customer_id in latest]
     assert quiet, "customers reviewed yesterday without warnings are not due again"
     assert all(c.last_review == SAMPLE_AS_OF and c.changes == () for c in quiet)
     assert all(c.next_review > SAMPLE_AS_OF + dt.timedelta(days=1) for c in quiet)
+    # the others keep their last review from the imported history (reviews.csv)
+    assert all(c.last_review is not None and c.last_review < SAMPLE_AS_OF
+               for c in nxt.review.cases if c.customer_id not in latest)
     dry = review(FolderBook(), SAMPLE_AS_OF, store=store, record=False)
-    assert dry.recorded == 0 and len(store.reviews()) == 60 + nxt.recorded
+    assert dry.recorded == 0 and len(store.reviews()) == first.recorded + nxt.recorded
 
 
 def test_review_command_on_the_sample(tmp_path):
@@ -259,18 +267,19 @@ def test_review_command_on_the_sample(tmp_path):
     res = CliRunner().invoke(app, ["review", "--dry-run", "--out", str(out), "--actions", str(acts)],
                              env={"COLUMNS": "160"})
     assert res.exit_code == 0, res.output
-    assert "Portfolio review as of 2026-10-31 — bundled sample (60 of 60 due)" in res.output
+    due = int(re.search(r"Portfolio review as of 2026-10-31 — bundled sample \((\d+) of 60 due\)", res.output)[1])
     assert "IFRS 9 provision matrix" in res.output and "Expected collections per week" in res.output
-    assert "4 insurer deadlines MISSED" in res.output
+    assert "3 insurer deadlines MISSED" in res.output
     assert "60 customers reviewed, no problems" in res.output
     table = pd.read_csv(out)
     assert len(table) == 60 and {"review", "warnings", "ecl", "expected_indemnity"} <= set(table.columns)
+    assert 10 <= due == table["review"].isin(["special", "periodic"]).sum() <= 30   # reviews.csv: not all due
     actions = pd.read_csv(acts, encoding="utf-8-sig")
     assert list(actions.columns) == ["customer_id", "name", "stage", "action", "due_date", "amount", "currency",
                                      "owner", "status", "reason"]
     missed = actions[actions["status"] == "MISSED"]
-    assert len(missed) == 4 and set(missed["action"]) == {"Notify insurer"}
-    assert (actions["stage"] == "Credit review").sum() == 60
+    assert len(missed) == 3 and set(missed["action"]) == {"Notify insurer"}
+    assert (actions["stage"] == "Credit review").sum() == due
 
 
 def test_review_command_bad_input_is_one_line_and_exit_2(tmp_path):
@@ -298,14 +307,15 @@ def test_job_on_the_workbook_fills_the_review_sheet_and_the_dashboard_forecast(t
     shutil.copyfile(Path(__file__).resolve().parent.parent / "workbook" / "CreditControl.xlsm", book)
     outcome = review(WorkbookFile(book), SAMPLE_AS_OF, now=dt.datetime(2026, 10, 31, 9, 0))
     result = outcome.review
-    assert outcome.store_url.endswith("CreditControl.credit.db") and outcome.recorded == 60
+    assert outcome.store_url.endswith("CreditControl.credit.db") and outcome.recorded == len(result.due)
+    assert 10 <= len(result.due) <= 30                      # the Reviews sheet's history: not everyone is due
     values = openpyxl.load_workbook(book, data_only=True)
     review_ws, dash = values["Review"], values["Dashboard"]
     assert review_ws["B2"].value.date() == SAMPLE_AS_OF
     header = [c.value for c in review_ws[4]]
     assert header[:4] == ["Customer ID", "Name", "Review", "Grade"]   # headers in words
     assert review_ws.max_row == 4 + 60
-    assert dash[wb.REVIEW_CELLS["reviews_due"]].value == 60
+    assert dash[wb.REVIEW_CELLS["reviews_due"]].value == len(result.due)
     assert Decimal(str(dash[wb.REVIEW_CELLS["ecl_total"]].value)) == result.provision.total_ecl
     first = wb.FORECAST_ROWS[0]
     assert dash[f"B{first}"].value.date() == dt.date(2026, 11, 1)
@@ -314,3 +324,33 @@ def test_job_on_the_workbook_fills_the_review_sheet_and_the_dashboard_forecast(t
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert "xl/vbaProject.bin" in z.namelist()
     assert any(f"<c:f>'Dashboard'!$C${first}:$C${wb.FORECAST_ROWS[-1]}</c:f>" in c for c in charts)
+
+
+# ---------------------------------------------------------------------------- an imported review history
+def test_imported_review_history_is_read_row_by_row_and_the_latest_review_wins():
+    """The Reviews table (headers in words are read too): bad rows are named and skipped, the good ones kept;
+    a customer's latest review counts, from the history or the credit database — on the same day, the
+    database's."""
+    frame = pd.DataFrame({
+        "Customer ID": ["K1", "K1", "K2", "K3", "K4", None],
+        "Review date": ["2026-05-04", "2026-08-03", "31/02/2026", "2026-09-01", "2026-09-01", None],
+        "Grade": ["B", "A", "C", "F", "", None],
+        "Score": [70, 82, 55, 40, "", None],
+        "Credit limit": ["90000", "120000", "", "", "15000", None],
+        "Notes": ["imported", "imported", "", "", "", None],
+    })
+    rows, problems = imported_reviews(frame)
+    assert [(p.row, p.column) for p in problems] == [(4, "review_date"), (5, "grade")]
+    assert "must be one of A, B, C, D, E or blank (got 'F')" in problems[1].problem
+    assert [(r["customer_id"], r["review_date"], r["grade"], r["score"], r["credit_limit"]) for r in rows] == [
+        ("K1", dt.date(2026, 5, 4), "B", 70, Decimal("90000")),
+        ("K1", dt.date(2026, 8, 3), "A", 82, Decimal("120000")),
+        ("K4", dt.date(2026, 9, 1), None, None, Decimal("15000"))]
+    recorded = [{"customer_id": "K4", "review_date": dt.date(2026, 9, 1), "grade": "C", "score": 58,
+                 "credit_limit": Decimal("12000"), "notes": ""},
+                {"customer_id": "K1", "review_date": dt.date(2026, 7, 1), "grade": "B", "score": 75,
+                 "credit_limit": Decimal("100000"), "notes": ""}]
+    last = latest_reviews(rows, recorded)
+    assert last["K1"] == LastReview(dt.date(2026, 8, 3), "A", 82, Decimal("120000"))      # the history is later
+    assert last["K4"] == LastReview(dt.date(2026, 9, 1), "C", 58, Decimal("12000"))       # same day: the database
+    assert imported_reviews(pd.DataFrame({"customer_id": ["K1"]}))[1][0].problem.startswith("column is missing")

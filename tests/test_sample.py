@@ -35,6 +35,7 @@ COLUMNS = {
     "payments.csv": ["payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref"],
     "credit_notes.csv": ["credit_note_no", "customer_id", "date", "amount", "currency", "invoice_ref"],
     "fx_rates.csv": ["date", "currency", "rate"],
+    "reviews.csv": ["customer_id", "review_date", "grade", "score", "credit_limit", "notes"],
 }
 
 
@@ -129,6 +130,24 @@ def test_dates_terms_and_currencies_are_consistent(book):
     for cur in foreign:   # a rate on or before the first day of the ledger, and one for every month
         days = sorted(_day(r["date"]) for r in fx if r["currency"] == cur)
         assert days[0] <= START and len(days) == 24
+
+
+def test_the_review_history_is_of_trading_customers_within_their_relationship(book):
+    """reviews.csv: the previous system's reviews of the last year — trading customers only (a prospect has none
+    yet), dated from the start of the relationship to the as-of date, one per review cycle, grade A–E."""
+    customers = {r["customer_id"]: r for r in book["customers.csv"]}
+    seen: dict[str, list[dt.date]] = defaultdict(list)
+    for r in book["reviews.csv"]:
+        c = customers[r["customer_id"]]
+        day = _day(r["review_date"])
+        assert c["relationship_start"] and _day(c["relationship_start"]) <= day <= SAMPLE_AS_OF, r
+        assert (SAMPLE_AS_OF - day).days < 366, r
+        assert r["grade"] in ("A", "B", "C", "D", "E") and 0 <= int(r["score"]) <= 100, r
+        assert Decimal(r["credit_limit"]) >= 0 and r["notes"], r
+        seen[r["customer_id"]].append(day)
+    assert set(seen) == {cid for cid, c in customers.items() if c["relationship_start"]}
+    for days in seen.values():
+        assert all((b - a).days >= 15 for a, b in zip(sorted(days), sorted(days)[1:], strict=False))
 
 
 # --------------------------------------------------------------------------- coverage

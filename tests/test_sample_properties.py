@@ -239,3 +239,38 @@ def test_no_prepayment_grade_shows_an_unsecured_limit(reading, customers):
         assert re.search(r"secured by the bank guarantee|up to the bank guarantee held", c.reason), c.reason
         secured += 1
     assert secured >= 1                                           # the sample shows a guarantee at work
+
+
+# --------------------------------------------------------------------------- 8. reviews due
+def _share_due(due: int, total: int) -> None:
+    assert total / 6 <= due <= total / 2, (due, total)
+
+
+def test_between_a_sixth_and_a_half_of_the_customers_are_due_for_review(refreshed):
+    """The Reviews sheet carries the previous system's history, so only those whose quarterly (monthly for D and
+    E) review has come round, those with a warning, and the never-reviewed prospects are due — not all 60."""
+    from xlcredit.jobs.review import review
+
+    copy, _, data = refreshed
+    store = str(copy.parent / "review.db")
+    first = review(WorkbookFile(copy), AS_OF, store=store)
+    assert first.problems == ()
+    due = {c.customer_id: c for c in first.review.due}
+    _share_due(len(due), len(data.customers))
+    prospects = {c.customer_id for c in data.customers if c.relationship_start is None}
+    assert prospects <= set(due) and all(due[cid].last_review is None for cid in prospects)
+    assert sum(c.last_review is not None for c in first.review.cases) == len(data.customers) - len(prospects)
+    sheet = openpyxl.load_workbook(copy, read_only=True, data_only=True)[wb.DASHBOARD_SHEET]
+    assert sheet[wb.DASHBOARD_CELLS["reviews_due"]].value == len(due)
+    # the reviews just recorded in the credit database are now the latest: what stays due has a warning
+    again = review(WorkbookFile(copy), AS_OF, store=store, write=False)
+    assert {c.customer_id for c in again.review.due} <= set(due)
+    assert all(c.review_type == "special" for c in again.review.due)
+
+
+def test_xlcredit_review_on_the_bundled_sample_counts_the_same_customers_due():
+    result = CliRunner().invoke(app, ["review", "--as-of", "2026-10-31", "--dry-run"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    due, total = map(int, re.search(r"\((\d+) of (\d+) due\)", result.output).groups())
+    assert total == 60
+    _share_due(due, total)

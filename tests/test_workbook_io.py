@@ -91,7 +91,7 @@ def _ageing_frame() -> pd.DataFrame:
 # =========================================================================== reading
 def test_read_tables_gives_the_sample_values_exactly(book: Path):
     tables = read_tables(book)
-    assert set(tables) == {"customers", "invoices", "payments", "credit_notes", "fx_rates"}
+    assert set(tables) == {"customers", "invoices", "payments", "credit_notes", "fx_rates", "reviews"}
     invoices = tables["invoices"]
     csv = pd.read_csv(sample_path("invoices"), dtype=str, keep_default_na=False)
     assert len(invoices) == len(csv)

@@ -61,6 +61,7 @@ CODE_NAMES: dict[str, str] = {
     "Payments": "shPayments",
     "Credit Notes": "shCreditNotes",
     "FX Rates": "shFxRates",
+    "Reviews": "shReviews",
     "Ageing": "shAgeing",
     "Letters": "shLetters",
     "Review": "shReview",
@@ -121,6 +122,8 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
         "currency": ("text", 9), "invoice_ref": ("text", 16),
     },
     "fx_rates": {"date": ("date", 12), "currency": ("text", 9), "rate": ("rate", 12)},
+    "reviews": {"customer_id": ("text", 12), "review_date": ("date", 12), "grade": ("text", 7), "score": ("int", 7),
+                "credit_limit": ("amount", 14), "notes": ("text", 44)},
 }
 
 #: Customers formula columns: header → (number format, width). They sit right after ``name``.

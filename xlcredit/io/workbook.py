@@ -2,9 +2,9 @@
 
 Which sheet is what — declared here, and only here (``workbook/build.py`` builds from these names):
 
-* **Input sheets** (:data:`INPUT_SHEETS`): Customers, Invoices, Payments, Credit Notes, FX Rates (each one
-  Excel Table starting in A1), Policy (setting | value | help) and ``xlwings.conf``. The user owns them;
-  nothing here ever writes to them.
+* **Input sheets** (:data:`INPUT_SHEETS`): Customers, Invoices, Payments, Credit Notes, FX Rates, Reviews (each
+  one Excel Table starting in A1; Reviews: a review history imported from the previous credit system),
+  Policy (setting | value | help) and ``xlwings.conf``. The user owns them; nothing here ever writes to them.
 * **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Review. Everything from the header row
   (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on every refresh; the
   title rows above it stay as built, except the declared "as of" cell.
@@ -82,6 +82,7 @@ INPUT_TABLES: tuple[InputTable, ...] = (
     InputTable("payments", "Payments", "Payments"),
     InputTable("credit_notes", "Credit Notes", "CreditNotes", required=False),
     InputTable("fx_rates", "FX Rates", "FxRates", required=False),
+    InputTable("reviews", "Reviews", "Reviews", required=False),
 )
 POLICY_SHEET = "Policy"
 CONF_SHEET = "xlwings.conf"
@@ -99,7 +100,7 @@ OUTPUT_SHEETS: dict[str, OutputSheet] = {
 
 #: Tab order of the workbook.
 SHEET_ORDER: tuple[str, ...] = (DASHBOARD_SHEET, "Customers", "Invoices", "Payments", "Credit Notes", "FX Rates",
-                                "Ageing", "Letters", "Review", POLICY_SHEET, CONF_SHEET)
+                                "Reviews", "Ageing", "Letters", "Review", POLICY_SHEET, CONF_SHEET)
 
 #: Customers columns that hold formulas (the engine's answers, not inputs): header → Excel function.
 CUSTOMER_FORMULA_COLUMNS: dict[str, str] = {
@@ -193,6 +194,8 @@ HEADER_WORDS: dict[str, str] = {
     "fx_rate": "FX rate", "open_total": "Open total", "unapplied_cash": "Unapplied cash",
     "dunning_stage": "Dunning stage", "days_past_due": "Days past due", "next_review": "Next review",
     "last_review": "Last review",
+    # reviews (an imported review history)
+    "review_date": "Review date", "grade": "Grade", "score": "Score", "credit_limit": "Credit limit", "notes": "Notes",
 }
 _FIELD_OF_HEADER = {words.lower(): field for field, words in HEADER_WORDS.items()}
 

@@ -69,8 +69,9 @@ class WorkbookFile:
         return workbook_store(self.path, configured)
 
 
-#: The tables a folder book reads, in order; customers and invoices are required.
-TABLE_NAMES = ("customers", "invoices", "payments", "credit_notes", "fx_rates")
+#: The tables a folder book reads, in order; customers and invoices are required (reviews: a review history
+#: imported from the previous credit system, read by the review job).
+TABLE_NAMES = ("customers", "invoices", "payments", "credit_notes", "fx_rates", "reviews")
 _FOLDER_SUFFIXES = (".parquet", ".csv", ".xlsx")
 _FOLDER_ALIASES = {"credit_notes": ("credit_notes", "creditnotes", "credits"), "fx_rates": ("fx_rates", "fx", "rates")}
 #: Ledger columns a Parquet file keeps Arrow-typed, so the bulk path can take them without reading them as text.
@@ -84,7 +85,7 @@ ARROW_LEDGER_COLUMNS = {
 @dataclass
 class FolderBook:
     """A folder of table files as a read-only book: ``customers``, ``invoices``, ``payments``, ``credit_notes``,
-    ``fx_rates`` as .parquet, .csv or .xlsx — the bundled sample when ``folder`` is None.
+    ``fx_rates``, ``reviews`` as .parquet, .csv or .xlsx — the bundled sample when ``folder`` is None.
 
     It has no Policy sheet and no output sheets (the jobs print and export instead). ``store`` is its
     default credit database; None means none (a job that needs one is given it).

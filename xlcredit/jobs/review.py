@@ -5,12 +5,14 @@ Review = read the book's tables (Customers, Invoices, Payments, Credit Notes, FX
 provision, cash forecast; see that module for every rule) → write the Review sheet and the Dashboard's
 forecast figures → record a review in the credit database for every customer that was due, with the
 figures it was reviewed on (grade, score, limit; rating and insured limit in the notes), so the next run
-knows when each customer was last reviewed and what changed since.
+knows when each customer was last reviewed and what changed since. A book may also carry a Reviews table
+(:data:`REVIEW_COLUMNS`): the review history of the previous credit system, read besides the reviews the
+credit database recorded — each customer's latest review of the two counts.
 
 A book is a :class:`xlcredit.jobs.book.Book` — the workbook file (:class:`xlcredit.jobs.book.WorkbookFile`), the
 workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`xlcredit.jobs.book.FolderBook`: a folder of
-ledger files (``customers``, ``invoices``, ``payments``, ``credit_notes``, ``fx_rates`` as .csv, .parquet or
-.xlsx), the bundled sample when no folder is given. A folder book has no sheets: its results are
+ledger files (``customers``, ``invoices``, ``payments``, ``credit_notes``, ``fx_rates``, ``reviews`` as .csv,
+.parquet or .xlsx), the bundled sample when no folder is given. A folder book has no sheets: its results are
 printed and written with ``--out`` only.
 """
 
@@ -25,20 +27,21 @@ from typing import Any
 
 import pandas as pd
 
+from xlcredit.core.coerce import is_blank, to_date
 from xlcredit.core.errors import XlcError
 from xlcredit.core.fast.ageing import frames_to_arrays
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 from xlcredit.core.monitoring import LastReview
-from xlcredit.core.policy import Policy
+from xlcredit.core.policy import GRADES, Policy
 from xlcredit.core.review import PortfolioReview, run_review
 from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
 from xlcredit.io.tables import read_customers
 from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS
 
-__all__ = ["ACTION_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
-           "forecast_values", "last_reviews_from", "ledger_columns", "provision_frame", "review", "review_notes",
-           "review_sheet"]
+__all__ = ["ACTION_COLUMNS", "REVIEW_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
+           "forecast_values", "imported_reviews", "last_reviews_from", "latest_reviews", "ledger_columns",
+           "provision_frame", "review", "review_notes", "review_sheet"]
 
 Progress = Callable[[str], None]
 #: Columns of the action-list rows (those of the letters job's action list, plus the reason).
@@ -55,6 +58,61 @@ def review_notes(review: PortfolioReview, customer_id: str) -> str:
             "insured_limit": None if f.customer.insured_limit is None else str(f.customer.insured_limit),
             "review": case.review_type, "warnings": [t.title for t in case.triggers]}
     return json.dumps(data, ensure_ascii=False)
+
+
+#: Columns of the optional Reviews table: a review history imported from the previous credit system.
+REVIEW_COLUMNS = ("customer_id", "review_date", "grade", "score", "credit_limit", "notes")
+
+
+def imported_reviews(frame: pd.DataFrame | None) -> tuple[list[dict[str, Any]], list[RowProblem]]:
+    """The rows of the Reviews table (the review history of the previous credit system; optional) as review
+    records like ``CreditStore.reviews()`` rows, and every row that could not be read (row, column, value, why).
+
+    customer_id and review_date are required; grade (A–E), score (whole number), credit_limit and notes may be
+    blank; headers in words ("Review date") are read too. Rows are numbered as the user sees them (header = row 1).
+    """
+    if frame is None or frame.empty:
+        return [], []
+    frame = frame.rename(columns=lambda c: str(c).strip().lower().replace(" ", "_"))   # "Review date" too
+    missing = [c for c in ("customer_id", "review_date") if c not in frame.columns]
+    if missing:
+        return [], [RowProblem("reviews", 1, c, None, "column is missing: the review history is not used")
+                    for c in missing]
+    rows: list[dict[str, Any]] = []
+    problems: list[RowProblem] = []
+    for i, record in enumerate(frame.to_dict("records")):
+        row = i + 2
+        cells = {c: record.get(c) for c in REVIEW_COLUMNS}
+        if all(is_blank(v) for v in cells.values()):
+            continue
+        try:
+            if is_blank(cells["customer_id"]):
+                raise XlcError("customer_id", "is empty", cells["customer_id"])
+            cid = str(cells["customer_id"]).strip()
+            day = to_date(cells["review_date"], "review_date")
+            grade = None if is_blank(cells["grade"]) else str(cells["grade"]).strip().upper()
+            if grade is not None and grade not in GRADES:
+                raise XlcError("grade", f"must be one of {', '.join(GRADES)} or blank (got {grade!r})",
+                               cells["grade"])
+            score = to_decimal(cells["score"], "score", allow_none=True)
+            if score is not None and score != score.to_integral_value():
+                raise XlcError("score", f"must be a whole number (got {score})", cells["score"])
+            limit = to_decimal(cells["credit_limit"], "credit_limit", allow_none=True)
+        except XlcError as exc:
+            problems.append(RowProblem("reviews", row, exc.field, cells.get(exc.field, exc.value), exc.problem))
+            continue
+        notes = "" if is_blank(cells["notes"]) else str(cells["notes"])
+        rows.append({"customer_id": cid, "review_date": day, "grade": grade,
+                     "score": None if score is None else int(score), "credit_limit": limit, "notes": notes})
+    return rows, problems
+
+
+def latest_reviews(imported: Sequence[Mapping[str, Any]], recorded: Sequence[Mapping[str, Any]]
+                   ) -> dict[str, LastReview]:
+    """Each customer's latest review from the imported history and the credit database together (the later
+    date wins; on the same day the one recorded in the database)."""
+    merged = sorted([*imported, *recorded], key=lambda r: r["review_date"])   # stable: recorded after imported
+    return last_reviews_from(merged)
 
 
 def last_reviews_from(rows: Sequence[Mapping[str, Any]]) -> dict[str, LastReview]:
@@ -184,7 +242,9 @@ def review(book: Any, as_of: dt.date, *, store: Any = None, base_policy: Policy 
     credit_store = None
     if target is not None:
         credit_store = target if isinstance(target, CreditStore) else open_store(target)
-    last = last_reviews_from(credit_store.reviews()) if credit_store is not None else {}
+    history, history_problems = imported_reviews(tables.get("reviews"))
+    problems.extend(history_problems)
+    last = latest_reviews(history, credit_store.reviews() if credit_store is not None else [])
 
     result = run_review(customers.customers, frames, policy, as_of, fx=fx, last_reviews=last,
                         invoice_numbers=invoice_numbers, loss_rates=loss_rates, progress=say)

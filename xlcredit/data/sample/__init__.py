@@ -2,7 +2,8 @@
 
 Generated deterministically by ``scripts/make_sample.py`` (run it again and the files come out
 byte-identical). The ledger covers 2024-11-01 .. 2026-10-31 and is meant to be read as of
-:data:`SAMPLE_AS_OF`. All company names, people, addresses and e-mail domains (``.example``) are
+:data:`SAMPLE_AS_OF`; ``reviews.csv`` is the customers' review history of the last year (as imported from a
+previous credit system). All company names, people, addresses and e-mail domains (``.example``) are
 invented.
 """
 
@@ -19,7 +20,7 @@ SAMPLE_AS_OF = datetime.date(2026, 10, 31)
 SAMPLE_DIR = pathlib.Path(__file__).resolve().parent
 
 SAMPLE_FILES: tuple[str, ...] = ("customers.csv", "invoices.csv", "payments.csv", "credit_notes.csv",
-                                 "fx_rates.csv")
+                                 "fx_rates.csv", "reviews.csv")
 
 
 def sample_path(name: str) -> pathlib.Path:
