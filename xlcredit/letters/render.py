@@ -385,17 +385,23 @@ def render_pdf(letter: ComposedLetter) -> bytes:
     story += [para(p, body) for p in letter.after]
     story += [para(letter.payment, body)]
     if letter.qr_payload:   # EPC QR code: the customer's banking app fills in IBAN, amount and reference
-        from reportlab.graphics.shapes import Drawing, Rect
+        from reportlab.platypus import Flowable
 
         matrix, module = qr_matrix(letter.qr_payload), 0.8 * mm
-        size = len(matrix) * module
-        drawing = Drawing(size, size)
-        for y, row in enumerate(matrix):
-            for x, dark in enumerate(row):
-                if dark:
-                    drawing.add(Rect(x * module, size - (y + 1) * module, module, module, fillColor=colors.black,
-                                     strokeColor=None, strokeWidth=0))
-        story.append(drawing)
+
+        class _QrCode(Flowable):   # modules as filled squares: no font, nothing but the code on the page
+            def wrap(self, *_: object) -> tuple[float, float]:
+                return len(matrix) * module, len(matrix) * module
+
+            def draw(self) -> None:
+                size = len(matrix) * module
+                self.canv.setFillColor(colors.black)
+                for y, row in enumerate(matrix):
+                    for x, dark in enumerate(row):
+                        if dark:
+                            self.canv.rect(x * module, size - (y + 1) * module, module, module, stroke=0, fill=1)
+
+        story.append(_QrCode())
     story += [Spacer(1, 4 * mm), para("\n".join(letter.closing), body)]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
