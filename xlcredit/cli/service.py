@@ -18,7 +18,21 @@ from xlcredit.core.errors import XlcError
 
 Db = Annotated[str | None, typer.Option(
     "--db", help="Credit database: a file, a workbook (→ the .credit.db beside it) or a URL "
-                 "(sqlite:///…, postgresql+psycopg://…); default: $XLCREDIT_DB.")]
+                 "(sqlite:///…, postgresql+psycopg://…); default: $XLCREDIT_DB, else the embedded SQLite "
+                 "database ~/.local/share/xlcredit/xlcredit.credit.db ($XDG_DATA_HOME; %LOCALAPPDATA% on Windows).")]
+
+
+def _db(db: str | None) -> str | None:
+    """``--db`` as given, else ``$XLCREDIT_DB``, else the embedded default the service uses (its folder created)."""
+    import os
+
+    from xlcredit.service.server import default_db_path
+
+    if (db and db.strip()) or os.environ.get("XLCREDIT_DB", "").strip():
+        return db
+    path = default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 @app.command()
@@ -68,7 +82,7 @@ def keys_create(name: Annotated[str, typer.Argument(help="Who or what the key is
     from xlcredit.io.store import CreditStore
 
     with user_errors():
-        key = CreditStore(db).create_api_key(name, role, who=f"command line ({getpass.getuser()})")
+        key = CreditStore(_db(db)).create_api_key(name, role, who=f"command line ({getpass.getuser()})")
     Console(stderr=True, highlight=False).print(f"API key for {name} ({role}) — shown only once, keep it safe; "
                                                 "send it as the X-API-Key header:")
     typer.echo(key)
@@ -80,7 +94,7 @@ def keys_list(db: Db = None) -> None:
     from xlcredit.io.store import CreditStore
 
     with user_errors():
-        rows = CreditStore(db).api_keys()
+        rows = CreditStore(_db(db)).api_keys()
     def when(moment: object) -> str:
         return moment.strftime("%Y-%m-%d %H:%M UTC") if hasattr(moment, "strftime") else ""
 
@@ -99,6 +113,6 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `x
     from xlcredit.io.store import CreditStore
 
     with user_errors():
-        if not CreditStore(db).revoke_api_key(key_id, f"command line ({getpass.getuser()})"):
+        if not CreditStore(_db(db)).revoke_api_key(key_id, f"command line ({getpass.getuser()})"):
             raise XlcError("key_id", f"no active key {key_id}", key_id)
     typer.echo(f"key {key_id} revoked")

@@ -239,7 +239,11 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         title="xlcredit", version=xlcredit.__version__,
         summary="Credit control engine and shared credit database (scores, limits, terms, ageing, dunning).",
         description=__doc__.split("\n\n", 1)[0], max_body_size=cfg.max_body_bytes,
+        docs_url=None, redoc_url=None,   # served offline below (xlcredit.service.docs)
     )
+    from xlcredit.service.docs import add_offline_docs
+
+    add_offline_docs(app)
     app.state.store = db
     app.state.settings = cfg
     app.add_middleware(TimeoutMiddleware, seconds=cfg.request_timeout)
@@ -498,10 +502,16 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         return policy_answer(new)
 
     # ------------------------------------------------------------------ collection register
-    @data.get("/v1/register", response_model=list[m.RegisterEntry], summary="The collection register")
+    from xlcredit.service.letters import letters_folder, relative_entry
+
+    register_folder = letters_folder(db, cfg.letters_dir)
+
+    @data.get("/v1/register", response_model=list[m.RegisterEntry], summary="The collection register",
+              description="`file_path` is relative to the service's letters folder (a file kept elsewhere: its name "
+                          "only); the server's own folders are never shown.")
     def get_register(_p: ReaderP, customer_id: Annotated[str | None, Query(max_length=200)] = None
                      ) -> list[dict[str, Any]]:
-        return to_json_data(db.register_rows(customer_id))
+        return to_json_data([relative_entry(r, register_folder) for r in db.register_rows(customer_id)])
 
     @data.post("/v1/register", response_model=m.RegisterEntry, status_code=201,
                responses={409: {"model": m.Problem, "description": "Already issued for these items"}},
@@ -516,7 +526,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
                                     content_hash=body.content_hash, who=who.who, resend=body.resend)
         except AlreadyIssued as exc:
             return _problem(409, str(exc))
-        return to_json_data(entry)
+        return to_json_data(relative_entry(entry, register_folder))
 
     # ------------------------------------------------------------------ reviews
     @data.get("/v1/reviews", response_model=list[m.ReviewEntry], summary="Recorded credit reviews")

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Form, Query, UploadFile
@@ -161,6 +161,22 @@ def _relative(path: str, folder: Path) -> str:
         return Path(path).resolve().relative_to(folder).as_posix()
     except ValueError:
         return Path(path).name
+
+
+def relative_entry(entry: Any, folder: Path) -> Any:
+    """A register entry whose ``file_path`` is shown relative to the letters folder: an absolute path (POSIX or
+    Windows, or one climbing out with ``..``) inside the folder loses the folder, one outside keeps its name only."""
+    if not isinstance(entry, dict) or not entry.get("file_path"):
+        return entry
+    text = str(entry["file_path"])
+    win = PureWindowsPath(text)
+    if not (text.startswith(("/", "\\", "~")) or win.drive or ".." in win.parts):
+        return entry
+    try:
+        shown = Path(text).expanduser().resolve().relative_to(folder).as_posix()
+    except (ValueError, OSError):
+        shown = win.name
+    return {**entry, "file_path": shown}
 
 
 #: The columns of a letter or action row: the fields of :class:`xlcredit.jobs.letters.LetterResult`.

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from xlcredit.core.errors import XlcError
@@ -37,13 +39,25 @@ def app_from_environment() -> Any:
     return create_app(config["url"], policy, settings=_settings(config["settings"]))
 
 
+def default_db_path() -> Path:
+    """Where ``xlcredit serve`` keeps its embedded SQLite database when neither ``--db`` nor ``$XLCREDIT_DB`` is
+    given: ``$XDG_DATA_HOME/xlcredit/xlcredit.credit.db`` (``~/.local/share/xlcredit/…``; on Windows
+    ``%LOCALAPPDATA%\\xlcredit\\…``)."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "xlcredit" / "xlcredit.credit.db"
+
+
 def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: Policy | None = None,
           max_rows: int | None = None, max_body_mb: float | None = None, max_upload_mb: float | None = None,
           timeout: float | None = None, letters_dir: str | None = None, log_level: str = "info",
           workers: int = 1, max_requests: int | None = None, queue_seconds: float | None = None) -> None:
     """Open the credit database (migrating it), build the app and serve it until stopped (Ctrl+C).
 
-    ``db``: a database file, a workbook (→ the ``.credit.db`` beside it) or a URL; None = ``$XLCREDIT_DB``.
+    ``db``: a database file, a workbook (→ the ``.credit.db`` beside it) or a URL; None = ``$XLCREDIT_DB``, else
+    the embedded SQLite database at :func:`default_db_path` (created on first use). The database used is printed.
     ``letters_dir``: where ``POST /v1/letters`` keeps the letters (default: ``letters`` beside a SQLite database).
     ``workers``: worker processes; ``max_requests``: requests worked on at once per worker, more wait up to
     ``queue_seconds`` and are then answered JSON 503 with Retry-After.
@@ -79,7 +93,14 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: 
     if queue_seconds is not None:
         changes["queue_seconds"] = queue_seconds
     settings = _settings(changes)
+    if (db is None or not str(db).strip()) and not os.environ.get("XLCREDIT_DB", "").strip():
+        default = default_db_path()
+        default.parent.mkdir(parents=True, exist_ok=True)
+        db = str(default)
     url = resolve_store_url(db)
+    from sqlalchemy.engine import make_url
+
+    print(f"credit database: {make_url(url).render_as_string(hide_password=True)}", file=sys.stderr, flush=True)
     # no connection limit (uvicorn's limit_concurrency counts open connections and answers plain text):
     # the service limits the requests it works on and answers JSON 503 (xlcredit.service.reliability)
     common = {"host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5,
