@@ -287,6 +287,18 @@ def test_crash_between_proposal_and_write_leaves_the_table(book, fixture_dir):
     assert not list(book.glob(".payments-*"))
 
 
+def test_cli_shows_proposals_and_the_csv_columns(fixture_dir, tmp_path):
+    out = tmp_path / "matches.csv"
+    result = CliRunner().invoke(app, ["match", str(fixture_dir / "export.csv"), "--as-of", "2026-10-31",
+                                      "--accounts", str(fixture_dir / "bank_accounts.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "export.csv: CSV" in result.output and "remittance ← Verwendungszweck" in result.output
+    with out.open(encoding="utf-8-sig") as fh:   # the project's CSV writer adds a BOM for Excel
+        rows = list(csv.DictReader(fh))
+    assert {"bank_reference", "customer_id", "invoices", "confidence", "status", "reason", "source"} <= set(rows[0])
+    assert sum(r["status"] == "auto" for r in rows) > len(rows) // 2
+
+
 def test_cli_bad_input_is_one_line():
     result = CliRunner().invoke(app, ["match", str(FIXTURES / "export.csv"), "--apply"])
     assert result.exit_code == 2

@@ -75,6 +75,10 @@ def match(paths: Annotated[list[Path], typer.Argument(
         settings = CashSettings(auto_threshold=threshold, charge_tolerance=charge)
         outcome = run_match(statements, book, as_of=when, accounts=load_accounts(accounts), settings=settings)
         print_notes(outcome.notes)
+        for read in outcome.reads:   # what was read, and from which columns (as inspect shows a ledger's mapping)
+            columns = ", ".join(f"{k} ← {v}" for k, v in (read.columns or {}).items())
+            print_notes([f"{read.source}: {read.format}, {len(read.transactions)} transactions"
+                         + (f"; columns: {columns}" if columns else "")])
         rows = proposal_rows(outcome.proposals)
         show_table(f"Bank matches as of {outcome.as_of} — {book.label}", rows, [
             Column("bank_reference", "Bank ref"), Column("date", "Date"), Column("amount", "Amount", "right"),
