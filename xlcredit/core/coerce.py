@@ -53,7 +53,8 @@ from typing import Any
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import to_decimal
 
-__all__ = ["EXCEL_DAY0", "FIRST_DATE", "LAST_DATE", "LAST_EXCEL_SERIAL", "MAX_DAYS", "is_blank", "need_date",
+__all__ = ["EXCEL_DAY0", "FIRST_DATE", "LAST_DATE", "LAST_EXCEL_SERIAL", "MAX_DAYS", "clean_text", "is_blank",
+           "need_date",
            "to_date", "to_date_or_none", "to_days",
            "to_decimal", "to_rate"]
 
@@ -71,6 +72,20 @@ _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _DMY = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
 _DIGITS = re.compile(r"^\d+(?:\.\d*)?$")
 _WRITE_ISO = "write it as YYYY-MM-DD"
+
+
+#: Characters text from data never keeps: those XML 1.0 forbids (C0 controls but tab, line feed and carriage
+#: return; lone surrogates; U+FFFE/U+FFFF) — a .docx with one is corrupt — and the invisible bidi and format
+#: controls that reorder or hide text in a letter or a PDF (U+061C, U+200B, U+200E/F, U+202A–E, U+2066–9, U+FEFF).
+#: Zero-width (non-)joiners stay: Persian and Indic scripts need them.
+_UNWANTED_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+                             "\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """Text from a cell, a file or a request with XML-illegal characters and bidi/format controls removed
+    (once, where it enters; see :data:`_UNWANTED_CHARS`)."""
+    return _UNWANTED_CHARS.sub("", text) if _UNWANTED_CHARS.search(text) else text
 
 
 def is_blank(value: Any) -> bool:

@@ -91,7 +91,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlcredit.core.coerce import to_date
+from xlcredit.core.coerce import clean_text, to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment, RowProblem
 from xlcredit.core.money import currency_code, minor_units, to_decimal
@@ -470,13 +470,18 @@ def _cell_text(value: Any) -> str:
         value = value.item()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def _texts(series: pd.Series) -> np.ndarray:
-    """Cells as stripped text ("" for blank; 1001.0 from a spreadsheet is "1001"), object array."""
+    """Cells as stripped text ("" for blank; 1001.0 from a spreadsheet is "1001"; XML-illegal characters and
+    bidi/format controls removed by :func:`~xlcredit.core.coerce.clean_text`), object array."""
     if _is_text(series):
-        return series.str.strip().fillna("").to_numpy(dtype=object)
+        values = series.str.strip().fillna("").to_numpy(dtype=object)
+        dirty = {u for u in pd.unique(values) if clean_text(u) != u}
+        if dirty:
+            values = np.array([clean_text(v).strip() if v in dirty else v for v in values], dtype=object)
+        return values
     return _parse(series, _cell_text).rows
 
 

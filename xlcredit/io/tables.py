@@ -58,7 +58,7 @@ from typing import Any
 
 import pandas as pd
 
-from xlcredit.core.coerce import is_blank, to_date_or_none
+from xlcredit.core.coerce import clean_text, is_blank, to_date_or_none
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import currency_code, to_decimal
@@ -319,7 +319,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value == int(value):
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def _amount(value: Any, name: str, decimal_comma: bool, *, negative_ok: bool) -> Decimal | None:
