@@ -1,7 +1,23 @@
 #!/usr/bin/env bash
-# Set up .venv and run the whole test suite (what CI runs).
+# The README's test command (and what CI runs through .ci/run): install the system tools the tests use
+# (scripts/system-deps.sh: as root with apt-get, else it says what is missing), start a throwaway PostgreSQL
+# for the tests marked `postgres` when one can be started (scripts/pg-start.sh; with CI=true a failure to
+# start it is an error, otherwise those tests skip), set up .venv, then ruff and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
+if [ -z "${XLCREDIT_TEST_PG_URL:-}" ]; then
+  if [ "${CI:-}" = true ]; then
+    XLCREDIT_TEST_PG_URL="$(bash scripts/pg-start.sh)"
+  else
+    XLCREDIT_TEST_PG_URL="$(bash scripts/pg-start.sh 2>/dev/null || true)"
+    [ -n "$XLCREDIT_TEST_PG_URL" ] || echo "test.sh: no PostgreSQL could be started; the postgres tests skip" >&2
+  fi
+  if [ -n "$XLCREDIT_TEST_PG_URL" ]; then
+    export XLCREDIT_TEST_PG_URL
+    trap 'bash scripts/pg-start.sh stop >/dev/null 2>&1 || true' EXIT
+  fi
+fi
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"
