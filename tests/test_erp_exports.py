@@ -231,6 +231,23 @@ def test_folder_mode_skips_title_rows_of_excel_saved_files(tmp_path):
     assert [(p.row, p.column, p.problem) for p in data.problems] == [(5, "Amount", "is not a number (got 'abc')")]
 
 
+def test_folder_mode_skips_title_rows_of_files_not_saved_by_excel(tmp_path):
+    """A report's CSV written by its own system: the title line is one field wide, fewer than the header. The
+    folder book reads each file as the ledger reader does (title rows skipped, the file's row numbers kept)
+    instead of handing it to pandas, which refused the line ("Expected 1 fields … saw 6")."""
+    from xlcredit.jobs.book import FolderBook, read_book
+
+    (tmp_path / "customers.csv").write_text("Customer list 31 Oct 2026\ncustomer_id,name,country\nK1,Acme,DE\n",
+                                            encoding="utf-8")
+    (tmp_path / "invoices.csv").write_text(
+        "Open items as of 31 Oct 2026\n\nCustomer,Invoice No,Currency,Amount,Invoice Date,Due Date\n"
+        "K1,I1,EUR,100.00,2026-09-01,2026-10-01\nK1,I2,EUR,abc,2026-09-02,2026-10-02\n", encoding="utf-8")
+    data = read_book(FolderBook(tmp_path).read_tables(), None)
+    assert [c.customer_id for c in data.customers] == ["K1"]
+    assert [i.invoice_no for i in data.ledger.invoices] == ["I1"]
+    assert [(p.row, p.column, p.problem) for p in data.problems] == [(5, "Amount", "is not a number (got 'abc')")]
+
+
 def test_an_unknown_customer_is_aged_and_listed(tmp_path):
     """Problem 7: invoices of K999, missing from the customers table, are aged and listed:
     K999: 1,600.00 + 2,500.00 = 4,100.00 EUR in 2 open items."""

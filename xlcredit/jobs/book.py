@@ -23,7 +23,7 @@ from xlcredit.core.ledger import FxRates, Ledger, RowProblem
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
 from xlcredit.io import workbook as wb
-from xlcredit.io.ledger import load_fx_rates, load_ledger
+from xlcredit.io.ledger import load_fx_rates, load_ledger, read_frame
 from xlcredit.io.store import workbook_store
 from xlcredit.io.tables import read_customers
 
@@ -128,10 +128,8 @@ class FolderBook:
                 out[name] = pq.read_table(path).to_pandas(types_mapper=pd.ArrowDtype)
             elif path.suffix == ".parquet":
                 out[name] = pd.read_parquet(path)
-            elif path.suffix == ".csv":
-                out[name] = pd.read_csv(path, dtype=str, keep_default_na=False)
-            else:
-                out[name] = pd.read_excel(path, dtype=object)
+            else:   # .csv/.xlsx as exported: title rows above the header skipped, the file's row numbers kept
+                out[name] = read_frame(path, table=name)
         return out
 
     def read_policy_rows(self) -> list[tuple[str, Any]]:
