@@ -354,3 +354,23 @@ def test_imported_review_history_is_read_row_by_row_and_the_latest_review_wins()
     assert last["K1"] == LastReview(dt.date(2026, 8, 3), "A", 82, Decimal("120000"))      # the history is later
     assert last["K4"] == LastReview(dt.date(2026, 9, 1), "C", 58, Decimal("12000"))       # same day: the database
     assert imported_reviews(pd.DataFrame({"customer_id": ["K1"]}))[1][0].problem.startswith("column is missing")
+
+
+
+def test_a_folder_without_as_of_is_reviewed_as_of_its_newest_document(tmp_path):
+    """A file is as of when it was exported, not as of today: the newest document (the payment of 2026-09-20) sets
+    the date, and the command says so in one line; an --as-of 40 days later is warned about with both dates."""
+    (tmp_path / "customers.csv").write_text("customer_id,name,relationship_start,annual_volume\n"
+                                            "K1,Acme,2019-01-01,120000\n", encoding="utf-8")
+    (tmp_path / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
+                                           "K1,I1,EUR,100.00,2026-08-01,2026-08-31\n", encoding="utf-8")
+    (tmp_path / "payments.csv").write_text("payment_id,customer_id,payment_date,amount,currency\n"
+                                           "P1,K1,2026-09-20,40.00,EUR\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["review", str(tmp_path), "--dry-run", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "as of 2026-09-20, the newest document date in" in " ".join(result.stderr.split())
+    assert "Portfolio review as of 2026-09-20" in result.stdout
+    late = CliRunner().invoke(app, ["review", str(tmp_path), "--dry-run", "--as-of", "2026-10-30"])
+    assert late.exit_code == 0, late.output
+    words = " ".join(late.stderr.split())
+    assert "warning: as of 2026-10-30, but the newest document in" in words and "is dated 2026-09-20 (40 days" in words

@@ -9,8 +9,8 @@ import typer
 
 from xlcredit.cli.app import app
 from xlcredit.cli.common import (
-    AsOf,
     Column,
+    LedgerAsOf,
     Out,
     base_policy,
     check_out,
@@ -19,9 +19,9 @@ from xlcredit.cli.common import (
     finish,
     fmt_amount,
     parse_as_of,
+    print_notes,
     print_problems,
     show_table,
-    today,
     user_errors,
     write_out,
 )
@@ -35,7 +35,7 @@ WorkbookOrLedger = Annotated[Path | None, typer.Argument(
 
 
 @app.command()
-def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = None, out: Out = None,
+def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: LedgerAsOf = None, out: Out = None,
            db: Annotated[str | None, typer.Option(
                "--db", help="Credit database holding the review history (file or URL); default: the workbook's "
                             "(none for a folder or the sample).")] = None,
@@ -61,7 +61,7 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
     from xlcredit.jobs.review import review as run_review
 
     with user_errors():
-        day = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else today())
+        day = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else None)   # None: the file's newest date
         check_out(out)
         check_out(actions)
         if source is None or source.is_dir():
@@ -76,7 +76,9 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: AsOf = No
             task = bar.add_task("reviewing", total=None)
             outcome = run_review(book, day, store=db, base_policy=base, record=not dry_run, write=not dry_run,
                                  progress=lambda msg: bar.update(task, description=msg))
+        print_notes(outcome.notes)
         result = outcome.review
+        day = result.as_of
         cur = result.currency
         rows = result.rows()
         listed = rows if show_all else [r for r in rows if r["review"]]

@@ -184,7 +184,11 @@ def as_of_for(ledger: Ledger, as_of: dt.date | None, label: str) -> tuple[dt.dat
     Given, but more than :data:`STALE_DAYS` after the newest document: a warning with both dates (every item
     would look that much more overdue than the file can know).
     """
-    latest = ledger.latest_document_date()
+    return as_of_note(ledger.latest_document_date(), as_of, label)
+
+
+def as_of_note(latest: dt.date | None, as_of: dt.date | None, label: str) -> tuple[dt.date, str | None]:
+    """:func:`as_of_for` from the newest document date already known (the bulk path reads it from its columns)."""
     if as_of is None:
         if latest is None:
             raise XlcError("as_of", f"is not given and {label} holds no dated document to take it from", None)
@@ -197,4 +201,4 @@ def as_of_for(ledger: Ledger, as_of: dt.date | None, label: str) -> tuple[dt.dat
 
 
 __all__ = ["ARROW_LEDGER_COLUMNS", "STALE_DAYS", "TABLE_NAMES", "Book", "BookData", "FolderBook", "Progress",
-           "WorkbookFile", "as_of_for", "read_book"]
+           "WorkbookFile", "as_of_for", "as_of_note", "read_book"]

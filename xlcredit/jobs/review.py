@@ -29,7 +29,7 @@ import pandas as pd
 
 from xlcredit.core.coerce import is_blank, to_date
 from xlcredit.core.errors import XlcError
-from xlcredit.core.fast.ageing import frames_to_arrays
+from xlcredit.core.fast.ageing import EPOCH, frames_to_arrays
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 from xlcredit.core.monitoring import LastReview
@@ -37,7 +37,7 @@ from xlcredit.core.policy import GRADES, Policy
 from xlcredit.core.review import PortfolioReview, run_review
 from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
 from xlcredit.io.tables import read_customers
-from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS
+from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS, as_of_note
 
 __all__ = ["ACTION_COLUMNS", "REVIEW_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
            "forecast_values", "imported_reviews", "last_reviews_from", "latest_reviews", "ledger_columns",
@@ -201,14 +201,23 @@ class ReviewOutcome:
     problems: tuple[RowProblem, ...]
     store_url: str | None
     recorded: int
+    notes: tuple[str, ...] = ()
 
 
 def _policy(rows: Sequence[tuple[str, Any]] | None, base: Policy | None) -> Policy:
     return Policy.from_rows(rows, base) if rows else (base or Policy())
 
 
-def review(book: Any, as_of: dt.date, *, store: Any = None, base_policy: Policy | None = None, record: bool = True,
-           write: bool = True, loss_rates: Sequence[Any] | None = None, who: str = "review",
+def _as_of(frames: Any, as_of: dt.date | None, label: str) -> tuple[dt.date, str | None]:
+    """The review's date: given, or the newest document date of the ledger's columns (see
+    :func:`xlcredit.jobs.book.as_of_for`, the same rule for the record-by-record jobs)."""
+    days = [int(a.max()) for a in (frames.invoices.invoice_date, frames.credits.date) if len(a)]
+    latest = EPOCH + dt.timedelta(days=max(days)) if days else None
+    return as_of_note(latest, as_of, label)
+
+
+def review(book: Any, as_of: dt.date | None, *, store: Any = None, base_policy: Policy | None = None,
+           record: bool = True, write: bool = True, loss_rates: Sequence[Any] | None = None, who: str = "review",
            now: dt.datetime | None = None, progress: Progress | None = None) -> ReviewOutcome:
     """The Review Portfolio button: review the book at ``as_of``, write the Review sheet, record the reviews.
 
@@ -231,6 +240,7 @@ def review(book: Any, as_of: dt.date, *, store: Any = None, base_policy: Policy 
     problems: list[RowProblem] = list(customers.problems)
     frames, invoice_numbers, ledger_problems = ledger_columns(tables, policy)
     problems.extend(ledger_problems)
+    as_of, note = _as_of(frames, as_of, book.label)
     fx = None
     fx_table = tables.get("fx_rates")
     if fx_table is not None and len(fx_table):
@@ -260,7 +270,8 @@ def review(book: Any, as_of: dt.date, *, store: Any = None, base_policy: Policy 
     if write:
         say("writing the Review sheet")
         book.write_outputs({"Review": review_sheet(result)}, dashboard_cells(book, result))
-    return ReviewOutcome(result, tuple(problems), None if credit_store is None else credit_store.url, recorded)
+    return ReviewOutcome(result, tuple(problems), None if credit_store is None else credit_store.url, recorded,
+                         () if note is None else (note,))
 
 
 def dashboard_cells(book: Any, result: PortfolioReview) -> dict[tuple[str, str], Any]:
