@@ -229,7 +229,10 @@ def read_csv(text: str, source: str = "csv", *, default_currency: str = "EUR") -
     """A CSV bank export: columns found by :data:`CSV_ALIASES`, separator and decimal comma guessed from the file."""
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ("\t" if "\t" in sample.split("\n")[0] else ",")
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:   # e.g. a NUL byte: not a text export
+        raise XlcError("statement", f"is not a readable CSV bank export ({exc})", source) from None
     if not rows:
         raise XlcError("statement", "is empty", source)
     header = rows[0]

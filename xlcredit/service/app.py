@@ -592,6 +592,11 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
 
     add_audit_route(app, context=context, settings=cfg, reader=reader, responses=COMMON_RESPONSES)
 
+    from xlcredit.service.bank import add_bank_routes
+
+    add_bank_routes(app, context=context, settings=cfg, reader=reader, controller=controller,
+                    responses=COMMON_RESPONSES)
+
     from xlcredit.service.collector import add_collector_routes
 
     add_collector_routes(app, db=db, today=lambda: today(), reader=reader, controller=controller,
