@@ -127,3 +127,15 @@ def test_a_currency_without_an_fx_rate_is_aged_in_its_own_currency_and_the_total
     total = next(line for line in result.stdout.splitlines() if "TOTAL without USD" in line)
     assert total.split("│")[-2].strip() == "100.00"     # K1's 100 EUR only (R2 'lots' is a bad row)
     assert "2 accounts aged, 1 row with problems" in result.stdout
+
+
+def test_a_users_files_are_aged_as_of_their_newest_document_unless_told(tmp_path):
+    """Without --as-of a ledger is as of its newest document (the payment of 2026-02-11), not as of today: R1
+    (due 2026-01-31, 70.00 open) is 11 days past due (1-30), and the command says which date it took."""
+    _write_user_files(tmp_path)
+    result = run("age", str(tmp_path / "invoices.csv"), str(tmp_path / "payments.csv"))
+    assert result.exit_code == 0, result.output
+    assert "as of 2026-02-11, the newest document date in 2 files" in " ".join(result.stderr.split())
+    assert "as of 2026-02-11" in result.stdout
+    k1 = next(line for line in result.stdout.splitlines() if "K1" in line)
+    assert k1.split("│")[4].strip() == "70.00"   # the 1-30 column

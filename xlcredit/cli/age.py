@@ -35,8 +35,8 @@ from rich.text import Text
 
 from xlcredit.cli.app import app
 from xlcredit.cli.common import (
-    AsOf,
     Column,
+    LedgerAsOf,
     Out,
     check_out,
     console,
@@ -44,6 +44,7 @@ from xlcredit.cli.common import (
     finish,
     get_policy,
     parse_as_of,
+    print_notes,
     print_problems,
     show_table,
     today,
@@ -55,6 +56,7 @@ from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.money import round_money
 from xlcredit.core.openitems import Position, allocate
 from xlcredit.io.ledger import CustomerIndex, LedgerLoad, load_ledger, load_ledger_files, parse_date_order
+from xlcredit.jobs.book import as_of_for
 
 BY_OPTIONS = {"due-date": "due_date", "due_date": "due_date", "due": "due_date",
               "invoice-date": "invoice_date", "invoice_date": "invoice_date", "invoice": "invoice_date"}
@@ -86,7 +88,7 @@ CustomersOption = Annotated[Path | None, typer.Option(
 
 
 @app.command()
-def age(ctx: typer.Context, ledger: LedgerFiles = None, as_of: AsOf = None,
+def age(ctx: typer.Context, ledger: LedgerFiles = None, as_of: LedgerAsOf = None,
         by: Annotated[str | None, typer.Option("--by", help="Age by due-date (default) or invoice-date.")] = None,
         dates: Dates = None, customers: CustomersOption = None, out: Out = None,
         engine: Annotated[str, typer.Option("--engine", help="numpy (this process, default) or dask: Parquet "
@@ -139,7 +141,7 @@ def run_age_dask(ctx: typer.Context, ledger: Sequence[Path] | None, *, as_of: st
 
 
 def _load(paths: Sequence[Path], policy: Any, dates: str | None = None,
-          customers: Path | None = None) -> tuple[LedgerLoad, str, dt.date]:
+          customers: Path | None = None) -> tuple[LedgerLoad, str, dt.date | None]:
     if customers is not None and not customers.exists():
         raise XlcError("customers file", f"not found: {customers}", str(customers))
     if not paths:
@@ -155,7 +157,7 @@ def _load(paths: Sequence[Path], policy: Any, dates: str | None = None,
         if not path.exists():
             raise XlcError("ledger file", f"not found: {path}", str(path))
     label = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
-    return load_ledger_files(paths, policy=policy, dates=dates, customers=customers), label, today()
+    return load_ledger_files(paths, policy=policy, dates=dates, customers=customers), label, None   # as of the file
 
 
 def _allocate(load: LedgerLoad, day: dt.date, bar: Progress) -> dict[tuple[str, str], Position]:
@@ -236,8 +238,9 @@ def run_age(ctx: typer.Context, ledger: Sequence[Path] | None, *, as_of: str | N
         documents = len(load.ledger.invoices) + len(load.ledger.payments) + len(load.ledger.credit_notes)
         if documents >= _FREEZE_FROM:
             gc.freeze()  # millions of long-lived records: spare the collector from walking them again and again
-        day = given or default_day
+        day, note = as_of_for(load.ledger, given or default_day, label)
         positions = _allocate(load, day, bar)
+    print_notes([] if note is None else [note])
     report, no_rate = _age(positions, day, policy, load.fx, basis)
     ccy = report.company_currency
     basis_text = "due date" if report.by == "due_date" else "invoice date"
