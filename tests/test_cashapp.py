@@ -272,6 +272,27 @@ def test_apply_twice_is_once_and_settles_the_invoices(book, fixture_dir):
                                                                               r["invoice_ref"]) == paid
 
 
+def test_bank_charges_written_off_settle_the_invoice_once(book, fixture_dir):
+    with (fixture_dir / "expected.csv").open(encoding="utf-8") as fh:
+        charged = [r for r in csv.DictReader(fh) if r["kind"] == "charges"]
+    args = ["match", *(str(fixture_dir / s) for s in STATEMENTS[:3]), str(book), "--as-of", "2026-10-31",
+            "--charges-as", "write-off", "--apply"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    notes_once, payments_once = (book / "credit_notes.csv").read_bytes(), (book / "payments.csv").read_bytes()
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert (book / "credit_notes.csv").read_bytes() == notes_once
+    assert (book / "payments.csv").read_bytes() == payments_once
+    with (book / "credit_notes.csv").open(encoding="utf-8") as fh:
+        written = {r["credit_note_no"]: r for r in csv.DictReader(fh) if r["credit_note_no"].endswith("-CHARGES")}
+    assert {f"{r['bank_reference']}-CHARGES" for r in charged} == set(written)
+    after = allocate(read_book(FolderBook(book).read_tables(), None).ledger, dt.date(2026, 11, 30))
+    for r in charged:
+        (invoice,) = r["invoices"].split()
+        item = next(oi for (c, _), pos in after.items() if c == r["customer_id"] for oi in pos.items
+                    if oi.invoice_no == invoice)
+        assert item.open_amount == 0, r
+
+
 def test_crash_between_proposal_and_write_leaves_the_table(book, fixture_dir):
     before = (book / "payments.csv").read_bytes()
     out = run_match([fixture_dir / "statement.mt940"], FolderBook(book), as_of=SAMPLE_AS_OF)

@@ -39,6 +39,9 @@ def match(paths: Annotated[list[Path], typer.Argument(
                                                    "applied without review.")] = 0.9,
           tolerance: Annotated[str, typer.Option("--charges", help="A payment this much short of the invoices "
                                                  "is taken as paid less bank charges.")] = "25.00",
+          charges_as: Annotated[str, typer.Option(
+              "--charges-as", help="What a bank-charge shortfall becomes: residual (stays open on the invoice) "
+                                   "or write-off (a credit note in credit_notes.csv).")] = "residual",
           apply: Annotated[bool, typer.Option("--apply", help="Append the confident matches to the folder's "
                                               "payments.csv (never twice).")] = False) -> None:
     """Match incoming bank transactions to open items: RF reference, invoice numbers in the text, payer, amount.
@@ -72,7 +75,8 @@ def match(paths: Annotated[list[Path], typer.Argument(
                                       "sample and the workbook are not written)", str(target or ""))
         charge = to_decimal(tolerance, "--charges", allow_negative=False)
         assert isinstance(charge, Decimal)
-        settings = CashSettings(auto_threshold=threshold, charge_tolerance=charge)
+        settings = CashSettings(auto_threshold=threshold, charge_tolerance=charge,
+                                charges=charges_as.strip().lower().replace("-", "_"))
         outcome = run_match(statements, book, as_of=when, accounts=load_accounts(accounts), settings=settings)
         print_notes(outcome.notes)
         for read in outcome.reads:   # what was read, and from which columns (as inspect shows a ledger's mapping)

@@ -114,30 +114,59 @@ def payment_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[
     return rows
 
 
+def charge_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[str, str]]:
+    """Credit-note rows writing off the bank charges of the automatic proposals (setting ``charges`` =
+    ``write_off``), one per transaction, numbered after its bank reference so a re-run finds it."""
+    rows = []
+    for p in proposals:
+        ref = p.transaction.bank_reference
+        number = f"{ref}-CHARGES"
+        if p.status != AUTO or not ref or p.charges <= 0 or not p.lines or number in already:
+            continue
+        rows.append({"credit_note_no": number, "customer_id": p.customer_id,
+                     "date": p.transaction.booking_date.isoformat(), "amount": f"{p.charges}",
+                     "currency": p.transaction.currency, "invoice_ref": p.lines[-1].invoice_no})
+    return rows
+
+
 def apply_matches(folder: str | Path, proposals: Sequence[Proposal], *,
                   before_replace: Callable[[Path], None] | None = None) -> int:
     """Append the automatic proposals to ``folder/payments.csv`` atomically; returns the rows added (0 on a re-run).
 
-    ``before_replace`` is called with the written temp file just before it replaces the table (tests use it to
-    simulate a crash there).
+    Bank charges to write off (setting ``charges`` = ``write_off``) go first to ``credit_notes.csv`` (skipped when
+    its number is there): a failure between the two files leaves a write-off whose payment the next run adds, with
+    the same end result. ``before_replace`` is called with the written temp file just before it replaces the
+    payments table (tests use it to simulate a crash there).
     """
     folder = Path(folder)
-    target = folder / "payments.csv"
     if not folder.is_dir():
         raise XlcError("folder", f"not found: {folder}", str(folder))
+    if any(p.status == AUTO and p.charges > 0 for p in proposals):
+        notes = next((folder / f"{stem}.csv" for stem in ("credit_notes", "creditnotes", "credits")
+                      if (folder / f"{stem}.csv").is_file()), folder / "credit_notes.csv")
+        _append_csv(notes, CREDIT_NOTE_COLUMNS, "credit_note_no", lambda seen: charge_rows(proposals, seen))
+    return _append_csv(folder / "payments.csv", PAYMENT_COLUMNS, "bank_reference",
+                       lambda seen: payment_rows(proposals, seen), before_replace)
+
+
+CREDIT_NOTE_COLUMNS = ("credit_note_no", "customer_id", "date", "amount", "currency", "invoice_ref")
+
+
+def _append_csv(target: Path, columns: Sequence[str], key: str,
+                new_rows: Callable[[set[str]], list[dict[str, str]]],
+                before_replace: Callable[[Path], None] | None = None) -> int:
+    """Append rows to a CSV table atomically (temp file + ``os.replace``), none whose ``key`` is already there."""
     if target.is_file():
         text = target.read_text(encoding="utf-8-sig")
         existing = list(csv.DictReader(io.StringIO(text)))
-        header = next(csv.reader(io.StringIO(text))) if text.strip() else list(PAYMENT_COLUMNS)
+        header = next(csv.reader(io.StringIO(text))) if text.strip() else list(columns)
     else:
-        existing, header = [], list(PAYMENT_COLUMNS)
-    already = {r.get("bank_reference", "").strip() for r in existing} - {""}
-    new = payment_rows(proposals, already)
+        existing, header = [], list(columns)
+    already = {(r.get(key) or "").strip() for r in existing} - {""}
+    new = new_rows(already)
     if not new:
         return 0
-    if "bank_reference" not in header:
-        header.append("bank_reference")
-    for column in PAYMENT_COLUMNS:
+    for column in columns:
         if column not in header:
             header.append(column)
     buffer = io.StringIO()
@@ -145,7 +174,7 @@ def apply_matches(folder: str | Path, proposals: Sequence[Proposal], *,
     writer.writeheader()
     for row in [*existing, *new]:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items() if k in header})
-    fd, tmp = tempfile.mkstemp(prefix=".payments-", suffix=".csv", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".csv", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(buffer.getvalue())
