@@ -87,3 +87,18 @@ def test_qr_matrix_round_trip():
     image = np.array([[0 if dark else 255 for dark in row for _ in range(4)] for row in qr_matrix(payload)
                       for _ in range(4)], dtype=np.uint8)
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [payload]
+
+
+def test_statement_of_account_carries_the_reference_that_matches_back():
+    from xlcredit.core.statements import statement_for
+    from xlcredit.letters.statement import compose_statement
+
+    _, _, ledger = _letter()
+    customer = Customer("C9", name="Calderwick Fabrications plc", currency="EUR")
+    composed = compose_statement(statement_for(customer, ledger, dt.date(2026, 10, 1), AS_OF, Policy()), Policy())
+    reference = composed.payment.rsplit(": ", 1)[1]
+    assert is_valid_rf(reference) and reference.endswith("C9")
+    open_total = sum(oi.open_amount for pos in allocate(ledger, AS_OF).values() for oi in pos.open_items)
+    tx = BankTransaction("B2", dt.date(2026, 11, 10), open_total, "EUR", "", "", f"pay {reference} thanks")
+    (p,) = match_transactions([tx], allocate(ledger, AS_OF), {"C9": customer.name})
+    assert (p.status, p.customer_id, p.method, p.on_account) == ("auto", "C9", "rf reference", 0)

@@ -168,11 +168,17 @@ def _rf_in(text: str) -> list[str]:
     """Valid RF references in a remittance text (the longest valid prefix of each candidate)."""
     found = []
     for m in _RF_IN_TEXT.finditer(text or ""):
-        ref = re.sub(r"\s", "", m.group()).upper()
-        for end in range(len(ref), 4, -1):
-            if is_valid_rf(ref[:end]):
-                found.append(ref[:end])
-                break
+        raw = m.group()
+        # where the reference may end: the first word (printed compact), then each word boundary (printed in
+        # groups of four), longest first; cut anywhere only as the last resort
+        token = raw.split()[0].upper()
+        ends = [len(raw), *[w.start() for w in re.finditer(r"\s", raw)][::-1]]
+        candidates = [token, *(re.sub(r"\s", "", raw[:e]).upper() for e in ends)]
+        compact = re.sub(r"\s", "", raw).upper()
+        candidates += [compact[:e] for e in range(len(compact), 4, -1)]
+        ref = next((c for c in candidates if is_valid_rf(c)), None)
+        if ref is not None:
+            found.append(ref)
     return found
 
 

@@ -22,7 +22,16 @@ from xlcredit.core.errors import XlcError
 from xlcredit.core.policy import Policy
 from xlcredit.core.statements import CurrencyStatement, Statement
 from xlcredit.letters.fonts import pdf_fonts
-from xlcredit.letters.render import TEMPLATES_DIR, _docx_base, _docx_para, _environment, _esc, _labels, fmt_money
+from xlcredit.letters.render import (
+    TEMPLATES_DIR,
+    _docx_base,
+    _docx_para,
+    _environment,
+    _esc,
+    _labels,
+    _payment_reference,
+    fmt_money,
+)
 
 __all__ = ["ComposedStatement", "Table", "compose_statement", "render_statement_docx", "render_statement_pdf"]
 
@@ -182,7 +191,9 @@ def compose_statement(statement: Statement, policy: Policy, templates: str | Pat
         sender=(company.name, company.address), recipient=recipient,
         date_line=f"{lab['date']}: {statement.date_to.isoformat()}", salutation=salutation,
         closing=(lab["regards"], company.credit_controller, company.name),
-        payment=f"{lab['pay_to']}: {company.bank_details}")
+        payment=f"{lab['pay_to']}: {company.bank_details}" + (
+            f" · {lab.get('reference', 'Reference')}: {ref}" if (ref := _payment_reference(customer.customer_id))
+            else ""))
 
 
 # --------------------------------------------------------------------------- docx
