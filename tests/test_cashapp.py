@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xlcredit.cli import app
@@ -326,3 +328,41 @@ def test_cli_bad_input_is_one_line():
     assert "--apply: writes the payments.csv of a folder of tables" in result.output
     missing = CliRunner().invoke(app, ["match", "nope.xml"])
     assert missing.exit_code == 2 and "statement: file not found: nope.xml" in missing.output
+
+
+# --------------------------------------------------------------------------- invariants
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+@given(st.text(_ALNUM, min_size=1, max_size=21), st.data())
+def test_rf_check_digits_catch_any_single_character_change(body, data):
+    ref = rf_reference(body)
+    assert is_valid_rf(ref)
+    i = data.draw(st.integers(4, len(ref) - 1))
+    other = data.draw(st.sampled_from(_ALNUM).filter(lambda c: c != ref[i]))
+    assert not is_valid_rf(ref[:i] + other + ref[i + 1:])      # mod 97 detects every single substitution
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["C1", "C2", ""]), st.integers(1, 200000),
+                          st.sampled_from(["", "INV-2026-00087", "2026-90", "INV-2026-00101 INV-2026-00090",
+                                           "RF", "Zahlung"])), max_size=12))
+def test_money_is_never_applied_twice_nor_beyond_an_invoice(txs):
+    names = {"C1": "Ostermoor Werkzeugbau AG", "C2": "Hasselbach Antriebstechnik GmbH & Co. KG"}
+    positions = _positions()
+    transactions = []
+    for n, (cid, cents, text) in enumerate(txs):
+        remit = rf_reference("INV-2026-00090") if text == "RF" else text
+        transactions.append(BankTransaction(f"B{n}", D, Decimal(cents) / 100, "EUR", names.get(cid, ""), "", remit))
+    out = match_transactions(transactions, positions, names)
+    opened = {oi.invoice_no: oi.open_amount for pos in positions.values() for oi in pos.items}
+    applied: dict[str, Decimal] = {}
+    for p in out:
+        assert p.status in ("auto", "review", "unmatched", "duplicate", "not a credit") and p.reason
+        assert 0 <= p.confidence <= 1
+        if p.status == "auto":
+            assert p.confidence >= 0.9 and p.customer_id
+            assert sum(line.amount for line in p.lines) + p.on_account == p.transaction.amount
+            for line in p.lines:
+                applied[line.invoice_no] = applied.get(line.invoice_no, Decimal(0)) + line.amount
+    assert all(amount <= opened[no] for no, amount in applied.items())
