@@ -366,3 +366,30 @@ def test_money_is_never_applied_twice_nor_beyond_an_invoice(txs):
             for line in p.lines:
                 applied[line.invoice_no] = applied.get(line.invoice_no, Decimal(0)) + line.amount
     assert all(amount <= opened[no] for no, amount in applied.items())
+
+
+def test_a_promise_is_kept_by_the_payment_applied_from_the_statement(tmp_path):
+    """The collector's promise (issue 21, item 3): applied bank payments are ledger payments, so it turns kept."""
+    from xlcredit.core.collections import Promise, promise_status
+    from xlcredit.core.policy import Policy
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "customers.csv").write_text("customer_id,name,currency\nC1,Ostermoor Werkzeugbau AG,EUR\n")
+    (folder / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
+                                         "C1,INV-2026-00087,EUR,1000.00,2026-09-01,2026-10-01\n")
+    (folder / "payments.csv").write_text("payment_id,customer_id,payment_date,amount,currency,invoice_ref\n")
+    (folder / "bank.csv").write_text("Date,Reference,Description,Amount\n2026-11-03,B1,INV-2026-00087,1000.00\n")
+    promise = Promise("C1", dt.date(2026, 11, 5), dt.date(2026, 10, 28), invoice_nos=("INV-2026-00087",),
+                      currency="EUR")
+    as_of = dt.date(2026, 11, 6)
+
+    def status() -> str:
+        ledger = read_book(FolderBook(folder).read_tables(), None).ledger
+        items = [oi for pos in allocate(ledger, as_of).values() for oi in pos.items]
+        return promise_status(promise, items, ledger.payments, as_of, Policy()).status
+
+    assert status() != "kept"          # open, within the grace days of the policy
+    out = run_match([folder / "bank.csv"], FolderBook(folder), as_of=dt.date(2026, 10, 31))
+    assert apply_matches(folder, out.proposals) == 1
+    assert status() == "kept"
