@@ -63,7 +63,9 @@ def match(paths: Annotated[list[Path], typer.Argument(
         if len(statements) > 1 and (statements[-1].is_dir() or statements[-1].suffix.lower() in _BOOK_SUFFIXES):
             target = statements.pop()
         if target is None:
-            book = FolderBook(None)
+            from xlcredit.data.sample import SAMPLE_AS_OF
+
+            book, when = FolderBook(None), when or SAMPLE_AS_OF   # the sample's own date, as elsewhere
         elif target.is_dir():
             book = FolderBook(target)
         elif target.is_file():
