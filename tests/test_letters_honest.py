@@ -156,6 +156,7 @@ def test_summary_counts_match_the_rows_listed(tmp_path):
     outcome = run_letters(folder_book(SAMPLE_DIR, tmp_path / "o"), SAMPLE_AS_OF, tmp_path / "o", dry_run=True)
     letters, actions = len(outcome.letters), len(outcome.actions)
     assert result.output.count("would issue") == letters + actions
+    problems = len(outcome.problems)                       # each listed as one row of the problems table
     assert (f"{letters} letters would be issued, 0 already issued, {actions} actions would be added, "
-            "0 already on the action list, 0 problems") in result.output
+            f"0 already on the action list, {problems} problem{'s' if problems != 1 else ''}") in result.output
     assert actions > 0
