@@ -360,6 +360,8 @@ def _decide(customers: Sequence[Customer], ledger: Ledger, snap: _Snapshot, poli
             continue
         known = dataclasses.replace(customer, history=histories.get(cid, PaymentHistory()), open_orders=ZERO,
                                     uninvoiced_deliveries=ZERO)
+        if known.relationship_start is not None and known.relationship_start > day:
+            known = dataclasses.replace(known, relationship_start=None)   # not trading yet then: a prospect
         try:
             scored.append((known, score_customer(known, policy, day)))
         except XlcError as exc:
