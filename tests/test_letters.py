@@ -339,3 +339,24 @@ def test_policy_setting_names_the_templates_folder_beside_the_workbook(tmp_path)
     assert _templates_setting(type("B", (), {"path": workbook})(), policy) == tmp_path / "my templates"
     absolute = Policy.from_rows([("company.letter_templates", str(tmp_path / "abs"))])
     assert _templates_setting(book, absolute) == tmp_path / "abs"
+
+
+def test_a_folder_without_as_of_is_dunned_as_of_its_newest_document(tmp_path):
+    """Letters from a user's folder without --as-of: as of the newest document (invoice I2 of 2026-10-20), said in
+    one line — I1, due 2026-09-05, is then 45 days past due; as of today it would look later still."""
+    from typer.testing import CliRunner
+
+    from xlcredit.cli import app
+
+    src = tmp_path / "tables"
+    src.mkdir()
+    (src / "customers.csv").write_text("customer_id,name,country,currency,relationship_start,annual_volume,email\n"
+                                       "K1,Acme GmbH,DE,EUR,2019-01-01,120000,ap@acme.example\n", encoding="utf-8")
+    (src / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
+                                      "K1,I1,EUR,1000.00,2026-08-06,2026-09-05\n"
+                                      "K1,I2,EUR,50.00,2026-10-20,2026-11-19\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["letters", str(src), "--out", str(tmp_path / "out"), "--dry-run"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "as of 2026-10-20, the newest document date in" in " ".join(result.stderr.split())
+    assert "Dunning letters as of 2026-10-20" in result.stdout

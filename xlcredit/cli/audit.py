@@ -15,6 +15,7 @@ from xlcredit.cli.common import (
     base_policy,
     console,
     err_console,
+    open_book,
     print_notes,
     print_problems,
     show_table,
@@ -73,7 +74,6 @@ def audit(ctx: typer.Context, source: Source = None,
     share of the bad debt it carries; then B − A.
     """
     from xlcredit.jobs.audit import comparison_rows, run_audit, write_report
-    from xlcredit.jobs.book import FolderBook, WorkbookFile
 
     with user_errors():
         if not start.strip():
@@ -85,14 +85,7 @@ def audit(ctx: typer.Context, source: Source = None,
             raise XlcError("--out", f"must end in .xlsx (got {out.name})", str(out))
         if out is not None and not out.parent.exists():
             raise XlcError("--out", f"folder does not exist: {out.parent}", str(out))
-        if source is None:
-            book: Any = FolderBook(None)
-        elif source.is_dir():
-            book = FolderBook(source)
-        elif source.is_file():
-            book = WorkbookFile(source)
-        else:
-            raise XlcError("workbook", f"file or folder not found: {source}", str(source))
+        book = open_book(source, field="workbook")
         outcome = run_audit(book, first, last, base_policy=base_policy(ctx), against=against)
         result = outcome.audit
         print_notes(outcome.notes)

@@ -178,6 +178,21 @@ def parse_as_of(text: str | None, default: dt.date | None = None) -> dt.date | N
 
 
 # --------------------------------------------------------------------------- input tables
+def open_book(source: Path | None, *, field: str = "source", register: Path | None = None) -> Any:
+    """The book a command reads: the bundled sample (None), a folder of table files, or a workbook file.
+
+    ``register``: for a folder or the sample, the credit database the job keeps (the letters' register);
+    a workbook keeps its own beside it.
+    """
+    from xlcredit.jobs.book import FolderBook, WorkbookFile
+
+    if source is None or source.is_dir():
+        return FolderBook(source, register)
+    if source.is_file():
+        return WorkbookFile(source)
+    raise XlcError(field, f"file or folder not found: {source}", str(source))
+
+
 @dataclass(frozen=True)
 class CustomerBook:
     """The customers of one run and where they came from."""

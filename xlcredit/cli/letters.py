@@ -9,15 +9,16 @@ import typer
 
 from xlcredit.cli.app import app
 from xlcredit.cli.common import (
-    AsOf,
     Column,
+    LedgerAsOf,
     base_policy,
     check_out,
     console,
+    open_book,
     parse_as_of,
+    print_notes,
     print_problems,
     show_table,
-    today,
     user_errors,
     write_out,
 )
@@ -35,7 +36,7 @@ LettersSource = Annotated[Path | None, typer.Argument(
 
 
 @app.command()
-def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None,
+def letters(ctx: typer.Context, source: LettersSource = None, as_of: LedgerAsOf = None,
             out: Annotated[Path, typer.Option("--out", help="Folder for the letters (.docx and .pdf).")]
             = DEFAULT_OUT,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be issued.")] = False,
@@ -60,20 +61,13 @@ def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs.book import WorkbookFile
-    from xlcredit.jobs.letters import action_frame, folder_book, run_letters
+    from xlcredit.jobs.letters import FOLDER_REGISTER_DB, action_frame, run_letters
 
     with user_errors():
         check_out(register)
         check_out(actions_out)
-        if source is None:
-            book, day = folder_book(None, out), parse_as_of(as_of) or SAMPLE_AS_OF
-        elif source.is_dir():
-            book, day = folder_book(source, out), parse_as_of(as_of) or today()
-        elif source.is_file():
-            book, day = WorkbookFile(source), parse_as_of(as_of) or today()
-        else:
-            raise XlcError("workbook", f"file or folder not found: {source}", str(source))
+        book = open_book(source, field="workbook", register=Path(out) / FOLDER_REGISTER_DB)
+        day = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else None)   # None: the file's newest date
         if templates is not None and not templates.is_dir():
             raise XlcError("--templates", f"folder not found: {templates}", str(templates))
         base = base_policy(ctx)
@@ -90,6 +84,8 @@ def letters(ctx: typer.Context, source: LettersSource = None, as_of: AsOf = None
         rows = [{"customer_id": r.customer_id, "name": r.name, "stage": r.stage, "what": r.detail,
                  "language": r.language, "amount": r.amount, "currency": r.currency, "status": r.status,
                  "file": Path(r.pdf).name if r.pdf else ""} for r in outcome.results if r.kind == "letter"]
+        print_notes([] if outcome.as_of_note is None else [outcome.as_of_note])
+        day = outcome.as_of
         show_table(f"Dunning letters as of {day} — {book.label}", rows, [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True), Column("stage", "Stage"),
             Column("language", "Lang", "center"), Column("amount", "Total due", "right", money="currency"),

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from xlcredit.cli.app import app
-from xlcredit.cli.common import LedgerAsOf, base_policy, console, parse_as_of, print_notes, print_problems, user_errors
+from xlcredit.cli.common import (
+    LedgerAsOf,
+    base_policy,
+    console,
+    open_book,
+    parse_as_of,
+    print_notes,
+    print_problems,
+    user_errors,
+)
 from xlcredit.core.errors import XlcError
 
 WorkbookOrFolder = Annotated[Path | None, typer.Argument(
@@ -35,18 +44,13 @@ def order_check(ctx: typer.Context,
     from xlcredit.core.limits import order_amount
     from xlcredit.core.portfolio import assess_portfolio, check_result_order, customer_key, result_rows
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs.book import FolderBook, WorkbookFile, as_of_for, read_book
+    from xlcredit.jobs.book import as_of_for, read_book
 
     with user_errors():
         value = order_amount(amount)                    # the amount first, then the customer (as the cell)
         key = customer_key(customer)
         given = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else None)
-        if source is None or source.is_dir():
-            book = FolderBook(source)
-        elif source.is_file():
-            book = WorkbookFile(source)
-        else:
-            raise XlcError("source", f"file or folder not found: {source}", str(source))
+        book = open_book(source)
         data = read_book(book.read_tables(), book.read_policy_rows(), base_policy(ctx))
         day, note = as_of_for(data.ledger, given, book.label)    # a file is as of its newest document unless told
         print_notes([] if note is None else [note])

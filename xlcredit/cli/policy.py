@@ -15,13 +15,13 @@ from xlcredit.cli.common import (
     base_policy,
     console,
     get_policy,
+    open_book,
     parse_as_of,
     print_notes,
     print_problems,
     show_table,
     user_errors,
 )
-from xlcredit.core.errors import XlcError
 
 Source = Annotated[Path | None, typer.Argument(
     help="The CreditControl.xlsm workbook (its Policy sheet applies) or a folder of ledger files (customers, "
@@ -41,7 +41,7 @@ def policy_check(ctx: typer.Context, source: Source = None, as_of: LedgerAsOf = 
     """
     from xlcredit.core.policy_check import check_policy, has_errors
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs.book import FolderBook, WorkbookFile, as_of_for, read_book
+    from xlcredit.jobs.book import as_of_for, read_book
 
     with user_errors():
         day = parse_as_of(as_of)
@@ -50,13 +50,8 @@ def policy_check(ctx: typer.Context, source: Source = None, as_of: LedgerAsOf = 
             findings = check_policy(policy)
             label = "the policy settings"
         else:
-            if source is None or source.is_dir():
-                book = FolderBook(source)
-                day = day or (SAMPLE_AS_OF if source is None else None)
-            elif source.is_file():
-                book = WorkbookFile(source)
-            else:
-                raise XlcError("source", f"file or folder not found: {source}", str(source))
+            book = open_book(source)
+            day = day or (SAMPLE_AS_OF if source is None else None)
             data = read_book(book.read_tables(), book.read_policy_rows(), base_policy(ctx))
             day, note = as_of_for(data.ledger, day, book.label)
             print_notes([] if note is None else [note])

@@ -18,6 +18,7 @@ from xlcredit.cli.common import (
     err_console,
     finish,
     fmt_amount,
+    open_book,
     parse_as_of,
     print_notes,
     print_problems,
@@ -25,7 +26,6 @@ from xlcredit.cli.common import (
     user_errors,
     write_out,
 )
-from xlcredit.core.errors import XlcError
 from xlcredit.core.money import minor_units
 
 WorkbookOrLedger = Annotated[Path | None, typer.Argument(
@@ -57,19 +57,13 @@ def review(ctx: typer.Context, source: WorkbookOrLedger = None, as_of: LedgerAsO
     from rich.text import Text
 
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs.book import FolderBook, WorkbookFile
     from xlcredit.jobs.review import review as run_review
 
     with user_errors():
         day = parse_as_of(as_of) or (SAMPLE_AS_OF if source is None else None)   # None: the file's newest date
         check_out(out)
         check_out(actions)
-        if source is None or source.is_dir():
-            book = FolderBook(source)
-        elif source.is_file():
-            book = WorkbookFile(source)
-        else:
-            raise XlcError("source", f"file or folder not found: {source}", str(source))
+        book = open_book(source)
         base = base_policy(ctx)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console(), transient=True) as bar:

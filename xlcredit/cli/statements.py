@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xlcredit.cli.app import app
-from xlcredit.cli.common import Column, base_policy, console, print_problems, show_table, user_errors
+from xlcredit.cli.common import Column, base_policy, console, open_book, print_problems, show_table, user_errors
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError
 
@@ -42,8 +42,7 @@ def statements(ctx: typer.Context, source: StatementsSource = None,
     collection register, so xlcredit send can e-mail them; running again for the same period writes nothing
     new unless the figures changed.
     """
-    from xlcredit.jobs.book import WorkbookFile
-    from xlcredit.jobs.letters import folder_book
+    from xlcredit.jobs.letters import FOLDER_REGISTER_DB
     from xlcredit.jobs.statements import run_statements
 
     with user_errors():
@@ -54,14 +53,7 @@ def statements(ctx: typer.Context, source: StatementsSource = None,
         start, end = to_date(date_from, "--from"), to_date(date_to, "--to")
         if start > end:
             raise XlcError("--from", f"is after --to ({start} > {end})", date_from)
-        if source is None:
-            book = folder_book(None, out)
-        elif source.is_dir():
-            book = folder_book(source, out)
-        elif source.is_file():
-            book = WorkbookFile(source)
-        else:
-            raise XlcError("workbook", f"file or folder not found: {source}", str(source))
+        book = open_book(source, field="workbook", register=Path(out) / FOLDER_REGISTER_DB)
         if templates is not None and not templates.is_dir():
             raise XlcError("--templates", f"folder not found: {templates}", str(templates))
         outcome = run_statements(book, start, end, out, customer=customer, store=db, templates=templates,

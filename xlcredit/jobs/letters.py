@@ -58,7 +58,7 @@ from xlcredit.core.openitems import Position, allocate
 from xlcredit.core.policy import Policy
 from xlcredit.core.portfolio import assess_portfolio
 from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store, resolve_store_url
-from xlcredit.jobs.book import Book, FolderBook, read_book
+from xlcredit.jobs.book import Book, FolderBook, as_of_for, read_book
 from xlcredit.jobs.collector import book_collections
 from xlcredit.letters.content import (
     ACTION_TOKEN,
@@ -169,6 +169,7 @@ class LettersOutcome:
     problems: tuple[RowProblem, ...]
     store_url: str
     register: pd.DataFrame
+    as_of_note: str | None = None   # the date the run took when none was given, or a stale as-of warned
 
     @property
     def letters(self) -> tuple[LetterResult, ...]:
@@ -467,7 +468,7 @@ def _read_only_register(target: str | None) -> CreditStore:
     return CreditStore(url, migrate=False)
 
 
-def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str | CreditStore | None = None,
+def run_letters(book: Book, as_of: dt.date | None, out_dir: str | Path, *, store: str | CreditStore | None = None,
                 templates: str | Path | None = None, dry_run: bool = False, resend: bool = False,
                 base_policy: Policy | None = None, who: str = "letters", now: dt.datetime | None = None,
                 progress: Callable[[str], None] | None = None, on_letter: OnLetter | None = None) -> LettersOutcome:
@@ -481,6 +482,7 @@ def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str |
     say(f"reading {book.label}")
     tables = book.read_tables()
     data = read_book(tables, book.read_policy_rows(), base_policy)
+    as_of, note = as_of_for(data.ledger, as_of, book.label)   # None: the ledger's newest document date
     policy = data.policy
     templates = templates or _templates_setting(book, policy)
     if isinstance(store, CreditStore):
@@ -510,4 +512,4 @@ def run_letters(book: Book, as_of: dt.date, out_dir: str | Path, *, store: str |
         say("writing the Letters sheet")
         book.write_outputs({"Letters": register}, {("Letters", "B2"): as_of})
     return LettersOutcome(as_of, tuple(results), tuple(actions), tuple(recovered),
-                          (*data.problems, *problems, *more), credit_store.url, register)
+                          (*data.problems, *problems, *more), credit_store.url, register, note)
