@@ -79,3 +79,28 @@ def test_review_amounts_have_thousands_separators(tmp_path):
     assert "invoice INV-" in result.output
     assert not re.search(r"\(\d{4,}\.\d\d\)", result.output), "an amount without thousands separators"
     assert re.search(r"\(\d{1,3}(,\d{3})+\.\d\d\)", result.output)
+
+
+def test_tables_fit_80_and_120_columns_with_a_chinese_name_and_money(tmp_path):
+    """No table is wider than the terminal or collapses a column: at 80 and 120 columns every line fits (counted in
+    display cells — 宁波恒源纺织有限公司 takes two cells a character), amounts show in full, and columns that do not
+    fit are named on stderr with a pointer to --out."""
+    from rich.cells import cell_len
+
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,name,country,currency,language,rating,relationship_start,annual_volume\n"
+                         "K1,宁波恒源纺织有限公司,CN,CNY,zh,70,2018-01-01,1250000\n"
+                         "K2,Ostermoor Werkzeugbau AG,DE,EUR,en,85,2015-01-01,980000\n", encoding="utf-8")
+    for width in (80, 120):
+        for args in (["limits", str(customers), "--as-of", "2026-10-31"], ["age", "--as-of", "2026-10-31"],
+                     ["review", "--dry-run", "--all"]):
+            result = CliRunner().invoke(app, args, env={"COLUMNS": str(width), "NO_COLOR": "1"})
+            assert result.exit_code == 0, (args, result.output)
+            too_wide = [line for line in result.stdout.splitlines() if cell_len(line) > width]
+            assert too_wide == [], (width, args, too_wide[:3])
+            if "limits" in args:
+                k1 = next(line for line in result.stdout.splitlines() if "K1" in line)
+                assert "宁波" in k1 and "187,000" in k1   # the name, and the limit: 15 % of 1,250,000, in full
+    narrow = CliRunner().invoke(app, ["age", "--as-of", "2026-10-31"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert "not shown at this width (80 columns):" in " ".join(narrow.stderr.split())
+    assert "--out FILE.csv" in narrow.stderr

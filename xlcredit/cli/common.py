@@ -298,38 +298,60 @@ class Column:
 
 
 def show_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
-    """Print result rows as a rich table on stdout, one line per row (money with thousands separators).
+    """Print result rows as a rich table on stdout (money with thousands separators), never wider than the terminal.
 
-    Fixed columns (ids, grades, amounts) always show in full; on a narrow terminal the flexible ones
-    share what is left: names and rules are cut with "…", notes wrap. ``--out`` has every character.
+    Fixed columns (ids, grades, amounts) always show in full; flexible ones share what is left: a name is cut
+    with "…", longer text (reasons, notes) wraps. When even that does not fit, the rightmost columns are left
+    out and one line on stderr names them and points to ``--out``, which has every column and character.
+    Widths count display cells, so a Chinese name takes its real width.
     Amounts: a ``money`` column shows each amount with its currency's decimals (EUR 2, JPY 0); in any
     other column the decimal numbers share the column's decimals, so zero is ``0.00`` beside ``12.50``.
     """
+    from rich.cells import cell_len
+
     out = console()
     places = [_column_places(rows, col) for col in columns]
     cells = [[_display(row.get(col.key), col.percent, _places(row, col, places[j]))
               for j, col in enumerate(columns)] for row in rows]
-    natural = [max([len(col.heading), *(len(r[j]) for r in cells)]) for j, col in enumerate(columns)]
-    fixed = sum(w for w, col in zip(natural, columns, strict=True) if not col.flexible)
-    flexible = sorted((natural[j], j) for j, col in enumerate(columns) if col.flexible)
-    room = out.width - fixed - (3 * len(columns) + 1)
+    natural = [max([cell_len(col.heading), *(cell_len(r[j]) for r in cells)]) for j, col in enumerate(columns)]
+    shown = list(range(len(columns)))
+
+    def need(keep: list[int]) -> int:   # the narrowest the kept columns can be, with borders and padding
+        return sum(natural[j] if not columns[j].flexible else min(natural[j], _MIN_FLEXIBLE) for j in keep) \
+            + 3 * len(keep) + 1
+
+    while len(shown) > 2 and need(shown) > out.width:
+        shown.pop()
+    hidden = [columns[j].heading for j in range(len(columns)) if j not in shown]
+    fixed = sum(natural[j] for j in shown if not columns[j].flexible)
+    flexible = sorted((natural[j], j) for j in shown if columns[j].flexible)
+    room = out.width - fixed - (3 * len(shown) + 1)
     allowed: dict[int, int] = {}
     for k, (want, j) in enumerate(flexible):   # narrowest first; what one does not need goes to the next
-        share = max(8, room // (len(flexible) - k))
+        share = max(_MIN_FLEXIBLE, room // (len(flexible) - k))
         allowed[j] = min(want, share)
         room -= allowed[j]
     table = Table(title=title, title_style="bold")
-    for j, col in enumerate(columns):
+    for j in shown:
+        col = columns[j]
         if col.flexible:
-            wrap = col.key == "note"
+            wrap = col.key != "name"   # names are cut (the id beside them is the key); reasons and notes wrap
             table.add_column(col.heading, justify=col.justify, no_wrap=not wrap,  # type: ignore[arg-type]
                              overflow="fold" if wrap else "ellipsis", max_width=allowed[j])
         else:
             table.add_column(col.heading, justify=col.justify, no_wrap=True,  # type: ignore[arg-type]
                              min_width=natural[j])
     for r in cells:
-        table.add_row(*(Text(c) for c in r))
+        table.add_row(*(Text(r[j]) for j in shown))
     out.print(table)
+    if hidden:
+        err_console().print(Text(f"not shown at this width ({out.width} columns): {', '.join(hidden)} — widen the "
+                                 "terminal, or write every column with --out FILE.csv", style="yellow"),
+                            soft_wrap=True)
+
+
+#: A flexible column (name, reason, note) is never narrower than this many cells.
+_MIN_FLEXIBLE = 10
 
 
 def _column_places(rows: Sequence[Mapping[str, Any]], col: Column) -> int | None:
