@@ -165,6 +165,9 @@ POLICY_SECTIONS: dict[str, str] = {
     "deposit": "Deposits and prepayment", "discount": "Early-payment discount", "late": "Late payment",
     "ageing": "Ageing", "insurance": "Credit insurance", "review": "Reviews and early warnings",
     "provision": "Bad-debt provision", "score": "Scorecard factors", "dunning": "Dunning ladder",
+    "forecast": "Cash forecast", "collections": "Promises, disputes and payment plans",
+    "worklist": "Worklist priorities (points per reason)",
+    "send": "Sending letters and statements by e-mail",
 }
 _SCORE_LEAF_HELP = {
     "bins": "threshold:points pairs, best first",
