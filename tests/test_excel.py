@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from xlcredit import excel
-from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
+from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR, sample_path
 from xlcredit.io.store import CreditStore
 
 
@@ -74,8 +74,20 @@ class _App:
         self.calculated += 1
 
 
+def _collector_sheet(name):
+    """A stand-in collector sheet (Promises …) with the workbook's headers in words and the sample's rows."""
+    from xlcredit.io.collector import COLUMNS
+    from xlcredit.io.tables import alias_index, normalise_header
+    from xlcredit.io.workbook import header_text
+
+    index = alias_index(COLUMNS[name])
+    frame = pd.read_csv(SAMPLE_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
+    frame = frame.rename(columns=lambda c: header_text(index[normalise_header(c)]))
+    return _Sheet(name.title(), name.title(), frame)
+
+
 class _Book:
-    def __init__(self, folder, customers=None):
+    def __init__(self, folder, customers=None, collector=False):
         read = lambda name: pd.read_csv(sample_path(name), dtype=str, keep_default_na=False)  # noqa: E731
         db = folder / "credit.sqlite"
         self.name, self.fullname, self.app = "CreditControl.xlsm", str(folder / "CreditControl.xlsm"), _App()
@@ -86,8 +98,10 @@ class _Book:
             _Sheet("FX Rates", "FxRates", read("fx_rates")),
             _Sheet("Policy", cells={"A1": [["Setting", "Value"], ["limits.step", 500]]}),
             _Sheet("xlwings.conf", cells={"A1": [["XLCREDIT_DB", str(db)]]}),
-            _Sheet("Dashboard"), _Sheet("Ageing"), _Sheet("Letters"), _Sheet("Review"),
+            _Sheet("Dashboard"), _Sheet("Ageing"), _Sheet("Letters"), _Sheet("Review"), _Sheet("Worklist"),
         ])
+        if collector:
+            self.sheets.extend(_collector_sheet(name) for name in ("promises", "disputes", "plans", "contacts"))
 
 
 def test_refresh_button_runs_the_shared_job_on_the_open_workbook(tmp_path):
@@ -128,3 +142,35 @@ def test_review_button_fills_the_review_sheet_and_records_the_reviews(tmp_path):
     excel.review_portfolio(book, as_of=SAMPLE_AS_OF + dt.timedelta(days=1))   # the next day: reviewed yesterday
     assert "due for review (" in book.app.alerts[0]
     assert not book.app.alerts[0].startswith("Reviewed 60 customers: 60 due")
+
+
+def test_worklist_button_ranks_the_open_workbook_with_its_collector_sheets(tmp_path):
+    """The Worklist button runs jobs.worklist.worklist on the open workbook: the Promises … Contacts sheets count
+    (C008's broken promise), the Worklist sheet gets the same ranking as the run over the sample's files."""
+    from xlcredit.jobs.book import FolderBook
+    from xlcredit.jobs.worklist import worklist
+
+    book = _Book(tmp_path, collector=True)
+    excel.worklist(book, as_of=SAMPLE_AS_OF)
+    expected = worklist(FolderBook(None), SAMPLE_AS_OF, write=False)
+    assert len(book.app.alerts) == 1
+    first = expected.rows[0]
+    assert book.app.alerts[0].startswith(f"Worklist as of 2026-10-31: {len(expected.rows)} customer(s) with open "
+                                         f"items.\nFirst: {first.customer_id} ")
+    sheet = book.sheets["Worklist"].cells
+    assert sheet["B2"] == SAMPLE_AS_OF
+    header, *rows = sheet["A4"]
+    assert header[:4] == ["Rank", "Customer ID", "Name", "Owner"]
+    assert [r[1] for r in rows] == [r.customer_id for r in expected.rows]
+    c008 = next(r for r in rows if r[1] == "C008")
+    assert c008[header.index("Promises broken")] == 1
+    assert all(isinstance(r[header.index("Overdue")], float | None) for r in rows)   # Decimals → floats
+
+
+def test_worklist_button_without_collector_sheets_still_ranks(tmp_path):
+    """An older workbook without the Promises … Contacts sheets: the worklist runs on the ledger alone."""
+    book = _Book(tmp_path)
+    excel.worklist(book, as_of=SAMPLE_AS_OF)
+    assert book.app.alerts[0].startswith("Worklist as of 2026-10-31: ")
+    header, *rows = book.sheets["Worklist"].cells["A4"]
+    assert all(r[header.index("Promises broken")] == 0 for r in rows)

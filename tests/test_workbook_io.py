@@ -91,7 +91,8 @@ def _ageing_frame() -> pd.DataFrame:
 # =========================================================================== reading
 def test_read_tables_gives_the_sample_values_exactly(book: Path):
     tables = read_tables(book)
-    assert set(tables) == {"customers", "invoices", "payments", "credit_notes", "fx_rates", "reviews"}
+    assert set(tables) == {"customers", "invoices", "payments", "credit_notes", "fx_rates", "reviews", "promises",
+                           "disputes", "plans", "contacts"}
     invoices = tables["invoices"]
     csv = pd.read_csv(sample_path("invoices"), dtype=str, keep_default_na=False)
     assert len(invoices) == len(csv)
@@ -111,6 +112,41 @@ def test_the_engines_reader_gets_the_same_customers_from_the_workbook_as_from_th
     from_book = read_customers(read_tables(book)["customers"])
     assert from_book.problems == ()
     assert from_book.customers == read_customers(sample_path("customers")).customers
+
+
+def test_a_refresh_of_the_bundled_workbook_reads_the_collectors_sheets_as_the_folder_book_reads_the_files(
+        tmp_path: Path):
+    """The Promises, Disputes, Plans and Contacts sheets of the shipped workbook hold the sample's records: a
+    refresh of a copy sees the sample's broken promise (C008, promised for 27 Sep, nothing paid) and assesses
+    every customer's records and dunning as the run over the bundled sample's files does."""
+    import shutil
+
+    from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR, SAMPLE_FILES
+    from xlcredit.jobs.book import FolderBook, WorkbookFile
+    from xlcredit.jobs.refresh import refresh
+
+    copy = tmp_path / "CreditControl.xlsm"
+    shutil.copy(build.DEFAULT_OUT, copy)
+    plain = tmp_path / "plain"          # the ledger without the collector's files
+    plain.mkdir()
+    for name in SAMPLE_FILES:
+        shutil.copy(SAMPLE_DIR / name, plain / name)
+    runs = {label: refresh(b, SAMPLE_AS_OF, store=str(tmp_path / f"{label}.db"))
+            for label, b in (("workbook", WorkbookFile(copy)), ("folder", FolderBook(None)),
+                             ("plain", FolderBook(plain)))}
+    assert runs["workbook"].problems == runs["folder"].problems == ()
+    by_id = {label: {c.customer.customer_id: c for c in run.portfolio.customers} for label, run in runs.items()}
+    c008 = by_id["workbook"]["C008"]
+    assert [p.status for p in c008.collections.promises] == ["broken"]
+    assert c008.collections.promises[0].promise.promised_date == dt.date(2026, 9, 27)
+    assert c008.dunning == by_id["folder"]["C008"].dunning
+    assert by_id["plain"]["C008"].collections is None       # without the sheets there is nothing to see
+    assert ({cid: c.collections for cid, c in by_id["workbook"].items()}
+            == {cid: c.collections for cid, c in by_id["folder"].items()})
+    assert ({cid: c.dunning for cid, c in by_id["workbook"].items()}
+            == {cid: c.dunning for cid, c in by_id["folder"].items()})
+    assert sum(1 for c in by_id["workbook"].values() if c.collections and c.collections.disputes) >= 1
+    assert sum(1 for c in by_id["workbook"].values() if c.collections and c.collections.plans) == 1
 
 
 def test_policy_rows_round_trip_and_edits_are_read(book: Path, tmp_path: Path):

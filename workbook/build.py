@@ -49,7 +49,9 @@ import xlsxwriter
 from workbook import layout
 from workbook.vba_udfs import public_procedures, wrapper_module
 from xlcredit.core.policy import Policy
-from xlcredit.data.sample import SAMPLE_AS_OF, sample_path
+from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR, sample_path
+from xlcredit.io.collector import COLUMNS as COLLECTOR_COLUMNS
+from xlcredit.io.tables import alias_index, normalise_header
 from xlcredit.io.workbook import (
     FORECAST_LATER_ROW,
     FORECAST_ROWS,
@@ -160,7 +162,7 @@ def _typed(value: str, kind: str) -> Any:
         return Decimal(value)
     if kind == "int":
         return int(Decimal(value))
-    if kind in ("ratio", "rate"):
+    if kind in ("ratio", "rate", "pct"):
         return Decimal(value)
     if kind == "date":
         return dt.date.fromisoformat(value)
@@ -173,7 +175,12 @@ def load_sample() -> dict[str, pd.DataFrame]:
     """The bundled sample tables with typed cells (Decimal amounts, dates, booleans, None for blanks)."""
     out = {}
     for spec in layout.INPUT_TABLES:
-        raw = pd.read_csv(sample_path(spec.key), dtype=str, keep_default_na=False)
+        if spec.key in COLLECTOR_COLUMNS:   # the collector's records: headers in words, read as io.collector reads
+            raw = pd.read_csv(SAMPLE_DIR / f"{spec.key}.csv", dtype=str, keep_default_na=False)
+            index = alias_index(COLLECTOR_COLUMNS[spec.key])
+            raw = raw.rename(columns={c: index.get(normalise_header(c), c) for c in raw.columns})
+        else:
+            raw = pd.read_csv(sample_path(spec.key), dtype=str, keep_default_na=False)
         kinds = layout.TABLE_COLUMNS[spec.key]
         unknown = [c for c in raw.columns if c not in kinds]
         if unknown:

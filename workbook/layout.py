@@ -62,9 +62,14 @@ CODE_NAMES: dict[str, str] = {
     "Credit Notes": "shCreditNotes",
     "FX Rates": "shFxRates",
     "Reviews": "shReviews",
+    "Promises": "shPromises",
+    "Disputes": "shDisputes",
+    "Plans": "shPlans",
+    "Contacts": "shContacts",
     "Ageing": "shAgeing",
     "Letters": "shLetters",
     "Review": "shReview",
+    "Worklist": "shWorklist",
     POLICY_SHEET: "shPolicy",
     CONF_SHEET: "shConf",
 }
@@ -82,6 +87,7 @@ BUTTONS: tuple[tuple[str, str], ...] = (
     ("Refresh Ageing", "RefreshAgeing"),
     ("Generate Letters", "GenerateLetters"),
     ("Review Portfolio", "ReviewPortfolio"),
+    ("Worklist", "Worklist"),
 )
 
 #: Dashboard key figures: name → (label, number format, what it means).
@@ -95,7 +101,7 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
 }
 
 # --------------------------------------------------------------------------- input tables
-# Column kinds: "text", "money" (#,##0.00), "amount" (#,##0), "int", "ratio" (0.0), "date", "bool", "rate".
+# Column kinds: "text", "money" (#,##0.00), "amount" (#,##0), "int", "ratio" (0.0), "date", "bool", "rate", "pct" (0.0%)
 TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
     "customers": {
         "customer_id": ("text", 12), "name": ("text", 38), "country": ("text", 8), "currency": ("text", 9),
@@ -124,6 +130,20 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
     "fx_rates": {"date": ("date", 12), "currency": ("text", 9), "rate": ("rate", 12)},
     "reviews": {"customer_id": ("text", 12), "review_date": ("date", 12), "grade": ("text", 7), "score": ("int", 7),
                 "credit_limit": ("amount", 14), "notes": ("text", 44)},
+    # the collector's records (columns as xlcredit.io.collector.COLUMNS documents them, ids left to the database)
+    "promises": {"customer_id": ("text", 12), "promised_date": ("date", 13), "taken_on": ("date", 12),
+                 "invoice_nos": ("text", 24), "amount": ("money", 14), "currency": ("text", 9),
+                 "taken_by": ("text", 12), "channel": ("text", 10), "note": ("text", 44)},
+    "disputes": {"customer_id": ("text", 12), "invoice_no": ("text", 16), "opened_on": ("date", 12),
+                 "reason": ("text", 13), "amount": ("money", 14), "owner": ("text", 12), "note": ("text", 36),
+                 "resolved_on": ("date", 12), "resolution": ("text", 12), "outcome": ("text", 36),
+                 "credited": ("money", 14)},
+    "plans": {"customer_id": ("text", 12), "amount": ("money", 14), "instalments": ("int", 11),
+              "first_due": ("date", 12), "agreed_on": ("date", 12), "invoice_nos": ("text", 24),
+              "currency": ("text", 9), "months_apart": ("int", 9), "annual_rate": ("pct", 10),
+              "owner": ("text", 12), "note": ("text", 44)},
+    "contacts": {"customer_id": ("text", 12), "contact_date": ("date", 12), "channel": ("text", 10),
+                 "outcome": ("text", 12), "who": ("text", 12), "note": ("text", 50)},
 }
 
 #: Customers formula columns: header → (number format, width). They sit right after ``name``.
@@ -150,12 +170,19 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "Review": (("customer_id", "text", 12), ("name", "text", 36), ("grade", "text", 7), ("limit", "money", 14),
                ("exposure", "money", 14), ("utilisation", "pct", 11), ("days_past_due", "int", 11),
                ("warnings", "text", 50), ("next_review", "date", 12)),
+    "Worklist": (("rank", "int", 6), ("customer_id", "text", 12), ("name", "text", 34), ("owner", "text", 12),
+                 ("priority", "int", 9), ("reason_1", "text", 36), ("reason_2", "text", 36), ("reason_3", "text", 36),
+                 ("next_action", "text", 36), ("next_action_date", "date", 12), ("stage", "text", 22),
+                 ("days_past_due", "int", 11), ("overdue", "money", 14), ("currency", "text", 9),
+                 ("on_hold", "text", 9), ("promises_kept", "int", 9), ("promises_broken", "int", 9),
+                 ("disputes_open", "int", 9), ("plan", "text", 24), ("last_contact", "text", 30)),
 }
 #: What an output sheet shows before its first run (replaced by the first refresh).
 OUTPUT_NOTES: dict[str, str] = {
     "Ageing": "Press Refresh Ageing on the Dashboard (or run: xlcredit refresh CreditControl.xlsm).",
     "Letters": "No letters yet: press Generate Letters on the Dashboard (or run: xlcredit letters).",
     "Review": "No review yet: press Review Portfolio on the Dashboard (or run: xlcredit review).",
+    "Worklist": "No worklist yet: press Worklist on the Dashboard (or run: xlcredit worklist).",
 }
 
 # --------------------------------------------------------------------------- Policy sheet

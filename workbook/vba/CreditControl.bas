@@ -1,7 +1,7 @@
 Attribute VB_Name = "CreditControl"
 'xlcredit - the Dashboard buttons of CreditControl.xlsm.
 'Each button runs one job of the Python engine through xlwings (RunPython, in the xlwings module).
-'The same jobs run without Excel from the command line: xlcredit refresh | letters | review.
+'The same jobs run without Excel from the command line: xlcredit refresh | letters | review | worklist.
 'Source: workbook/vba/CreditControl.bas, built into the workbook by workbook/build.py.
 Option Explicit
 
@@ -19,4 +19,9 @@ End Sub
 Public Sub ReviewPortfolio()
     'Review every customer's grade, limit and payment behaviour; list the findings on the Review sheet.
     RunPython "import xlcredit.excel as x; x.review_portfolio()"
+End Sub
+
+Public Sub Worklist()
+    'Rank the customers to call today (promises, disputes, plans and contacts count) on the Worklist sheet.
+    RunPython "import xlcredit.excel as x; x.worklist()"
 End Sub

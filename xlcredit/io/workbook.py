@@ -2,10 +2,12 @@
 
 Which sheet is what — declared here, and only here (``workbook/build.py`` builds from these names):
 
-* **Input sheets** (:data:`INPUT_SHEETS`): Customers, Invoices, Payments, Credit Notes, FX Rates, Reviews (each
-  one Excel Table starting in A1; Reviews: a review history imported from the previous credit system),
-  Policy (setting | value | help) and ``xlwings.conf``. The user owns them; nothing here ever writes to them.
-* **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Review. Everything from the header row
+* **Input sheets** (:data:`INPUT_SHEETS`): Customers, Invoices, Payments, Credit Notes, FX Rates, Reviews,
+  Promises, Disputes, Plans, Contacts (each one Excel Table starting in A1; Reviews: a review history imported
+  from the previous credit system; Promises … Contacts: the collector's records, read by
+  :mod:`xlcredit.jobs.collector`), Policy (setting | value | help) and ``xlwings.conf``. The user owns them;
+  nothing here ever writes to them.
+* **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Review, Worklist. Everything from the header row
   (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on every refresh; the
   title rows above it stay as built, except the declared "as of" cell.
 * **Dashboard**: a fixed layout (buttons, labels, the ageing chart); only the declared cells in
@@ -83,6 +85,10 @@ INPUT_TABLES: tuple[InputTable, ...] = (
     InputTable("credit_notes", "Credit Notes", "CreditNotes", required=False),
     InputTable("fx_rates", "FX Rates", "FxRates", required=False),
     InputTable("reviews", "Reviews", "Reviews", required=False),
+    InputTable("promises", "Promises", "Promises", required=False),
+    InputTable("disputes", "Disputes", "Disputes", required=False),
+    InputTable("plans", "Plans", "Plans", required=False),
+    InputTable("contacts", "Contacts", "Contacts", required=False),
 )
 POLICY_SHEET = "Policy"
 CONF_SHEET = "xlwings.conf"
@@ -96,11 +102,13 @@ OUTPUT_SHEETS: dict[str, OutputSheet] = {
     "Ageing": OutputSheet("Ageing", "Ageing of open receivables"),
     "Letters": OutputSheet("Letters", "Dunning letters issued"),
     "Review": OutputSheet("Review", "Portfolio review"),
+    "Worklist": OutputSheet("Worklist", "Worklist: who to call today"),
 }
 
 #: Tab order of the workbook.
 SHEET_ORDER: tuple[str, ...] = (DASHBOARD_SHEET, "Customers", "Invoices", "Payments", "Credit Notes", "FX Rates",
-                                "Reviews", "Ageing", "Letters", "Review", POLICY_SHEET, CONF_SHEET)
+                                "Reviews", "Promises", "Disputes", "Plans", "Contacts", "Ageing", "Letters", "Review",
+                                "Worklist", POLICY_SHEET, CONF_SHEET)
 
 #: Customers columns that hold formulas (the engine's answers, not inputs): header → Excel function.
 CUSTOMER_FORMULA_COLUMNS: dict[str, str] = {
@@ -196,6 +204,12 @@ HEADER_WORDS: dict[str, str] = {
     "last_review": "Last review",
     # reviews (an imported review history)
     "review_date": "Review date", "grade": "Grade", "score": "Score", "credit_limit": "Credit limit", "notes": "Notes",
+    # promises, disputes, plans, contacts (the collector's records; xlcredit.io.collector reads these words too)
+    "promised_date": "Promised date", "taken_on": "Taken on", "invoice_nos": "Invoices", "taken_by": "Taken by",
+    "channel": "Channel", "note": "Note", "opened_on": "Opened on", "reason": "Reason", "owner": "Owner",
+    "resolved_on": "Resolved on", "resolution": "Resolution", "outcome": "Outcome", "credited": "Credit note amount",
+    "instalments": "Instalments", "first_due": "First due", "agreed_on": "Agreed on", "months_apart": "Months apart",
+    "annual_rate": "Interest rate", "contact_date": "Contact date", "who": "Who",
 }
 _FIELD_OF_HEADER = {words.lower(): field for field, words in HEADER_WORDS.items()}
 
