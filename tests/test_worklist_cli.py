@@ -177,3 +177,22 @@ def test_bad_input_is_one_line_naming_the_option_and_the_value(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert words in result.output, (args, result.output)
         assert result.output.count("error:") == 1
+
+
+def test_a_workbook_without_a_worklist_sheet_still_gets_its_worklist(tmp_path):
+    """A workbook made before the Worklist button has no Worklist sheet: the command still ranks and prints the
+    customers and says the list was not written into the file (no error at the end, nothing lost)."""
+    from pathlib import Path
+
+    import openpyxl
+
+    old = tmp_path / "Old.xlsm"
+    book = openpyxl.load_workbook(Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm",
+                                  keep_vba=True)
+    del book["Worklist"]
+    book.save(old)
+    result = CliRunner().invoke(app, ["worklist", str(old), "--as-of", "2026-10-31", "--db", str(tmp_path / "x.db")],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "has no Worklist sheet" in " ".join(result.stderr.split())
+    assert "C008" in result.stdout

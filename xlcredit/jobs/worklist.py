@@ -109,11 +109,18 @@ def worklist(book: Book, as_of: dt.date | None, *, store: str | CreditStore | No
         from xlcredit.io.collector import save_worklist
 
         save_worklist(credit_store, day, [r.to_record() for r in rows], who=who)
+    notes = [] if note is None else [note]
     if write and _has_worklist_sheet():
         say("writing the Worklist sheet")
-        book.write_outputs({"Worklist": worklist_frame(rows)}, {("Worklist", "B2"): day})
-    return WorklistOutcome(day, rows, tuple(problems), () if note is None else (note,),
-                           None if credit_store is None else credit_store.url)
+        try:
+            book.write_outputs({"Worklist": worklist_frame(rows)}, {("Worklist", "B2"): day})
+        except XlcError as exc:   # a workbook made before the Worklist sheet: the list is still shown, not lost
+            if "Worklist" not in exc.problem:
+                raise
+            notes.append(f"{book.label} has no Worklist sheet (a workbook older than the Worklist button): the "
+                         "worklist is shown here but not written into it; copy your sheets into the current "
+                         "CreditControl.xlsm to keep it there")
+    return WorklistOutcome(day, rows, tuple(problems), tuple(notes), None if credit_store is None else credit_store.url)
 
 
 def _has_worklist_sheet() -> bool:
