@@ -254,3 +254,64 @@ def test_folder_with_write_offs_and_bad_input(tmp_path):
     assert "against: is neither a shipped policy (strict) nor a file: lenient" in bad.output
     bad = CliRunner().invoke(app, ["audit", "--to", "2026-01-31"], env=WIDE)
     assert bad.exit_code == 2 and "--from: is required" in bad.output
+
+
+# --------------------------------------------------------------------------- the PDF report
+def _pdf_text(path) -> tuple[int, str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_report_of_the_hand_checked_ledger(tmp_path):
+    """The PDF carries the hand-checked figures (see the module docstring): A holds EUR 500, B EUR 5,000; B − A
+    +4,500.00; the lead time 131 → 159 days (+28.0); the calibration 2 / 4 customer-months; the defaults J2, J3."""
+    from xlcredit.jobs.audit import write_report
+
+    out = write_report(run_small(), tmp_path / "audit.pdf", source="small ledger", notes=("a note on the run",))
+    pages, text = _pdf_text(out)
+    assert pages >= 2
+    flat = " ".join(text.split())
+    assert "Policy audit, month ends 31 Jan 2026 to 28 Feb 2026" in flat
+    assert "small ledger · 2 month ends replayed · money in EUR" in flat
+    assert "Sales held 500.00 5,000.00 +4,500.00" in flat
+    assert "Early-warning lead time (days, average) 131.0 159.0 +28.0" in flat
+    assert "a note on the run" in flat
+    assert "Sales held by the order check (EUR), by month end" in flat
+    assert "Default rate by grade" in flat
+    for invoice in ("J2", "J3"):
+        assert invoice in flat
+    assert "unpaid 180 days after due" in flat
+
+
+def test_pdf_report_from_the_command_and_its_errors(tmp_path):
+    out = tmp_path / "audit.pdf"
+    res = CliRunner().invoke(app, ["audit", "--from", "2025-11-01", "--to", "2026-10-31", "--against", "strict",
+                                   "--out", str(out)], env=WIDE)
+    assert res.exit_code == 0, res.output
+    pages, text = _pdf_text(out)
+    assert 3 <= pages <= 10
+    assert "A: current" in text and "B: strict" in text and "What the differences mean" in text
+    assert list(tmp_path.iterdir()) == [out]           # no temporary file left beside it
+    bad = CliRunner().invoke(app, ["audit", "--from", "2025-11-01", "--to", "2026-10-31", "--out",
+                                   str(tmp_path / "audit.docx")], env=WIDE)
+    assert bad.exit_code == 2 and "must end in .xlsx or .pdf (got audit.docx)" in bad.output
+
+
+def test_pdf_report_failure_leaves_the_old_file(tmp_path, monkeypatch):
+    from reportlab.platypus import SimpleDocTemplate
+
+    from xlcredit.jobs.audit import write_report
+
+    out = tmp_path / "audit.pdf"
+    out.write_bytes(b"the report of last year")
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SimpleDocTemplate, "build", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(run_small(), out)
+    assert out.read_bytes() == b"the report of last year"
+    assert list(tmp_path.iterdir()) == [out]

@@ -55,6 +55,11 @@ def test_post_audit_matches_the_job(tmp_path):
         xlsx = client.post("/v1/audit?format=xlsx", data={"date_from": "2026-01-01", "date_to": "2026-02-28"},
                            files=files, headers=key)
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+        pdf = client.post("/v1/audit?format=pdf", data={"date_from": "2026-01-01", "date_to": "2026-02-28",
+                                                        "against": "strict"}, files=files, headers=key)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content[:5] == b"%PDF-" and 'filename="audit-2026-01-31-2026-02-28.pdf"' in \
+            pdf.headers["content-disposition"]
 
         bad = client.post("/v1/audit", data={"date_from": "2026-01-01", "date_to": "2026-02-28",
                                              "against": "/etc/passwd"}, files=files, headers=key)

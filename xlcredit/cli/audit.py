@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -29,29 +29,6 @@ Source = Annotated[Path | None, typer.Argument(
          "credit_notes.csv, fx_rates.csv); default: the bundled sample.", show_default=False)]
 
 
-def _shown(value: Any, unit: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if unit == "money":
-        return f"{Decimal(value):,.2f}"
-    if unit == "share":
-        return f"{Decimal(value) * 100:.1f} %"
-    if unit == "days":
-        return f"{Decimal(value):,.1f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _change(value: Any, unit: str) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    sign = "+" if value > 0 else ""
-    if unit == "share":
-        return f"{sign}{Decimal(value) * 100:.1f} pts"
-    return sign + _shown(value, unit)
-
-
 @app.command()
 def audit(ctx: typer.Context, source: Source = None,
           start: Annotated[str, typer.Option("--from", help="First day of the period audited (e.g. 2025-11-01).")]
@@ -63,7 +40,8 @@ def audit(ctx: typer.Context, source: Source = None,
           = None,
           out: Annotated[Path | None, typer.Option(
               "--out", help="Also write the audit report (comparison, months, calibration, orders held, defaults, "
-                            "with charts) to this .xlsx file.")] = None) -> None:
+                            "with charts) to this file: .xlsx (every row) or .pdf (to read and print).")]
+          = None) -> None:
     """The annual policy audit: what the policy — and a second one — would have decided at every month end of
     the period, from what was known then, against what happened afterwards.
 
@@ -73,7 +51,7 @@ def audit(ctx: typer.Context, source: Source = None,
     were then paid on time (the cost of caution), early-warning lead time, default rate by grade, DSO, insured
     share of the bad debt it carries; then B − A.
     """
-    from xlcredit.jobs.audit import comparison_rows, run_audit, write_report
+    from xlcredit.jobs.audit import comparison_rows, run_audit, shown_change, shown_value, write_report
 
     with user_errors():
         if not start.strip():
@@ -81,8 +59,8 @@ def audit(ctx: typer.Context, source: Source = None,
         if not end.strip():
             raise XlcError("--to", "is required (the last day of the period, e.g. 2026-10-31)", end)
         first, last = to_date(start, "--from"), to_date(end, "--to")
-        if out is not None and out.suffix.lower() != ".xlsx":
-            raise XlcError("--out", f"must end in .xlsx (got {out.name})", str(out))
+        if out is not None and out.suffix.lower() not in (".xlsx", ".pdf"):
+            raise XlcError("--out", f"must end in .xlsx or .pdf (got {out.name})", str(out))
         if out is not None and not out.parent.exists():
             raise XlcError("--out", f"folder does not exist: {out.parent}", str(out))
         book = open_book(source, field="workbook")
@@ -91,8 +69,8 @@ def audit(ctx: typer.Context, source: Source = None,
         print_notes(outcome.notes)
         cur = result.currency
         rows = comparison_rows(result)
-        shown = [{"measure": r["measure"], "a": _shown(r["a"], r["unit"]), "b": _shown(r["b"], r["unit"]),
-                  "change": _change(r["change"], r["unit"])} for r in rows]
+        shown = [{"measure": r["measure"], "a": shown_value(r["a"], r["unit"]), "b": shown_value(r["b"], r["unit"]),
+                  "change": shown_change(r["change"], r["unit"])} for r in rows]
         columns = [Column("measure", "Measure", flexible=True), Column("a", f"A: {result.a.name}", "right")]
         if result.b is not None:
             columns += [Column("b", f"B: {result.b.name}", "right"), Column("change", "B − A", "right")]
@@ -113,7 +91,7 @@ def audit(ctx: typer.Context, source: Source = None,
             cal_cols.append(Column("b", "B: defaults / customer-months", "right"))
         show_table("Default rate by grade within a year of each month end (calibration)", cal, cal_cols)
         if out is not None:
-            path = write_report(result, out)
+            path = write_report(result, out, source=book.label, notes=outcome.notes)
             err_console().print(f"wrote the audit report to {path}")
         for p in result.problems:
             err_console().print(p, style="yellow", soft_wrap=True)

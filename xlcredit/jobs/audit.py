@@ -204,16 +204,46 @@ def default_rows(result: Audit) -> list[dict[str, Any]]:
             for o in result.outcomes if o.default_date is not None or o.late_over_90]
 
 
+def shown_value(value: Any, unit: str) -> str:
+    """A comparison figure as shown in tables and reports: money with two decimals, shares in %, days to 0.1."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "money":
+        return f"{Decimal(value):,.2f}"
+    if unit == "share":
+        return f"{Decimal(value) * 100:.1f} %"
+    if unit == "days":
+        return f"{Decimal(value):,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def shown_change(value: Any, unit: str) -> str:
+    """B − A with its sign; a change of a share in percentage points."""
+    if value is None or isinstance(value, bool):
+        return ""
+    sign = "+" if value > 0 else ""
+    if unit == "share":
+        return f"{sign}{Decimal(value) * 100:.1f} pts"
+    return sign + shown_value(value, unit)
+
+
 # --------------------------------------------------------------------------- the .xlsx report
-def write_report(result: Audit, path: Path) -> Path:
-    """The audit as an .xlsx file (atomically): Comparison, Months (with a chart), Calibration (with a chart),
-    Orders held, Defaults."""
+def write_report(result: Audit, path: Path, *, source: str = "", notes: tuple[str, ...] = ()) -> Path:
+    """The audit report, atomically: an .xlsx file (Comparison, Months with a chart, Calibration with a chart,
+    Orders held, Defaults) or a .pdf (the comparison and its meaning, the charts, calibration and defaults —
+    :mod:`xlcredit.jobs.audit_pdf`); the file name's ending decides."""
+    out = Path(path)
+    if out.suffix.lower() == ".pdf":
+        from xlcredit.jobs.audit_pdf import write_pdf_report
+
+        return write_pdf_report(result, out, source=source, notes=notes)
+    if out.suffix.lower() != ".xlsx":
+        raise XlcError("out", f"must end in .xlsx or .pdf (got {out.name})", str(out))
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
 
-    out = Path(path)
-    if out.suffix.lower() != ".xlsx":
-        raise XlcError("out", f"must end in .xlsx (got {out.name})", str(out))
     if not out.parent.exists():
         raise XlcError("out", f"folder does not exist: {out.parent}", str(out))
     wb = Workbook()
@@ -279,4 +309,5 @@ def _cell(value: Any) -> Any:
 
 
 __all__ = ["SHIPPED", "AuditOutcome", "calibration_rows", "comparison_rows", "default_rows", "month_rows",
-           "order_rows", "policy_b", "run_audit", "shipped_policy_path", "write_offs", "write_report"]
+           "order_rows", "policy_b", "run_audit", "shipped_policy_path", "shown_change", "shown_value", "write_offs",
+           "write_report"]

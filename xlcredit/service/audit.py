@@ -4,7 +4,7 @@ Runs the Audit job (:func:`xlcredit.jobs.audit.run_audit`, the same as ``xlcredi
 (policy A) and, when asked, against a second policy: ``against=strict`` (the shipped example) or an uploaded
 ``against_policy`` TOML file, applied over the team's policy. A name of a file on the server is never read. The
 answer is the comparison (policy A, policy B, B − A and what it means), the months, the calibration table and the
-bad rows; ``?format=xlsx`` answers the report workbook instead. Nothing is stored.
+bad rows; ``?format=xlsx`` answers the report workbook instead, ``?format=pdf`` the printable report. Nothing is stored.
 
 No ``from __future__ import annotations`` here: FastAPI reads the endpoint signatures at run time.
 """
@@ -23,6 +23,7 @@ from xlcredit.service.models import AsOfDate
 from xlcredit.service.uploads import _client_names, _problems, book_files, uploaded_book
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
 MAX_POLICY_BYTES = 256 * 1024
 
 
@@ -45,8 +46,9 @@ def add_audit_route(app: FastAPI, *, context: Callable[..., Any], settings: Any,
                           "`against` (`strict`) or an uploaded `against_policy` (.toml), a second policy: what each "
                           "would have decided from what was known then (grade, limit, terms, order holds, dunning "
                           "step) against what happened afterwards (write-offs, invoices unpaid 180 days after due). "
-                          "`?format=xlsx` answers the report workbook.",
-              responses={**responses, 200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+                          "`?format=xlsx` answers the report workbook, `?format=pdf` the printable report.",
+              responses={**responses, 200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
+                                                        PDF: {"schema": {"type": "string", "format": "binary"}}}}})
     def post_audit(_who: Annotated[Any, reader],
                    uploads: Annotated[dict[str, UploadFile | None], Depends(book_files)],
                    date_from: Annotated[AsOfDate, Form(description="first day of the period")] = None,
@@ -54,7 +56,8 @@ def add_audit_route(app: FastAPI, *, context: Callable[..., Any], settings: Any,
                    against: Annotated[str | None, Form(max_length=40, description="policy B: 'strict'")] = None,
                    against_policy: Annotated[UploadFile | None, File(description="policy B as a .toml file")]
                    = None,
-                   format: Annotated[Literal["json", "xlsx"], Query(description="answer as JSON or .xlsx")] = "json",
+                   format: Annotated[Literal["json", "xlsx", "pdf"], Query(description="answer as JSON, .xlsx or .pdf")]
+                   = "json",
                    ) -> Response:
         if date_from is None:
             raise XlcError("date_from", "is required: the first day of the period", None)
@@ -78,10 +81,10 @@ def add_audit_route(app: FastAPI, *, context: Callable[..., Any], settings: Any,
                 outcome = run_audit(book, date_from, date_to, base_policy=ctx.policy,
                                     against=None if toml else (against or None), against_toml=toml)
             result = outcome.audit
-            if format == "xlsx":
-                path = write_report(result, Path(tmp) / "audit.xlsx")
-                name = f"audit-{result.month_ends[0].isoformat()}-{result.month_ends[-1].isoformat()}.xlsx"
-                return Response(path.read_bytes(), media_type=XLSX,
+            if format in ("xlsx", "pdf"):
+                path = write_report(result, Path(tmp) / f"audit.{format}", source=book.label, notes=outcome.notes)
+                name = f"audit-{result.month_ends[0].isoformat()}-{result.month_ends[-1].isoformat()}.{format}"
+                return Response(path.read_bytes(), media_type=XLSX if format == "xlsx" else PDF,
                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
         return JSONResponse(to_json_data({
             "date_from": date_from, "date_to": date_to, "source": book.label, "currency": result.currency,
