@@ -128,8 +128,9 @@ def run_age_dask(ctx: typer.Context, ledger: Sequence[Path] | None, *, as_of: st
                        as_of=day, policy=policy, engine="dask", scheduler=scheduler)
     labels = policy.bucket_labels
     columns = [Column("customer_id", "Customer"), Column("currency", "Ccy")]
-    columns += [Column(label_, label_, "right") for label_ in labels]
-    columns += [Column(c, c.capitalize(), "right") for c in ("open", "interest", "unapplied", "balance")]
+    columns += [Column(label_, label_, "right", money="currency") for label_ in labels]
+    columns += [Column(c, c.capitalize(), "right", money="currency")
+                for c in ("open", "interest", "unapplied", "balance")]
     rows = table.to_dict("records")
     show_table(f"Ageing by due date as of {day} — Dask", rows, columns)
     problems = table.attrs["problems"]
@@ -245,9 +246,11 @@ def run_age(ctx: typer.Context, ledger: Sequence[Path] | None, *, as_of: str | N
     ccy = report.company_currency
     basis_text = "due date" if report.by == "due_date" else "invoice date"
     columns = [Column("customer_id", "Customer"), Column("currency", "Ccy")]
-    columns += [Column(label_, label_, "right") for label_ in report.labels]
-    columns += [Column("open_total", "Open", "right"), Column("unapplied_cash", "Unapplied", "right"),
-                Column("balance", "Balance", "right"), Column("balance_company", f"Balance {ccy}", "right")]
+    columns += [Column(label_, label_, "right", money="currency") for label_ in report.labels]
+    columns += [Column("open_total", "Open", "right", money="currency"),
+                Column("unapplied_cash", "Unapplied", "right", money="currency"),
+                Column("balance", "Balance", "right", money="currency"),
+                Column("balance_company", f"Balance {ccy}", "right", money=ccy)]
     show_table(f"Ageing by {basis_text} as of {day} — {label}", _rows(report, no_rate), columns)
     total = report.totals
     if no_rate:

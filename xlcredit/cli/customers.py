@@ -71,7 +71,7 @@ def limits(ctx: typer.Context, customers_file: CustomersFile = None, as_of: AsOf
         currency = policy.company.currency
         show_table(f"Credit limits ({currency}) as of {day} — {book.source}", rows, [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True),
-            Column("grade", "Grade", "center"), Column("limit", f"Limit ({currency})", "right"),
+            Column("grade", "Grade", "center"), Column("limit", f"Limit ({currency})", "right", money=currency),
             Column("limit_reason", "Why this limit", flexible=True),
             Column("terms", "Terms"), Column("deposit", "Deposit", "right", percent=True)])
         all_problems = [*book.table.problems, *problems]

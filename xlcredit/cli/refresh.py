@@ -67,9 +67,12 @@ def refresh(ctx: typer.Context, workbook: Workbook, as_of: LedgerAsOf = None, ou
         show_table(f"Credit position ({currency}) as of {portfolio.as_of} — {workbook.name}", rows, [
             Column("customer_id", "Id"), Column("name", "Name", flexible=True), Column("grade", "Grade", "center"),
             # what a controller acts on first; on a narrow terminal the columns on the right give way (named on stderr)
-            Column("limit", "Limit", "right"), Column("available", "Available", "right"),
-            Column("overdue", "Overdue", "right"), Column("dunning_stage", "Dunning stage", flexible=True),
-            Column("order_status", "Next order", flexible=True), Column("exposure", "Exposure", "right")])
+            Column("limit", "Limit", "right", money=currency),
+            Column("available", "Available", "right", money=currency),
+            Column("overdue", "Overdue", "right", money=currency),
+            Column("dunning_stage", "Dunning stage", flexible=True),
+            Column("order_status", "Next order", flexible=True),
+            Column("exposure", "Exposure", "right", money=currency)])
         console().print(
             f"Total AR {k.total_ar:,.2f} {currency} · overdue {_pct(k.overdue_share)} · DSO {_num(k.dso)} · "
             f"best DSO {_num(k.best_dso)} · ADD {_num(k.add)} · CEI {_num(k.cei)} %")
