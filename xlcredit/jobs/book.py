@@ -182,9 +182,59 @@ def as_of_for(ledger: Ledger, as_of: dt.date | None, label: str) -> tuple[dt.dat
 
     Not given: the ledger's newest document date (a file is as of when it was exported, not as of today).
     Given, but more than :data:`STALE_DAYS` after the newest document: a warning with both dates (every item
-    would look that much more overdue than the file can know).
+    would look that much more overdue than the file can know). Given, but before some documents: one warning
+    line per table with how many are dated after it and the latest (:func:`future_dated`), lines joined by
+    a newline.
     """
-    return as_of_note(ledger.latest_document_date(), as_of, label)
+    day, note = as_of_note(ledger.latest_document_date(), as_of, label)
+    future = future_dated_notes(ledger, day)
+    if future:   # never with a stale or a taken as-of (the newest document is then on or before it)
+        note = "\n".join(future if note is None else (note, *future))
+    return day, note
+
+
+#: What each table's documents dated after the as-of date are, in words, and where their date is read.
+_FUTURE_TABLES = (("invoices", "invoice", "invoice_date"), ("payments", "payment", "payment_date"),
+                  ("credit_notes", "credit note", "date"))
+
+
+def future_dated(counts: Mapping[str, tuple[int, dt.date | None]], as_of: dt.date) -> tuple[RowProblem, ...]:
+    """One row problem per table holding documents dated after ``as_of``: how many, the latest, what happens.
+
+    ``counts``: table → (documents dated after ``as_of``, the latest of their dates). The engine leaves such a
+    document out of everything worked out as of ``as_of`` (:func:`xlcredit.core.openitems.allocate`): an invoice
+    is not aged, dunned or counted in the balance, a payment or credit note settles nothing yet. Row 0: the
+    problem is the table's, not one row's.
+    """
+    out: list[RowProblem] = []
+    for table, noun, column in _FUTURE_TABLES:
+        count, latest = counts.get(table, (0, None))
+        if not count or latest is None:
+            continue
+        plural = f"{count} {noun}s are" if count != 1 else f"1 {noun} is"
+        effect = ("not aged, dunned or counted in any balance" if table == "invoices"
+                  else "not applied to any invoice")
+        out.append(RowProblem(table, 0, column, latest.isoformat(),
+                              f"{plural} dated after the as-of date {as_of.isoformat()}, the latest "
+                              f"{latest.isoformat()}: left out of this run as of {as_of.isoformat()} ({effect})"))
+    return tuple(out)
+
+
+def future_counts(ledger: Ledger, as_of: dt.date) -> dict[str, tuple[int, dt.date | None]]:
+    """Per table, the documents of ``ledger`` dated after ``as_of``: (how many, the latest date)."""
+    dates = {"invoices": [d.invoice_date for d in ledger.invoices],
+             "payments": [d.payment_date for d in ledger.payments],
+             "credit_notes": [d.date for d in ledger.credit_notes]}
+    out: dict[str, tuple[int, dt.date | None]] = {}
+    for table, days in dates.items():
+        later = [d for d in days if d > as_of]
+        out[table] = (len(later), max(later, default=None))
+    return out
+
+
+def future_dated_notes(ledger: Ledger, as_of: dt.date) -> tuple[str, ...]:
+    """:func:`future_dated` as warning lines, one per table (the lines ``as_of_for`` adds to its note)."""
+    return tuple(f"warning: {p.problem}" for p in future_dated(future_counts(ledger, as_of), as_of))
 
 
 def as_of_note(latest: dt.date | None, as_of: dt.date | None, label: str) -> tuple[dt.date, str | None]:
@@ -201,4 +251,5 @@ def as_of_note(latest: dt.date | None, as_of: dt.date | None, label: str) -> tup
 
 
 __all__ = ["ARROW_LEDGER_COLUMNS", "STALE_DAYS", "TABLE_NAMES", "Book", "BookData", "FolderBook", "Progress",
-           "WorkbookFile", "as_of_for", "as_of_note", "read_book"]
+           "WorkbookFile", "as_of_for", "as_of_note", "future_counts", "future_dated", "future_dated_notes",
+           "read_book"]

@@ -21,7 +21,7 @@ from xlcredit.core.policy_check import Finding, check_policy
 from xlcredit.core.portfolio import Portfolio, assess_portfolio, kpi_values, result_rows
 from xlcredit.io import workbook as wb
 from xlcredit.io.store import CreditStore, open_store
-from xlcredit.jobs.book import Book, Progress, as_of_for, read_book
+from xlcredit.jobs.book import Book, Progress, as_of_note, future_counts, future_dated, read_book
 from xlcredit.jobs.collector import book_collections
 
 
@@ -84,21 +84,23 @@ def refresh(book: Book, as_of: dt.date | None, *, store: str | CreditStore | Non
 
     ``as_of`` None: the ledger's newest document date (:func:`xlcredit.jobs.book.as_of_for`; the outcome's
     ``notes`` say so, or warn of an as-of long after the newest document). The policy check's findings
-    (:mod:`xlcredit.core.policy_check`) come back in ``findings``.
+    (:mod:`xlcredit.core.policy_check`) come back in ``findings``. Documents dated after ``as_of`` are left out of
+    the run and said in ``problems``, one row 0 per table (:func:`xlcredit.jobs.book.future_dated`).
     """
     say = progress or (lambda _msg: None)
     say(f"reading {book.label}")
     tables = book.read_tables()
     data = read_book(tables, book.read_policy_rows(), base_policy)
-    as_of, note = as_of_for(data.ledger, as_of, book.label)
+    as_of, note = as_of_note(data.ledger.latest_document_date(), as_of, book.label)
+    future = future_dated(future_counts(data.ledger, as_of), as_of)   # documents after as_of: left out, said so
     findings = check_policy(data.policy, data.customers, data.ledger, data.fx, as_of)
     credit_store = store if isinstance(store, CreditStore) else open_store(store or book.default_store())
     # promises, disputes and payment plans (sheets and database) hold the ladder: the stored stage says so too
     records, record_problems = book_collections(book, tables, data.policy.company.currency, credit_store)
     say(f"assessing {len(data.customers)} customers")
     portfolio = assess_portfolio(data.customers, data.ledger, data.policy, as_of, data.fx, records)
-    problems = (*data.problems, *record_problems, *(RowProblem("customers", 0, p.field, p.customer_id, p.problem)
-                                                    for p in portfolio.problems))
+    problems = (*data.problems, *future, *record_problems,
+                *(RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems))
     say("loading the credit database")
     stamp = credit_store.replace_snapshot(
         as_of, [c.customer for c in portfolio.customers], result_rows(portfolio), who,

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from xlcredit.core.coerce import is_blank, to_date
 from xlcredit.core.errors import XlcError
-from xlcredit.core.fast.ageing import EPOCH, frames_to_arrays
+from xlcredit.core.fast.ageing import EPOCH, day_number, frames_to_arrays
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 from xlcredit.core.monitoring import LastReview
@@ -37,7 +38,7 @@ from xlcredit.core.policy import GRADES, Policy
 from xlcredit.core.review import PortfolioReview, run_review
 from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
 from xlcredit.io.tables import read_customers
-from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS, as_of_note
+from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS, as_of_note, future_dated
 
 __all__ = ["ACTION_COLUMNS", "REVIEW_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
            "forecast_values", "imported_reviews", "last_reviews_from", "latest_reviews", "ledger_columns",
@@ -208,12 +209,22 @@ def _policy(rows: Sequence[tuple[str, Any]] | None, base: Policy | None) -> Poli
     return Policy.from_rows(rows, base) if rows else (base or Policy())
 
 
-def _as_of(frames: Any, as_of: dt.date | None, label: str) -> tuple[dt.date, str | None]:
+def _as_of(frames: Any, as_of: dt.date | None, label: str) -> tuple[dt.date, list[str]]:
     """The review's date: given, or the newest document date of the ledger's columns (see
-    :func:`xlcredit.jobs.book.as_of_for`, the same rule for the record-by-record jobs)."""
+    :func:`xlcredit.jobs.book.as_of_for`, the same rule for the record-by-record jobs), and the notes: the date
+    taken, a stale as-of, or one warning per table with documents dated after it (left out of the review)."""
     days = [int(a.max()) for a in (frames.invoices.invoice_date, frames.credits.date) if len(a)]
     latest = EPOCH + dt.timedelta(days=max(days)) if days else None
-    return as_of_note(latest, as_of, label)
+    day, note = as_of_note(latest, as_of, label)
+    a = day_number(day)
+    counts: dict[str, tuple[int, dt.date | None]] = {}
+    credit_days = np.asarray(frames.credits.date)
+    kinds = np.asarray(frames.credit_table)
+    for table, column in (("invoices", np.asarray(frames.invoices.invoice_date)),
+                          ("payments", credit_days[kinds == 0]), ("credit_notes", credit_days[kinds == 1])):
+        later = column[column > a]
+        counts[table] = (int(later.size), EPOCH + dt.timedelta(days=int(later.max())) if later.size else None)
+    return day, [*([] if note is None else [note]), *(f"warning: {p.problem}" for p in future_dated(counts, day))]
 
 
 def review(book: Any, as_of: dt.date | None, *, store: Any = None, base_policy: Policy | None = None,
@@ -240,7 +251,7 @@ def review(book: Any, as_of: dt.date | None, *, store: Any = None, base_policy: 
     problems: list[RowProblem] = list(customers.problems)
     frames, invoice_numbers, ledger_problems = ledger_columns(tables, policy)
     problems.extend(ledger_problems)
-    as_of, note = _as_of(frames, as_of, book.label)
+    as_of, notes = _as_of(frames, as_of, book.label)
     fx = None
     fx_table = tables.get("fx_rates")
     if fx_table is not None and len(fx_table):
@@ -271,7 +282,7 @@ def review(book: Any, as_of: dt.date | None, *, store: Any = None, base_policy: 
         say("writing the Review sheet")
         book.write_outputs({"Review": review_sheet(result)}, dashboard_cells(book, result))
     return ReviewOutcome(result, tuple(problems), None if credit_store is None else credit_store.url, recorded,
-                         () if note is None else (note,))
+                         tuple(notes))
 
 
 def dashboard_cells(book: Any, result: PortfolioReview) -> dict[tuple[str, str], Any]:
