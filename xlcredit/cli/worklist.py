@@ -15,6 +15,7 @@ from xlcredit.cli.common import (
     base_policy,
     check_out,
     console,
+    open_book,
     parse_as_of,
     print_notes,
     print_problems,
@@ -22,7 +23,6 @@ from xlcredit.cli.common import (
     user_errors,
     write_out,
 )
-from xlcredit.core.errors import XlcError
 
 Source = Annotated[Path | None, typer.Argument(
     help="The CreditControl.xlsm workbook (its Worklist sheet is updated) or a folder of tables (customers.csv, "
@@ -49,20 +49,14 @@ def worklist(ctx: typer.Context, source: Source = None, as_of: LedgerAsOf = None
     off the dunning ladder; a broken promise moves the customer to the next step at once.
     """
     from xlcredit.data.sample import SAMPLE_AS_OF
-    from xlcredit.jobs.book import FolderBook, WorkbookFile
     from xlcredit.jobs.worklist import worklist as run_worklist
 
     with user_errors():
         day = parse_as_of(as_of)
         check_out(out)
+        book = open_book(source, field="workbook")
         if source is None:
-            book, day = FolderBook(None), day or SAMPLE_AS_OF
-        elif source.is_dir():
-            book = FolderBook(source)
-        elif source.is_file():
-            book = WorkbookFile(source)
-        else:
-            raise XlcError("workbook", f"file or folder not found: {source}", str(source))
+            day = day or SAMPLE_AS_OF
         outcome = run_worklist(book, day, store=db, base_policy=base_policy(ctx), top=top, owner=owner)
         print_notes(outcome.notes)
         rows = [r.to_record() for r in outcome.rows]
