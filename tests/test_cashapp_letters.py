@@ -6,19 +6,31 @@ import datetime as dt
 import shutil
 import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
 import zxingcpp
 
-from xlcredit.core.cashapp import BankTransaction, epc_qr_payload, is_valid_rf, match_transactions
+from xlcredit.core.cashapp import (
+    BankTransaction,
+    CashSettings,
+    LetterReference,
+    epc_qr_payload,
+    is_valid_rf,
+    letter_reference,
+    match_transactions,
+)
 from xlcredit.core.errors import XlcError
-from xlcredit.core.ledger import Invoice, Ledger
+from xlcredit.core.ledger import Invoice, Ledger, Payment
 from xlcredit.core.openitems import allocate
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
-from xlcredit.jobs.letters import plan_letters
-from xlcredit.letters.render import compose, qr_matrix, render_pdf
+from xlcredit.io.store import CreditStore
+from xlcredit.jobs.book import FolderBook, read_book
+from xlcredit.jobs.cashapp import apply_matches, run_match
+from xlcredit.jobs.letters import FOLDER_REGISTER_DB, folder_book, plan_letters, run_letters
+from xlcredit.letters.render import compose, qr_matrix
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -51,30 +63,141 @@ def test_epc_payload_fields_and_refusals():
         epc_qr_payload("X", "BE72000000001616", Decimal("1"), "RF19539007547034")
 
 
-def test_letter_qr_decodes_to_its_amount_and_reference_and_matches_exactly(tmp_path):
-    composed, letter, ledger = _letter()
-    total = letter.totals[0].total
-    assert is_valid_rf(composed.reference) and composed.reference in composed.payment
-    # the PDF itself: render the page and read the QR code off the image
+def _read_qr(pdf: Path, tmp_path: Path) -> list[str]:
+    """The QR codes on the first page of a PDF, read off a 200 dpi rendering (pdftoppm, then zxing-cpp)."""
     assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils) is needed"
-    pdf = tmp_path / "letter.pdf"
-    pdf.write_bytes(render_pdf(composed))
     subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
                    check=True, capture_output=True, timeout=120)
     from PIL import Image
 
     found = zxingcpp.read_barcodes(np.asarray(Image.open(tmp_path / "page.png").convert("L")))
-    texts = [r.text for r in found if r.format == zxingcpp.BarcodeFormat.QRCode]
-    assert texts == [composed.qr_payload]
-    f = _fields(texts[0])
+    return [r.text for r in found if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def _folder(tmp_path: Path, payments: str = "") -> Path:
+    """C9 owes three overdue invoices (the letter's) and one not yet due (not on the letter)."""
+    folder = tmp_path / "book"
+    folder.mkdir(exist_ok=True)
+    (folder / "customers.csv").write_text("customer_id,name,currency,contact,relationship_start\n"
+                                          "C9,Calderwick Fabrications plc,EUR,Jo Marsh,2019-01-01\n")
+    rows = [f"C9,INV-2026-{i:05d},EUR,{Decimal('1234.56') * i},2026-05-{i:02d},2026-06-{i:02d}" for i in (1, 2, 3)]
+    rows.append("C9,INV-2026-00004,EUR,800.00,2026-10-20,2026-11-30")
+    (folder / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
+                                         + "\n".join(rows) + "\n")
+    (folder / "payments.csv").write_text("payment_id,customer_id,payment_date,amount,currency,invoice_ref\n"
+                                         + payments)
+    return folder
+
+
+LETTER_ITEMS = {"INV-2026-00001", "INV-2026-00002", "INV-2026-00003"}
+
+
+def test_letter_qr_to_bank_transaction_to_exactly_the_letters_invoices(tmp_path):
+    """Issue 21: the letters job writes the letter's own RF reference and amount into its QR code and records the
+    reference with the letter's invoices; a bank payment quoting it is matched to exactly those invoices."""
+    folder, out = _folder(tmp_path), tmp_path / "letters"
+    outcome = run_letters(folder_book(folder, out), AS_OF, out)
+    (letter,) = outcome.letters
+    assert letter.status == "issued"
+    store = CreditStore(out / FOLDER_REGISTER_DB)
+    (entry,) = [r for r in store.register_rows("C9") if r["kind"] == "letter"]
+    reference = entry["payment_reference"]
+    assert set(entry["invoice_nos"]) == LETTER_ITEMS and is_valid_rf(reference) and reference[4:].startswith("C9L")
+    # the PDF itself: render the page and read the QR code off the image
+    (payload,) = _read_qr(Path(letter.pdf), tmp_path)
+    f = _fields(payload)
     assert f[:4] == ["BCD", "002", "1", "SCT"] and f[4] == "COBADEFFXXX" and f[6] == "DE89370400440532013000"
-    assert f[7] == f"EUR{total:.2f}" and f[9] == composed.reference
-    # the reference comes back on a statement: an exact match to the customer, every item paid
-    tx = BankTransaction("B1", dt.date(2026, 11, 10), total, "EUR", "CALDERWICK FAB", "", f"{f[9]}")
-    (p,) = match_transactions([tx], allocate(ledger, AS_OF), {"C9": "Calderwick Fabrications plc"})
-    assert (p.status, p.customer_id, p.method) == ("auto", "C9", "rf reference")
-    assert set(p.invoices) == set(letter.invoice_nos)
-    assert sum(line.amount for line in p.lines) + p.on_account == total
+    assert f[7] == f"EUR{letter.amount:.2f}" and f[9] == reference and entry["amount"] == letter.amount
+    # the banking app pays it; the bank statement comes back with the reference in the remittance text
+    (folder / "bank.csv").write_text(f"Date,Reference,Description,Amount\n2026-11-10,B1,{f[9]},{f[7][3:]}\n")
+    match = run_match([folder / "bank.csv"], FolderBook(folder, out / FOLDER_REGISTER_DB), as_of=AS_OF)
+    (p,) = match.proposals
+    assert (p.status, p.customer_id, p.method, p.confidence) == ("auto", "C9", "letter reference", 1.0)
+    assert set(p.invoices) == LETTER_ITEMS          # not INV-2026-00004, open but not on the letter
+    opened = {oi.invoice_no: oi.open_amount for pos in allocate(read_book(FolderBook(folder).read_tables(),
+                                                                          None).ledger, AS_OF).values()
+              for oi in pos.open_items}
+    assert {line.invoice_no: line.amount for line in p.lines} == {no: opened[no] for no in LETTER_ITEMS}
+    assert p.on_account == letter.amount - sum(opened[no] for no in LETTER_ITEMS) > 0   # the letter's interest
+    assert "the letter's total" in p.reason
+    # applied: exactly the letter's invoices are settled
+    assert apply_matches(folder, match.proposals) == 4
+    after = allocate(read_book(FolderBook(folder).read_tables(), None).ledger, dt.date(2026, 11, 10))
+    assert {oi.invoice_no for pos in after.values() for oi in pos.open_items} == {"INV-2026-00004"}
+
+
+def test_a_resent_letter_carries_the_same_reference(tmp_path):
+    folder, out = _folder(tmp_path), tmp_path / "letters"
+    run_letters(folder_book(folder, out), AS_OF, out)
+    again = run_letters(folder_book(folder, out), AS_OF, out, resend=True)
+    assert [r.status for r in again.letters] == ["resent"]
+    first, resent = [r for r in CreditStore(out / FOLDER_REGISTER_DB).register_rows("C9") if r["kind"] == "letter"]
+    assert resent["resend"] == 1 and resent["payment_reference"] == first["payment_reference"] != ""
+
+
+def test_letter_reference_per_letter_and_stable():
+    ref = letter_reference("C9", 2, ["INV-2", "INV-1"])
+    assert is_valid_rf(ref) and ref == letter_reference("C9", 2, ["INV-1", "INV-2", "INV-1"])
+    assert len({ref, letter_reference("C9", 3, ["INV-1", "INV-2"]), letter_reference("C9", 2, ["INV-1"]),
+                letter_reference("C10", 2, ["INV-1", "INV-2"])}) == 4
+    long_id = letter_reference("CUSTOMER-000000012345", 1, ["X"])   # an id too long to carry: L + 10 characters
+    assert is_valid_rf(long_id) and len(long_id) == 4 + 11 and long_id[4] == "L"
+    with pytest.raises(XlcError, match="invoice_nos: a letter's reference needs the invoices it covers"):
+        letter_reference("C9", 1, [])
+
+
+def _ledger(*payments: Payment) -> Ledger:
+    invoices = tuple(Invoice("C9", f"INV-{i}", "EUR", Decimal(amount), dt.date(2026, 5, i), dt.date(2026, 6, i))
+                     for i, amount in ((1, "100.00"), (2, "200.00"), (3, "300.00"), (4, "50.00")))
+    return Ledger(invoices, tuple(payments))
+
+
+def _match(amount: str, *payments: Payment, **settings):
+    letter = LetterReference(letter_reference("C9", 1, ["INV-1", "INV-2", "INV-3"]), "C9",
+                             ("INV-1", "INV-2", "INV-3"), "EUR", Decimal("612.34"), dt.date(2026, 10, 1),
+                             "Reminder letter")
+    tx = BankTransaction("B1", dt.date(2026, 11, 2), Decimal(amount), "EUR", "Someone Else Ltd", "",
+                         f"payment {letter.reference[:4]} {letter.reference[4:]} thank you")
+    (p,) = match_transactions([tx], allocate(_ledger(*payments), AS_OF), {"C9": "Calderwick"}, (),
+                              CashSettings(**settings), letters=[letter])
+    return p
+
+
+def test_a_letter_reference_clears_exactly_its_items():
+    p = _match("600.00")      # their open amounts: INV-4 is open and older than none, yet not on the letter
+    assert (p.status, p.method, p.confidence, p.invoices) == ("auto", "letter reference", 1.0,
+                                                              ("INV-1", "INV-2", "INV-3"))
+    assert p.on_account == 0 and "Reminder letter of 2026-10-01 to C9" in p.reason
+
+
+def test_an_item_paid_since_the_letter_is_named_and_left_out():
+    p = _match("400.00", Payment("P1", "C9", dt.date(2026, 10, 20), Decimal("200.00"), "EUR", "INV-2"))
+    assert (p.status, p.invoices, p.confidence) == ("auto", ("INV-1", "INV-3"), 1.0)
+    assert "INV-2 was paid or credited since the letter" in p.reason
+
+
+def test_a_short_payment_on_a_letter_follows_the_bank_charges_rule():
+    p = _match("588.50")      # 11.50 short: within the tolerance, the shortfall stays open on the last item
+    assert (p.status, p.confidence, p.charges) == ("auto", 0.97, 0)
+    assert [(ln.invoice_no, ln.amount) for ln in p.lines] == [("INV-1", Decimal("100.00")),
+                                                              ("INV-2", Decimal("200.00")),
+                                                              ("INV-3", Decimal("288.50"))]
+    assert "less 11.50 EUR taken as bank charges" in p.reason
+    w = _match("588.50", charges="write_off")
+    assert (w.status, w.charges) == ("auto", Decimal("11.50"))
+    part = _match("350.00")   # 250.00 short: a part payment, for review
+    assert (part.status, part.confidence) == ("review", 0.7) and "part payment" in part.reason
+    assert [(ln.invoice_no, ln.amount) for ln in part.lines] == [("INV-1", Decimal("100.00")),
+                                                                 ("INV-2", Decimal("200.00")),
+                                                                 ("INV-3", Decimal("50.00"))]
+
+
+def test_a_letter_whose_items_are_all_settled_goes_to_review():
+    paid = [Payment(f"P{i}", "C9", dt.date(2026, 10, 20), Decimal(a), "EUR", f"INV-{i}")
+            for i, a in ((1, "100.00"), (2, "200.00"), (3, "300.00"))]
+    p = _match("600.00", *paid)
+    assert (p.status, p.customer_id, p.lines, p.on_account) == ("review", "C9", (), Decimal("600.00"))
+    assert "none of them is open in EUR now" in p.reason
 
 
 def test_other_currency_letter_has_no_qr_but_the_details_in_text():

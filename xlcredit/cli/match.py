@@ -13,6 +13,7 @@ from xlcredit.cli.common import (
     Column,
     check_out,
     console,
+    open_book,
     parse_as_of,
     print_notes,
     print_problems,
@@ -43,18 +44,26 @@ def match(paths: Annotated[list[Path], typer.Argument(
               "--charges-as", help="What a bank-charge shortfall becomes: residual (stays open on the invoice) "
                                    "or write-off (a credit note in credit_notes.csv).")] = "residual",
           apply: Annotated[bool, typer.Option("--apply", help="Append the confident matches to the folder's "
-                                              "payments.csv (never twice).")] = False) -> None:
+                                              "payments.csv (never twice).")] = False,
+          db: Annotated[str | None, typer.Option(
+              "--db", help="Credit database whose register holds the letters' payment references (file or URL); "
+                           "default: beside the workbook, or out/letters/xlcredit.credit.db (where xlcredit "
+                           "letters writes by default) for a folder of tables.")] = None) -> None:
     """Match incoming bank transactions to open items: RF reference, invoice numbers in the text, payer, amount.
 
+    A payment quoting a letter's own RF reference is matched to exactly that letter's invoices (the register says
+    which); a statement's reference is the customer's, for everything open.
     Each transaction gets a proposal (customer, invoices, confidence, reason). Those at or above --threshold are
     'auto'; the rest are for review and never applied. Duplicates across overlapping statements are recognised by
     bank reference. With --apply the automatic ones are appended to payments.csv with invoice_ref and
     bank_reference, atomically; running again on the same statement adds nothing.
     """
+    from xlcredit.cli.letters import DEFAULT_OUT
     from xlcredit.core.cashapp import CashSettings
     from xlcredit.core.money import to_decimal
-    from xlcredit.jobs.book import FolderBook, WorkbookFile
+    from xlcredit.jobs.book import FolderBook
     from xlcredit.jobs.cashapp import apply_matches, load_accounts, proposal_rows, run_match
+    from xlcredit.jobs.letters import FOLDER_REGISTER_DB
 
     with user_errors():
         check_out(out)
@@ -62,16 +71,11 @@ def match(paths: Annotated[list[Path], typer.Argument(
         statements, target = list(paths), None
         if len(statements) > 1 and (statements[-1].is_dir() or statements[-1].suffix.lower() in _BOOK_SUFFIXES):
             target = statements.pop()
+        book = open_book(target, field="workbook", register=DEFAULT_OUT / FOLDER_REGISTER_DB)
         if target is None:
             from xlcredit.data.sample import SAMPLE_AS_OF
 
-            book, when = FolderBook(None), when or SAMPLE_AS_OF   # the sample's own date, as elsewhere
-        elif target.is_dir():
-            book = FolderBook(target)
-        elif target.is_file():
-            book = WorkbookFile(target)
-        else:
-            raise XlcError("workbook", f"file or folder not found: {target}", str(target))
+            when = when or SAMPLE_AS_OF   # the sample's own date, as elsewhere
         if apply and not (isinstance(book, FolderBook) and book.folder is not None):
             raise XlcError("--apply", "writes the payments.csv of a folder of tables; give the folder (the bundled "
                                       "sample and the workbook are not written)", str(target or ""))
@@ -79,7 +83,7 @@ def match(paths: Annotated[list[Path], typer.Argument(
         assert isinstance(charge, Decimal)
         settings = CashSettings(auto_threshold=threshold, charge_tolerance=charge,
                                 charges=charges_as.strip().lower().replace("-", "_"))
-        outcome = run_match(statements, book, as_of=when, accounts=load_accounts(accounts), settings=settings)
+        outcome = run_match(statements, book, as_of=when, accounts=load_accounts(accounts), settings=settings, store=db)
         print_notes(outcome.notes)
         for read in outcome.reads:   # what was read, and from which columns (as inspect shows a ledger's mapping)
             columns = ", ".join(f"{k} ← {v}" for k, v in (read.columns or {}).items())

@@ -1,7 +1,9 @@
 """Cash application: incoming bank transactions matched to open items, each proposal with a confidence and a reason.
 
-The order (issue 21): a structured creditor reference (ISO 11649 RF) → exact; invoice numbers found in the
-remittance text, tolerant of mangling (separators dropped, leading zeros, OCR confusions O/0, I/1, S/5) → one or
+The order (issue 21): a structured creditor reference (ISO 11649 RF) → exact — a letter's own reference
+(:func:`letter_reference`, recorded in the register with the letter's invoices) resolves to exactly those invoices
+at their open amounts now, a customer's reference (statements) to that customer's open items; invoice numbers found
+in the remittance text, tolerant of mangling (separators dropped, leading zeros, OCR confusions O/0, I/1, S/5) → one or
 several invoices whose open amounts sum to the payment; otherwise the payer (IBAN from the customer's bank
 accounts, or the name, fuzzy) and the amount against that customer's open items (one invoice, an exact
 combination of a few, or oldest first within a tolerance for bank charges). Anything below the confidence
@@ -14,6 +16,7 @@ Pure: no files, no clock. IBANs are validated by the ISO 13616 mod-97 rule (``sc
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,8 +28,9 @@ from xlcredit.core.errors import XlcError
 from xlcredit.core.money import ZERO, round_money
 from xlcredit.core.openitems import Position
 
-__all__ = ["BankTransaction", "CashSettings", "MatchLine", "PayerAccount", "Proposal", "epc_qr_payload",
-           "is_valid_iban", "is_valid_rf", "match_transactions", "normalise_iban", "rf_body", "rf_reference"]
+__all__ = ["BankTransaction", "CashSettings", "LetterReference", "MatchLine", "PayerAccount", "Proposal",
+           "epc_qr_payload", "is_valid_iban", "is_valid_rf", "letter_reference", "match_transactions", "normalise_iban",
+           "rf_body", "rf_reference"]
 
 AUTO, REVIEW, DUPLICATE, NOT_CREDIT, UNMATCHED = "auto", "review", "duplicate", "not a credit", "unmatched"
 
@@ -80,6 +84,19 @@ class CashSettings:
             raise XlcError("charge_tolerance", "must not be negative", self.charge_tolerance)
         if self.charges not in ("residual", "write_off"):
             raise XlcError("charges", "must be residual or write_off", self.charges)
+
+
+@dataclass(frozen=True)
+class LetterReference:
+    """A letter's own RF reference and the invoices it asked the customer to pay (an entry of the register)."""
+
+    reference: str
+    customer_id: str
+    invoice_nos: tuple[str, ...]
+    currency: str = ""
+    amount: Decimal | None = None     # the letter's total due (open items + interest + compensation)
+    issued_on: dt.date | None = None
+    stage: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +170,25 @@ def rf_reference(text: str) -> str:
     if not body or len(body) > 21:
         raise XlcError("reference", "needs 1 to 21 letters or digits for an RF creditor reference", text)
     return f"RF{98 - _mod97(body + 'RF00'):02d}{body}"
+
+
+def letter_reference(customer_id: str, step_index: int, invoice_nos: Iterable[str]) -> str:
+    """A letter's own ISO 11649 reference: the same for the same customer, ladder step and invoices (so a resend
+    carries the reference of the letter it repeats), different for any other letter.
+
+    Body (at most 21 characters): the customer id when it is 8 letters or digits or fewer, ``L``, then 10
+    characters (base 36) of the SHA-256 of customer, step and the sorted invoice numbers — e.g. ``RF..C008L…``.
+    """
+    numbers = sorted({str(n).strip() for n in invoice_nos if str(n).strip()})
+    if not numbers:
+        raise XlcError("invoice_nos", "a letter's reference needs the invoices it covers", None)
+    digest = hashlib.sha256("\n".join([str(customer_id).strip(), str(int(step_index)), *numbers]).encode()).digest()
+    value, tail = int.from_bytes(digest[:8], "big"), ""
+    for _ in range(10):
+        value, digit = divmod(value, 36)
+        tail += "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[digit]
+    customer = rf_body(customer_id)
+    return rf_reference(f"{customer if 0 < len(customer) <= 8 else ''}L{tail}")
 
 
 def is_valid_rf(text: str) -> bool:
@@ -259,6 +295,7 @@ class _Book:
     items: dict[tuple[str, str], _Item] = field(default_factory=dict)       # (customer, invoice) -> item
     by_customer: dict[tuple[str, str], list[_Item]] = field(default_factory=dict)
     by_rf: dict[str, _Item] = field(default_factory=dict)
+    disputed: set[tuple[str, str]] = field(default_factory=set)             # (customer, invoice) held in dispute
 
     def open_of(self, customer_id: str, currency: str) -> list[_Item]:
         return [i for i in self.by_customer.get((customer_id, currency), []) if i.open > 0]
@@ -270,6 +307,7 @@ def _book_of(positions: Mapping[tuple[str, str], Position]) -> _Book:
         items = []
         for oi in pos.open_items:
             if oi.disputed:
+                book.disputed.add((customer_id, oi.invoice_no))
                 continue
             item = _Item(customer_id, currency, oi.invoice_no, oi.invoice_date, oi.due_date, oi.open_amount)
             book.items[(customer_id, oi.invoice_no)] = item
@@ -374,14 +412,16 @@ class _Payers:
 def match_transactions(transactions: Iterable[BankTransaction], positions: Mapping[tuple[str, str], Position],
                        customer_names: Mapping[str, str], accounts: Iterable[PayerAccount] = (),
                        settings: CashSettings | None = None, *, applied_references: Iterable[str] = (),
-                       issued: Mapping[str, str] | None = None) -> tuple[Proposal, ...]:
+                       issued: Mapping[str, str] | None = None,
+                       letters: Iterable[LetterReference] = ()) -> tuple[Proposal, ...]:
     """Propose a match for every transaction, oldest booking first; confident matches use up the open amounts
     they take, so two payments never claim the same money.
 
     ``positions``: :func:`xlcredit.core.openitems.allocate` as of the statement date; ``customer_names``:
     customer id → name; ``accounts``: the customers' known bank accounts; ``applied_references``: bank
     references already in the payments table (duplicates); ``issued``: RF reference → customer id for the
-    references put on letters (an RF of an invoice number or a customer id is known without it).
+    references put on letters (an RF of an invoice number or a customer id is known without it); ``letters``: the
+    letters' own references from the register, each resolved to exactly the invoices of its letter.
     """
     settings = settings or CashSettings()
     book = _book_of(positions)
@@ -389,11 +429,12 @@ def match_transactions(transactions: Iterable[BankTransaction], positions: Mappi
     issued_rf = {re.sub(r"\s", "", k).upper(): v for k, v in (issued or {}).items()}
     customer_rf = {rf_reference(cid): cid for cid in customer_names if rf_body(cid) and len(rf_body(cid)) <= 21}
     seen = {str(r) for r in applied_references if str(r)}
+    by_letter = {re.sub(r"\s", "", ref.reference).upper(): ref for ref in letters if ref.reference}
     out: list[Proposal] = []
     ordered = sorted(enumerate(transactions), key=lambda p: (p[1].booking_date, p[0]))
     results: dict[int, Proposal] = {}
     for index, tx in ordered:
-        results[index] = proposal = _propose(tx, book, payers, settings, seen, issued_rf, customer_rf)
+        results[index] = proposal = _propose(tx, book, payers, settings, seen, issued_rf, customer_rf, by_letter)
         if tx.bank_reference:
             seen.add(tx.bank_reference)
         if proposal.status == AUTO:
@@ -414,7 +455,8 @@ def _decide(tx: BankTransaction, customer_id: str, items: Sequence[_Item], short
 
 
 def _propose(tx: BankTransaction, book: _Book, payers: _Payers, settings: CashSettings, seen: set[str],
-             issued_rf: Mapping[str, str], customer_rf: Mapping[str, str]) -> Proposal:
+             issued_rf: Mapping[str, str], customer_rf: Mapping[str, str],
+             by_letter: Mapping[str, LetterReference] | None = None) -> Proposal:
     if not tx.is_credit:
         return Proposal(tx, NOT_CREDIT, reason="money out: only credits are matched")
     if tx.bank_reference and tx.bank_reference in seen:
@@ -423,6 +465,8 @@ def _propose(tx: BankTransaction, book: _Book, payers: _Payers, settings: CashSe
     cur = tx.currency
     # 1. structured creditor reference
     for ref in _rf_in(tx.remittance):
+        if by_letter and ref in by_letter:
+            return _letter_match(tx, ref, by_letter[ref], book, settings)
         body = ref[4:]
         item = book.by_rf.get(body)
         if item is not None and item.currency == cur:
@@ -493,6 +537,61 @@ def _propose(tx: BankTransaction, book: _Book, payers: _Payers, settings: CashSe
                         f"payer unknown; the amount is the open amount of {item.invoice_no} only")
     return Proposal(tx, UNMATCHED, reason="payer unknown and no reference or invoice number found",
                     on_account=tx.amount)
+
+
+def _letter_match(tx: BankTransaction, ref: str, letter: LetterReference, book: _Book, settings: CashSettings
+                  ) -> Proposal:
+    """A payment quoting a letter's own reference: exactly the letter's invoices, at their open amounts now.
+
+    The letter's total clears them (what it pays beyond their open amounts — the letter's interest and
+    compensation — stays on account); a payment short by no more than the charge tolerance is taken as paid less
+    bank charges (:class:`CashSettings`); a larger shortfall is a part payment, proposed oldest first for review.
+    An invoice of the letter that is no longer open (paid or credited since), disputed or in another currency is
+    named in the reason and left alone.
+    """
+    cid, cur = letter.customer_id, tx.currency
+    when = f" of {letter.issued_on.isoformat()}" if letter.issued_on else ""
+    head = f"creditor reference {ref} is the {letter.stage or 'letter'}{when} to {cid} for " \
+           f"{', '.join(letter.invoice_nos)}"
+    live: list[_Item] = []
+    gone: list[str] = []
+    for no in letter.invoice_nos:
+        item = book.items.get((cid, no))
+        if (cid, no) in book.disputed:
+            gone.append(f"{no} is disputed")
+        elif item is None or item.open <= 0:
+            gone.append(f"{no} was paid or credited since the letter")
+        elif item.currency != cur:
+            gone.append(f"{no} is in {item.currency}")
+        else:
+            live.append(item)
+    live.sort(key=lambda i: (i.due_date, i.invoice_date, i.invoice_no))
+    aside = "".join(f"; {g}" for g in gone)
+    if not live:
+        return Proposal(tx, REVIEW, cid, (), 0.5, "letter reference",
+                        f"{head}; none of them is open in {cur} now{aside}", on_account=tx.amount)
+    total = sum((i.open for i in live), ZERO)
+    nos = ", ".join(i.invoice_no for i in live)
+    if tx.amount >= total:
+        extra = tx.amount - total
+        if not extra:
+            words = f"the payment is their open {_money(total, cur)}"
+        elif letter.amount is not None and tx.amount == letter.amount and (not letter.currency or
+                                                                          letter.currency == cur):
+            words = (f"the payment is the letter's total: {nos} cleared, {_money(extra, cur)} (the letter's interest "
+                     "and compensation) kept on account")
+        else:
+            words = f"{nos} cleared, {_money(extra, cur)} more than their open amount kept on account"
+        return _decide(tx, cid, live, ZERO, 1.0 if not extra or letter.amount == tx.amount else 0.95,
+                       "letter reference", f"{head}; {words}{aside}", settings)
+    short = total - tx.amount
+    if short <= settings.charge_tolerance:
+        return _decide(tx, cid, live, short, 0.97, "letter reference",
+                       f"{head}; their open {_money(total, cur)} less {_money(short, cur)} taken as bank "
+                       f"charges{aside}", settings)
+    return _decide(tx, cid, live, ZERO, 0.7, "letter reference",
+                   f"{head}; a part payment ({_money(tx.amount, cur)} of their open {_money(total, cur)}), "
+                   f"applied oldest first{aside}", settings)
 
 
 def _invoices_in(text: str, book: _Book, currency: str) -> list[_Item]:

@@ -254,6 +254,8 @@ register_table = sa.Table(
     sa.Column("content_hash", sa.String, nullable=False, server_default=""),
     sa.Column("created_at", UtcTimestamp, nullable=False),
     sa.Column("created_by", sa.Text, nullable=False, server_default=""),
+    sa.Column("payment_reference", sa.String, nullable=False, server_default=""),   # v7
+    sa.Column("invoice_nos", sa.JSON),                                             # v7
 )
 audit_table = sa.Table(
     "audit", metadata,
@@ -315,6 +317,7 @@ deliveries_table = sa.Table(                                      # v4
 sa.Index("ux_register_issue", register_table.c.customer_id, register_table.c.step_index, register_table.c.items_key,
          register_table.c.resend, unique=True)
 sa.Index("ix_register_customer", register_table.c.customer_id)
+sa.Index("ix_register_reference", register_table.c.payment_reference)                    # v7
 sa.Index("ix_audit_entity", audit_table.c.entity)
 sa.Index("ix_reviews_customer", reviews_table.c.customer_id, reviews_table.c.review_date)
 sa.Index("ix_deliveries_register", deliveries_table.c.register_id)
@@ -538,6 +541,14 @@ def _v6(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v7(conn: Connection) -> None:
+    """A letter's own payment reference (ISO 11649 RF) and the invoice numbers it covers, so a payment quoting the
+    reference is matched to exactly those invoices (xlcredit.core.cashapp). Older entries keep both blank."""
+    conn.execute(sa.text("ALTER TABLE register ADD COLUMN payment_reference VARCHAR NOT NULL DEFAULT ''"))
+    conn.execute(sa.text("ALTER TABLE register ADD COLUMN invoice_nos JSON"))
+    conn.execute(sa.text("CREATE INDEX ix_register_reference ON register (payment_reference)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "credit database: customers, credit results, policy, collection register, audit, API keys, "
                  "reviews", _v1),
@@ -548,6 +559,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v4),
     Migration(5, "the collector's records: promises to pay, disputes, payment plans, the contact log", _v5),
     Migration(6, "idempotency keys of the HTTP service (idempotency_keys: the first answer to each key, 24 h)", _v6),
+    Migration(7, "a letter's own payment reference and its invoice numbers in the register (register."
+                 "payment_reference, register.invoice_nos)", _v7),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -1192,12 +1205,15 @@ class CreditStore:
     def record_issue(self, customer_id: Any, step_index: int, stage: str, items: str | Iterable[Any], *,
                      as_of: dt.date | str, amount: Decimal | int | str | None, currency: str = "",
                      kind: str = "letter", file_path: str | Path = "", content_hash: str = "", who: str = "",
-                     resend: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
+                     resend: bool = False, now: dt.datetime | None = None, payment_reference: str = "",
+                     invoice_nos: Iterable[Any] = ()) -> dict[str, Any]:
         """Write one dunning letter, action or statement (step 0) into the collection register; return the entry.
 
         ``items``: the overdue invoice numbers it covers (or an :func:`items_key`). The same
         ``(customer, step_index, items)`` is issued once: a second issue raises :class:`AlreadyIssued`
         unless ``resend=True``, which records it again with the next ``resend`` counter (1, 2, …).
+        ``payment_reference`` and ``invoice_nos``: a letter's own RF reference and the invoices it asks to be paid
+        (the cash matcher resolves the reference to exactly those).
         """
         cid = _customer_key(customer_id)
         first_step = 0 if kind == "statement" else 1
@@ -1224,7 +1240,9 @@ class CreditStore:
             entry = {"customer_id": cid, "stage": _text(stage), "step_index": step_index, "kind": kind, "as_of": day,
                      "amount": value, "currency": _text(currency).upper(), "items_key": key,
                      "resend": 0 if last is None else int(last) + 1, "file_path": str(file_path),
-                     "content_hash": _text(content_hash), "created_at": at, "created_by": who or "unknown"}
+                     "content_hash": _text(content_hash), "created_at": at, "created_by": who or "unknown",
+                     "payment_reference": _text(payment_reference).upper(),
+                     "invoice_nos": [_text(n) for n in invoice_nos if _text(n)] or None}
             try:
                 new_id = conn.execute(register_table.insert().values(**entry)).inserted_primary_key[0]
             except IntegrityError:  # pragma: no cover - the write lock makes this a backstop only

@@ -20,14 +20,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from xlcredit.core.cashapp import AUTO, CashSettings, PayerAccount, Proposal, match_transactions
+from xlcredit.core.cashapp import AUTO, CashSettings, LetterReference, PayerAccount, Proposal, match_transactions
 from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.openitems import allocate
 from xlcredit.io.bank import BankRead, read_statements
+from xlcredit.io.store import CreditStore
 from xlcredit.jobs.book import Book, FolderBook, as_of_for, read_book
+from xlcredit.jobs.collector import existing_store
 
-__all__ = ["MatchOutcome", "apply_matches", "load_accounts", "proposal_rows", "run_match"]
+__all__ = ["MatchOutcome", "apply_matches", "letter_references", "load_accounts", "proposal_rows", "run_match"]
 
 PAYMENT_COLUMNS = ("payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref", "bank_reference")
 
@@ -69,10 +71,30 @@ def _applied_references(tables: dict[str, pd.DataFrame] | object) -> set[str]:
     return {str(v).strip() for v in payments["bank_reference"] if str(v).strip() and str(v) != "nan"}
 
 
+def letter_references(store: CreditStore | None) -> tuple[LetterReference, ...]:
+    """The letters' own payment references in the collection register, each with the invoices of its letter
+    (entries written before references were recorded have none and are left out)."""
+    if store is None:
+        return ()
+    refs = []
+    for r in store.register_rows():
+        reference, numbers = r.get("payment_reference") or "", r.get("invoice_nos") or ()
+        if r["kind"] == "letter" and reference and numbers:
+            refs.append(LetterReference(reference, r["customer_id"], tuple(str(n) for n in numbers),
+                                        r["currency"] or "", r["amount"], r["as_of"], r["stage"]))
+    return tuple(refs)
+
+
 def run_match(statements: Sequence[str | Path], book: Book, *, as_of: dt.date | None = None,
               accounts: Sequence[PayerAccount] = (), settings: CashSettings | None = None,
-              read: Callable[[Sequence[str | Path]], list[BankRead]] = read_statements) -> MatchOutcome:
-    """Read the statements and the book, and propose a match for every transaction."""
+              read: Callable[[Sequence[str | Path]], list[BankRead]] = read_statements,
+              store: str | CreditStore | None = None) -> MatchOutcome:
+    """Read the statements and the book, and propose a match for every transaction.
+
+    ``store``: the credit database whose register holds the letters' payment references (default: the book's
+    own, when it exists — matching never creates one); a payment quoting a letter's reference is matched to
+    exactly that letter's invoices.
+    """
     reads = tuple(read(statements))
     tables = dict(book.read_tables())
     data = read_book(tables, book.read_policy_rows())
@@ -82,8 +104,21 @@ def run_match(statements: Sequence[str | Path], book: Book, *, as_of: dt.date | 
     if not accounts and isinstance(book, FolderBook) and book.folder is not None:
         own = book.folder / "bank_accounts.csv"
         accounts = load_accounts(own) if own.is_file() else ()
+    target = store
+    if target is None:
+        try:
+            target = book.default_store()
+        except XlcError:   # a book with no database of its own (an upload to the service): no letters' references
+            target = None
+    credit_store = existing_store(target)
+    try:
+        letters = letter_references(credit_store)
+    finally:
+        if credit_store is not None and not isinstance(store, CreditStore):
+            credit_store.close()
     proposals = match_transactions(transactions, positions, {c.customer_id: c.name for c in data.customers},
-                                   accounts, settings, applied_references=_applied_references(tables))
+                                   accounts, settings, applied_references=_applied_references(tables),
+                                   letters=letters)
     problems = (*data.problems, *(p for r in reads for p in r.problems))
     return MatchOutcome(when, proposals, reads, tuple(problems), (note,) if note else ())
 

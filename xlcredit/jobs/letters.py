@@ -363,7 +363,8 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
         try:
             store.record_issue(c.customer_id, letter.step_index, letter.stage, key, as_of=as_of, amount=amount,
                                currency=currency, kind="letter", file_path=str(pdf_path.resolve()),
-                               content_hash=digest, who=who, resend=counter is not None, now=now)
+                               content_hash=digest, who=who, resend=counter is not None, now=now,
+                               payment_reference=composed.reference, invoice_nos=letter.invoice_nos)
         except AlreadyIssued:  # another run issued it meanwhile: undo ours
             docx_path.unlink(missing_ok=True)
             pdf_path.unlink(missing_ok=True)

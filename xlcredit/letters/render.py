@@ -26,7 +26,7 @@ from xlcredit.core.policy import Policy
 from xlcredit.letters.content import LetterContent
 from xlcredit.letters.fonts import pdf_fonts
 
-__all__ = ["TEMPLATES_DIR", "ComposedLetter", "compose", "render_docx", "render_pdf"]
+__all__ = ["TEMPLATES_DIR", "ComposedLetter", "compose", "letter_payment_reference", "render_docx", "render_pdf"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _STATEMENT = "\x00STATEMENT\x00"
@@ -50,7 +50,7 @@ class ComposedLetter:
     salutation: str
     closing: tuple[str, ...]
     payment: str
-    reference: str = ""      # ISO 11649 RF creditor reference of the customer (matched exactly by xlcredit match)
+    reference: str = ""      # the letter's own ISO 11649 RF reference (xlcredit match: exactly its invoices)
     qr_payload: str = ""     # EPC QR code ("GiroCode") text for a one-currency euro letter, else ""
 
     def text(self) -> str:
@@ -182,7 +182,7 @@ def compose(letter: LetterContent, policy: Policy, templates: str | Path | None 
                         fmt_money(t.total, t.currency)) for t in letter.totals)
     company = policy.company
     customer = letter.customer
-    reference = _payment_reference(customer.customer_id)
+    reference = letter_payment_reference(letter)
     recipient = tuple(x for x in (customer.name, customer.contact, customer.address,
                                   f"{labels['your_ref']}: {customer.customer_id}") if x)
     if letter.language == "zh":
@@ -199,8 +199,23 @@ def compose(letter: LetterContent, policy: Policy, templates: str | Path | None 
         reference=reference, qr_payload=_giro_code(letter, company.name, company.bank_details, reference))
 
 
+def letter_payment_reference(letter: LetterContent) -> str:
+    """The letter's own RF reference: customer, ladder step and invoices (stable on resend; "" without invoices).
+
+    Recorded in the register with the letter's invoices, so ``xlcredit match`` resolves a payment quoting it to
+    exactly those invoices (:func:`xlcredit.core.cashapp.letter_reference`).
+    """
+    from xlcredit.core.cashapp import letter_reference
+
+    try:
+        return letter_reference(letter.customer.customer_id, letter.step_index, letter.invoice_nos)
+    except XlcError:
+        return ""
+
+
 def _payment_reference(customer_id: str) -> str:
-    """The customer's RF creditor reference ("" when the id cannot be carried by one)."""
+    """The customer's RF creditor reference ("" when the id cannot be carried by one): a statement's, which covers
+    everything open."""
     from xlcredit.core.cashapp import rf_reference
 
     try:
