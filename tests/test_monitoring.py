@@ -18,7 +18,9 @@ from xlcredit.core.errors import XlcError
 from xlcredit.core.monitoring import (
     CustomerPosition,
     LastReview,
+    PromiseRecord,
     add_months,
+    broken_promises,
     cover_cut,
     grade_drop,
     month_window,
@@ -145,6 +147,38 @@ def test_review_customer_collects_every_trigger_and_what_changed():
                             "insured limit 580,000 → 400,000")
     assert case.utilisation == D("1.1875")
     assert case.reason.startswith("Orders up 60 % on a year ago; Paying later: +20 days over the last 6 invoices")
+
+
+def test_broken_promises_warn_within_the_window_and_kept_ones_are_only_counted():
+    """Issue 15 item 2: a promise broken in the last ``review.broken_promise_days`` (90) days is an early warning
+    (``review.broken_promises`` = 1 of them by default); kept promises are counted beside and never warn."""
+    assert broken_promises(None, AS_OF, POLICY) is None                               # no promises: no warning
+    assert broken_promises(PromiseRecord(kept=3), AS_OF, POLICY) is None              # kept only: no warning
+    one = PromiseRecord(kept=1, broken=((dt.date(2026, 10, 14), "EUR 2,000.00 promised for 2026-10-10 (phone, Ben)"),))
+    t = broken_promises(one, AS_OF, POLICY)
+    assert t is not None and (t.kind, t.title, t.value) == ("broken_promise", "1 promise to pay broken", D(1))
+    assert t.evidence == ("1 promise to pay broken in the last 90 days: EUR 2,000.00 promised for 2026-10-10 "
+                          "(phone, Ben), broken 2026-10-14 (1 kept; threshold 1)")
+    # the window: broken 89 days before the as-of date counts, 90 days before does not; after it: not yet
+    edge = PromiseRecord(broken=((AS_OF - dt.timedelta(days=89), "a"), (AS_OF - dt.timedelta(days=90), "b"),
+                                 (AS_OF + dt.timedelta(days=1), "c")))
+    t = broken_promises(edge, AS_OF, POLICY)
+    assert t is not None and t.value == D(1) and ", broken 2026-08-03" in t.evidence and "b, " not in t.evidence
+    # the threshold is a policy setting: two needed, one is not enough
+    two = Policy.from_rows([("review.broken_promises", 2)])
+    assert broken_promises(one, AS_OF, two) is None
+    both = PromiseRecord(broken=(*one.broken, (dt.date(2026, 9, 1), "EUR 500.00 promised for 2026-08-28")))
+    t = broken_promises(both, AS_OF, two)
+    assert t is not None and t.title == "2 promises to pay broken" and t.evidence.index("2026-10-14") < \
+        t.evidence.index("2026-09-01")                                                  # newest first
+    # in the review: the trigger among the others, the counts on the case
+    case = review_customer(CustomerPosition("C2", credit_limit=D(10_000), exposure=D(2_000)), None, AS_OF, POLICY,
+                           promises=one)
+    assert [x.kind for x in case.triggers] == ["broken_promise"]
+    assert (case.promises_kept, case.promises_broken, case.special) == (1, 1, True)
+    quiet = review_customer(CustomerPosition("C1", credit_limit=D(10_000), exposure=D(2_000)), None, AS_OF, POLICY,
+                            promises=PromiseRecord(kept=2))
+    assert (quiet.triggers, quiet.promises_kept, quiet.promises_broken) == ((), 2, 0)
 
 
 def test_review_portfolio_orders_special_then_periodic_then_the_rest():

@@ -374,3 +374,72 @@ def test_a_folder_without_as_of_is_reviewed_as_of_its_newest_document(tmp_path):
     assert late.exit_code == 0, late.output
     words = " ".join(late.stderr.split())
     assert "warning: as of 2026-10-30, but the newest document in" in words and "is dated 2026-09-20 (40 days" in words
+
+
+PROMISE_HEADER = "Customer,Promised date,Taken on,Invoices,Amount,Currency,Taken by,Channel,Note\n"
+
+
+def _promise_folder(folder: Path, promises: str | None) -> Path:
+    """As of 2026-10-31: C1 owes INV-1 EUR 1,000 (due 1 Sep) and paid INV-2 EUR 500 on 5 Oct; C2 owes INV-9 EUR
+    2,000 (due 28 Sep) and paid nothing."""
+    folder.mkdir()
+    (folder / "customers.csv").write_text("customer_id,name,relationship_start,annual_volume,credit_limit\n"
+                                          "C1,Anchor Foods,2019-01-01,600000,50000\n"
+                                          "C2,Birch Ltd,2020-01-01,200000,50000\n", encoding="utf-8")
+    (folder / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
+                                         "C1,INV-1,EUR,1000,2026-08-01,2026-09-01\n"
+                                         "C1,INV-2,EUR,500,2026-08-15,2026-09-15\n"
+                                         "C2,INV-9,EUR,2000,2026-08-29,2026-09-28\n", encoding="utf-8")
+    (folder / "payments.csv").write_text("payment_id,customer_id,payment_date,amount,currency,invoice_ref\n"
+                                         "P1,C1,2026-10-05,500,EUR,INV-2\n", encoding="utf-8")
+    if promises is not None:
+        (folder / "promises.csv").write_text(PROMISE_HEADER + promises, encoding="utf-8")
+    return folder
+
+
+def test_broken_promises_become_an_early_warning_and_kept_ones_are_counted(tmp_path):
+    """Issue 15 item 2, before and after on an inline ledger: no promises → no warning; C2's promise of
+    2026-10-10 (grace 3 days: deadline 13 Oct) unpaid → broken on 14 Oct, a special review with the evidence;
+    C1's promise of 5 Oct for INV-2, paid that day → kept, counted and not warned. The counts are the worklist's."""
+    from xlcredit.jobs.worklist import worklist
+
+    before = review(FolderBook(_promise_folder(tmp_path / "before", None)), A, record=False, write=False).review
+    assert not [t for c in before.cases for t in c.triggers if t.kind == "broken_promise"]
+    assert {(r["customer_id"], r["promises_kept"], r["promises_broken"]) for r in before.rows()} == {
+        ("C1", 0, 0), ("C2", 0, 0)}
+
+    folder = _promise_folder(tmp_path / "after", "C1,2026-10-05,2026-09-25,INV-2,500,EUR,Anna,phone,\n"
+                                                 "C2,2026-10-10,2026-10-01,INV-9,,EUR,Ben,phone,\n")
+    outcome = review(FolderBook(folder), A, record=False, write=False)
+    after = outcome.review
+    cases = {c.customer_id: c for c in after.cases}
+    assert [t.kind for t in cases["C1"].triggers if t.kind == "broken_promise"] == []
+    (trigger,) = [t for t in cases["C2"].triggers if t.kind == "broken_promise"]
+    assert trigger.title == "1 promise to pay broken"
+    assert trigger.evidence == ("1 promise to pay broken in the last 90 days: EUR 2,000.00 promised for 2026-10-10 "
+                                "(phone, Ben), broken 2026-10-14 (0 kept; threshold 1)")
+    assert cases["C2"].special and "1 promise to pay broken" in cases["C2"].reason
+    rows = {r["customer_id"]: r for r in after.rows()}
+    assert (rows["C1"]["promises_kept"], rows["C1"]["promises_broken"]) == (1, 0)
+    assert (rows["C2"]["promises_kept"], rows["C2"]["promises_broken"]) == (0, 1)
+    assert trigger.evidence in rows["C2"]["evidence"]
+    assert not [p for p in outcome.problems if p.table == "promises"]
+    listed = {r.customer_id: (r.promises_kept, r.promises_broken)
+              for r in worklist(FolderBook(folder), A, write=False).rows}
+    assert listed == {cid: (rows[cid]["promises_kept"], rows[cid]["promises_broken"]) for cid in ("C1", "C2")}
+    # the command line shows the warning; 90 days on, the broken promise is counted but no longer warns
+    shown = CliRunner().invoke(app, ["review", str(folder), "--dry-run", "--as-of", "2026-10-31"],
+                               env={"COLUMNS": "250", "NO_COLOR": "1"})
+    assert shown.exit_code == 0, shown.output
+    assert "1 promise to pay broken" in shown.stdout
+    later = review(FolderBook(folder), dt.date(2027, 1, 12), record=False, write=False).review
+    c2 = next(c for c in later.cases if c.customer_id == "C2")
+    assert not [t for t in c2.triggers if t.kind == "broken_promise"] and c2.promises_broken == 1
+
+
+def test_a_promise_the_ledger_cannot_place_is_a_problem_and_the_review_goes_on(tmp_path):
+    folder = _promise_folder(tmp_path / "b", "C2,2026-10-10,2026-10-01,INV-404,,EUR,Ben,phone,\n")
+    outcome = review(FolderBook(folder), A, record=False, write=False)
+    bad = [p for p in outcome.problems if p.table == "promises"]
+    assert len(bad) == 1 and bad[0].value == "C2" and "INV-404" in bad[0].problem
+    assert {c.customer_id for c in outcome.review.cases} == {"C1", "C2"}

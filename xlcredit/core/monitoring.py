@@ -20,6 +20,10 @@ reviewed is due now.
 * ``grade_drop`` — a worse grade than at the last review.
 * ``rating_downgrade`` — a lower third-party rating than at the last review.
 * ``cover_cut`` — the insurer lowered or withdrew the insured limit since the last review.
+* ``broken_promise`` — promises to pay the customer broke (:mod:`xlcredit.core.collections`: not paid by the
+  promised date + the grace days) within the last ``review.broken_promise_days`` (90) days, at least
+  ``review.broken_promises`` (1) of them. Kept promises are counted beside (the Review sheet shows both) and
+  never warn.
 
 Every function here is pure: the figures come in as plain values and sequences (the review job
 reads them from the ledger and the credit database).
@@ -43,9 +47,11 @@ from xlcredit.core.policy import GRADES, Policy
 __all__ = [
     "CustomerPosition",
     "LastReview",
+    "PromiseRecord",
     "ReviewCase",
     "Trigger",
     "add_months",
+    "broken_promises",
     "cover_cut",
     "grade_drop",
     "last_days_late",
@@ -103,6 +109,15 @@ class CustomerPosition:
 
 
 @dataclass(frozen=True)
+class PromiseRecord:
+    """A customer's promises to pay as they stand at the as-of date: how many were kept, and each broken one as
+    (the day it broke — the day after the promised date + grace — and what was promised, in words)."""
+
+    kept: int = 0
+    broken: tuple[tuple[dt.date, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ReviewCase:
     """One customer's review status: periodic due date, special triggers and what changed since last time."""
 
@@ -116,6 +131,8 @@ class ReviewCase:
     changes: tuple[str, ...] = ()
     utilisation: Decimal | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    promises_kept: int = 0
+    promises_broken: int = 0   # every broken promise on record, also those too old to trigger a review
 
     @property
     def special(self) -> bool:
@@ -367,6 +384,28 @@ def cover_cut(previous: Any, current: Any) -> Trigger | None:
                    f"(−{_pct((before - now) / before)})", now - before)
 
 
+def broken_promises(promises: PromiseRecord | None, as_of: Any, policy: Policy) -> Trigger | None:
+    """Promises to pay broken in the last ``review.broken_promise_days`` days, ``review.broken_promises`` or more.
+
+    A promise counts from the day it broke (after the as-of date: not yet) until that many days later; the
+    evidence names each one, newest first, and the kept promises beside them.
+    """
+    if promises is None:
+        return None
+    day = need_date(as_of, "as_of")
+    window = policy.review.broken_promise_days
+    recent = sorted(((need_date(on, "broken_on"), words) for on, words in promises.broken
+                     if 0 <= (day - need_date(on, "broken_on")).days < window), reverse=True)
+    if not recent or len(recent) < policy.review.broken_promises:
+        return None
+    n = len(recent)
+    kept = promises.kept
+    evidence = (f"{n} promise{'s' if n != 1 else ''} to pay broken in the last {window} days: "
+                + "; ".join(f"{words}, broken {on.isoformat()}" for on, words in recent)
+                + f" ({kept} kept; threshold {policy.review.broken_promises})")
+    return Trigger("broken_promise", f"{n} promise{'s' if n != 1 else ''} to pay broken", evidence, Decimal(n))
+
+
 def _shown(value: Any) -> str:
     return "none" if value is None else (_fmt(value) if isinstance(value, Decimal) else str(value))
 
@@ -384,8 +423,11 @@ def _changes(last: LastReview, now: CustomerPosition) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- one customer, the portfolio
 def review_customer(position: CustomerPosition, last: LastReview | None, as_of: Any, policy: Policy, *,
                     monthly_orders: Mapping[Any, Any] | None = None,
-                    days_late: Sequence[Any] | None = None) -> ReviewCase:
-    """The review status of one customer: periodic due date, every trigger with evidence, changes since."""
+                    days_late: Sequence[Any] | None = None, promises: PromiseRecord | None = None) -> ReviewCase:
+    """The review status of one customer: periodic due date, every trigger with evidence, changes since.
+
+    ``promises``: the customer's kept and broken promises to pay (the collector's records), or None for none.
+    """
     day = need_date(as_of, "as_of")
     grade = _grade(position.grade, "grade")
     next_date = next_review_date(None if last is None else last.review_date, grade, policy, day)
@@ -397,6 +439,7 @@ def review_customer(position: CustomerPosition, last: LastReview | None, as_of: 
         None if last is None else grade_drop(last.grade, grade),
         None if last is None else rating_downgrade(last.rating, position.rating),
         None if last is None else cover_cut(last.insured_limit, position.insured_limit),
+        broken_promises(promises, day, policy),
     ):
         if trigger is not None:
             triggers.append(trigger)
@@ -409,17 +452,22 @@ def review_customer(position: CustomerPosition, last: LastReview | None, as_of: 
         last_review=None if last is None else last.review_date, next_review=next_date,
         periodic_due=next_date <= day, triggers=tuple(triggers),
         changes=() if last is None else _changes(last, position), utilisation=util,
+        promises_kept=0 if promises is None else promises.kept,
+        promises_broken=0 if promises is None else len(promises.broken),
     )
 
 
 def review_portfolio(positions: Iterable[CustomerPosition], last_reviews: Mapping[str, LastReview], as_of: Any,
                      policy: Policy, *, monthly_orders: Mapping[str, Mapping[Any, Any]] | None = None,
-                     days_late: Mapping[str, Sequence[Any]] | None = None) -> tuple[ReviewCase, ...]:
+                     days_late: Mapping[str, Sequence[Any]] | None = None,
+                     promises: Mapping[str, PromiseRecord] | None = None) -> tuple[ReviewCase, ...]:
     """Every customer's review status, special reviews first, then periodic ones due, then the rest by date."""
     orders = monthly_orders or {}
     late = days_late or {}
+    kept_broken = promises or {}
     cases = [review_customer(p, last_reviews.get(p.customer_id), as_of, policy,
-                             monthly_orders=orders.get(p.customer_id), days_late=late.get(p.customer_id))
+                             monthly_orders=orders.get(p.customer_id), days_late=late.get(p.customer_id),
+                             promises=kept_broken.get(p.customer_id))
              for p in positions]
     rank = {"special": 0, "periodic": 1, "": 2}
     return tuple(sorted(cases, key=lambda c: (rank[c.review_type], -len(c.triggers), c.next_review, c.customer_id)))

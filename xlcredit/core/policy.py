@@ -177,6 +177,10 @@ class ReviewPolicy:
     trend_days: int = _setting(10, lo=1, help="rise in days beyond terms over those invoices that triggers a review")
     order_months: int = _setting(3, lo=1, hi=12,
                                  help="months of orders compared with the same months a year earlier")
+    broken_promises: int = _setting(1, lo=1, help="promises to pay broken within the days on the next line that "
+                                                  "trigger a review")
+    broken_promise_days: int = _setting(90, lo=1, help="how far back a broken promise to pay counts for a review "
+                                                       "(days)")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ million invoices takes seconds; the rules are those of the reference modules it 
    company currency, a net credit counting as 0, + open orders + uninvoiced deliveries);
 3. the review (:func:`monitoring.review_customer`): periodic due date from the last recorded review and
    the triggers — order swing (like months a year earlier), payment trend (last invoices), utilisation,
-   grade drop, rating downgrade, insurance cover cut;
+   grade drop, rating downgrade, insurance cover cut, broken promises to pay (the collector's records, kept
+   ones counted beside);
 4. trade-credit insurance for every insured customer (:func:`insurance.insurance_status`);
 5. the IFRS 9 provision (:mod:`provisioning`): roll rates from the ledger's own history — the open
    balances aged by days past due every ``step`` days (the width of the policy's buckets, 30 by
@@ -63,6 +64,7 @@ from xlcredit.core.money import ZERO, minor_units
 from xlcredit.core.monitoring import (
     CustomerPosition,
     LastReview,
+    PromiseRecord,
     ReviewCase,
     month_window,
     review_customer,
@@ -148,6 +150,7 @@ class PortfolioReview:
                 "grade": case.grade, "score": f.score.score, "limit": f.limit, "exposure": f.exposure,
                 "utilisation": None if case.utilisation is None else case.utilisation.quantize(Decimal("0.0001")),
                 "days_past_due": f.days_past_due,
+                "promises_kept": case.promises_kept, "promises_broken": case.promises_broken,
                 "warnings": "; ".join(t.title for t in case.triggers),
                 "evidence": " | ".join(t.evidence for t in case.triggers),
                 "changes": "; ".join(case.changes), "last_review": case.last_review,
@@ -226,7 +229,8 @@ def run_review(customers: Sequence[Customer], frames: BulkFrames, policy: Policy
                fx: Any = None, last_reviews: Mapping[str, LastReview] | None = None,
                invoice_numbers: Sequence[Any] | None = None, notified: Mapping[str, Any] | None = None,
                claimed: Mapping[str, Any] | None = None, loss_rates: Sequence[Any] | None = None,
-               progress: Progress | None = None) -> PortfolioReview:
+               promises: Mapping[str, PromiseRecord] | None = None, progress: Progress | None = None
+               ) -> PortfolioReview:
     """Review the portfolio at ``as_of`` (module docstring).
 
     ``frames``: the ledger as bulk columns (``fast.ageing.frames_to_arrays``); ``fx``: an ``FxRates`` (rates into
@@ -234,7 +238,8 @@ def run_review(customers: Sequence[Customer], frames: BulkFrames, policy: Policy
     per customer id; ``invoice_numbers``: invoice number per row of the invoices table given to
     ``frames_to_arrays`` (for the insurance deadlines); ``notified``/``claimed``: ``{invoice_no: date}`` of
     insurer notifications and claims made; ``loss_rates``: a provision matrix to use instead of the roll
-    rates (one rate per policy bucket, before the forward-looking factor).
+    rates (one rate per policy bucket, before the forward-looking factor); ``promises``: each customer's kept and
+    broken promises to pay at ``as_of`` (the broken-promise trigger; none given: no promises).
     """
     import time
 
@@ -410,7 +415,8 @@ def run_review(customers: Sequence[Customer], frames: BulkFrames, policy: Policy
                                customer.insured_limit)
         try:
             case = review_customer(pos, last_reviews.get(cid), day, policy, monthly_orders=orders,
-                                   days_late=trend_lists.get(code) if code is not None else None)
+                                   days_late=trend_lists.get(code) if code is not None else None,
+                                   promises=(promises or {}).get(cid))
         except XlcError as exc:
             problems.append(ReviewProblem(cid, exc.field, exc.problem))
             continue

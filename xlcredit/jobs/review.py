@@ -18,6 +18,7 @@ printed and written with ``--out`` only.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -29,20 +30,22 @@ import numpy as np
 import pandas as pd
 
 from xlcredit.core.coerce import is_blank, to_date
+from xlcredit.core.collections import Collections
 from xlcredit.core.errors import XlcError
 from xlcredit.core.fast.ageing import EPOCH, day_number, frames_to_arrays
-from xlcredit.core.ledger import RowProblem
+from xlcredit.core.ledger import Ledger, RowProblem
 from xlcredit.core.money import to_decimal
-from xlcredit.core.monitoring import LastReview
+from xlcredit.core.monitoring import LastReview, PromiseRecord
 from xlcredit.core.policy import GRADES, Policy
 from xlcredit.core.review import PortfolioReview, run_review
-from xlcredit.io.ledger import load_fx_rates, load_ledger_frames
+from xlcredit.io.ledger import LedgerFrames, load_fx_rates, load_ledger, load_ledger_frames, records_of
 from xlcredit.io.tables import read_customers
 from xlcredit.jobs.book import ARROW_LEDGER_COLUMNS, as_of_note, future_dated
+from xlcredit.jobs.collector import book_collections
 
 __all__ = ["ACTION_COLUMNS", "REVIEW_COLUMNS", "ReviewOutcome", "actions_frame", "dashboard_cells", "forecast_frame",
            "forecast_values", "imported_reviews", "last_reviews_from", "latest_reviews", "ledger_columns",
-           "provision_frame", "review", "review_notes", "review_sheet"]
+           "promise_records", "provision_frame", "review", "review_notes", "review_sheet"]
 
 Progress = Callable[[str], None]
 #: Columns of the action-list rows (those of the letters job's action list, plus the reason).
@@ -174,6 +177,14 @@ def _typed(frame: pd.DataFrame | None, table: str) -> bool:
 
 def ledger_columns(tables: Mapping[str, pd.DataFrame], policy: Policy
                    ) -> tuple[Any, Any, list[RowProblem]]:
+    """The book's ledger as bulk columns, the invoice number of each invoices row, and the rows with problems
+    (:func:`_ledger_parts` without the validated frames)."""
+    frames, numbers, problems, _checked = _ledger_parts(tables, policy)
+    return frames, numbers, problems
+
+
+def _ledger_parts(tables: Mapping[str, pd.DataFrame], policy: Policy
+                  ) -> tuple[Any, Any, list[RowProblem], LedgerFrames | None]:
     """The book's ledger as bulk columns, the invoice number of each invoices row, and the rows with problems.
 
     Tables typed as Parquet stores them (Arrow columns under the documented names) go straight to
@@ -186,11 +197,60 @@ def ledger_columns(tables: Mapping[str, pd.DataFrame], policy: Policy
         frames = frames_to_arrays(parts["invoices"], parts["payments"], parts["credit_notes"])
         numbers = parts["invoices"]["invoice_no"].to_numpy(dtype=object)
         problems = [RowProblem(p.table, p.row + 2, p.column, p.value, p.problem) for p in frames.problems]
-        return frames, numbers, problems
+        return frames, numbers, problems, None
     ledger = load_ledger_frames(parts["invoices"], parts["payments"], parts["credit_notes"], policy=policy)
     invoices, payments, credit_notes = ledger.contract_tables()
     frames = frames_to_arrays(invoices, payments, credit_notes)  # rows already checked by the reader
-    return frames, invoices["invoice_no"].to_numpy(dtype=object), list(ledger.problems)
+    return frames, invoices["invoice_no"].to_numpy(dtype=object), list(ledger.problems), ledger
+
+
+def _ledger_of(customer_ids: set[str], tables: Mapping[str, pd.DataFrame], checked: LedgerFrames | None,
+               policy: Policy) -> Ledger:
+    """The documents of a few customers as Decimal records (the promises' reference path), from the frames the
+    reader validated, or — for Arrow-typed tables that skipped it — from those customers' rows read again."""
+    def mine(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if frame is None else frame[frame["customer_id"].astype(str).isin(customer_ids)]
+
+    if checked is not None:
+        return records_of(dataclasses.replace(checked, invoices=mine(checked.invoices),
+                                              payments=mine(checked.payments),
+                                              credit_notes=mine(checked.credit_notes)))
+    return load_ledger(mine(tables.get("invoices")), mine(tables.get("payments")), mine(tables.get("credit_notes")),
+                       policy=policy).ledger
+
+
+def _promised(status: Any) -> str:
+    """``EUR 2,000.00 promised for 2026-10-10 (phone, Ben)``: what a promise said, without where it stands."""
+    from xlcredit.core.collections import money_words
+
+    p = status.promise
+    how = ", ".join(x for x in (p.channel, p.taken_by) if x)
+    return f"{money_words(status.amount, status.currency)} promised for {p.promised_date.isoformat()}" + \
+        (f" ({how})" if how else "")
+
+
+def promise_records(records: Collections, ledger: Ledger, as_of: dt.date, policy: Policy
+                    ) -> tuple[dict[str, PromiseRecord], list[RowProblem]]:
+    """Each customer's kept and broken promises to pay at ``as_of`` (what the worklist counts too:
+    :func:`xlcredit.core.collections.customer_collections` on the allocation at ``as_of``), and the promises that
+    could not be read against the ledger (row 0 of the promises, the customer as the value)."""
+    from xlcredit.core.collections import customer_collections
+    from xlcredit.core.openitems import allocate
+
+    items: dict[str, list[Any]] = {}
+    for (cid, _ccy), position in allocate(ledger, as_of).items():
+        items.setdefault(cid, []).extend(position.items)
+    out: dict[str, PromiseRecord] = {}
+    problems: list[RowProblem] = []
+    for cid in sorted({p.customer_id for p in records.promises}):
+        held = customer_collections(cid, items.get(cid, []), ledger.payments, as_of, policy,
+                                    Collections(promises=records.of(cid).promises))
+        problems.extend(RowProblem("promises", 0, exc.field, cid, exc.problem) for exc in held.problems)
+        broken = tuple((ps.deadline + dt.timedelta(days=1), _promised(ps)) for ps in held.promises
+                       if ps.status == "broken")
+        if held.kept or broken:
+            out[cid] = PromiseRecord(held.kept, broken)
+    return out, problems
 
 
 # --------------------------------------------------------------------------- the job
@@ -249,7 +309,7 @@ def review(book: Any, as_of: dt.date | None, *, store: Any = None, base_policy: 
     customers = read_customers(tables["customers"], default_currency=policy.company.currency)
     say("reading the ledger")
     problems: list[RowProblem] = list(customers.problems)
-    frames, invoice_numbers, ledger_problems = ledger_columns(tables, policy)
+    frames, invoice_numbers, ledger_problems, checked = _ledger_parts(tables, policy)
     problems.extend(ledger_problems)
     as_of, notes = _as_of(frames, as_of, book.label)
     fx = None
@@ -266,9 +326,18 @@ def review(book: Any, as_of: dt.date | None, *, store: Any = None, base_policy: 
     history, history_problems = imported_reviews(tables.get("reviews"))
     problems.extend(history_problems)
     last = latest_reviews(history, credit_store.reviews() if credit_store is not None else [])
+    # the collector's promises to pay (sheets or files, and the credit database): kept and broken per customer
+    records, record_problems = book_collections(book, tables, policy.company.currency, credit_store)
+    problems.extend(record_problems)
+    promises: dict[str, PromiseRecord] = {}
+    if records.promises:
+        say("promises to pay")
+        promises, promise_problems = promise_records(
+            records, _ledger_of({p.customer_id for p in records.promises}, tables, checked, policy), as_of, policy)
+        problems.extend(promise_problems)
 
     result = run_review(customers.customers, frames, policy, as_of, fx=fx, last_reviews=last,
-                        invoice_numbers=invoice_numbers, loss_rates=loss_rates, progress=say)
+                        invoice_numbers=invoice_numbers, loss_rates=loss_rates, promises=promises, progress=say)
     problems.extend(RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in result.problems)
 
     recorded = 0
