@@ -39,5 +39,10 @@ fi
 # The pinned pyodide npm package (lite/node/package-lock.json) for tests/test_pyodide_core.py.
 # Always in CI (the lock file may have changed); elsewhere only when missing (no network needed again).
 if command -v npm >/dev/null 2>&1 && { [ "${CI:-}" = true ] || [ ! -d lite/node/node_modules/pyodide ]; }; then
-  (cd lite/node && npm ci --no-audit --no-fund --silent)
+  # --loglevel=error, not --silent: --silent also hides npm's error, and the run then just stops with exit 1.
+  (cd lite/node && npm ci --no-audit --no-fund --loglevel=error) || {
+    echo "system-deps: 'npm ci' in lite/node failed (npm's error is above); tests/test_pyodide_core.py needs" \
+      "its pinned pyodide package from registry.npmjs.org" >&2
+    exit 1
+  }
 fi
