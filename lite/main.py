@@ -1,19 +1,20 @@
 """xlcredit for xlwings Lite: paste this file into the add-in's main.py tab and ``lite/requirements.txt`` into its
-requirements.txt tab (Excel on the web, on the Mac and on Windows).
+requirements.txt tab (Excel on the web, on the Mac and on Windows; see docs/lite.md).
 
-Every formula of the desktop workbook (=CREDIT_LIMIT(A2), =LATE_INTEREST(...), ...) is declared here with xlwings
-Lite's ``@func`` from the one catalogue in :mod:`udfs.lite` — the desktop formulas themselves, so names, argument
-order, help texts, answers and ``#XLC!`` messages are the same. Customer-level formulas read the results of the last
-"Refresh Ageing" script run in this workbook session; run it first after opening the workbook.
+Every formula of the desktop workbook (=CREDIT_LIMIT(A2), =LATE_INTEREST(...), ...) and the "Generate Letters (team
+service)" script come from the xlcredit-lite plugin (:mod:`xlcredit_lite.plugin`, in the wheel that
+requirements.txt names) — the desktop formulas themselves, so names, argument order, help texts, answers and
+``#XLC!`` messages are the same. With a team service set (``XLCREDIT_SERVER_URL``, ``XLCREDIT_API_KEY`` under the
+add-in's Environment Variables) the customer-level formulas read its results; without one they read the results of
+the last "Refresh Ageing" script run in this workbook session, which needs xlcredit's full engine in the workbook
+(the lean plugin alone says so and what to do instead).
 """
 
 import xlwings as xw
-from xlwings import arg, func, script
+from xlcredit_lite.plugin import *  # noqa: F403 - every formula and the team-service letters script
+from xlwings import script
 
 from udfs import lite
-
-# the whole formula catalogue, declared with Lite's decorators (see udfs.lite.register)
-globals().update(lite.register(func, arg))
 
 
 @script

@@ -4,6 +4,7 @@ and gives the desktop's answer on the same inputs, errors included."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib.util
 import inspect
@@ -17,6 +18,7 @@ import udfs.functions as desktop
 from udfs import _convert, lite
 
 MAIN = Path(__file__).resolve().parents[1] / "lite" / "main.py"
+LITE_DIR = Path(__file__).resolve().parents[1] / "lite"   # the plugin package xlcredit_lite (in the wheel in Lite)
 
 
 def _stand_in_xlwings() -> tuple[types.ModuleType, dict[str, list]]:
@@ -54,11 +56,14 @@ def main():
     fake, seen = _stand_in_xlwings()
     real = sys.modules.get("xlwings")
     sys.modules["xlwings"] = fake
+    sys.modules.pop("xlcredit_lite.plugin", None)   # declared afresh with the stand-in decorators
+    sys.path.insert(0, str(LITE_DIR))
     try:
         spec = importlib.util.spec_from_file_location("xlcredit_lite_main", MAIN)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
+        sys.path.remove(str(LITE_DIR))
         if real is not None:
             sys.modules["xlwings"] = real
         else:
@@ -81,8 +86,8 @@ def test_every_catalogue_formula_is_declared_with_the_desktop_signature_and_help
         assert set(docs) == set(inspect.signature(original).parameters), name
         assert all(isinstance(d, str) and d for d in docs.values()), name
     assert main.credit_limit.__lite_args__["customer"]["doc"] == desktop._CUSTOMER
-    assert main.late_interest.__lite_args__["amount"] == {"doc": desktop._AMOUNT, "ndim": 2}
-    assert set(main.seen["script"]) == {"refresh_ageing", "review_portfolio"}
+    assert main.late_interest.__lite_args__["amount"] == {"doc": desktop._AMOUNT, "ndim": 2, "err_to_str": True}
+    assert set(main.seen["script"]) == {"refresh_ageing", "review_portfolio", "generate_letters_team_service"}
 
 
 D = dt.date(2026, 9, 30)
@@ -109,6 +114,12 @@ PURE_CASES = [
 ]
 
 
+def run(formula, *args):
+    """A formula's answer as Lite gets it: the service-aware ones are ``async def`` (Lite awaits them)."""
+    answer = formula(*args)
+    return asyncio.run(answer) if inspect.iscoroutine(answer) else answer
+
+
 def _desktop_answer(monkeypatch, tmp_path, name, args):
     """The desktop UDF's answer with no credit database (so the shipped policy, like a fresh Lite session)."""
     monkeypatch.setenv("XLCREDIT_DB", str(tmp_path / "none.sqlite"))
@@ -125,7 +136,7 @@ def _desktop_answer(monkeypatch, tmp_path, name, args):
 @pytest.mark.parametrize(("name", "args"), PURE_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(PURE_CASES)])
 def test_lite_answers_as_the_desktop(main, monkeypatch, tmp_path, name, args):
     expected = _desktop_answer(monkeypatch, tmp_path, name, args)
-    got = getattr(main, name)(*args)
+    got = run(getattr(main, name), *args)
     if name in ("credit_limit", "order_check"):   # no database vs no Refresh in the session: both say run Refresh
         assert got.startswith("#XLC! database:") and expected.startswith("#XLC! database:")
         assert "run the Refresh Ageing script first" in got
@@ -167,7 +178,7 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
     assert "Ageing" in written and not written["Ageing"].empty
     first = str(tables["customers"].iloc[0][wb.field_name("customer_id")] if wb.field_name("customer_id")
                 in tables["customers"].columns else tables["customers"].iloc[0, 0])
-    lite_limit = main.credit_limit(first)
+    lite_limit = run(main.credit_limit, first)
     assert isinstance(lite_limit, float), lite_limit
     # the desktop Refresh of the same workbook into a database file, read by the desktop formula
     from xlcredit.jobs.refresh import refresh
@@ -186,8 +197,8 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
     finally:
         _convert.use_session(previous)
         _convert.close_databases()
-    assert [main.credit_grade(first), main.credit_score(first), main.order_check(first, 1000)] == desk
-    assert main.credit_limit("NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")
+    assert [run(main.credit_grade, first), run(main.credit_score, first), run(main.order_check, first, 1000)] == desk
+    assert run(main.credit_limit, "NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")
 
 
 HEAVY = ("sqlalchemy", "fastapi", "reportlab", "docx", "openpyxl", "xlwings", "numpy", "pandas", "pyarrow", "httpx")

@@ -31,11 +31,12 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from xlcredit.core.errors import XlcError
+
+if TYPE_CHECKING:   # httpx is imported on the first request, so the formulas import where it is missing (Pyodide)
+    import httpx
 
 #: How long one results snapshot answers cells before the service is asked whether it changed.
 RECHECK_SECONDS = 1.0
@@ -53,13 +54,27 @@ def new_client() -> httpx.Client:
     certificate authority works as it does in the browser; proxies come from the usual environment variables."""
     import ssl
 
+    import httpx
     import truststore
 
     return httpx.Client(verify=truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
 
-_client = new_client()
 _lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    """The one shared client of remote mode, made on first use."""
+    client = globals().get("_client")
+    if client is None:
+        client = globals()["_client"] = new_client()
+    return client
+
+
+def __getattr__(name: str) -> Any:   # ``_remote._client`` before the first request: made then (PEP 562)
+    if name == "_client":
+        return _http()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -123,9 +138,11 @@ def remote_settings(book_config: Mapping[str, Any] | None = None) -> Remote | No
 def request(remote: Remote, method: str, path: str, *, headers: Mapping[str, str] | None = None,
             **kw: Any) -> httpx.Response:
     """One call to the service; every failure becomes ``XlcError("server", <reason>)``."""
+    import httpx
+
     headers = {**(headers or {}), **({"X-API-Key": remote.key} if remote.key else {})}
     try:
-        r = _client.request(method, remote.url + path, headers=headers, timeout=remote.timeout, **kw)
+        r = _http().request(method, remote.url + path, headers=headers, timeout=remote.timeout, **kw)
     except httpx.TimeoutException:
         raise XlcError("server", f"no answer from {remote.url} within {remote.timeout:g} s", remote.url) from None
     except httpx.HTTPError as exc:

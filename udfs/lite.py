@@ -30,7 +30,7 @@ import contextlib
 import datetime as dt
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from udfs import _convert
@@ -40,9 +40,17 @@ from udfs import functions as desktop
 CATALOGUE: tuple[str, ...] = tuple(desktop.__all__)
 #: The scripts (buttons) Lite shows, by their Python names.
 SCRIPTS: tuple[str, ...] = ("refresh_ageing", "review_portfolio")
-#: Desktop ``@xw.arg`` options that Lite is given too (``err_to_str`` and ``dates`` are desktop converters: Lite
-#: passes dates as serial numbers, read by the same rule).
-LITE_ARG_OPTIONS = ("doc", "ndim")
+#: Desktop ``@xw.arg`` options that Lite is given too. ``err_to_str``: Lite's custom functions are registered with
+#: ``allowErrorForDataTypeAny``, so an error cell reaches Python as Office.js' error value, which xlwings' converter
+#: turns into its text ("#N/A") only with ``err_to_str`` (without it: None, an empty cell). ``dates`` stays a
+#: desktop converter: Lite passes dates as serial numbers, read by the same one date rule.
+LITE_ARG_OPTIONS = ("doc", "ndim", "err_to_str")
+#: Office.js error types (``{"type": "Error", "errorType": …}``) and the text Excel shows for them, as xlwings maps
+#: them (xlwings/pro/_xlofficejs.py, ``errorstr_to_errortype``).
+EXCEL_ERROR_TYPES = {"Div0": "#DIV/0!", "NotAvailable": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
+                     "Ref": "#REF!", "Value": "#VALUE!", "Spill": "#SPILL!", "Calc": "#CALC!",
+                     "GettingData": "#GETTING_DATA", "Busy": "#BUSY!", "Field": "#FIELD!", "Connect": "#CONNECT!",
+                     "Blocked": "#BLOCKED!", "Unknown": "#UNKNOWN!"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,14 +81,44 @@ def desktop_arg_options() -> dict[str, dict[str, dict[str, Any]]]:
     return found
 
 
-def lite_formula(name: str, func: Callable[..., Any], arg: Callable[..., Any] | None = None) -> Callable[..., Any]:
-    """The desktop formula ``name`` declared with xlwings Lite's ``func`` (and ``arg`` for the help texts)."""
+def excel_value_in(value: Any) -> Any:
+    """A cell value as Lite hands it over, with an Excel error value as the text Excel shows ("#N/A"), which the
+    desktop formulas answer as ``#XLC! <argument>: source cell shows #N/A`` — in a range too.
+
+    With ``err_to_str`` xlwings already gives the text; an Office.js error object (``{"type": "Error",
+    "basicValue": "#N/A", "errorType": "NotAvailable"}``) that reaches the formula unconverted is read here."""
+    if isinstance(value, dict) and value.get("type") == "Error":
+        text = value.get("basicValue")
+        if isinstance(text, str) and text.startswith("#"):
+            return text
+        return EXCEL_ERROR_TYPES.get(str(value.get("errorType")), "#VALUE!")
+    if isinstance(value, list | tuple):
+        return [excel_value_in(v) for v in value]
+    return value
+
+
+def lite_formula(name: str, func: Callable[..., Any], arg: Callable[..., Any] | None = None,
+                 prepare: Callable[[], Awaitable[Any]] | None = None) -> Callable[..., Any]:
+    """The desktop formula ``name`` declared with xlwings Lite's ``func`` (and ``arg`` for the help texts).
+
+    ``prepare``: awaited before each call (the formula is then an ``async def``, which Lite awaits): it makes the
+    formulas answer from the team service (:func:`xlcredit_lite.service.prepare`); a failure is the cell's
+    ``#XLC!`` text."""
     original = getattr(desktop, name)
 
-    @functools.wraps(original)
-    def formula(*args: Any, **kwargs: Any) -> Any:
-        return original(*args, **kwargs)
+    if prepare is None:
+        def formula(*args: Any) -> Any:
+            return original(*(excel_value_in(a) for a in args))
+    else:
+        async def formula(*args: Any) -> Any:
+            try:
+                await prepare()
+            except Exception as exc:   # the service cannot be asked: the cell says why
+                return _convert.error_text(exc)
+            return original(*(excel_value_in(a) for a in args))
 
+    # updated=(): the desktop function's own attributes (a decorator's metadata) are not shared with the Lite one
+    formula = functools.wraps(original, updated=())(formula)
     if arg is not None:
         options = desktop_arg_options().get(name, {})
         for arg_name in reversed(list(inspect.signature(original).parameters)):
@@ -89,11 +127,14 @@ def lite_formula(name: str, func: Callable[..., Any], arg: Callable[..., Any] | 
     return func(category=desktop.CATEGORY)(formula)
 
 
-def register(func: Callable[..., Any], arg: Callable[..., Any] | None = None) -> dict[str, Callable[..., Any]]:
+def register(func: Callable[..., Any], arg: Callable[..., Any] | None = None, *,
+             prepare: Callable[[], Awaitable[Any]] | None = None,
+             prepared: Collection[str] = ()) -> dict[str, Callable[..., Any]]:
     """Every formula of the catalogue declared with Lite's decorators, by name (for a module's globals), and the
-    formulas switched to answer from this workbook session (:func:`start`)."""
+    formulas switched to answer from this workbook session (:func:`start`). The formulas named in ``prepared``
+    await ``prepare`` first (see :func:`lite_formula`)."""
     start()
-    return {name: lite_formula(name, func, arg) for name in CATALOGUE}
+    return {name: lite_formula(name, func, arg, prepare if name in prepared else None) for name in CATALOGUE}
 
 
 # =========================================================================== the workbook session
@@ -143,6 +184,14 @@ class LiteBook:
         return str(session_store().url)
 
 
+def engine_missing(script: str, exc: ModuleNotFoundError) -> str:
+    """What a script says when the workbook's Python lacks the engine's I/O (the lean xlcredit-lite wheel holds
+    the formulas only): which module, and the two ways on."""
+    return (f"{script} needs xlcredit's full engine in this workbook (missing: {exc.name}). The xlcredit-lite "
+            "plugin computes the formulas only: refresh on the team service (xlcredit refresh, or POST /v1/refresh) "
+            "and set XLCREDIT_SERVER_URL and XLCREDIT_API_KEY, and the customer formulas read its results.")
+
+
 def _tell(book: Any, message: str | None) -> None:
     """Show the script's message in a message box where Lite offers one (and print it to Lite's output pane)."""
     if not message:
@@ -162,15 +211,17 @@ def _problems(problems: Any, limit: int) -> str:
 def refresh_ageing(book: Any, as_of: dt.date | None = None) -> str:
     """Refresh Ageing script: the desktop Refresh job over the open workbook (Ageing sheet and Dashboard written,
     results kept in the session for the customer-level formulas). Returns (and shows) what it did."""
-    from xlcredit.jobs.refresh import refresh
-
     start()
     try:
+        from xlcredit.jobs.refresh import refresh
+
         outcome = refresh(LiteBook(book), as_of or dt.date.today(), store=session_store(), who="xlwings Lite")
         message = f"Refreshed {len(outcome.portfolio.customers)} customers."
         if outcome.problems:
             message += (f" {len(outcome.problems)} rows had problems and were left out:\n"
                         + _problems(outcome.problems, 15))
+    except ModuleNotFoundError as exc:
+        message = engine_missing("Refresh Ageing", exc)
     except Exception as exc:  # the user sees every failure in plain words, never a traceback
         message = _convert.error_text(exc)
     _tell(book, message)
@@ -180,10 +231,10 @@ def refresh_ageing(book: Any, as_of: dt.date | None = None) -> str:
 def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
     """Review Portfolio script: the desktop Review job over the open workbook (Review sheet and the Dashboard's
     forecast written; reviews recorded in the session's credit store). Returns (and shows) what it did."""
-    from xlcredit.jobs.review import review
-
     start()
     try:
+        from xlcredit.jobs.review import review
+
         outcome = review(LiteBook(book), as_of or dt.date.today(), store=session_store())
         result = outcome.review
         message = (f"Reviewed {len(result.cases)} customers: {len(result.due)} due for review. "
@@ -194,11 +245,13 @@ def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
         if outcome.problems:
             message += f"\n{len(outcome.problems)} rows had problems and were left out:\n" + _problems(
                 outcome.problems, 10)
+    except ModuleNotFoundError as exc:
+        message = engine_missing("Review Portfolio", exc)
     except Exception as exc:
         message = _convert.error_text(exc)
     _tell(book, message)
     return message
 
 
-__all__ = ["CATALOGUE", "SCRIPTS", "LiteBook", "desktop_arg_options", "lite_formula", "refresh_ageing", "register",
-           "review_portfolio", "session_store", "start"]
+__all__ = ["CATALOGUE", "EXCEL_ERROR_TYPES", "SCRIPTS", "LiteBook", "desktop_arg_options", "engine_missing",
+           "excel_value_in", "lite_formula", "refresh_ageing", "register", "review_portfolio", "session_store", "start"]

@@ -1,0 +1,36 @@
+// Installs the lean wheel (dist/xlcredit_lite-*.whl, built by lite/build_wheel.py) with micropip inside the real
+// Pyodide under Node, from a local file, then runs wheel_cases.py on it and prints its JSON answer.
+// No network: Pyodide comes from node_modules, micropip from lite/node/wheels (PyPI's micropip wheel, the version
+// Pyodide's lock file names), the lean wheel from the path given as the first argument.
+// Lite's own `xlwings` is stood in for by xlwings_stand_in.py (the add-in always brings xlwings itself).
+import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPyodide } from "pyodide";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const wheel = process.argv[2];
+const micropipWheel = process.argv[3];
+if (!wheel || !micropipWheel) throw new Error("usage: node run_wheel.mjs LEAN_WHEEL MICROPIP_WHEEL");
+
+const pyodide = await loadPyodide({ indexURL: join(here, "node_modules", "pyodide") + "/" });
+// micropip: a pure-Python wheel, unpacked into site-packages (what installing a pure wheel is)
+pyodide.FS.writeFile("/tmp/micropip.whl", readFileSync(micropipWheel));
+pyodide.runPython(`
+import site, zipfile
+zipfile.ZipFile("/tmp/micropip.whl").extractall(site.getsitepackages()[0])
+`);
+const target = `/tmp/${basename(wheel)}`;
+pyodide.FS.writeFile(target, readFileSync(wheel));
+pyodide.FS.mkdirTree("/home/pyodide/standin/xlwings");
+pyodide.FS.writeFile("/home/pyodide/standin/xlwings/__init__.py", readFileSync(join(here, "xlwings_stand_in.py")));
+pyodide.FS.writeFile("/home/pyodide/wheel_cases.py", readFileSync(join(here, "wheel_cases.py")));
+const answer = await pyodide.runPythonAsync(`
+import sys
+import micropip
+await micropip.install("emfs:${target}")
+sys.path[:0] = ["/home/pyodide/standin", "/home/pyodide"]
+import json, wheel_cases
+json.dumps(await wheel_cases.cases(), sort_keys=True, default=str)
+`);
+process.stdout.write(answer + "\n");
