@@ -281,7 +281,8 @@ def print_problems(problems: Sequence[RowProblem]) -> None:
     for p in problems:
         value = "(blank)" if p.value is None or (isinstance(p.value, str) and not p.value.strip()) \
             else describe(p.value)
-        table.add_row(p.table, str(p.row), Text(str(p.column)), Text(value), Text(p.problem))
+        table.add_row(p.table, str(p.row) if p.row > 0 else "", Text(str(p.column)), Text(value),   # 0: not a row
+                      Text(p.problem))
     err_console().print(table)
 
 

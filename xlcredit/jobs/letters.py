@@ -14,7 +14,10 @@ day — unless ``resend=True``, which issues it again as resend 1, 2, … (file 
 
 1. write a *pending marker* ``OUT/.pending/<stem>.json`` (customer, step, items key, resend, the two
    file names) — atomically: temp file, fsync, ``os.replace``, fsync of the folder;
-2. write the .docx and then the .pdf the same atomic way (a reader never sees half a file);
+2. write the .docx and then the .pdf the same atomic way (a reader never sees half a file), then reopen both
+   (:func:`xlcredit.letters.check.check_written`: python-docx and pypdf open them, and each shows the customer's
+   name and the total); a letter that fails is reported as a problem, its files and marker removed, and it is not
+   registered — the rest of the run goes on;
 3. record the register row (one database transaction: the row and its audit entry, or nothing);
 4. delete the marker.
 
@@ -60,6 +63,7 @@ from xlcredit.core.portfolio import assess_portfolio
 from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store, resolve_store_url
 from xlcredit.jobs.book import Book, FolderBook, as_of_for, read_book
 from xlcredit.jobs.collector import book_collections
+from xlcredit.letters.check import check_written
 from xlcredit.letters.content import (
     ACTION_TOKEN,
     ActionItem,
@@ -70,11 +74,11 @@ from xlcredit.letters.content import (
     with_history,
 )
 from xlcredit.letters.filenames import letter_stem
-from xlcredit.letters.render import compose, render_docx, render_pdf
+from xlcredit.letters.render import compose, fmt_money, render_docx, render_pdf
 
 __all__ = ["FOLDER_REGISTER_DB", "PENDING_DIR", "TMP_SUFFIX", "LetterResult", "LettersOutcome", "action_frame",
-           "folder_book", "issue_letters", "plan_letters", "recover", "register_frame", "run_letters", "write_atomic",
-           "write_files_atomic"]
+           "customer_problem", "folder_book", "issue_letters", "plan_letters", "recover", "register_frame",
+           "run_letters", "write_atomic", "write_files_atomic"]
 
 PENDING_DIR = ".pending"
 TMP_SUFFIX = ".xlc-tmp"
@@ -192,6 +196,11 @@ class LettersOutcome:
         return tuple(seen.values())
 
 
+def customer_problem(customer_id: str, field: str, problem: str) -> RowProblem:
+    """A problem with one customer's letter (not a row of a table): labelled with the customer, no row number."""
+    return RowProblem(f"customer {customer_id}", 0, field, customer_id, problem)
+
+
 # --------------------------------------------------------------------------- recovery
 def recover(out_dir: str | Path, store: CreditStore) -> list[str]:
     """Finish or undo letters a killed run left behind (see the module docstring); return what was done."""
@@ -252,7 +261,7 @@ def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: d
     records = collections or Collections()
     portfolio = assess_portfolio([c for c in customers if c.customer_id not in no_rate], ledger, policy, as_of, fx,
                                  records)
-    problems = [RowProblem("customers", 0, p.field, p.customer_id, p.problem) for p in portfolio.problems]
+    problems = [customer_problem(p.customer_id, p.field, p.problem) for p in portfolio.problems]
     dunned: list[Any] = list(portfolio.customers)
     held: dict[str, CustomerCollections] = {c.customer.customer_id: c.collections for c in portfolio.customers
                                             if c.collections is not None}
@@ -283,7 +292,7 @@ def plan_letters(customers: Sequence[Any], ledger: Any, policy: Policy, as_of: d
             letter = letter_for(credit, positions.get(cid, []), policy, as_of, rates)
             action = action_for(credit, positions.get(cid, []), policy, as_of)
         except XlcError as exc:
-            problems.append(RowProblem("letters", 0, exc.field, cid, exc.problem))
+            problems.append(customer_problem(cid, exc.field, exc.problem))
             continue
         if letter is not None:
             letters.append(letter)
@@ -349,7 +358,7 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
         except XlcError as exc:
             if exc.field in ("template", "templates"):
                 raise
-            problems.append(RowProblem("letters", 0, exc.field, c.customer_id, exc.problem))
+            problems.append(customer_problem(c.customer_id, exc.field, exc.problem))
             results.append(LetterResult(**base, status="failed"))
             continue
         stem = letter_stem(as_of, c.customer_id, c.name, letter.stage, number)
@@ -360,6 +369,16 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
                                          "items_key": key, "resend": number,
                                          "files": [docx_path.name, pdf_path.name]}).encode("utf-8"))
         write_files_atomic([(docx_path, docx_bytes), (pdf_path, pdf_bytes)])
+        try:   # reopened and read back before the register names it
+            check_written(docx_path, pdf_path, name=c.name, figures=[fmt_money(t.total, t.currency)
+                                                                     for t in letter.totals])
+        except XlcError as exc:
+            docx_path.unlink(missing_ok=True)
+            pdf_path.unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
+            problems.append(customer_problem(c.customer_id, exc.field, f"{exc.problem}: removed, not registered"))
+            results.append(LetterResult(**base, status="failed"))
+            continue
         try:
             store.record_issue(c.customer_id, letter.step_index, letter.stage, key, as_of=as_of, amount=amount,
                                currency=currency, kind="letter", file_path=str(pdf_path.resolve()),

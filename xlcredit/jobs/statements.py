@@ -11,8 +11,10 @@ the job again for the same period writes nothing new (status ``already written``
 changed (a payment booked late) is a new entry — a corrected statement.
 
 **Crash safety** is the letters' protocol (:mod:`xlcredit.jobs.letters`): a pending marker, the .docx and .pdf
-written atomically, the register row, the marker removed; :func:`xlcredit.jobs.letters.recover` finishes or
-undoes whatever a killed run left. **Dry run**: nothing written, the register only read.
+written atomically and reopened (each must open and show the customer's name and closing balance, else it is a
+problem, removed and not registered), the register row, the marker removed;
+:func:`xlcredit.jobs.letters.recover` finishes or undoes whatever a killed run left. **Dry run**: nothing written,
+the register only read.
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ from xlcredit.jobs.letters import (
     PENDING_DIR,
     _read_only_register,
     _templates_setting,
+    customer_problem,
     recover,
     write_atomic,
     write_files_atomic,
 )
+from xlcredit.letters.check import check_written
 from xlcredit.letters.filenames import safe_filename
+from xlcredit.letters.render import fmt_money
 from xlcredit.letters.statement import compose_statement, render_statement_docx, render_statement_pdf
 
 __all__ = ["STAGE", "StatementResult", "StatementsOutcome", "run_statements", "statement_stem"]
@@ -90,8 +95,6 @@ def statement_stem(statement: Statement) -> str:
 
 
 def _closing_words(statement: Statement) -> str:
-    from xlcredit.letters.render import fmt_money
-
     return ", ".join(fmt_money(s.closing, s.currency) for s in statement.sections)
 
 
@@ -145,7 +148,7 @@ def _one(statement: Statement, policy: Policy, out: Path, store: CreditStore, te
     except XlcError as exc:
         if exc.field in ("template", "templates"):
             raise
-        problems.append(RowProblem("statements", 0, exc.field, c.customer_id, exc.problem))
+        problems.append(customer_problem(c.customer_id, exc.field, exc.problem))
         return StatementResult(**base, status="failed")
     words = hashlib.sha256(composed.text().encode("utf-8")).hexdigest()
     key = items_key([f"#statement {statement.date_from.isoformat()}..{statement.date_to.isoformat()}", words])
@@ -156,7 +159,7 @@ def _one(statement: Statement, policy: Policy, out: Path, store: CreditStore, te
     try:
         docx_bytes, pdf_bytes = render_statement_docx(composed), render_statement_pdf(composed)
     except XlcError as exc:
-        problems.append(RowProblem("statements", 0, exc.field, c.customer_id, exc.problem))
+        problems.append(customer_problem(c.customer_id, exc.field, exc.problem))
         return StatementResult(**base, status="failed")
     stem = statement_stem(statement)
     if any(r["kind"] == "statement" and r["as_of"] == statement.date_to for r in store.register_rows(c.customer_id)):
@@ -167,6 +170,15 @@ def _one(statement: Statement, policy: Policy, out: Path, store: CreditStore, te
     write_atomic(marker, json.dumps({"stem": stem, "customer_id": c.customer_id, "step_index": 0, "items_key": key,
                                      "resend": 0, "files": [docx_path.name, pdf_path.name]}).encode("utf-8"))
     write_files_atomic([(docx_path, docx_bytes), (pdf_path, pdf_bytes)])
+    try:   # reopened and read back before the register names it (as the letters are)
+        check_written(docx_path, pdf_path, name=c.name, figures=[fmt_money(s.closing, s.currency)
+                                                                 for s in statement.sections])
+    except XlcError as exc:
+        docx_path.unlink(missing_ok=True)
+        pdf_path.unlink(missing_ok=True)
+        marker.unlink(missing_ok=True)
+        problems.append(customer_problem(c.customer_id, exc.field, f"{exc.problem}: removed, not registered"))
+        return StatementResult(**base, status="failed")
     try:
         store.record_issue(c.customer_id, 0, STAGE, key, as_of=statement.date_to, amount=base["amount"],
                            currency=str(base["currency"]), kind="statement", file_path=str(pdf_path.resolve()),
