@@ -29,6 +29,7 @@ import datetime as dt
 import shutil
 import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -225,3 +226,102 @@ def test_command_writes_one_customers_statement_once_and_registers_it(tmp_path):
 def test_command_bad_input_is_one_line_exit_2(tmp_path, args, words):
     result = _run("statements", *args, "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and words in result.output, result.output
+
+
+# --------------------------------------------------------------------------- the payment plan on the statement
+def _plan_case():
+    """C1 owes INV-P1, 1,000.00 EUR, due 2026-08-01. On 2026-08-15 a plan of three monthly instalments is agreed:
+    1,000.00 / 3 = 333.33 rounded half up, the last takes the remainder: 333.33 + 333.33 + 333.34 = 1,000.00
+    (the rule of ``xlcredit.core.collections.instalment_schedule``). 333.33 is paid on 2026-08-30, in time for
+    instalment 1 (due 2026-09-01); nothing by instalment 2's 2026-10-01 + 3 days' grace: at 2026-10-31 the plan is
+    broken — 1 kept, 2 missed, 3 (due 2026-11-01) still due; paid 333.33, remaining 1,000.00 − 333.33 = 666.67."""
+    from xlcredit.core.collections import Collections, PaymentPlan, instalment_schedule
+
+    ledger = Ledger((Invoice("C1", "INV-P1", "EUR", D("1000.00"), d(2026, 7, 2), d(2026, 8, 1)),),
+                    (Payment("PAY-P1", "C1", d(2026, 8, 30), D("333.33"), "EUR"),))
+    instalments = instalment_schedule(D("1000.00"), 3, d(2026, 9, 1), "EUR", agreed_on=d(2026, 8, 15))
+    plan = PaymentPlan("C1", d(2026, 8, 15), "EUR", instalments, ("INV-P1",), owner="Ben")
+    return ledger, Collections(plans=(plan,))
+
+
+def test_the_payment_plan_on_the_statement_worked_by_hand():
+    from xlcredit.core.statements import plan_sections
+
+    ledger, records = _plan_case()
+    (plan,), problems = plan_sections("C1", ledger, d(2026, 10, 1), d(2026, 10, 31), POLICY, records)
+    assert problems == ()
+    assert [(i.number, i.due_date, i.amount, i.status) for i in plan.instalments] == [
+        (1, d(2026, 9, 1), D("333.33"), "kept"), (2, d(2026, 10, 1), D("333.33"), "missed"),
+        (3, d(2026, 11, 1), D("333.34"), "due")]
+    assert sum(i.amount for i in plan.instalments) == plan.total == D("1000.00")      # to the cent
+    assert (plan.status, plan.paid, plan.remaining, plan.invoice_nos) == ("broken", D("333.33"), D("666.67"),
+                                                                           ("INV-P1",))
+    # a month earlier the plan was active: instalment 1 kept, 2 and 3 due
+    (september,), _ = plan_sections("C1", ledger, d(2026, 9, 1), d(2026, 9, 30), POLICY, records)
+    assert september.status == "active" and [i.status for i in september.instalments] == ["kept", "due", "due"]
+    # before it was agreed there is no plan to show
+    assert plan_sections("C1", ledger, d(2026, 8, 1), d(2026, 8, 14), POLICY, records)[0] == ()
+
+
+@pytest.mark.parametrize("customer, words", [
+    (C1, ["Payment plan agreed on 2026-08-15 (EUR) for INV-P1: broken: an instalment was missed",
+          "1 | 2026-09-01 | 333.33 EUR | paid", "2 | 2026-10-01 | 333.33 EUR | missed",
+          "3 | 2026-11-01 | 333.34 EUR | due", "Total of the plan |  | 1,000.00 EUR",
+          "Paid under the plan |  | 333.33 EUR", "Remaining balance |  | 666.67 EUR"]),
+    (Customer("C1", name="佛山鑫隆塑胶有限公司", currency="EUR", language="zh"),
+     ["付款计划，约定日期 2026-08-15 (EUR) 涉及发票 INV-P1：已违约：有一期未按时支付",
+      "1 | 2026-09-01 | 333.33 EUR | 已付", "2 | 2026-10-01 | 333.33 EUR | 逾期未付",
+      "3 | 2026-11-01 | 333.34 EUR | 待付", "剩余余额 |  | 666.67 EUR"]),
+])
+def test_the_plan_is_written_on_the_statement_in_the_customers_language(tmp_path, customer, words):
+    import dataclasses
+
+    from xlcredit.core.statements import plan_sections
+    from xlcredit.letters.check import docx_text, pdf_text
+    from xlcredit.letters.statement import compose_statement, render_statement_docx, render_statement_pdf
+
+    ledger, records = _plan_case()
+    plans, _ = plan_sections("C1", ledger, d(2026, 10, 1), d(2026, 10, 31), POLICY, records)
+    statement = dataclasses.replace(statement_for(customer, ledger, d(2026, 10, 1), d(2026, 10, 31), POLICY),
+                                    plans=plans)
+    composed = compose_statement(statement, POLICY)
+    text = composed.text()
+    for line in words:
+        assert line in text
+    (tmp_path / "s.docx").write_bytes(render_statement_docx(composed))
+    (tmp_path / "s.pdf").write_bytes(render_statement_pdf(composed))
+    in_word, (_, in_pdf) = docx_text(tmp_path / "s.docx"), pdf_text(tmp_path / "s.pdf")
+    for shown in (in_word, "".join(in_pdf.split())):
+        assert "666.67EUR" in "".join(shown.split()) and ("剩余余额" if customer.language == "zh" else
+                                                           "Remainingbalance") in "".join(shown.split())
+
+
+def test_the_samples_plan_customer_gets_the_plan_the_worklist_sees(tmp_path):
+    """C011 in the bundled sample: GBP 19,530.00 in three monthly instalments from 2026-10-15 (plans.csv)."""
+    from xlcredit.core.collections import customer_collections
+    from xlcredit.jobs.book import FolderBook, read_book
+    from xlcredit.jobs.collector import book_collections
+    from xlcredit.jobs.statements import run_statements
+    from xlcredit.letters.check import pdf_text
+
+    out = tmp_path / "statements"
+    book = FolderBook(None, out / "db.sqlite")
+    outcome = run_statements(book, d(2026, 10, 1), d(2026, 10, 31), out, customer="C011")
+    (result,) = outcome.results
+    assert result.status == "written" and outcome.problems == ()
+    _, text = pdf_text(Path(result.pdf))
+    flat = "".join(text.split())
+    assert "Paymentplanagreedon2026-09-30(GBP):active" in flat and "Totaloftheplan19,530.00GBP" in flat
+    # the same plan status the worklist works from (book_collections → customer_collections)
+    tables = book.read_tables()
+    data = read_book(tables, None)
+    records, _ = book_collections(book, tables, data.policy.company.currency)
+    items = [i for pos in allocate(data.ledger.for_customer("C011"), d(2026, 10, 31)).values() for i in pos.items]
+    (status,) = customer_collections("C011", items, data.ledger.payments, d(2026, 10, 31), data.policy,
+                                     records).plans
+    expected = ["paid"] * status.kept + ["due"] * (len(status.plan.instalments) - status.kept)
+    rows = [f"{i.number}{i.due_date.isoformat()}{i.amount:,.2f}GBP{word}"
+            for i, word in zip(status.plan.instalments, expected, strict=True)]
+    assert status.status == "active" and status.kept == 1 and all(r in flat for r in rows)
+    remaining = status.plan.total - status.paid
+    assert f"Remainingbalance{remaining:,.2f}GBP" in flat

@@ -20,6 +20,11 @@ reconciles` checks all three equalities; :func:`statement_for` refuses to return
 
 A currency section is shown when it has an opening balance, activity in the period or a closing balance; a
 customer with none of these in any currency gets one empty section in its own currency (a nil statement).
+
+A customer with a **payment plan** (:mod:`xlcredit.core.collections`) gets it on the statement
+(:func:`plan_sections`): each instalment with its due date, amount and status at ``date_to`` — *kept* (paid in time),
+*missed* (the one that broke the plan) or *due* (still to pay) —, what was paid under the plan and the remaining
+balance (the plan's total less that, never below zero). The instalments add up to the plan's total to the cent.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from decimal import Decimal
 
 from xlcredit.core.ageing import bucket_index
 from xlcredit.core.coerce import need_date
+from xlcredit.core.collections import Collections, PlanStatus, plan_status
 from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import CreditNote, Invoice, Ledger, Payment
 from xlcredit.core.money import ZERO, round_money
@@ -38,8 +44,8 @@ from xlcredit.core.openitems import Position, allocate
 from xlcredit.core.policy import Policy
 from xlcredit.core.records import Customer
 
-__all__ = ["ActivityLine", "CurrencyStatement", "OpenItemLine", "Statement", "UnappliedLine", "statement_for",
-           "statements_for"]
+__all__ = ["ActivityLine", "CurrencyStatement", "OpenItemLine", "PlanInstalmentLine", "PlanSection", "Statement",
+           "UnappliedLine", "plan_section", "plan_sections", "statement_for", "statements_for"]
 
 _KIND_ORDER = {"invoice": 0, "payment": 1, "credit_note": 2}
 
@@ -117,14 +123,81 @@ class CurrencyStatement:
 
 
 @dataclass(frozen=True)
+class PlanInstalmentLine:
+    """One instalment of a payment plan on the statement. ``status``: kept | missed | due."""
+
+    number: int
+    due_date: dt.date
+    amount: Decimal
+    status: str
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """A payment plan as the statement shows it at the end of the period (module docstring)."""
+
+    currency: str
+    agreed_on: dt.date
+    status: str                                 # active | agreed | broken | completed (PlanStatus)
+    instalments: tuple[PlanInstalmentLine, ...]
+    total: Decimal                              # Σ instalments (principal + interest)
+    paid: Decimal                               # paid under the plan since it was agreed
+    invoice_nos: tuple[str, ...]
+
+    @property
+    def remaining(self) -> Decimal:
+        """What is still to pay under the plan: its total less what was paid, never below zero."""
+        return max(self.total - self.paid, round_money(ZERO, self.currency))
+
+
+def plan_section(status: PlanStatus) -> PlanSection:
+    """The statement's view of a plan's status: each instalment kept, missed or due."""
+    plan = status.plan
+    missed = status.missed.number if status.missed is not None else None
+    lines = tuple(PlanInstalmentLine(i.number, i.due_date, i.amount,
+                                     "kept" if i.number <= status.kept else "missed" if i.number == missed else "due")
+                  for i in plan.instalments)
+    return PlanSection(plan.currency, plan.agreed_on, status.status, lines, plan.total, status.paid,
+                       status.invoice_nos)
+
+
+def plan_sections(customer_id: str, ledger: Ledger, date_from: dt.date, date_to: dt.date, policy: Policy,
+                  records: Collections) -> tuple[tuple[PlanSection, ...], tuple[XlcError, ...]]:
+    """The customer's payment plans at ``date_to`` as statement sections, and the plans that cannot be read.
+
+    Shown: every plan agreed by ``date_to``, except one completed with its last instalment due before the period.
+    ``ledger``: the customer's documents (others are ignored).
+    """
+    start, end = _check_period(date_from, date_to)
+    own = ledger.for_customer(customer_id)
+    items = [i for pos in allocate(own, end).values() for i in pos.items]
+    shown: list[PlanSection] = []
+    problems: list[XlcError] = []
+    for plan in records.of(customer_id).plans:
+        if plan.agreed_on > end:
+            continue
+        try:
+            status = plan_status(plan, items, own.payments, end, policy)
+        except XlcError as exc:
+            problems.append(exc)
+            continue
+        if status.status == "completed" and plan.instalments[-1].due_date < start:
+            continue
+        shown.append(plan_section(status))
+    return tuple(shown), tuple(problems)
+
+
+@dataclass(frozen=True)
 class Statement:
-    """A customer's statement of account for ``date_from`` .. ``date_to``: one section per currency."""
+    """A customer's statement of account for ``date_from`` .. ``date_to``: one section per currency, and the
+    customer's payment plans (``plans``, filled in by the statements job from the collector's records)."""
 
     customer: Customer
     date_from: dt.date
     date_to: dt.date
     basis: str                                  # due_date | invoice_date: what the ageing counts from
     sections: tuple[CurrencyStatement, ...]
+    plans: tuple[PlanSection, ...] = ()
 
     @property
     def language(self) -> str:

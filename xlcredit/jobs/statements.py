@@ -3,8 +3,8 @@
 The same code runs behind the workbook's Statements button (``xlcredit.excel.generate_statements``),
 ``xlcredit statements`` and ``POST /v1/statements``: read the book → for every customer with a balance or
 activity in the period (or the one customer asked for) work out the statement (:mod:`xlcredit.core.statements`)
-→ write it in the customer's language → record it in the collection register as kind ``statement``, so that
-``xlcredit send`` can deliver it like a letter.
+with the customer's payment plans (read as the worklist reads them) → write it in the customer's language → record
+it in the collection register as kind ``statement``, so that ``xlcredit send`` can deliver it like a letter.
 
 **Once per content.** A statement's register key is the period and the SHA-256 of its words and figures: running
 the job again for the same period writes nothing new (status ``already written``); a statement whose figures
@@ -19,6 +19,7 @@ the register only read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -28,12 +29,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlcredit.core.collections import Collections
 from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.policy import Policy
-from xlcredit.core.statements import Statement, statements_for
+from xlcredit.core.statements import Statement, plan_sections, statements_for
 from xlcredit.io.store import AlreadyIssued, CreditStore, items_key, open_store
 from xlcredit.jobs.book import Book, read_book
+from xlcredit.jobs.collector import book_collections
 from xlcredit.jobs.letters import (
     PENDING_DIR,
     _read_only_register,
@@ -106,7 +109,8 @@ def run_statements(book: Book, date_from: dt.date, date_to: dt.date, out_dir: st
     """Write and register the statements of the period (module docstring); ``customer``: only this customer."""
     say = progress or (lambda _m: None)
     say(f"reading {book.label}")
-    data = read_book(book.read_tables(), book.read_policy_rows(), base_policy)
+    tables = book.read_tables()
+    data = read_book(tables, book.read_policy_rows(), base_policy)
     policy = data.policy
     templates = templates or _templates_setting(book, policy)
     statements = statements_for(data.customers, data.ledger, date_from, date_to, policy, only=customer)
@@ -122,6 +126,10 @@ def run_statements(book: Book, date_from: dt.date, date_to: dt.date, out_dir: st
     results: list[StatementResult] = []
     problems: list[RowProblem] = list(data.problems)
     try:
+        # payment plans, read as the worklist reads them (the book's sheets or files and the credit database)
+        records, record_problems = book_collections(book, tables, policy.company.currency, credit_store)
+        problems += record_problems
+        statements = [_with_plans(s, data.ledger, policy, records, problems) for s in statements]
         if not dry_run:
             say("checking for statements left by an interrupted run")
             recovered = recover(out, credit_store)
@@ -134,6 +142,15 @@ def run_statements(book: Book, date_from: dt.date, date_to: dt.date, out_dir: st
             credit_store.close()
     return StatementsOutcome(date_from, date_to, tuple(results), tuple(recovered), tuple(problems),
                              credit_store.url)
+
+
+def _with_plans(statement: Statement, ledger: Any, policy: Policy, records: Collections,
+                problems: list[RowProblem]) -> Statement:
+    """The statement with the customer's payment plans (a plan that cannot be read is a problem, left out)."""
+    cid = statement.customer.customer_id
+    plans, bad = plan_sections(cid, ledger, statement.date_from, statement.date_to, policy, records)
+    problems += [customer_problem(cid, exc.field, exc.problem) for exc in bad]
+    return dataclasses.replace(statement, plans=plans) if plans else statement
 
 
 def _one(statement: Statement, policy: Policy, out: Path, store: CreditStore, templates: Any, dry_run: bool,

@@ -20,7 +20,7 @@ import jinja2
 
 from xlcredit.core.errors import XlcError
 from xlcredit.core.policy import Policy
-from xlcredit.core.statements import CurrencyStatement, Statement
+from xlcredit.core.statements import CurrencyStatement, PlanSection, Statement
 from xlcredit.letters.fonts import pdf_fonts
 from xlcredit.letters.render import (
     TEMPLATES_DIR,
@@ -159,6 +159,26 @@ def _section_tables(s: CurrencyStatement, statement: Statement, lab: dict[str, s
     return tables
 
 
+def _plan_table(plan: PlanSection, lab: dict[str, str], language: str) -> Table:
+    """A payment plan: each instalment's due date, amount and status, then the plan's total, what was paid under
+    it and the remaining balance."""
+    cur = plan.currency
+
+    def m(x: object) -> str:
+        return fmt_money(x, cur)  # type: ignore[arg-type]
+
+    title = f"{lab['plan']} {plan.agreed_on.isoformat()} ({cur})"
+    if plan.invoice_nos:
+        title += f" {lab['plan_invoices']} {', '.join(plan.invoice_nos)}"
+    title += f"{'：' if language == 'zh' else ': '}{lab['plan_' + plan.status]}"
+    rows = [(str(i.number), i.due_date.isoformat(), m(i.amount), lab["instalment_" + i.status])
+            for i in plan.instalments]
+    rows += [(lab["plan_total"], "", m(plan.total), ""), (lab["plan_paid"], "", m(plan.paid), ""),
+             (lab["plan_remaining"], "", m(plan.remaining), "")]
+    return Table(title, (lab["instalment"], lab["due_date"], lab["instalment_amount"], lab["instalment_status"]),
+                 tuple(rows), (2,), bold_last=True, widths=(0.3, 0.25, 0.25, 0.2))
+
+
 def compose_statement(statement: Statement, policy: Policy, templates: str | Path | None = None) -> ComposedStatement:
     """Fill ``<lang>/statement.txt`` and lay out the tables of every currency section."""
     user_dir = str(Path(templates).resolve()) if templates else None
@@ -179,6 +199,7 @@ def compose_statement(statement: Statement, policy: Policy, templates: str | Pat
     subject, before, after = _paragraphs(text, language)
     several = len(statement.sections) > 1
     tables = tuple(t for s in statement.sections for t in _section_tables(s, statement, lab, several))
+    tables += tuple(_plan_table(plan, lab, language) for plan in statement.plans)
     customer, company = statement.customer, policy.company
     recipient = tuple(x for x in (customer.name, customer.contact, customer.address,
                                   f"{lab['your_ref']}: {customer.customer_id}") if x)
@@ -192,7 +213,9 @@ def compose_statement(statement: Statement, policy: Policy, templates: str | Pat
         date_line=f"{lab['date']}: {statement.date_to.isoformat()}", salutation=salutation,
         closing=(lab["regards"], company.credit_controller, company.name),
         payment=f"{lab['pay_to']}: {company.bank_details}" + (
-            f" · {lab.get('reference', 'Reference')}: {ref}" if (ref := _payment_reference(customer.customer_id))
+            # the letters' word for the payment reference (the statement's own "reference" is a column heading)
+            f" · {_labels(user_dir, language).get('reference', 'Reference')}: {ref}"
+            if (ref := _payment_reference(customer.customer_id))
             else ""))
 
 
