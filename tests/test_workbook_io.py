@@ -454,3 +454,26 @@ def test_the_as_of_cell_of_an_output_sheet_keeps_its_format(book: Path):
     ws = openpyxl.load_workbook(book)["Ageing"]
     assert ws["A1"].value == "Ageing of open receivables" and ws["A2"].value == "As of"
     assert ws["B2"].value == dt.datetime(2026, 11, 30) and ws["B2"].number_format == "yyyy-mm-dd"
+
+
+@pytest.mark.parametrize("sheet", list(OUTPUT_SHEETS))
+def test_every_output_sheet_keeps_its_title_rows_and_input_cells_byte_for_byte(book: Path, sheet: str):
+    """A run writes an output sheet from its header row down: the rows above — the title, the labels and the cells
+    the user fills in (the Statements period, the audit's policy B) — stay byte for byte, and so does every other
+    part but that sheet."""
+    spec = OUTPUT_SHEETS[sheet]
+    before = _parts(book)
+    with zipfile.ZipFile(book) as z:
+        part = wio._sheet_parts(z)[sheet]
+    rows_before = [r.xml for r in wio._parse_rows(wio._sheet_data_span(before[part].decode())[2])
+                   if r.number < spec.header_row]
+    write_outputs(book, {sheet: _ageing_frame()})
+    after = _parts(book)
+    assert {name for name in before if before[name] != after[name]} == {part}
+    rows_after = [r.xml for r in wio._parse_rows(wio._sheet_data_span(after[part].decode())[2])
+                  if r.number < spec.header_row]
+    assert rows_after == rows_before
+    for name, ref in wio.INPUT_CELLS.get(sheet, {}).items():   # the input cells are there, blank, as built
+        assert any(f'r="{ref}"' in row for row in rows_after), name
+    ws = openpyxl.load_workbook(book)[sheet]
+    assert ws.cell(spec.header_row, 1).value == "Customer ID" and ws.cell(spec.header_row + 3, 1).value == "C003"

@@ -342,11 +342,13 @@ def _dashboard(book: xlsxwriter.Workbook, f: _Formats, values: Mapping[str, Any]
     _write_or_blank(ws, cells["refreshed_at"], values.get("refreshed_at"),
                     f(num_format="yyyy-mm-dd hh:mm", align="left"))
     ws.write_string("D3", "When Refresh Ageing last wrote these figures (blank: sample preview)", f(**NOTE, indent=1))
+    per_row = layout.BUTTONS_PER_ROW
     for i, (caption, macro) in enumerate(layout.BUTTONS):
-        ws.insert_button("B5", {"macro": macro, "caption": caption, "width": 165, "height": 34,
-                                "x_offset": 4 + i * 180, "y_offset": 2})
+        ws.insert_button("B5", {"macro": macro, "caption": caption, "width": 165, "height": 28,
+                                "x_offset": 4 + (i % per_row) * 175, "y_offset": 2 + (i // per_row) * 32})
     ws.set_row(4, 20)
     ws.set_row(5, 20)
+    ws.set_row(6, 24)
     header = f(**HEADER)
     ws.write_string("B8", "Key figures", header)
     _write_or_blank(ws, cells["currency"], values.get("currency"), f(**HEADER, align="right"))
@@ -569,8 +571,20 @@ def _output_sheet(book: xlsxwriter.Workbook, f: _Formats, name: str) -> None:
         ws.set_column(j, j, width, _num_format(f, kind, output=True))
         ws.write_string(header_row, j, header_text(column), head)
     ws.write_string(header_row + 1, 0, layout.OUTPUT_NOTES[name], f(**NOTE))
+    _input_cells(ws, f, name)
     ws.freeze_panes(header_row + 1, 2)
     _page_setup(ws, repeat_row=header_row, title=spec.title, fit_width=len(layout.OUTPUT_COLUMNS[name]) <= 12)
+
+
+def _input_cells(ws: Any, f: _Formats, sheet: str) -> None:
+    """The cells a user fills in on ``sheet`` (:data:`layout.INPUT_CELLS`): label, a yellow blank cell, the note."""
+    for name, ref in layout.INPUT_CELLS.get(sheet, {}).items():
+        row, col = xlsxwriter.utility.xl_cell_to_rowcol(ref)
+        label, note = layout.INPUT_CELL_LABELS[(sheet, name)]
+        ws.write_string(row, col - 1, label, f(bold=True))
+        ws.write_blank(row, col, None, f(**INPUT, num_format="yyyy-mm-dd" if name in ("from", "to") else None,
+                                         align="left"))
+        ws.write_string(row, col + 1, note, f(**NOTE, indent=1))
 
 
 def _policy_sheet(book: xlsxwriter.Workbook, f: _Formats, policy: Policy) -> None:

@@ -15,6 +15,7 @@ from xlcredit.io.workbook import (
     CUSTOMER_FORMULA_COLUMNS,
     DASHBOARD_CELLS,
     DASHBOARD_SHEET,
+    INPUT_CELLS,
     INPUT_SHEETS,
     INPUT_TABLES,
     KPI_CELLS,
@@ -28,6 +29,7 @@ __all__ = [
     "AGEING_BUCKET_ROWS",
     "AGEING_TOTAL_ROW",
     "BUTTONS",
+    "BUTTONS_PER_ROW",
     "CODE_NAMES",
     "CONF_ROWS",
     "CONF_SHEET",
@@ -36,6 +38,8 @@ __all__ = [
     "CUSTOMER_FORMULA_FORMATS",
     "DASHBOARD_CELLS",
     "DASHBOARD_SHEET",
+    "INPUT_CELLS",
+    "INPUT_CELL_LABELS",
     "INPUT_SHEETS",
     "INPUT_TABLES",
     "KPI_CELLS",
@@ -68,6 +72,7 @@ CODE_NAMES: dict[str, str] = {
     "Contacts": "shContacts",
     "Ageing": "shAgeing",
     "Letters": "shLetters",
+    "Statements": "shStatements",
     "Review": "shReview",
     "Worklist": "shWorklist",
     POLICY_SHEET: "shPolicy",
@@ -88,7 +93,11 @@ BUTTONS: tuple[tuple[str, str], ...] = (
     ("Generate Letters", "GenerateLetters"),
     ("Review Portfolio", "ReviewPortfolio"),
     ("Worklist", "Worklist"),
+    ("Statements", "Statements"),
+    ("Send", "SendLetters"),
 )
+#: Buttons per row on the Dashboard (the rest go on a second row below).
+BUTTONS_PER_ROW = 5
 
 #: Dashboard key figures: name → (label, number format, what it means).
 KPI_LABELS: dict[str, tuple[str, str, str]] = {
@@ -170,6 +179,10 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "Review": (("customer_id", "text", 12), ("name", "text", 36), ("grade", "text", 7), ("limit", "money", 14),
                ("exposure", "money", 14), ("utilisation", "pct", 11), ("days_past_due", "int", 11),
                ("warnings", "text", 50), ("next_review", "date", 12)),
+    "Statements": (("customer_id", "text", 12), ("name", "text", 34), ("language", "text", 9),
+                   ("period_from", "date", 12), ("period_to", "date", 12), ("closing", "text", 30),
+                   ("closing_amount", "money", 15), ("currency", "text", 9), ("status", "text", 15),
+                   ("pdf_file", "text", 50), ("word_file", "text", 50)),
     "Worklist": (("rank", "int", 6), ("customer_id", "text", 12), ("name", "text", 34), ("owner", "text", 12),
                  ("priority", "int", 9), ("reason_1", "text", 36), ("reason_2", "text", 36), ("reason_3", "text", 36),
                  ("next_action", "text", 36), ("next_action_date", "date", 12), ("stage", "text", 22),
@@ -183,6 +196,13 @@ OUTPUT_NOTES: dict[str, str] = {
     "Letters": "No letters yet: press Generate Letters on the Dashboard (or run: xlcredit letters).",
     "Review": "No review yet: press Review Portfolio on the Dashboard (or run: xlcredit review).",
     "Worklist": "No worklist yet: press Worklist on the Dashboard (or run: xlcredit worklist).",
+    "Statements": "No statements yet: press Statements on the Dashboard (or run: xlcredit statements --from … --to …).",
+}
+
+#: The cells a user fills in (:data:`INPUT_CELLS`): (sheet, name) → (label, what a blank means / how to fill it).
+INPUT_CELL_LABELS: dict[tuple[str, str], tuple[str, str]] = {
+    ("Statements", "from"): ("Statement from", "First day of the period (blank: the first day of last month)"),
+    ("Statements", "to"): ("Statement to", "Last day of the period (blank: the last day of last month)"),
 }
 
 # --------------------------------------------------------------------------- Policy sheet

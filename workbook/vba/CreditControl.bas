@@ -1,7 +1,7 @@
 Attribute VB_Name = "CreditControl"
 'xlcredit - the Dashboard buttons of CreditControl.xlsm.
 'Each button runs one job of the Python engine through xlwings (RunPython, in the xlwings module).
-'The same jobs run without Excel from the command line: xlcredit refresh | letters | review | worklist.
+'The same jobs run without Excel from the command line: xlcredit refresh | letters | review | worklist | statements | send.
 'Source: workbook/vba/CreditControl.bas, built into the workbook by workbook/build.py.
 Option Explicit
 
@@ -24,4 +24,16 @@ End Sub
 Public Sub Worklist()
     'Rank the customers to call today (promises, disputes, plans and contacts count) on the Worklist sheet.
     RunPython "import xlcredit.excel as x; x.worklist()"
+End Sub
+
+Public Sub Statements()
+    'Write the statements of account for the period on the Statements sheet (blank: last month) into the
+    'Letters folder beside the workbook, and list them on the Statements sheet.
+    RunPython "import xlcredit.excel as x; x.generate_statements()"
+End Sub
+
+Public Sub SendLetters()
+    'E-mail the letters and statements of the Letters folder not sent yet (mail server: the Policy sheet's
+    'sending settings; password: the XLCREDIT_SMTP_PASSWORD environment variable). No mail server: .eml drafts.
+    RunPython "import xlcredit.excel as x; x.send_letters()"
 End Sub

@@ -7,9 +7,10 @@ Which sheet is what — declared here, and only here (``workbook/build.py`` buil
   from the previous credit system; Promises … Contacts: the collector's records, read by
   :mod:`xlcredit.jobs.collector`), Policy (setting | value | help) and ``xlwings.conf``. The user owns them;
   nothing here ever writes to them.
-* **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Review, Worklist. Everything from the header row
-  (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on every refresh; the
-  title rows above it stay as built, except the declared "as of" cell.
+* **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Statements, Review, Worklist. Everything from the
+  header row (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on every run; the
+  title rows above it stay as built, except the declared "as of" cell. Some carry cells the user fills in above
+  the table (:data:`INPUT_CELLS`: the Statements period), read by their button and never written.
 * **Dashboard**: a fixed layout (buttons, labels, the ageing chart); only the declared cells in
   :data:`DASHBOARD_CELLS` (KPIs, the ageing-by-bucket block, as-of date) are outputs.
   :data:`OUTPUT_CELLS` lists every cell a refresh may write outside the output tables.
@@ -49,11 +50,13 @@ import pandas as pd
 from xlcredit.core.errors import XlcError, describe
 
 __all__ = [
-    "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "COLUMN_KINDS", "CONF_SHEET", "CUSTOMER_FORMULA_ARGS",
-    "CUSTOMER_FORMULA_COLUMNS", "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW", "FORECAST_ROWS",
-    "HEADER_WORDS", "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS",
-    "POLICY_SHEET", "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "customer_formula", "dashboard_cells",
-    "field_name", "header_text", "read_config", "read_policy_rows", "read_tables", "write_outputs",
+    "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "BANK_FIRST_ROW", "BANK_SHEET", "COLUMN_KINDS", "CONF_SHEET",
+    "CUSTOMER_FORMULA_ARGS", "CUSTOMER_FORMULA_COLUMNS", "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW",
+    "FORECAST_ROWS", "HEADER_WORDS", "INPUT_CELLS", "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NO_CONFLICTS",
+    "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS", "POLICY_CHECK_ROW", "POLICY_CHECK_ROWS", "POLICY_SHEET",
+    "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "customer_formula", "dashboard_cells", "field_name",
+    "header_text", "policy_check_values", "read_cells", "read_config", "read_policy_rows", "read_rows", "read_tables",
+    "write_outputs",
 ]
 
 
@@ -93,6 +96,8 @@ INPUT_TABLES: tuple[InputTable, ...] = (
 POLICY_SHEET = "Policy"
 CONF_SHEET = "xlwings.conf"
 DASHBOARD_SHEET = "Dashboard"
+#: The sheet a bank export is pasted into (or names a statement file) for the Match button.
+BANK_SHEET = "Bank"
 
 #: Sheets the user owns: never written by a refresh.
 INPUT_SHEETS: tuple[str, ...] = (*(t.sheet for t in INPUT_TABLES), POLICY_SHEET, CONF_SHEET)
@@ -101,14 +106,23 @@ INPUT_SHEETS: tuple[str, ...] = (*(t.sheet for t in INPUT_TABLES), POLICY_SHEET,
 OUTPUT_SHEETS: dict[str, OutputSheet] = {
     "Ageing": OutputSheet("Ageing", "Ageing of open receivables"),
     "Letters": OutputSheet("Letters", "Dunning letters issued"),
+    "Statements": OutputSheet("Statements", "Statements of account", header_row=6),
     "Review": OutputSheet("Review", "Portfolio review"),
     "Worklist": OutputSheet("Worklist", "Worklist: who to call today"),
 }
 
+#: Cells the user fills in above an output sheet's table, or on the Bank sheet: read by that sheet's button,
+#: never written by any run (sheet → name → cell).
+INPUT_CELLS: dict[str, dict[str, str]] = {
+    "Statements": {"from": "B3", "to": "B4"},
+}
+#: Row of the Bank sheet where a pasted export starts (its header row; the rows below it are transactions).
+BANK_FIRST_ROW = 6
+
 #: Tab order of the workbook.
 SHEET_ORDER: tuple[str, ...] = (DASHBOARD_SHEET, "Customers", "Invoices", "Payments", "Credit Notes", "FX Rates",
-                                "Reviews", "Promises", "Disputes", "Plans", "Contacts", "Ageing", "Letters", "Review",
-                                "Worklist", POLICY_SHEET, CONF_SHEET)
+                                "Reviews", "Promises", "Disputes", "Plans", "Contacts", "Ageing", "Letters",
+                                "Statements", "Review", "Worklist", POLICY_SHEET, CONF_SHEET)
 
 #: Customers columns that hold formulas (the engine's answers, not inputs): header → Excel function.
 CUSTOMER_FORMULA_COLUMNS: dict[str, str] = {
@@ -152,6 +166,12 @@ REVIEW_CELLS: dict[str, str] = {
 #: Rows of the Dashboard's cash-forecast block (one per week: first day, amount; the forecast chart reads them).
 FORECAST_ROWS: tuple[int, ...] = tuple(range(31, 44))
 FORECAST_LATER_ROW = 44
+#: The Dashboard's policy-check block (written by every refresh): the summary in C of the title row, then one
+#: finding per row (level in B, the sentence in C); the last row says how many more when there are more.
+POLICY_CHECK_ROW = 47
+POLICY_CHECK_ROWS: tuple[int, ...] = tuple(range(48, 54))
+#: What the policy-check block says when the policy and the ledger agree.
+NO_CONFLICTS = "No conflicts found"
 
 #: Every Dashboard output cell by name: as-of date, refresh time, currency, KPIs, the ageing block, and the
 #: review's figures and weekly cash forecast.
@@ -169,6 +189,9 @@ DASHBOARD_CELLS: dict[str, str] = {
     **{f"forecast{i}_label": f"B{row}" for i, row in enumerate(FORECAST_ROWS, start=1)},
     **{f"forecast{i}_amount": f"C{row}" for i, row in enumerate(FORECAST_ROWS, start=1)},
     "forecast_later": f"C{FORECAST_LATER_ROW}",
+    "policy_check": f"C{POLICY_CHECK_ROW}",
+    **{f"policy_check{i}_level": f"B{row}" for i, row in enumerate(POLICY_CHECK_ROWS, start=1)},
+    **{f"policy_check{i}_text": f"C{row}" for i, row in enumerate(POLICY_CHECK_ROWS, start=1)},
 }
 
 #: Every single cell a refresh may write outside the output tables, as (sheet, cell).
@@ -262,6 +285,36 @@ def dashboard_cells(values: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
                            f"{', '.join(DASHBOARD_CELLS)})", name)
         out[(DASHBOARD_SHEET, DASHBOARD_CELLS[name])] = value
     return out
+
+
+def policy_check_values(findings: Sequence[Any]) -> dict[str, Any]:
+    """The Dashboard's policy-check block from the findings of :func:`xlcredit.core.policy_check.check_policy`
+    (each with ``level`` and ``message``): "No conflicts found", or the count and one finding per row."""
+    slots = len(POLICY_CHECK_ROWS)
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = len(findings) - errors
+    if not findings:
+        summary = NO_CONFLICTS
+    else:
+        summary = ", ".join(part for part in (_count(errors, "error"), _count(warnings, "warning")) if part)
+    values: dict[str, Any] = {"policy_check": summary}
+    shown = list(findings) if len(findings) <= slots else list(findings)[:slots - 1]
+    for i in range(1, slots + 1):
+        if i <= len(shown):
+            finding = shown[i - 1]
+            values[f"policy_check{i}_level"] = str(finding.level).capitalize()
+            values[f"policy_check{i}_text"] = str(finding.message)
+        elif i == len(shown) + 1 and len(findings) > len(shown):
+            values[f"policy_check{i}_level"] = "More"
+            values[f"policy_check{i}_text"] = (f"… and {len(findings) - len(shown)} more: run xlcredit policy-check "
+                                               "to see them all")
+        else:
+            values[f"policy_check{i}_level"] = values[f"policy_check{i}_text"] = None
+    return values
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}" if n else ""
 
 
 # =========================================================================== package helpers
@@ -477,6 +530,46 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """The ``xlwings.conf`` sheet as xlwings reads it: column A keys from A1 down to the first blank,
     column B values (blank → None). Holds ``XLCREDIT_DB``, ``XLCREDIT_SERVER_URL`` and ``XLCREDIT_API_KEY``."""
     return {str(k): v for k, v, _ in _two_columns(Path(path), CONF_SHEET, stop_at_blank=True)}
+
+
+def read_cells(path: str | Path, sheet: str, refs: Mapping[str, str]) -> dict[str, Any]:
+    """Named single cells of a sheet as Excel last saved them (``{"from": "B3"}`` → ``{"from": date(…)}``); a
+    missing sheet gives None for each (a workbook made before that sheet)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(Path(path), read_only=True, data_only=True, keep_links=False)
+    try:
+        if sheet not in wb.sheetnames:
+            return dict.fromkeys(refs)
+        ws = wb[sheet]
+        out = {}
+        for name, ref in refs.items():
+            row, col = _split_ref(ref)
+            out[name] = _cell_value(ws.cell(row, col).value)
+        return out
+    finally:
+        wb.close()
+
+
+def read_rows(path: str | Path, sheet: str, first_row: int) -> list[list[Any]]:
+    """The rows of a sheet from ``first_row`` down, as values (trailing blank cells and rows left out)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(Path(path), read_only=True, data_only=True, keep_links=False)
+    try:
+        if sheet not in wb.sheetnames:
+            return []
+        rows = [[_cell_value(v) for v in row] for row in wb[sheet].iter_rows(min_row=first_row, values_only=True)]
+    finally:
+        wb.close()
+    out = []
+    for row in rows:
+        while row and row[-1] is None:
+            row.pop()
+        out.append(row)
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 # =========================================================================== writing: cell XML
@@ -772,11 +865,27 @@ def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
     return ["".join(el.text or "" for el in si.iter(t)) for si in root.findall("m:si", _NS)]
 
 
-def _replace_table(xml: str, spec: OutputSheet, frame: pd.DataFrame, styles: _Styles, date1904: bool,
+def _blocks(frame: Any, where: str) -> list[pd.DataFrame]:
+    """An output as its tables: one DataFrame, or several (a tuple or list of DataFrames) written one below the
+    other with a blank row between (e.g. the Policy Audit's comparison, months and calibration)."""
+    blocks = list(frame) if isinstance(frame, (list, tuple)) and frame else [frame]
+    for block in blocks:
+        if not isinstance(block, pd.DataFrame):
+            raise XlcError(f"{where} output", f"must be a pandas DataFrame (got {type(block).__name__})", None)
+    return blocks
+
+
+def _has_cents(value: Any) -> bool:
+    """True for an amount (a Decimal, or a float with a fraction) — not for a whole count read as a float."""
+    value = _plain(value)
+    return isinstance(value, Decimal) or (isinstance(value, float) and not value.is_integer())
+
+
+def _replace_table(xml: str, spec: OutputSheet, frame: Any, styles: _Styles, date1904: bool,
                    shared: Sequence[str] = ()) -> str:
-    """Replace everything from the header row down with ``frame`` (header + one row per record)."""
-    if not isinstance(frame, pd.DataFrame):
-        raise XlcError(f"{spec.name} output", f"must be a pandas DataFrame (got {type(frame).__name__})", None)
+    """Replace everything from the header row down with ``frame`` (header + one row per record); several frames
+    (:func:`_blocks`) follow each other with a blank row between, each with its header row."""
+    blocks = _blocks(frame, spec.name)
     start, end, inner = _sheet_data_span(xml)
     rows = _parse_rows(inner)
     old_header = next((r for r in rows if r.number == spec.header_row), None)
@@ -793,33 +902,50 @@ def _replace_table(xml: str, spec: OutputSheet, frame: pd.DataFrame, styles: _St
             if text and width:
                 known_width[text] = width
     kept = [r for r in rows if r.number < spec.header_row]
-    names = [str(c) for c in frame.columns]
-    kinds = [_kind_of(n, frame.iloc[:, j]) for j, n in enumerate(names)]
-    data_styles = [styles.for_code(NUMBER_FORMATS[k]) if k in NUMBER_FORMATS else 0 for k in kinds]
     new_rows: list[_Row] = []
-    names = [header_text(n) for n in names]   # headers in words (kinds above were told by the field names)
-    header_cells = [(j, _cell_xml(f"{_col_letters(j)}{spec.header_row}", n, header_style, date1904, spec.name))
-                    for j, n in enumerate(names, start=1)]
-    new_rows.append(_Row(spec.header_row, _row_xml(spec.header_row, header_cells,
-                                                    old_header.xml if old_header else None), header_cells))
-    for i, record in enumerate(frame.itertuples(index=False, name=None)):
-        number = spec.header_row + 1 + i
-        cells = []
-        for j, value in enumerate(record, start=1):
-            if _plain(value) is None:
-                continue
-            ref = f"{_col_letters(j)}{number}"
-            cells.append((j, _cell_xml(ref, value, data_styles[j - 1], date1904, f"{spec.name}!{ref}")))
-        new_rows.append(_Row(number, _row_xml(number, cells), cells))
+    number = spec.header_row
+    first_names: list[str] = []
+    first_kinds: list[str] = []
+    first_styles: list[int] = []
+    for b, block in enumerate(blocks):
+        names = [str(c) for c in block.columns]
+        kinds = [_kind_of(n, block.iloc[:, j]) for j, n in enumerate(names)]
+        data_styles = [styles.for_code(NUMBER_FORMATS[k]) if k in NUMBER_FORMATS else 0 for k in kinds]
+        names = [header_text(n) for n in names]   # headers in words (kinds above were told by the field names)
+        if b == 0:
+            first_names, first_kinds, first_styles = names, kinds, data_styles
+        header_cells = [(j, _cell_xml(f"{_col_letters(j)}{number}", n, header_style, date1904, spec.name))
+                        for j, n in enumerate(names, start=1)]
+        new_rows.append(_Row(number, _row_xml(number, header_cells, old_header.xml if old_header and b == 0
+                                              else None), header_cells))
+        for record in block.itertuples(index=False, name=None):
+            number += 1
+            cells = []
+            for j, value in enumerate(record, start=1):
+                if _plain(value) is None:
+                    continue
+                ref = f"{_col_letters(j)}{number}"
+                style = data_styles[j - 1]
+                if kinds[j - 1] == "int" and _has_cents(value):   # an amount among counts keeps its decimals
+                    style = styles.for_code(NUMBER_FORMATS["money"])
+                cells.append((j, _cell_xml(ref, value, style, date1904, f"{spec.name}!{ref}")))
+            new_rows.append(_Row(number, _row_xml(number, cells), cells))
+        number += 2   # a blank row, then the next block's header
     all_rows = kept + new_rows
     body = "".join(r.xml for r in all_rows)
     xml = xml[:start] + f"<sheetData>{body}</sheetData>" + xml[end:]
-    # columns: widths follow the header names; each column carries its data format
+    # columns: widths follow the (first table's) header names; each column carries its data format
     col_xml = []
-    for j, (name, kind) in enumerate(zip(names, kinds, strict=True), start=1):
-        width = known_width.get(name) or str(_DEFAULT_WIDTH.get(kind) or _text_width(name, frame.iloc[:, j - 1]))
-        style = f' style="{data_styles[j - 1]}"' if data_styles[j - 1] else ""
+    for j, (name, kind) in enumerate(zip(first_names, first_kinds, strict=True), start=1):
+        width = known_width.get(name) or str(_DEFAULT_WIDTH.get(kind) or _text_width(name, blocks[0].iloc[:, j - 1]))
+        style = f' style="{first_styles[j - 1]}"' if first_styles[j - 1] else ""
         col_xml.append(f'<col min="{j}" max="{j}" width="{width}"{style} customWidth="1"/>')
+    if len(blocks) > 1:   # columns only the later tables use keep the widths the sheet gave them
+        last = max(len(bl.columns) for bl in blocks)
+        for j in range(len(first_names) + 1, last + 1):
+            attrs = _col_attr(old_cols, j)
+            width = attrs.get("width") or "12"
+            col_xml.append(f'<col min="{j}" max="{j}" width="{width}" customWidth="1"/>')
     cols = "<cols>" + "".join(col_xml) + "</cols>" if col_xml else ""
     if re.search(r"<cols>.*?</cols>", xml, re.S):
         xml = re.sub(r"<cols>.*?</cols>", lambda _m: cols, xml, count=1, flags=re.S)
