@@ -168,3 +168,89 @@ def test_clear_messages_for_bad_arguments(tmp_path):
         age_frames(42, None, as_of=AS_OF)
     with pytest.raises(XlcError, match="scheduler: is for engine='dask' only"):
         age_frames(inv, pay, as_of=AS_OF, scheduler="tcp://x:8786")
+
+
+def mixed_ledger(seed: int = 16) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A shuffled ledger with mixed terms per customer, four currencies, partial payments and credit notes.
+
+    Plain pandas columns (text ids, ``Decimal`` amounts, ``datetime.date`` dates), with what real exports
+    hold: ids padded with spaces or not ASCII, a lower-case currency, references to no invoice and to
+    another customer's invoice, a blank customer and an unknown currency.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    names = [f"C{i:04d}" for i in range(150)] + ["Müller GmbH", "Zoë Ltd", "北京贸易"]  # > 64: vectorised labels
+    ccys = ["EUR", "USD", "GBP", "JPY"]
+    n, m, k = 4_000, 2_800, 200
+    cust = rng.integers(0, len(names), n)
+    ccy = np.where(rng.random(n) < 0.8, cust % 4, rng.integers(0, 4, n))
+    start = dt.date(2025, 1, 1)
+    inv_date = [start + dt.timedelta(days=int(d)) for d in rng.integers(0, 690, n)]
+    terms = rng.choice([0, 14, 30, 60, 90], n)  # mixed within a customer: due dates not in invoice order
+    due = [d + dt.timedelta(days=int(t)) for d, t in zip(inv_date, terms, strict=True)]
+    cents = rng.integers(100, 5_000_000, n)
+    amount = [D(int(c) // 100) if ccys[c_] == "JPY" else D(int(c)).scaleb(-2) for c, c_ in zip(cents, ccy, strict=True)]
+    numbers = rng.permutation(n) + 1
+    invoices = pd.DataFrame({
+        "customer_id": [names[c] if i % 7 else f" {names[c]} " for i, c in enumerate(cust)],
+        "invoice_no": [f"INV-{x:06d}" for x in numbers], "invoice_date": inv_date, "due_date": due,
+        "amount": amount, "currency": [ccys[c] for c in ccy], "terms": [f"Net {t}" for t in terms],
+        "disputed": rng.random(n) < 0.03,
+    })
+    target = rng.integers(0, n, m)
+    named = rng.random(m) < 0.6
+    part = np.where(rng.random(m) < 0.5, rng.uniform(0.05, 0.95, m), 1.0)
+    refs = [invoices["invoice_no"][t] if ok else None for t, ok in zip(target, named, strict=True)]
+    refs[5], refs[6] = "INV-999999", invoices["invoice_no"][(int(target[6]) + 1) % n]  # no such / maybe another's
+    payments = pd.DataFrame({
+        "customer_id": [names[cust[t]] for t in target],
+        "payment_date": [min(inv_date[t] + dt.timedelta(days=int(d)), dt.date(2026, 11, 15))
+                         for t, d in zip(target, rng.integers(0, 120, m), strict=True)],
+        "amount": [max(a * D(str(round(f, 2))), D("0.01")).quantize(D(1) if ccys[ccy[t]] == "JPY" else D("0.01"))
+                   for a, f, t in ((amount[t], f, t) for t, f in zip(target, part, strict=True))],
+        "currency": [ccys[ccy[t]] if i % 11 else ccys[ccy[t]].lower() for i, t in enumerate(target)],
+        "invoice_ref": refs,
+    })
+    payments.loc[3, "customer_id"] = "  "
+    payments.loc[4, "currency"] = "EURO"
+    cn_target = rng.integers(0, n, k)
+    credit_notes = pd.DataFrame({
+        "customer_id": [names[cust[t]] for t in cn_target],
+        "date": [inv_date[t] + dt.timedelta(days=3) for t in cn_target],
+        "amount": [(amount[t] / 4).quantize(D(1) if ccys[ccy[t]] == "JPY" else D("0.01")) for t in cn_target],
+        "currency": [ccys[ccy[t]] for t in cn_target],
+        "invoice_ref": [invoices["invoice_no"][t] if i % 3 else None for i, t in enumerate(cn_target)],
+    })
+    shuffle = [rng.permutation(len(f)) for f in (invoices, payments, credit_notes)]
+    return tuple(f.iloc[p].reset_index(drop=True) for f, p in zip((invoices, payments, credit_notes), shuffle,
+                                                                   strict=True))  # type: ignore[return-value]
+
+
+def test_parquet_path_equals_dataframe_path_to_the_cent(tmp_path):
+    """The fast Parquet read (dictionary ids, date32 buffers, decimal128 units) answers as plain DataFrames do."""
+    inv, pay, cn = mixed_ledger()
+    expected = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn)
+    assert len(expected) > 150 and {"JPY", "EUR", "USD", "GBP"} <= set(expected["currency"])
+    assert (expected["unapplied"] > 0).any() and (expected["interest"] > 0).any()
+    assert {"Müller GmbH", "Zoë Ltd", "北京贸易", "C0000"} <= set(expected["customer_id"])
+    paths = []
+    for name, frame in zip(("invoices", "payments", "credit_notes"), (inv, pay, cn), strict=True):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.set_column(table.schema.get_field_index("amount"), "amount",
+                                 table.column("amount").cast(pa.decimal128(18, 2)))
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+        paths.append(tmp_path / f"{name}.parquet")
+    got = age_frames(paths[0], paths[1], as_of=AS_OF, credit_notes=paths[2])
+    pd.testing.assert_frame_equal(got, expected)
+    minor = age_frames(paths[0], paths[1], as_of=AS_OF, credit_notes=paths[2], money="minor")
+    assert minor["open"].sum() == sum(int(v.scaleb(0 if c == "JPY" else 2)) for v, c in
+                                      zip(expected["open"], expected["currency"], strict=True))
+
+    def said(problems):
+        return [(p.table, p.row, p.column, p.problem) for p in problems]
+
+    assert said(got.attrs["problems"]) == said(expected.attrs["problems"])
+    assert ("payments", int(pay.index[pay["customer_id"] == "  "][0]), "customer_id", "is empty") in \
+        said(got.attrs["problems"])
+    assert any(p[2] == "currency" and "ISO 4217" in p[3] for p in said(got.attrs["problems"]))

@@ -728,3 +728,28 @@ def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
     assert {k: (0, to_minor(p.unapplied_cash, k[1]), to_minor(p.balance, k[1]), 0)
             for k, p in reference.items()} == rows
     assert all(p.items == () for p in reference.values())
+
+
+_SPACES = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u2003\u3000"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aAbß9-é北") + list(_SPACES)), max_size=6),
+                min_size=1, max_size=150),
+       st.sampled_from(["", "upper", "lower"]))
+def test_shared_codes_trim_and_case_as_python_does(values, case):
+    """Ids and currencies are labelled by Arrow kernels for ASCII text: the labels must be Python's own
+    ``str.strip()`` (then ``upper``/``lower``) of each value, blanks left out, first seen first."""
+    from xlcredit.core.fast.ageing import _shared_codes
+
+    norm = {"": str.strip, "upper": lambda s: s.strip().upper(), "lower": lambda s: s.strip().lower()}[case]
+    filler = [f" k{i}\t" for i in range(70)]  # more than 64 distinct values: the vectorised path
+    half = len(values) // 2
+    values = values[:half] + filler + values[half:] + filler
+    half += len(filler)
+    columns = [pd.Series(values[:half], dtype=object), pd.Series([*values[half:], None], dtype="string[pyarrow]")]
+    codes, labels = _shared_codes(columns, case)
+    expected = list(dict.fromkeys(v for v in map(norm, values) if v))
+    assert labels.to_pylist() == expected
+    got = [labels.to_pylist()[c] if c >= 0 else "" for col in codes for c in col.tolist()]
+    assert got == [norm(v) for v in values] + [""]

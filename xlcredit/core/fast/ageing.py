@@ -108,6 +108,8 @@ def day_numbers(values: Any, field: str) -> np.ndarray:
             row = int(np.flatnonzero(np.isnat(arr))[0])
             raise XlcError(field, f"is empty (row {row})", None)
         days = arr.astype("datetime64[D]").astype(np.int64)
+    elif arr.dtype == np.int32:
+        return arr  # every int32 is a day number in range
     elif arr.dtype.kind in "iu":
         days = arr.astype(np.int64, copy=False)
     else:
@@ -760,6 +762,7 @@ class BulkFrames:
     credit_table: np.ndarray
     credit_rows: np.ndarray
     problems: tuple[BulkProblem, ...]
+    customer_text: Any = None  # the customer labels as an Arrow string array (sorts faster than objects)
 
 
 _NET_DAYS = re.compile(r"(?i)\bnet\s*(\d{1,4})\b")
@@ -805,38 +808,69 @@ def _text_of(series: pd.Series) -> Any:
     return _arrow_of(series.astype("string[pyarrow]"))
 
 
-def _codes_of(series: pd.Series, normalise: Any) -> tuple[np.ndarray, list[str]]:
-    """Codes per row (-1 = blank) and the distinct labels after ``normalise`` (done on distinct values only)."""
+_ASCII_SPACE = " \t\n\v\f\r\x1c\x1d\x1e\x1f"  # what str.strip() removes from ASCII text
+_CASES = {"": lambda s: s.strip(), "upper": lambda s: s.strip().upper(), "lower": lambda s: s.strip().lower()}
+
+
+def _normalised(dictionary: Any, case: str) -> Any:
+    """Distinct labels trimmed (and upper- or lower-cased): Arrow kernels for ASCII text, Python for the rest.
+
+    Equals ``str.strip()`` (then ``str.upper()``/``str.lower()``) value by value: on ASCII text the two
+    agree exactly; the rare non-ASCII label goes through Python's own string methods.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _text_of(series)
-    if not pa.types.is_dictionary(arr.type):
-        arr = pc.dictionary_encode(arr)
-    indices = arr.indices.fill_null(-1) if arr.null_count else arr.indices
-    idx = indices.to_numpy(zero_copy_only=False)
-    labels = [normalise(x) if x is not None else "" for x in arr.dictionary.to_pylist()]
-    merged: dict[str, int] = {}
-    remap = np.empty(len(labels) + 1, np.int64)
-    for i, lab in enumerate(labels):
-        remap[i] = -1 if lab == "" else merged.setdefault(lab, len(merged))
-    remap[-1] = -1
-    if len(merged) == len(labels) and not arr.null_count:  # nothing merged, nothing blank: codes as they are
-        return idx, list(merged)
-    return remap[idx], list(merged)
+    normalise = _CASES[case]
+    if len(dictionary) <= 64:  # a handful of labels: Python is as quick and obviously right
+        return pa.array([None if x is None else normalise(x) for x in dictionary.to_pylist()], pa.large_string())
+    out = pc.utf8_trim(dictionary.cast(pa.large_string()), characters=_ASCII_SPACE)
+    if case:
+        out = pc.ascii_upper(out) if case == "upper" else pc.ascii_lower(out)
+    other = pc.invert(pc.string_is_ascii(dictionary)).fill_null(False)
+    if pc.any(other).as_py():
+        rows = np.flatnonzero(other.to_numpy(zero_copy_only=False))
+        values = [normalise(x) for x in pc.take(dictionary, pa.array(rows)).to_pylist()]
+        out = pc.replace_with_mask(out, other, pa.array(values, pa.large_string()))
+    return out
 
 
-def _unify(parts: list[tuple[np.ndarray, list[str]]]) -> tuple[list[np.ndarray], list[str]]:
-    """Put per-table codes on one shared list of labels."""
-    index: dict[str, int] = {}
-    out = []
-    for codes, labels in parts:
-        if len(index) >= len(labels) and list(index)[: len(labels)] == labels:  # same labels, same order
-            out.append(codes)
+def _shared_codes(columns: Sequence[pd.Series], case: str = "") -> tuple[list[np.ndarray], Any]:
+    """Codes per row of each column (-1 = blank) on one shared list of labels, and that list (an Arrow array).
+
+    Labels are the distinct values after trimming (``case``: also "upper" or "lower"), in order of first
+    appearance (column by column, each in its dictionary order); equal labels share a code. Vectorised:
+    only the distinct values are normalised and hashed, rows are mapped with one gather per column.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = []
+    for series in columns:
+        arr = _text_of(series)
+        parts.append(arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr))
+    every = pa.concat_arrays([_normalised(a.dictionary, case) for a in parts])
+    every = pc.if_else(pc.equal(every, ""), pa.scalar(None, pa.large_string()), every)  # blank = no label
+    encoded = pc.dictionary_encode(every)
+    shared = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    out, start = [], 0
+    for arr in parts:
+        k = len(arr.dictionary)
+        remap = shared[start: start + k]
+        start += k
+        indices = arr.indices.cast(pa.int32())  # a categorical's int8 indices could not hold the blank's k
+        idx = (indices.fill_null(k) if arr.null_count else indices).to_numpy(zero_copy_only=False)
+        if not arr.null_count and bool((remap == np.arange(k, dtype=np.int32)).all()):
+            out.append(idx)  # labels as they were: the dictionary's own indices
             continue
-        remap = np.array([index.setdefault(lab, len(index)) for lab in labels] + [-1], np.int64)
-        out.append(remap[codes])
-    return out, list(index)
+        out.append(np.append(remap, np.int32(-1))[idx])
+    return out, encoded.dictionary
+
+
+def _codes_of(series: pd.Series, case: str = "") -> tuple[np.ndarray, list[str]]:
+    """Codes per row (-1 = blank) and the distinct labels after trimming (and ``case``), first seen first."""
+    codes, labels = _shared_codes([series], case)
+    return codes[0], labels.to_pylist()
 
 
 def _day_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -850,7 +884,10 @@ def _day_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if pa.types.is_timestamp(arr.type) or pa.types.is_date64(arr.type):
             arr = pc.cast(arr, pa.date32())
         if pa.types.is_date32(arr.type):
-            empty = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(n, bool)
+            if not arr.null_count:  # the day numbers are the buffer itself
+                days = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset: arr.offset + n]
+                return days, np.zeros(n, bool), np.zeros(n, bool)
+            empty = arr.is_null().to_numpy(zero_copy_only=False)
             days = arr.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
             return days, empty, np.zeros(n, bool)
         series = pd.Series(arr.to_pandas(), index=series.index)
@@ -884,30 +921,41 @@ def _blank(series: pd.Series) -> np.ndarray:
     return missing
 
 
-def _decimal128_unscaled(arr: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Unscaled integers of an Arrow decimal128 array (zero copy) and a mask of values beyond int64."""
+def _decimal128_unscaled(arr: Any, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Unscaled integers of an Arrow decimal128 array (zero copy) and a mask of values beyond int64.
+
+    ``check=False`` when the type's precision (≤ 18 digits) already keeps every value inside int64.
+    """
     words = np.frombuffer(arr.buffers()[1], dtype="<i8")[2 * arr.offset: 2 * (arr.offset + len(arr))]
     low, high = words[0::2], words[1::2]
-    return low, high != (low >> 63)
+    return low, (high != (low >> 63) if check else np.zeros(low.shape[0], bool))
 
 
-def _rescale(units: np.ndarray, exponent: np.ndarray, scale: int) -> np.ndarray:
-    """Integers with ``scale`` decimals → each row's minor units (``exponent`` decimals), half up."""
-    out = units.copy()
-    up = exponent > scale
-    if up.any():
-        out[up] = units[up] * 10 ** (exponent[up].astype(np.int64) - scale)
-    down = exponent < scale
-    if down.any():
-        div = 10 ** (scale - exponent[down].astype(np.int64))
-        u = units[down]
-        q = (np.abs(u) * 2 + div) // (2 * div)
-        out[down] = np.where(u < 0, -q, q)
+def _rescale_codes(units: np.ndarray, codes: np.ndarray, exponents: np.ndarray, scale: int) -> np.ndarray:
+    """Integers with ``scale`` decimals → minor units of each row's currency (``exponents[code]`` decimals), half up.
+
+    Only the rows of currencies with other digits than the file's are touched (usually none, or the yen rows).
+    """
+    out = np.array(units)  # contiguous, writable
+    for e in np.unique(exponents[exponents != scale]).tolist():
+        rows = np.flatnonzero((exponents == e)[codes])
+        u = out[rows]
+        if e > scale:
+            out[rows] = u * 10 ** (e - scale)
+        else:
+            div = 10 ** (scale - e)
+            q = (np.abs(u) * 2 + div) // (2 * div)
+            out[rows] = np.where(u < 0, -q, q)
     return out
 
 
-def _minor_column(series: pd.Series, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Amounts → int64 minor units of each row's currency, rounded half up; empty and unreadable masks."""
+def _minor_column(series: pd.Series, codes: np.ndarray,
+                  exponents: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Amounts → int64 minor units of each row's currency, rounded half up; empty and unreadable masks.
+
+    ``codes``: each row's currency code (-1 = blank); ``exponents``: the minor-unit digits of each code,
+    the last entry for a blank currency. Per-row digits are only looked up when the currencies differ.
+    """
     n = len(series)
     zeros = np.zeros(n, bool)
     if isinstance(series.dtype, pd.ArrowDtype):
@@ -916,12 +964,13 @@ def _minor_column(series: pd.Series, exponent: np.ndarray) -> tuple[np.ndarray, 
         arr = _arrow_of(series)
         if pa.types.is_decimal128(arr.type):
             empty = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else zeros
-            unscaled, wide = _decimal128_unscaled(arr)
-            out = _rescale(unscaled, exponent, arr.type.scale)
+            unscaled, wide = _decimal128_unscaled(arr, check=arr.type.precision > 18)
+            out = _rescale_codes(unscaled, codes, exponents, arr.type.scale)
             if empty.any() or wide.any():
                 out = np.where(empty | wide, 0, out)
             return out, empty, wide & ~empty
         series = pd.Series(arr.to_pandas(), index=series.index)
+    exponent = exponents[codes]
     kind = series.dtype.kind
     if kind in "iu":
         return series.to_numpy(dtype=np.int64) * 10 ** exponent.astype(np.int64), zeros, zeros
@@ -981,7 +1030,7 @@ def _bool_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_bool_dtype(series.dtype) or series.dtype.kind in "iuf":
         values = series.astype("float64").fillna(0.0).to_numpy(dtype=np.float64)
         return values != 0, ~np.isin(values, (0.0, 1.0))
-    codes, uniques = _codes_of(series, lambda s: s.strip().lower())
+    codes, uniques = _codes_of(series, "lower")
     flags = np.array([u in _TRUE for u in uniques] + [False])
     unreadable = np.array([u not in _TRUE and u not in _FALSE for u in uniques] + [False])
     return flags[codes], unreadable[codes]
@@ -1111,13 +1160,18 @@ def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
         return rows, lookup_consecutive
     if span <= 4 * n + 1024:
         table = np.full(span, -1, np.int64)
-        table[keys[::-1] - lo] = rows[::-1]  # the first row wins
+        rel = keys - lo
+        table[rel] = rows  # with repeated keys the last row wins here ...
+        first = table[rel]
+        if not bool((first == rows).all()):  # ... so repeats are written again, back to front: the first wins
+            table[rel[::-1]] = rows[::-1]
+            first = table[rel]
 
         def lookup(q: np.ndarray) -> np.ndarray:
             inside = (q >= lo) & (q < lo + span)
             return np.where(inside, table[np.where(inside, q - lo, 0)], -1)
 
-        return table[keys - lo], lookup
+        return first, lookup
     srt = np.argsort(keys, kind="stable")
     sk = keys[srt]
     start = np.searchsorted(sk, sk, side="left")
@@ -1168,8 +1222,9 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                 raise XlcError(f"{name}.{col}", "column is missing", None)
     frames = dict(present)
 
-    cust_codes, cust_labels = _unify([_codes_of(f["customer_id"], str.strip) for _, f in present])
-    ccy_codes, ccy_labels = _unify([_codes_of(f["currency"], lambda s: s.strip().upper()) for _, f in present])
+    cust_codes, cust_arrow = _shared_codes([f["customer_id"] for _, f in present])
+    ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper")
+    ccy_labels = ccy_arrow.to_pylist()
     ccy_valid = np.array([bool(_ISO_CCY.fullmatch(c)) for c in ccy_labels] + [False])
     exponents = np.array([minor_units(c) for c in ccy_labels] + [2], np.int64)
 
@@ -1178,19 +1233,24 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         dcol = date_col[name]
         flags.add(name, c_codes < 0, "customer_id", frame["customer_id"], "is empty")
         blank_ccy = k_codes < 0
-        bad_ccy = ~blank_ccy & ~ccy_valid[k_codes]
+        bad_ccy = ~blank_ccy & ~ccy_valid[k_codes] if not ccy_valid[:-1].all() else np.zeros(len(frame), bool)
         flags.add(name, blank_ccy, "currency", frame["currency"], "is empty")
         flags.add(name, bad_ccy, "currency", frame["currency"],
                   lambda v: f"is not an ISO 4217 code (got {describe(v)})")
-        amount, empty, bad = _minor_column(frame["amount"], exponents[k_codes])
-        negative = ~empty & ~bad & (amount < 0)
+        amount, empty, bad = _minor_column(frame["amount"], k_codes, exponents)
+        negative = amount < 0
+        if negative.any():
+            negative &= ~empty & ~bad
         flags.add(name, empty, "amount", frame["amount"], "is empty")
         flags.add(name, bad, "amount", frame["amount"], lambda v: f"is not a number (got {describe(v)})")
         flags.add(name, negative, "amount", frame["amount"], lambda v: f"must not be negative (got {v})")
         days, d_empty, d_bad = _day_column(frame[dcol])
         flags.add(name, d_empty, dcol, frame[dcol], "is empty")
         flags.add(name, d_bad, dcol, frame[dcol], lambda v: f"is not a date (got {describe(v)})")
-        ok = (c_codes >= 0) & ~blank_ccy & ~bad_ccy & ~empty & ~bad & ~negative & ~d_empty & ~d_bad
+        ok = c_codes >= 0
+        for problem in (blank_ccy, bad_ccy, empty, bad, negative, d_empty, d_bad):
+            if problem.any():  # usually none: skip the pass
+                ok &= ~problem
         cols[name] = {"ok": ok, "customer": c_codes, "currency": k_codes, "amount": amount, "date": days}
 
     # invoices: due dates, disputes, numbers
@@ -1224,7 +1284,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         rank = numbers.values
         first_row, find = _first_rows(rank)
     else:
-        no_codes, no_labels = _codes_of(inv["invoice_no"], str.strip)
+        no_codes, no_labels = _codes_of(inv["invoice_no"])
         flags.add("invoices", no_codes < 0, "invoice_no", inv["invoice_no"], "is empty")
         ci["ok"] &= no_codes >= 0
         label_rank = np.empty(len(no_labels) + 1, np.int64)
@@ -1262,12 +1322,14 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                 code = label_index.get_indexer(refs.astype("string").str.strip().fillna(""))
                 found = np.where(has & (code >= 0), find_code(label_rank[np.maximum(code, 0)]), -1)
             live = has & cc["ok"]
-            target = new_index[np.where(found >= 0, found, n_inv)]
+            # the kept invoice's new row (-1: none); every invoice kept: the rows stay as they are
+            target = found if kept_inv.shape[0] == n_inv else new_index[np.where(found >= 0, found, n_inv)]
             other = np.zeros(len(frame), bool)
-            if n_inv:  # with no invoices nothing is found, so nothing names another customer's invoice
-                f_safe = np.maximum(found, 0)
-                other = (target >= 0) & ((ci["customer"][f_safe] != cc["customer"]) |
-                                         (ci["currency"][f_safe] != cc["currency"]))
+            named = np.flatnonzero(target >= 0)
+            if named.size:  # does the named invoice belong to another customer or currency?
+                f_named = found[named]
+                other[named] = ((ci["customer"][f_named] != cc["customer"][named]) |
+                                (ci["currency"][f_named] != cc["currency"][named]))
             flags.add(name, live & (found < 0), "invoice_ref", refs,
                       lambda v: f"names no invoice (got {describe(v)}); the amount joins the pool")
             flags.add(name, live & (found >= 0) & (target < 0), "invoice_ref", refs,
@@ -1305,9 +1367,10 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     problems = sorted(flags.items, key=lambda p: (table_order[p.table], p.row))
     return BulkFrames(
         invoices=invoices_out, credits=credits_out,
-        customers=np.array(cust_labels, dtype=object), currencies=tuple(ccy_labels),
+        customers=cust_arrow.to_numpy(zero_copy_only=False).astype(object, copy=False),
+        currencies=tuple(ccy_labels),
         invoice_rows=kept_inv.astype(np.int64), credit_table=credit_table, credit_rows=credit_rows,
-        problems=tuple(problems),
+        problems=tuple(problems), customer_text=cust_arrow,
     )
 
 
