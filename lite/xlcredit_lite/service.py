@@ -43,6 +43,8 @@ LETTER_TABLES: tuple[tuple[str, str, str], ...] = (
     ("customers", "Customers", "Customers"), ("invoices", "Invoices", "Invoices"),
     ("payments", "Payments", "Payments"), ("credit_notes", "Credit Notes", "CreditNotes"),
     ("fx_rates", "FX Rates", "FxRates"))
+#: Seconds the letters script waits for the service's letters run (it writes a .docx and a .pdf per letter).
+LETTERS_TIMEOUT = 600.0
 #: The sheet the letters script writes the collection register into.
 LETTERS_SHEET = "Service Letters"
 REGISTER_HEADER = ["Register id", "Customer", "Stage", "Kind", "As of", "Amount", "Currency", "File", "Letter"]
@@ -86,14 +88,16 @@ def use_transport(transport: Transport | None) -> None:
 
 
 async def call(remote: _remote.Remote, method: str, path: str, *, headers: Mapping[str, str] | None = None,
-               body: bytes | None = None) -> Answer:
-    """One call to the service; every failure becomes ``XlcError("server", <reason>)`` in the desktop's words."""
+               body: bytes | None = None, timeout: float | None = None) -> Answer:
+    """One call to the service; every failure becomes ``XlcError("server", <reason>)`` in the desktop's words.
+    ``timeout``: seconds to wait (default: the formulas' ``XLCREDIT_SERVER_TIMEOUT``)."""
     sent = {**(headers or {}), **({"X-API-Key": remote.key} if remote.key else {})}
     transport = _transport or pyfetch_transport
+    wait = remote.timeout if timeout is None else timeout
     try:
-        r = await asyncio.wait_for(transport(method, remote.url + path, sent, body), remote.timeout)
+        r = await asyncio.wait_for(transport(method, remote.url + path, sent, body), wait)
     except TimeoutError:
-        raise XlcError("server", f"no answer from {remote.url} within {remote.timeout:g} s", remote.url) from None
+        raise XlcError("server", f"no answer from {remote.url} within {wait:g} s", remote.url) from None
     except OSError as exc:
         raise XlcError("server", f"cannot reach {remote.url} ({exc}): check XLCREDIT_SERVER_URL, and that the "
                        "service lets this add-in call it (xlcredit serve --cors-origin https://addin.xlwings.org)",
@@ -305,7 +309,8 @@ async def generate_letters(book: Any, as_of: dt.date | None = None, *, dry_run: 
         if as_of is not None:   # else the service's date (this code never reads the clock)
             fields["as_of"] = as_of.isoformat()
         body, content_type = multipart(fields, files)
-        answer = (await call(remote, "POST", "/v1/letters", headers={"Content-Type": content_type}, body=body)).json()
+        answer = (await call(remote, "POST", "/v1/letters", headers={"Content-Type": content_type}, body=body,
+                             timeout=max(remote.timeout, LETTERS_TIMEOUT))).json()
         entries = (await call(remote, "GET", "/v1/register")).json()
         if not isinstance(entries, list):
             raise XlcError("server", "the service's register is not a list of entries", remote.url)

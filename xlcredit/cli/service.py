@@ -54,6 +54,11 @@ def serve(ctx: typer.Context,
               help="Requests worked on at once per worker (default 64); more wait, then get a JSON 503.")] = None,
           queue_seconds: Annotated[float | None, typer.Option(
               help="Seconds a request waits for a place before the 503 with Retry-After (default 2).")] = None,
+          cors_origin: Annotated[list[str] | None, typer.Option(
+              "--cors-origin", envvar="XLCREDIT_CORS_ORIGINS",
+              help="A browser origin let call the service (repeatable; $XLCREDIT_CORS_ORIGINS: several, separated "
+                   "by spaces). xlwings Lite: https://addin.xlwings.org (or your self-hosted add-in's address).")]
+          = None,
           ) -> None:
     """Run the HTTP service for the team: JSON API over the engine and the credit database (docs at /docs)."""
     from xlcredit.service.server import serve as run_service
@@ -62,7 +67,8 @@ def serve(ctx: typer.Context,
         policy = base_policy(ctx)
         run_service(db, host, port, policy=policy, max_rows=max_rows, timeout=timeout, max_body_mb=max_body_mb,
                     max_upload_mb=max_upload_mb, letters_dir=None if letters_dir is None else str(letters_dir),
-                    workers=workers, max_requests=max_requests, queue_seconds=queue_seconds)
+                    workers=workers, max_requests=max_requests, queue_seconds=queue_seconds,
+                    cors_origin=tuple(cors_origin or ()))
 
 
 keys_app = typer.Typer(help="API keys of the HTTP service (roles: read < controller < admin).",

@@ -27,16 +27,19 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import os
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, Security
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -84,6 +87,9 @@ class Settings:
     queue_seconds: float = 2.0                  # how long a request waits for a place before the 503
     # browser origins allowed to call the service (CORS), e.g. ("https://addin.xlwings.org",) for xlwings Lite
     cors_origins: tuple[str, ...] = ()
+    # folder whose xlcredit_lite-*.whl files are served at /lite/ (None: $XLCREDIT_LITE_DIR, else dist/ of the
+    # source checkout the service runs from — where `python lite/build_wheel.py` writes the wheel)
+    lite_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,17 @@ class Principal:
     @property
     def who(self) -> str:
         return f"{self.name} (key {self.key_id})"
+
+
+#: The wheels ``GET /lite/{name}`` serves: ``xlcredit_lite-<version>-py3-none-any.whl`` only.
+LITE_WHEEL = re.compile(r"xlcredit_lite-[0-9][0-9A-Za-z.+!_]*-py3-none-any\.whl")
+
+
+def lite_wheel_folder(configured: str | None) -> FsPath:
+    """Where the Lite wheel is served from: the setting, else ``$XLCREDIT_LITE_DIR``, else ``dist/`` of the source
+    checkout (``lite/build_wheel.py`` writes it there)."""
+    chosen = configured or os.environ.get("XLCREDIT_LITE_DIR", "").strip()
+    return FsPath(chosen).expanduser() if chosen else FsPath(__file__).resolve().parents[2] / "dist"
 
 
 def today() -> dt.date:
@@ -326,6 +343,18 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         info = db.refresh_info()
         return {"status": "ok", "version": app.version, "schema_version": db.schema_version(),
                 "as_of": info["as_of"], "refreshed_at": info["refreshed_at"]}
+
+    # ------------------------------------------------------------------ the xlwings Lite wheel
+    lite_folder = lite_wheel_folder(cfg.lite_dir)
+
+    @app.get("/lite/{name}", tags=["service"], response_class=FileResponse,
+             summary="The xlcredit-lite wheel for xlwings Lite's requirements.txt (no key: it holds code, no data)")
+    def lite_wheel(name: Annotated[str, Path(max_length=200)]) -> Any:
+        found = lite_folder / name
+        if not LITE_WHEEL.fullmatch(name) or not found.is_file():
+            return _problem(404, f"name: {name!r} is not a wheel this service hosts (build it with python "
+                                 "lite/build_wheel.py, or set XLCREDIT_LITE_DIR)")
+        return FileResponse(found, media_type="application/zip", filename=name)
 
     # ------------------------------------------------------------------ the function catalogue
     fn_router = APIRouter(prefix="", tags=["functions"], responses=COMMON_RESPONSES)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,29 @@ CONFIG_ENV = "XLCREDIT_SERVE_CONFIG"
 def _settings(changes: dict[str, Any]) -> Any:
     from xlcredit.service.app import Settings
 
+    if "cors_origins" in changes:   # a JSON list when handed to the worker processes
+        changes = {**changes, "cors_origins": tuple(changes["cors_origins"])}
     return dataclasses.replace(Settings(), **changes)
+
+
+#: A browser origin: scheme, host and optional port — nothing after it (what a browser sends in ``Origin``).
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def cors_origins(values: Sequence[str]) -> tuple[str, ...]:
+    """The browser origins allowed to call the service (``--cors-origin``, ``$XLCREDIT_CORS_ORIGINS``), checked:
+    each ``https://host[:port]`` (``http://`` too, for a service on this computer); no path, no wildcard — a web
+    page from any other origin is not let read the answers."""
+    out: list[str] = []
+    for raw in values:
+        for value in str(raw).replace(",", " ").split():
+            origin = value.rstrip("/")
+            if not _ORIGIN.fullmatch(origin):
+                raise XlcError("--cors-origin", "must be a browser origin: scheme and host, e.g. "
+                               "https://addin.xlwings.org (no path, no *)", value)
+            if origin.lower() not in (o.lower() for o in out):
+                out.append(origin)
+    return tuple(out)
 
 
 def app_from_environment() -> Any:
@@ -53,14 +77,16 @@ def default_db_path() -> Path:
 def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: Policy | None = None,
           max_rows: int | None = None, max_body_mb: float | None = None, max_upload_mb: float | None = None,
           timeout: float | None = None, letters_dir: str | None = None, log_level: str = "info",
-          workers: int = 1, max_requests: int | None = None, queue_seconds: float | None = None) -> None:
+          workers: int = 1, max_requests: int | None = None, queue_seconds: float | None = None,
+          cors_origin: Sequence[str] = ()) -> None:
     """Open the credit database (migrating it), build the app and serve it until stopped (Ctrl+C).
 
     ``db``: a database file, a workbook (→ the ``.credit.db`` beside it) or a URL; None = ``$XLCREDIT_DB``, else
     the embedded SQLite database at :func:`default_db_path` (created on first use). The database used is printed.
     ``letters_dir``: where ``POST /v1/letters`` keeps the letters (default: ``letters`` beside a SQLite database).
     ``workers``: worker processes; ``max_requests``: requests worked on at once per worker, more wait up to
-    ``queue_seconds`` and are then answered JSON 503 with Retry-After.
+    ``queue_seconds`` and are then answered JSON 503 with Retry-After. ``cors_origin``: browser origins let call
+    the service (:func:`cors_origins`; xlwings Lite's add-in is ``https://addin.xlwings.org``).
     Listens on 127.0.0.1 by default: put a TLS reverse proxy in front to share it (docs/service.md).
     """
     import uvicorn
@@ -92,6 +118,9 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: 
         changes["max_requests"] = max_requests
     if queue_seconds is not None:
         changes["queue_seconds"] = queue_seconds
+    origins = cors_origins(cors_origin)
+    if origins:
+        changes["cors_origins"] = list(origins)
     settings = _settings(changes)
     if (db is None or not str(db).strip()) and not os.environ.get("XLCREDIT_DB", "").strip():
         default = default_db_path()

@@ -1,0 +1,355 @@
+"""xlwings Lite and the team service (issue 20, items 3 and 4), over real HTTP to a real ``xlcredit serve``.
+
+* ``xlcredit serve --cors-origin ORIGIN`` (repeatable) and ``$XLCREDIT_CORS_ORIGINS``: only the named browser origins
+  get the CORS headers (Lite's add-in origin is https://addin.xlwings.org, per the xlwings Lite docs, "Web API
+  Requests"); a bad origin is one red line and exit 2;
+* the service hosts the lean wheel at ``/lite/<wheel>`` — the address ``lite/requirements.txt`` names;
+* the plugin's customer-level formulas, asked through a stand-in for the browser's fetch (httpx, sending Lite's
+  ``Origin`` and refusing an answer without the CORS header, as a browser does), give the desktop's remote-mode
+  answers from the same service; a wrong key and a refused origin are ``#XLC! server: …`` in words;
+* the "Generate Letters (team service)" script uploads the workbook's tables to ``POST /v1/letters`` and writes
+  the collection register with a link to each letter into a sheet; the link downloads the PDF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib.util
+import inspect
+import sys
+import types
+from pathlib import Path
+
+import httpx
+import pytest
+from _store_fixtures import ROOT, serve
+from typer.testing import CliRunner
+
+from udfs import _convert, _remote
+from udfs import functions as desktop
+
+LITE = "https://addin.xlwings.org"
+LITE_DIR = ROOT / "lite"
+AS_OF = dt.date(2026, 10, 31)
+
+
+def _load(path: Path, name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_wheel = _load(LITE_DIR / "build_wheel.py", "lite_build_wheel_for_service")
+
+
+def _cli_serve(db: str) -> list[str]:
+    return [sys.executable, "-m", "xlcredit.cli", "serve", "--db", db]
+
+
+# =========================================================================== --cors-origin
+def test_serve_cors_origin_option_over_http(tmp_path):
+    db = str(tmp_path / "team.credit.db")
+    with serve(db, tmp_path, "--cors-origin", LITE, "--cors-origin", "http://localhost:3000/",
+               cmd=_cli_serve(db)) as server, httpx.Client(base_url=server.base) as c:
+        for origin in (LITE, "http://localhost:3000"):
+            ok = c.get("/health", headers={"Origin": origin})
+            assert ok.status_code == 200 and ok.headers.get("access-control-allow-origin") == origin
+        other = c.get("/health", headers={"Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in other.headers
+        pre = c.options("/v1/results", headers={"Origin": LITE, "Access-Control-Request-Method": "GET",
+                                                "Access-Control-Request-Headers": "X-API-Key"})
+        assert pre.status_code == 200 and "x-api-key" in pre.headers["access-control-allow-headers"].lower()
+
+
+def test_serve_reads_the_origins_from_the_environment(tmp_path):
+    db = str(tmp_path / "team.credit.db")
+    env = {"XLCREDIT_CORS_ORIGINS": f"{LITE} https://lite.example.com"}
+    with serve(db, tmp_path, cmd=_cli_serve(db), env=env) as server, httpx.Client(base_url=server.base) as c:
+        for origin in (LITE, "https://lite.example.com"):
+            assert c.get("/health", headers={"Origin": origin}).headers.get("access-control-allow-origin") == origin
+        assert "access-control-allow-origin" not in c.get("/health", headers={"Origin": "https://x.example"}).headers
+
+
+@pytest.mark.parametrize("bad", ["https://addin.xlwings.org/taskpane.html", "*", "addin.xlwings.org", "ftp://x.org"])
+def test_a_bad_origin_is_one_red_line_and_exit_2(tmp_path, bad):
+    from xlcredit.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "x.credit.db"), "--cors-origin", bad])
+    assert result.exit_code == 2
+    assert "--cors-origin: must be a browser origin: scheme and host, e.g. https://addin.xlwings.org" in result.output
+    assert not (tmp_path / "x.credit.db").exists()   # refused before anything was opened
+
+
+# =========================================================================== the wheel at /lite/
+def test_the_service_hosts_the_wheel_that_requirements_txt_names(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from xlcredit.io.store import CreditStore
+    from xlcredit.service.app import Settings, create_app
+
+    wheel = build_wheel.build(tmp_path / "dist")
+    store = CreditStore(f"sqlite:///{tmp_path / 'credit.sqlite'}")
+    app = create_app(store.url, store=store, settings=Settings(cors_origins=(LITE,), lite_dir=str(wheel.parent)))
+    with TestClient(app) as c:
+        r = c.get(f"/lite/{wheel.name}", headers={"Origin": LITE})
+        assert r.status_code == 200 and r.content == wheel.read_bytes()
+        assert r.headers["access-control-allow-origin"] == LITE   # micropip fetches it from the add-in's page
+        missing = c.get("/lite/xlcredit_lite-9.9.9-py3-none-any.whl")
+        assert missing.status_code == 404 and "is not a wheel this service hosts" in missing.json()["detail"]
+        assert c.get("/lite/..%2Fcredit.sqlite").status_code == 404
+    store.close()
+    requirements = (LITE_DIR / "requirements.txt").read_text()
+    named = [line for line in requirements.splitlines() if line.strip() and not line.startswith("#")]
+    assert any(line.endswith(f"/lite/{build_wheel.wheel_name()}") for line in named), named
+
+
+# =========================================================================== the plugin over HTTP
+def _stand_in_xlwings() -> types.ModuleType:
+    fake = types.ModuleType("xlwings")
+
+    def func(f=None, **options):
+        return f if f is not None else (lambda fn: fn)
+
+    def arg(name, *converter, **options):
+        return lambda fn: fn
+
+    fake.func, fake.arg, fake.script, fake.Book = func, arg, func, object
+    return fake
+
+
+@pytest.fixture(scope="module")
+def plugin():
+    real = sys.modules.get("xlwings")
+    sys.modules["xlwings"] = _stand_in_xlwings()
+    sys.modules.pop("xlcredit_lite.plugin", None)
+    sys.path.insert(0, str(LITE_DIR))
+    try:
+        import xlcredit_lite.plugin as module
+        import xlcredit_lite.service as service
+    finally:
+        sys.path.remove(str(LITE_DIR))
+        if real is not None:
+            sys.modules["xlwings"] = real
+        else:
+            sys.modules.pop("xlwings", None)
+    yield module, service
+    service.use_transport(None)
+    service.forget()
+    sys.modules.pop("xlcredit_lite.plugin", None)
+    _convert.use_session(None)
+
+
+def browser(origin: str = LITE):
+    """A stand-in for the browser's fetch: sends the page's Origin and, as a browser does, refuses to hand over an
+    answer that does not name that origin (``TypeError: Failed to fetch`` in a browser: an OSError here)."""
+    async def transport(method, url, headers, body):
+        from xlcredit_lite.service import Answer
+
+        async with httpx.AsyncClient(timeout=30) as client:
+            try:
+                r = await client.request(method, url, headers={**headers, "Origin": origin}, content=body)
+            except httpx.HTTPError as exc:
+                raise OSError(f"Failed to fetch ({type(exc).__name__})") from None
+        if r.headers.get("access-control-allow-origin") not in (origin, "*"):
+            raise OSError("Failed to fetch (CORS: the answer does not name this origin)")
+        return Answer(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
+    return transport
+
+
+def run(formula, *args):
+    answer = formula(*args)
+    return asyncio.run(answer) if inspect.iscoroutine(answer) else answer
+
+
+@pytest.fixture(scope="module")
+def team_service(tmp_path_factory):
+    """A refreshed credit database (the bundled workbook as of 2026-10-31) served by ``xlcredit serve`` with Lite's
+    origin allowed, and a controller's API key."""
+    from xlcredit.io.store import CreditStore
+    from xlcredit.jobs.book import WorkbookFile
+    from xlcredit.jobs.refresh import refresh
+
+    folder = tmp_path_factory.mktemp("team")
+    copy = folder / "CreditControl.xlsm"
+    copy.write_bytes((ROOT / "workbook" / "CreditControl.xlsm").read_bytes())
+    db = str(folder / "team.credit.db")
+    refresh(WorkbookFile(copy), AS_OF, store=db)
+    store = CreditStore(db)
+    key = store.create_api_key("Maria (Lite)", "controller")
+    customers = sorted(store.results_view()[1])
+    store.close()
+    with serve(db, folder, "--cors-origin", LITE, cmd=_cli_serve(db)) as server:
+        yield server, key, customers
+
+
+@pytest.fixture
+def lite_env(monkeypatch, plugin, team_service):
+    server, key, _ = team_service
+    _, service = plugin
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    service.use_transport(browser())
+    service.forget()
+    _remote.clear_cache()
+    yield
+    service.use_transport(None)
+    service.forget()
+    _convert.use_session(None)
+
+
+def _desktop_remote(name, *args):
+    """The desktop formula in UDF remote mode (XLCREDIT_SERVER_URL set, no workbook session)."""
+    previous = _convert.current_session()
+    _convert.use_session(None)
+    try:
+        return getattr(desktop, name)(*args)
+    finally:
+        _convert.use_session(previous)
+
+
+def test_customer_formulas_from_the_service_equal_the_desktop_remote_mode(plugin, team_service, lite_env):
+    module, _ = plugin
+    _, _, customers = team_service
+    assert len(customers) >= 5
+    for customer in customers[:6]:
+        for name in ("credit_limit", "credit_available", "credit_score", "credit_grade", "credit_terms",
+                     "deposit_required", "dunning_stage"):
+            lite_answer = run(getattr(module, name), customer)
+            assert lite_answer == _desktop_remote(name, customer), (name, customer)
+            assert not str(lite_answer).startswith("#XLC!"), (name, customer, lite_answer)
+        assert run(module.order_check, customer, 1000) == _desktop_remote("order_check", customer, 1000)
+        assert run(module.credit_explain, customer) == _desktop_remote("credit_explain", customer)
+    # policy-dependent pure formulas follow the service's policy, as in remote mode
+    assert run(module.ageing_bucket, dt.date(2026, 6, 1), AS_OF) == _desktop_remote(
+        "ageing_bucket", dt.date(2026, 6, 1), AS_OF)
+    assert run(module.credit_limit, "NOPE-1") == "#XLC! customer: unknown customer 'NOPE-1' (run Refresh?)"
+    # an error cell as Office.js hands it over
+    na = {"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
+    assert run(module.credit_limit, na) == _desktop_remote("credit_limit", "#N/A")
+    assert run(module.credit_limit, na).startswith("#XLC! customer: source cell shows #N/A")
+
+
+def test_a_wrong_key_and_a_refused_origin_are_said_in_the_cell(plugin, team_service, lite_env, monkeypatch):
+    module, service = plugin
+    _, _, customers = team_service
+    monkeypatch.setenv("XLCREDIT_API_KEY", "not-a-key")
+    service.forget()
+    assert run(module.credit_limit, customers[0]) == (
+        "#XLC! server: the service refused the API key (HTTP 401): check XLCREDIT_API_KEY")
+    monkeypatch.undo()
+    server, key, _ = team_service
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    service.forget()
+    service.use_transport(browser("https://other.example.com"))
+    got = run(module.credit_limit, customers[0])
+    assert got.startswith(f"#XLC! server: cannot reach {server.base} (Failed to fetch (CORS")
+    assert "xlcredit serve --cors-origin https://addin.xlwings.org" in got
+    # the pure formulas need no service: offline they still answer
+    assert run(module.late_interest, 1000, dt.date(2026, 9, 30), AS_OF, 0.08) == 6.79
+
+
+def test_without_a_service_the_formulas_answer_from_the_workbook_session(plugin, monkeypatch):
+    module, service = plugin
+    monkeypatch.delenv("XLCREDIT_SERVER_URL", raising=False)
+    service.forget()
+    assert run(module.credit_limit, "C1").startswith(
+        "#XLC! database: this workbook holds no credit results yet: run the Refresh Ageing script first")
+
+
+# =========================================================================== Generate Letters (team service)
+class _Range:
+    def __init__(self, sheet: _Sheet, values: list[list] | None = None) -> None:
+        self.sheet, self._values = sheet, values
+
+    @property
+    def value(self):
+        return self._values if self._values is not None else self.sheet.written
+
+    @value.setter
+    def value(self, rows):
+        self.sheet.written = [list(r) for r in rows]
+
+    def expand(self, *_):
+        return self
+
+    def clear_contents(self):
+        self.sheet.written = None
+
+
+class _Table:
+    def __init__(self, name, sheet, values):
+        self.name, self.range = name, _Range(sheet, values)
+
+
+class _Sheet:
+    def __init__(self, name, tables=()):
+        self.name, self.written = name, None
+        self.tables = [_Table(n, self, v) for n, v in tables]
+
+    def range(self, _address):
+        return _Range(self)
+
+
+class _Sheets(list):
+    def __getitem__(self, name):
+        return next(s for s in self if s.name == name) if isinstance(name, str) else super().__getitem__(name)
+
+    def add(self, name):
+        self.append(_Sheet(name))
+        return self[-1]
+
+
+class LiteBookStandIn:
+    """The workbook as xlwings Lite's ``Book`` shows it to a script (sheets, their Excel tables and ranges), read
+    from the bundled workbook's file."""
+
+    def __init__(self, path: Path) -> None:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, data_only=True)
+        self.sheets = _Sheets()
+        for ws in wb.worksheets:
+            tables = [(name, [list(r) for r in ws[ref].__iter__()]) for name, ref in ws.tables.items()]
+            self.sheets.append(_Sheet(ws.title, [(n, [[c.value for c in row] for row in rows])
+                                                 for n, rows in tables]))
+
+
+def test_generate_letters_on_the_team_service_writes_the_register_with_links(plugin, team_service, lite_env):
+    from xlcredit.jobs.letters import folder_book, run_letters
+
+    _, service = plugin
+    server, key, _ = team_service
+    book = LiteBookStandIn(ROOT / "workbook" / "CreditControl.xlsm")
+    message = asyncio.run(service.generate_letters(book, AS_OF))
+    assert message.startswith("Letters on the service as of 2026-10-31: "), message
+    assert "letters issued" in message and "Service Letters sheet" in message
+    rows = book.sheets[service.LETTERS_SHEET].written
+    assert rows[0] == service.REGISTER_HEADER
+    letters = [r for r in rows[1:] if r[3] == "letter"]
+    expected = run_letters(folder_book(None, Path(server.log).parent / "local"), AS_OF,
+                           Path(server.log).parent / "local", dry_run=True)
+    assert sorted((r[1], r[2]) for r in letters) == sorted((x.customer_id, x.stage) for x in expected.letters)
+    first = letters[0]
+    assert first[8] == f'=HYPERLINK("{server.base}/v1/letters/{first[0]}","PDF")'
+    with server.client(key) as c:
+        pdf = c.get(f"/v1/letters/{first[0]}")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    again = asyncio.run(service.generate_letters(book, AS_OF))   # the register: never the same rung twice
+    assert "letters already issued" in again and "letters issued" not in again.replace("already issued", "")
+
+
+def test_the_letters_tables_are_the_workbook_input_tables():
+    from xlcredit.io import workbook as wb
+
+    sys.path.insert(0, str(LITE_DIR))
+    try:
+        from xlcredit_lite.service import LETTER_TABLES
+    finally:
+        sys.path.remove(str(LITE_DIR))
+    from xlcredit.service.uploads import BOOK_TABLES
+
+    specs = {t.key: (t.key, t.sheet, t.table) for t in wb.INPUT_TABLES}
+    assert list(LETTER_TABLES) == [specs[k] for k in BOOK_TABLES]
