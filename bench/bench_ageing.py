@@ -477,8 +477,9 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
     from xlcredit.core.fast.ageing import frames_to_arrays
 
     print(f"shapes {', '.join(shapes)}: {n_invoices:,} invoices, {n_payments:,} payments, "
-          f"{n_invoices // 20:,} credit notes each; as of {AS_OF}; {os.cpu_count()} CPUs; "
-          f"interleaved in one process, median of {repeat}")
+          f"{n_invoices // 20:,} credit notes each; as of {AS_OF}; interleaved in one process, median of {repeat}; "
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    print(_machine())
     failed = False
     for shape in shapes:
         folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
@@ -486,23 +487,32 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
             generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_payments), folder,
                            {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
         frames = frames_to_arrays(*read_frames(folder))
-        inv_p, cr_p = plain_frames(folder)
+        others = bool({"duckdb", "polars", "pandas"} & set(tools))  # their inputs only when they run
+        inv_p, cr_p = plain_frames(folder) if others else (None, None)
         con = duckdb.connect()
-        con.register("invoices", inv_p)
-        con.register("credits", cr_p)
+        if "duckdb" in tools:
+            con.register("invoices", inv_p)
+            con.register("credits", cr_p)
         sources = duckdb_parquet_sources(folder)
-        inv_pl, cr_pl = pl.from_pandas(inv_p), pl.from_pandas(cr_p)
-        inv_pl = inv_pl.with_columns(pl.col("invoice_date", "due_date").cast(pl.Date))
-        cr_pl = cr_pl.with_columns(pl.col("date").cast(pl.Date))
+        inv_pl = cr_pl = None
+        if "polars" in tools:
+            inv_pl, cr_pl = pl.from_pandas(inv_p), pl.from_pandas(cr_p)
+            inv_pl = inv_pl.with_columns(pl.col("invoice_date", "due_date").cast(pl.Date))
+            cr_pl = cr_pl.with_columns(pl.col("date").cast(pl.Date))
         runs = _runs(frames, con, inv_pl, cr_pl, inv_p, cr_p, sources, folder)
         runs = {k: v for k, v in runs.items() if k.removesuffix("-e2e") in tools}
         times: dict[str, list[float]] = {k: [] for k in runs}
+        cpu: dict[str, list[float]] = {k: [] for k in runs}
         out: dict[str, Any] = {}
+        load_before = os.getloadavg()
         for _ in range(repeat):
             for name, fn in runs.items():
-                t0 = time.perf_counter()
+                out.pop(name, None)  # let the previous answer go before the next run
+                t0, c0 = time.perf_counter(), time.process_time()
                 out[name] = fn()
                 times[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+        load_after = os.getloadavg()
         reports = {}
         for name, value in out.items():
             if name == "xlcredit":
@@ -517,12 +527,15 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
         failed |= not agree
         base = {"compute": statistics.median(times["xlcredit"]) if "xlcredit" in times else None,
                 "e2e": statistics.median(times["xlcredit-e2e"]) if "xlcredit-e2e" in times else None}
-        print(f"\n{shape} customers ({len(ref):,} customer-currency rows)")
-        print(f"  {'tool':<14}{'median':>11}{'min':>11}{'× xlcredit':>12}{'xlcredit ÷ it':>15}")
+        print(f"\n{shape} customers ({len(ref):,} customer-currency rows); load average (1/5/15 min) "
+              f"{_load(load_before)} before, {_load(load_after)} after")
+        print(f"  {'tool':<14}{'median':>11}{'min':>11}{'× xlcredit':>12}{'xlcredit ÷ it':>15}{'CPU median':>13}")
         for name, values in times.items():
             med = statistics.median(values)
             b = base["e2e" if name.endswith("-e2e") else "compute"]
-            print(f"  {name:<14}{_fmt_ms(med):>11}{_fmt_ms(min(values)):>11}{med / b:11.2f}×{b / med:14.2f}")
+            ratio = f"{med / b:11.2f}×{b / med:14.2f}" if b else f"{'-':>12}{'-':>14}"
+            print(f"  {name:<14}{_fmt_ms(med):>11}{_fmt_ms(min(values)):>11}{ratio}"
+                  f"{_fmt_ms(statistics.median(cpu[name])):>13}")
         totals = ref[REPORT[2:]].sum()
         print(f"  {'all ' + str(len(reports)) + ' reports agree to the cent' if agree else 'MISMATCH between tools'}"
               f" (open {totals['open']:,}, unapplied {totals['unapplied']:,}, interest {totals['interest']:,}"
@@ -533,6 +546,21 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
                     print(f"  MISMATCH: {name} differs from {next(iter(reports))}", file=sys.stderr)
         con.close()
     return 1 if failed else 0
+
+
+def _load(avg: tuple[float, float, float]) -> str:
+    return "/".join(f"{x:.1f}" for x in avg)
+
+
+def _machine() -> str:
+    """CPUs, memory and library versions, for the record."""
+    import duckdb
+    import polars as pl
+    import pyarrow as pa
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} CPUs, {mem:.0f} GB RAM; Python {sys.version.split()[0]}, numpy {np.__version__}, "
+            f"pandas {pd.__version__}, pyarrow {pa.__version__}, DuckDB {duckdb.__version__}, Polars {pl.__version__}")
 
 
 def _policy_labels() -> tuple[str, ...]:
