@@ -231,3 +231,41 @@ def test_the_engine_imports_without_the_heavy_dependencies():
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["provisioning: blocked: numpy", "ok"]
+
+
+# =========================================================================== error cells (issue 20, item 3)
+#: An error cell as Office.js hands it to a Lite custom function (custom functions registered with
+#: ``allowErrorForDataTypeAny``): xlwings' converter gives ``basicValue`` ("#N/A") with ``err_to_str``, else None.
+NA_OBJECT = {"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
+FIRST_CASE = {name: args for name, args in reversed(PURE_CASES)}
+
+
+def test_every_argument_is_declared_err_to_str_so_lite_hands_over_the_error_text(main):
+    for name in lite.CATALOGUE:
+        formula = getattr(main, name)
+        assert all(o.get("err_to_str") is True for o in formula.__lite_args__.values()), name
+
+
+def test_office_js_error_objects_read_as_the_text_excel_shows():
+    assert lite.excel_value_in(NA_OBJECT) == "#N/A"
+    assert lite.excel_value_in({"type": "Error", "errorType": "Div0"}) == "#DIV/0!"
+    assert lite.excel_value_in([[1], [{"type": "Error", "errorType": "Ref"}]]) == [[1], ["#REF!"]]
+    assert lite.excel_value_in({"type": "Error", "errorType": "NewKind"}) == "#VALUE!"
+    assert lite.excel_value_in({"type": "Double", "basicValue": 3}) == {"type": "Double", "basicValue": 3}
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_CASE))
+def test_an_error_cell_in_any_argument_answers_as_the_desktop(main, monkeypatch, tmp_path, name):
+    args = FIRST_CASE[name]
+    for i in range(len(args)):
+        as_lite = [NA_OBJECT if j == i else a for j, a in enumerate(args)]
+        as_desktop = ["#N/A" if j == i else a for j, a in enumerate(args)]
+        expected = _desktop_answer(monkeypatch, tmp_path, name, as_desktop)
+        got = run(getattr(main, name), *as_lite)
+        if isinstance(expected, str) and expected.startswith("#XLC! database:"):
+            assert got.startswith("#XLC! database:"), (i, got)   # no Refresh anywhere: both say so first
+            continue
+        assert got == expected, (i, got, expected)
+        param = list(inspect.signature(getattr(desktop, name)).parameters)[i]
+        shown = got if isinstance(got, str) else got[0][0]
+        assert shown.startswith(f"#XLC! {param}: source cell shows #N/A"), (i, shown)
