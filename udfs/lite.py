@@ -7,11 +7,16 @@ Lite's own ``func``/``arg`` decorators by :func:`register`. The argument help te
 
 What differs is where the answers come from (:class:`udfs._convert.WorkbookSession`):
 
-* the customer-level formulas (CREDIT_LIMIT, CREDIT_SCORE … ORDER_CHECK) read the results of the last
-  **Refresh Ageing script run in this workbook session** — the same result rows the desktop Refresh writes to the
-  credit database, held in an in-memory SQLite credit store inside Pyodide (Lite has no files). Until the script
-  has run they show ``#XLC! database: this workbook holds no credit results yet: run the Refresh Ageing script
-  first``; after Excel is closed the script must run again. They do not ask the team service (not built yet);
+* the customer-level formulas (CREDIT_LIMIT, CREDIT_SCORE … ORDER_CHECK) read, with a team service set
+  (``XLCREDIT_SERVER_URL``), that service's results (:mod:`xlcredit_lite.service`, in the lean wheel); else the
+  results of the last **Refresh Ageing script run in this workbook session** — the same result rows the desktop
+  Refresh writes to the credit database, held in an in-memory SQLite credit store inside Pyodide (Lite has no
+  files; this needs the full engine in the workbook, not only the lean wheel). Until the script has run they show
+  ``#XLC! database: this workbook holds no credit results yet: run the Refresh Ageing script first``; after Excel
+  is closed the script must run again;
+* error cells: Lite hands an error cell over as Office.js' error value; with ``err_to_str`` (declared on every
+  argument) and :func:`excel_value_in` it reaches the desktop formula as "#N/A", which answers ``#XLC!
+  <argument>: source cell shows #N/A`` as on the desktop;
 * the pure formulas (DAYS_OVERDUE … DSO) compute in the browser; AGEING_BUCKET, SCORE_OF and GRADE_OF follow
   the policy of the last Refresh in the session (the workbook's Policy sheet over the shipped defaults), else the
   shipped defaults — as the desktop follows the policy stored in the credit database;
