@@ -267,8 +267,10 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     # answers of more than 1 KB are gzip-compressed for clients that accept it (httpx, browsers, curl
     # --compressed): the results of 10,000 customers are ~8 MB of JSON, ~0.8 MB compressed
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # an idempotency key with no kept answer after the request timeout and the write lock's wait never gets one
+    # (its server stopped between the change and the answer): answered 409 without Retry-After from then on
     # outermost last: the request limit holds back a request before anything else works on it
-    app.add_middleware(IdempotencyMiddleware, store=db)
+    app.add_middleware(IdempotencyMiddleware, store=db, answer_within=cfg.request_timeout + 30.0)
     app.add_middleware(RequestLimit, limit=cfg.max_requests, queue_seconds=cfg.queue_seconds)
     if cfg.cors_origins:   # only the listed origins (xlwings Lite: https://addin.xlwings.org) get CORS headers
         from fastapi.middleware.cors import CORSMiddleware

@@ -7,7 +7,9 @@
 * **Idempotency keys** (:class:`IdempotencyMiddleware`): a POST/PUT/PATCH/DELETE with an ``Idempotency-Key``
   header records the key in the same transaction as its change; a repeat with the same key and the same request
   gets the first answer again and changes nothing, the same key with another request is a 422. Keys are kept
-  :data:`~xlcredit.io.store.IDEMPOTENCY_KEEP` (24 h).
+  :data:`~xlcredit.io.store.IDEMPOTENCY_KEEP` (24 h). A key whose change committed but whose answer is not
+  kept (the first request still running, or its server killed in between) is answered ``409`` within a few
+  seconds — never held longer than a client's usual timeout.
 * **Overload** (:class:`RequestLimit`): at most ``limit`` requests are worked on at once per worker process;
   more wait up to ``queue_seconds`` for a free place, then get a JSON ``503`` with ``Retry-After``. Open but
   idle keep-alive connections cost nothing (uvicorn's connection limit is off).
@@ -16,8 +18,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,17 +92,20 @@ class IdempotencyMiddleware:
     The key is scoped to the caller's API key. Its record is written by the request's first write
     transaction, in that transaction (see :class:`~xlcredit.io.store.IdempotencySlot`): a change and its
     key commit together, so a retry after a lost answer — or a crash — cannot change anything twice. The
-    answer is kept right after; a retry that finds the key but no answer (the first request still running,
-    or the server stopped between its commit and its answer) waits up to ``wait_seconds`` for the answer,
-    then gets 409 saying the change was made. A request that changed nothing keeps nothing (repeating it is
-    harmless).
+    answer is kept right after. A retry that finds the key but no answer waits up to ``wait_seconds`` (by
+    the clock, a few seconds: far below a client's timeout) for it, then gets ``409`` saying the change was
+    made: with ``Retry-After`` while the first request may still be running (younger than ``answer_within``
+    seconds, the longest a request can take to be answered), without once it cannot be (its server stopped
+    between the commit and the answer). The key itself stays for 24 h either way: forgetting it sooner would
+    let a retry make the change twice. A request that changed nothing keeps nothing (repeating it is harmless).
     """
 
-    def __init__(self, app: ASGIApp, store: CreditStore, wait_seconds: float = 10.0,
+    def __init__(self, app: ASGIApp, store: CreditStore, wait_seconds: float = 2.0, answer_within: float = 90.0,
                  max_answer_bytes: int = 8 * 1024 * 1024) -> None:
         self.app = app
         self.store = store
         self.wait_seconds = wait_seconds
+        self.answer_within = answer_within
         self.max_answer_bytes = max_answer_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -181,20 +188,41 @@ class IdempotencyMiddleware:
                 "msg": "Idempotency-Key: was used in the last 24 h for another request (another method, path or "
                        "body); send a new key with a new request"}]), _json_headers())
             return
-        waited = 0.0
-        while found is not None and found["status"] is None and waited < self.wait_seconds:
-            await asyncio.sleep(0.1)
-            waited += 0.1
+        # a monotonic deadline, not a count of sleeps: under load each look at the database takes time too,
+        # and a client whose timeout runs out first sees no answer at all, retries, and waits again (issue 23)
+        deadline = time.monotonic() + (0.0 if self._answer_lost(found) else self.wait_seconds)
+        while found is not None and found["status"] is None and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.1, max(deadline - time.monotonic(), 0.0)))
             found = await anyio.to_thread.run_sync(self.store.idempotent_answer, owner, key)
         if found is None or found["status"] is None:
-            await _send_answer(send, 409, _problem_bytes(
-                "Idempotency-Key: a request with this key made its change, but its answer was not kept (it is still "
-                "running, or the server stopped before answering); nothing was changed again — read the resource "
-                "to see the change"), _json_headers({"Retry-After": "1", "Idempotent-Replayed": "true"}))
+            await self._answer_not_kept(found, send)
             return
         kept = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in (found["headers"] or {}).items()]
         await _send_answer(send, int(found["status"]), bytes(found["answer"] or b""),
                            [*kept, (b"idempotent-replayed", b"true")])
+
+    def _answer_lost(self, found: dict[str, Any] | None) -> bool:
+        """Whether a key without an answer is older than any request can take to be answered (none will come)."""
+        made = found["created_at"] if found is not None else None
+        if found is None or found["status"] is not None or not isinstance(made, dt.datetime):
+            return False
+        return (dt.datetime.now(dt.UTC) - made).total_seconds() >= self.answer_within
+
+    async def _answer_not_kept(self, found: dict[str, Any] | None, send: Send) -> None:
+        """409: the key's change was made (it committed with the key) but there is no answer to replay."""
+        made = found["created_at"] if found is not None else None
+        when = f" at {made:%Y-%m-%d %H:%M:%S} UTC" if isinstance(made, dt.datetime) else ""
+        if not self._answer_lost(found):
+            await _send_answer(send, 409, _problem_bytes(
+                f"Idempotency-Key: a request with this key made its change{when}, but its answer is not kept yet "
+                "(the first request is still being answered, or its server stopped before answering); nothing "
+                "was changed again — retry after 1 s for the answer, or read the resource to see the change"),
+                _json_headers({"Retry-After": "1", "Idempotent-Replayed": "true"}))
+            return
+        await _send_answer(send, 409, _problem_bytes(
+            f"Idempotency-Key: a request with this key made its change{when}, but its answer was lost (its server "
+            "stopped before answering); nothing was changed again — read the resource to see the change"),
+            _json_headers({"Idempotent-Replayed": "true"}))
 
 
 # =========================================================================== overload
