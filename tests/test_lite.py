@@ -269,3 +269,14 @@ def test_an_error_cell_in_any_argument_answers_as_the_desktop(main, monkeypatch,
         param = list(inspect.signature(getattr(desktop, name)).parameters)[i]
         shown = got if isinstance(got, str) else got[0][0]
         assert shown.startswith(f"#XLC! {param}: source cell shows #N/A"), (i, shown)
+
+
+def test_the_package_shows_the_plugin_declarations_to_a_member_scan(main):
+    """xlwings Lite registers what it finds marked among a module's members (main.py's); the package xlcredit_lite
+    shows the plugin's formulas and script as its own members, so a scan of the package finds them all too."""
+    import xlcredit_lite
+
+    members = dict(inspect.getmembers(xlcredit_lite))
+    assert {n for n, o in members.items() if hasattr(o, "__lite_func__")} == set(lite.CATALOGUE)
+    assert {n for n, o in members.items() if hasattr(o, "__lite_script__")} == {"generate_letters_team_service"}
+    assert members["credit_limit"] is main.credit_limit
