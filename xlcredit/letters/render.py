@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 import jinja2
 
@@ -349,6 +350,71 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@dataclass(frozen=True)
+class PdfStyles:
+    """The paragraph styles every generated PDF uses (letters and statements), in the document's fonts."""
+
+    font: str          # the regular font's name (embedded)
+    bold: str
+    body: Any          # reportlab ParagraphStyle objects (reportlab is imported on use)
+    right: Any
+    strong: Any
+    cell: Any
+
+    def para(self, text: str, style: Any = None) -> Any:
+        """A paragraph of plain text (escaped; line breaks kept)."""
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(_esc(text).replace("\n", "<br/>"), style or self.body)
+
+
+def pdf_styles(language: str, labels: dict[str, str]) -> PdfStyles:
+    """The fonts of ``language`` (:func:`xlcredit.letters.fonts.pdf_fonts`) and the styles built on them."""
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
+    fonts = pdf_fonts(language, labels)
+    body = ParagraphStyle("body", fontName=fonts.regular, fontSize=10, leading=14, spaceAfter=6,
+                          wordWrap="CJK" if language == "zh" else None)
+    return PdfStyles(fonts.regular, fonts.bold, body, ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+                     ParagraphStyle("strong", parent=body, fontName=fonts.bold, fontSize=11, spaceBefore=6),
+                     ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0))
+
+
+class Composed(Protocol):
+    """What a composed letter and a composed statement both have: the parts every document opens with."""
+
+    sender: tuple[str, ...]
+    recipient: tuple[str, ...]
+    date_line: str
+    subject: str
+    salutation: str
+
+
+def pdf_opening(doc: Composed, st: PdfStyles) -> list[Any]:
+    """Letterhead (sender, right), recipient, date, subject and salutation: how every letter and statement opens."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer
+
+    return [Paragraph(f'<font face="{st.bold}">{_esc(doc.sender[0])}</font><br/>'
+                      + "<br/>".join(_esc(x) for x in doc.sender[1:]), st.right),
+            Spacer(1, 6 * mm), st.para("\n".join(doc.recipient)), Spacer(1, 4 * mm),
+            st.para(doc.date_line, st.right), st.para(doc.subject, st.strong), st.para(doc.salutation)]
+
+
+def pdf_bytes(story: list[Any], doc: Composed, st: PdfStyles) -> bytes:
+    """Lay out ``story`` on A4 (20 mm margins) with the document's title and author; the PDF's bytes."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                      bottomMargin=18 * mm, title=doc.subject, author=doc.sender[0], invariant=1,
+                      initialFontName=st.font).build(story)
+    return buf.getvalue()
+
+
 def render_pdf(letter: ComposedLetter) -> bytes:
     """The letter as a PDF (reportlab), A4, every font embedded as a subset (:mod:`xlcredit.letters.fonts`)."""
     from reportlab.lib import colors
@@ -356,27 +422,14 @@ def render_pdf(letter: ComposedLetter) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Spacer, Table, TableStyle
 
-    zh = letter.language == "zh"
-    fonts = pdf_fonts(letter.language, letter.labels)
-    font, bold = fonts.regular, fonts.bold
-    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, spaceAfter=6,
-                          wordWrap="CJK" if zh else None)
-    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
-    strong = ParagraphStyle("strong", parent=body, fontName=bold, fontSize=11, spaceBefore=6)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0)
-    cell_b = ParagraphStyle("cell_b", parent=cell, fontName=bold)
+    st = pdf_styles(letter.language, letter.labels)
+    font, bold, body, para = st.font, st.bold, st.body, st.para
+    cell_b = ParagraphStyle("cell_b", parent=st.cell, fontName=bold)
     cell_br = ParagraphStyle("cell_br", parent=cell_b, alignment=TA_RIGHT)
 
-    def para(text: str, style: ParagraphStyle) -> Paragraph:
-        return Paragraph(_esc(text).replace("\n", "<br/>"), style)
-
-    story: list[object] = [
-        Paragraph(f'<font face="{bold}">{_esc(letter.sender[0])}</font><br/>'
-                  + "<br/>".join(_esc(s) for s in letter.sender[1:]), right),
-        Spacer(1, 6 * mm), para("\n".join(letter.recipient), body), Spacer(1, 4 * mm),
-        para(letter.date_line, right), para(letter.subject, strong), para(letter.salutation, body)]
+    story = pdf_opening(letter, st)
     story += [para(p, body) for p in letter.before]
     n = len(letter.header)
     data = [[para(h, cell_b if i < 3 else cell_br) for i, h in enumerate(letter.header)]]
@@ -418,9 +471,4 @@ def render_pdf(letter: ComposedLetter) -> bytes:
 
         story.append(_QrCode())
     story += [Spacer(1, 4 * mm), para("\n".join(letter.closing), body)]
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=letter.subject, author=letter.sender[0],
-                            invariant=1, initialFontName=font)
-    doc.build(story)
-    return buf.getvalue()
+    return pdf_bytes(story, letter, st)

@@ -4,8 +4,8 @@ The wording is a template beside the letters' (``templates/<lang>/statement.txt`
 ``# `` line, paragraphs, and a line ``{{ statement_tables }}`` where the figures go) and the table words are in
 ``templates/<lang>/statement_labels.toml``; a user templates folder overrides both, as for letters. The
 rendering is the letters' (:mod:`xlcredit.letters.render`): the same Jinja environment and filters, the same
-Word package and Normal style, the same embedded PDF fonts (:func:`xlcredit.letters.fonts.pdf_fonts`,
-Chinese included) — only the tables differ.
+Word package and Normal style, the same PDF styles, letterhead and page (:func:`xlcredit.letters.render.pdf_styles`,
+``pdf_opening``, ``pdf_bytes``: fonts embedded, Chinese included) — only the tables differ.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ import jinja2
 from xlcredit.core.errors import XlcError
 from xlcredit.core.policy import Policy
 from xlcredit.core.statements import CurrencyStatement, PlanSection, Statement
-from xlcredit.letters.fonts import pdf_fonts
 from xlcredit.letters.render import (
     TEMPLATES_DIR,
     _docx_base,
     _docx_para,
     _environment,
-    _esc,
     _labels,
     _payment_reference,
     fmt_money,
+    pdf_bytes,
+    pdf_opening,
+    pdf_styles,
 )
 
 __all__ = ["ComposedStatement", "Table", "compose_statement", "render_statement_docx", "render_statement_pdf"]
@@ -265,31 +266,17 @@ def render_statement_docx(doc: ComposedStatement) -> bytes:
 def render_statement_pdf(doc: ComposedStatement) -> bytes:
     """The statement as a PDF (reportlab, A4), every font embedded as a subset, as the letters are."""
     from reportlab.lib import colors
-    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import KeepTogether, Spacer, TableStyle
     from reportlab.platypus import Table as PdfTable
 
-    zh = doc.language == "zh"
-    fonts = pdf_fonts(doc.language, doc.labels)
-    font, bold = fonts.regular, fonts.bold
-    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, spaceAfter=6,
-                          wordWrap="CJK" if zh else None)
-    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
-    strong = ParagraphStyle("strong", parent=body, fontName=bold, fontSize=11, spaceBefore=6)
+    st = pdf_styles(doc.language, doc.labels)
+    font, bold, body, cell, para = st.font, st.bold, st.body, st.cell, st.para
     heading = ParagraphStyle("heading", parent=body, fontName=bold, fontSize=9, spaceBefore=4, spaceAfter=2)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0)
 
-    def para(text: str, style: ParagraphStyle) -> Paragraph:
-        return Paragraph(_esc(text).replace("\n", "<br/>"), style)
-
-    story: list[object] = [
-        Paragraph(f'<font face="{bold}">{_esc(doc.sender[0])}</font><br/>'
-                  + "<br/>".join(_esc(s) for s in doc.sender[1:]), right),
-        Spacer(1, 6 * mm), para("\n".join(doc.recipient), body), Spacer(1, 4 * mm),
-        para(doc.date_line, right), para(doc.subject, strong), para(doc.salutation, body)]
+    story = pdf_opening(doc, st)
     story += [para(p, body) for p in doc.before]
     width = A4[0] - 40 * mm
     for table in doc.tables:
@@ -309,8 +296,4 @@ def render_statement_pdf(doc: ComposedStatement) -> bytes:
                   else para(table.title, heading), *([] if len(data) < 25 else [pdf_table]), Spacer(1, 3 * mm)]
     story += [para(p, body) for p in doc.after]
     story += [para(doc.payment, body), Spacer(1, 4 * mm), para("\n".join(doc.closing), body)]
-    buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                      bottomMargin=18 * mm, title=doc.subject, author=doc.sender[0], invariant=1,
-                      initialFontName=font).build(story)
-    return buf.getvalue()
+    return pdf_bytes(story, doc, st)
