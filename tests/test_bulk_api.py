@@ -254,3 +254,22 @@ def test_parquet_path_equals_dataframe_path_to_the_cent(tmp_path):
     assert ("payments", int(pay.index[pay["customer_id"] == "  "][0]), "customer_id", "is empty") in \
         said(got.attrs["problems"])
     assert any(p[2] == "currency" and "ISO 4217" in p[3] for p in said(got.attrs["problems"]))
+
+
+def test_parquet_empty_due_date_is_derived_from_the_terms(tmp_path):
+    """Terms are read from Parquet only when a due date is empty — and then they are read and used."""
+    inv, pay, cn = small_ledger()
+    inv["invoice_date"] = pd.to_datetime(inv["invoice_date"]).dt.date
+    inv["due_date"] = pd.to_datetime(inv["due_date"]).dt.date
+    inv["terms"] = ["Net 30", "Net 30", "Net 30", "Net 60"]
+    full = tmp_path / "full.parquet"
+    pq.write_table(pa.Table.from_pandas(inv, preserve_index=False), full)
+    assert age_frames(full, pay, as_of=AS_OF, credit_notes=cn).equals(age_frames(inv, pay, as_of=AS_OF,
+                                                                                 credit_notes=cn))
+    inv.loc[1, "due_date"] = None  # INV-2 of 2026-09-15, Net 30: due 2026-10-15, as given before
+    blank = tmp_path / "blank.parquet"
+    pq.write_table(pa.Table.from_pandas(inv, preserve_index=False), blank)
+    table = age_frames(blank, pay, as_of=AS_OF, credit_notes=cn)
+    assert table.equals(age_frames(full, pay, as_of=AS_OF, credit_notes=cn))
+    assert [(p.row, p.column, p.problem) for p in table.attrs["problems"]] == [
+        (1, "due_date", "is empty: derived from invoice_date and terms (kept)")]

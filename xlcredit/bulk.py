@@ -95,13 +95,37 @@ def _read_parquet(source: Any, table: str) -> Any:
             raise XlcError(table, f"file not found: {p}", str(p))
     wanted = [c.rstrip("*") for c in LEDGER_COLUMNS[table]]
     try:
-        schema = pq.read_schema(_first_file(paths[0])) if local else None
+        meta = pq.read_metadata(_first_file(paths[0])) if local else None
+        schema = meta.schema.to_arrow_schema() if meta is not None else None
         columns = [c for c in wanted if schema is None or c in schema.names]
+        if table == "invoices" and "terms" in columns and len(local) == len(paths) == 1 and local[0].is_file() \
+                and _never_empty(meta, schema, "due_date"):
+            columns.remove("terms")  # terms only stand in for an empty due date: not read when there is none
         arg: Any = [str(p) for p in paths] if len(paths) > 1 else str(paths[0])
         return pq.read_table(arg, columns=columns if schema is not None else None,
                              read_dictionary=[c for c in _DICTIONARY if c in columns])
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise XlcError(table, f"cannot be read as Parquet ({exc})", str(paths[0])) from None
+
+
+def _never_empty(meta: Any, schema: Any, column: str) -> bool:
+    """True when the file's statistics show a date column with no empty cell (False when unsure)."""
+    import pyarrow as pa
+
+    if column not in schema.names:
+        return False
+    kind = schema.field(column).type
+    if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+        return False  # text dates can be blank without being null
+    leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if column not in leaves:
+        return False
+    at = leaves.index(column)
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(at).statistics
+        if stats is None or not stats.has_null_count or stats.null_count:
+            return False
+    return True
 
 
 def _first_file(path: Any) -> Path:
