@@ -8,6 +8,7 @@ compared cell by cell to the cent; ratios and the process's peak RSS are printed
 
     .venv/bin/python bench/bench_ageing.py                      # the four shapes, 1M invoices, repeat 5
     .venv/bin/python bench/bench_ageing.py --invoices 5000000 --shapes 10k --tools xlcredit   # big sizes
+    .venv/bin/python bench/bench_ageing.py --shapes 10k --invoices 10000000 --dask 2 --repeat 3  # Dask vs in-process
     .venv/bin/python bench/bench_ageing.py --classic --repeat 7 # the original run described below
 
 The original (``--classic``) run:
@@ -548,6 +549,63 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
     return 1 if failed else 0
 
 
+def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
+    """In-process engine vs a local Dask cluster (``workers`` processes, one thread each) on one shape, interleaved.
+
+    The cluster is started once (its start-up is timed apart); each run reads the Parquet files, ages, and
+    returns the answer in minor units. Both answers must be equal cell by cell. Prints this process's peak
+    RSS and each worker's.
+    """
+    import generate
+    from dask.distributed import Client, LocalCluster
+
+    from xlcredit import age_frames
+
+    folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
+    if not (folder / "invoices.parquet").exists():
+        generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_invoices * 7 // 10), folder,
+                       {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
+    paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
+    print(f"dask vs in-process, shape {shape}: {n_invoices:,} invoices, {n_invoices * 7 // 10:,} payments, "
+          f"{n_invoices // 20:,} credit notes; median of {repeat}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    print(_machine())
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    print(f"LocalCluster of {workers} worker processes × 1 thread started in {time.perf_counter() - t0:.1f} s")
+    runs = {
+        "in-process": lambda: age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE, money="minor"),
+        "dask": lambda: age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE, money="minor",
+                                   engine="dask", scheduler=cluster.scheduler_address),
+    }
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    out: dict[str, Any] = {}
+    load_before = os.getloadavg()
+    try:
+        for _ in range(repeat):
+            for name, fn in runs.items():
+                out.pop(name, None)
+                t1 = time.perf_counter()
+                out[name] = fn()
+                times[name].append(time.perf_counter() - t1)
+        worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    finally:
+        client.close()
+        cluster.close()
+    load_after = os.getloadavg()
+    a, b = out["in-process"], out["dask"]
+    same = a.shape == b.shape and bool((a.to_numpy() == b.to_numpy()).all())
+    print(f"load average {_load(load_before)} before, {_load(load_after)} after")
+    base = statistics.median(times["in-process"])
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(f"  {name:<12}{_fmt_ms(med):>11} median{_fmt_ms(min(values)):>11} min{med / base:8.2f}× in-process")
+    print(f"  {'equal to the cent' if same else 'MISMATCH'} ({len(a):,} customer-currency rows, open "
+          f"{int(a['open'].sum()):,} minor units); peak RSS: this process {_rss_mb():,.0f} MB, workers "
+          + ", ".join(f"{v:,.0f} MB" for v in worker_rss.values()))
+    return 0 if same else 1
+
+
 def _load(avg: tuple[float, float, float]) -> str:
     return "/".join(f"{x:.1f}" for x in avg)
 
@@ -589,7 +647,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invoices", type=int, default=1_000_000,
                         help="invoices per shape (payments 70 %%); e.g. 5000000 or 10000000 for the big sizes")
     parser.add_argument("--tools", default="xlcredit,duckdb,polars,pandas")
+    parser.add_argument("--dask", type=int, default=0, metavar="WORKERS",
+                        help="instead: in-process vs a local Dask cluster of this many workers (first shape)")
     args = parser.parse_args(argv)
+    if args.dask:
+        return run_dask(args.shapes.split(",")[0], args.repeat, args.invoices, args.dask)
     if not args.classic and not args.worker:
         return run_shapes(args.shapes.split(","), args.repeat, args.invoices, args.invoices * 7 // 10,
                           args.tools.split(","))
