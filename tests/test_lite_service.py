@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import importlib.util
 import inspect
+import os
 import sys
 import types
 from pathlib import Path
@@ -249,6 +250,40 @@ def test_a_wrong_key_and_a_refused_origin_are_said_in_the_cell(plugin, team_serv
     assert "xlcredit serve --cors-origin https://addin.xlwings.org" in got
     # the pure formulas need no service: offline they still answer
     assert run(module.late_interest, 1000, dt.date(2026, 9, 30), AS_OF, 0.08) == 6.79
+
+
+def test_an_unreachable_service_leaves_the_pure_formulas_computing_in_the_browser(plugin, monkeypatch):
+    """After a failed call the formulas are not left in the desktop's remote mode (blocking HTTP, which the browser
+    does not have): LATE_INTEREST still computes in process while the service is down."""
+    import socket
+
+    module, service = plugin
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", closed)
+    monkeypatch.setenv("XLCREDIT_API_KEY", "k")
+    service.forget()
+    service.use_transport(browser())
+    try:
+        assert run(module.credit_limit, "C001").startswith(f"#XLC! server: cannot reach {closed} (Failed to fetch")
+        assert _convert.current_session() is not None
+        assert run(module.late_interest, 1000, dt.date(2026, 9, 30), AS_OF, 0.08) == 6.79
+        assert run(module.dso, 250000, 1000000, 90) == _desktop_remote_off("dso", 250000, 1000000, 90)
+    finally:
+        service.use_transport(None)
+        service.forget()
+
+
+def _desktop_remote_off(name, *args):
+    previous = _convert.current_session()
+    _convert.use_session(None)
+    saved = {k: os.environ.pop(k) for k in ("XLCREDIT_SERVER_URL",) if k in os.environ}
+    try:
+        return getattr(desktop, name)(*args)
+    finally:
+        os.environ.update(saved)
+        _convert.use_session(previous)
 
 
 def test_without_a_service_the_formulas_answer_from_the_workbook_session(plugin, monkeypatch):

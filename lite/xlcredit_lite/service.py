@@ -203,8 +203,11 @@ async def prepare() -> _remote.Remote | None:
     if session is None or session.remote != remote:
         session = _SESSIONS[(remote.url, remote.key)] = ServiceSession(where=f"the service at {remote.url}",
                                                                      remote=remote)
-    _convert.use_session(None)   # nothing stale answers while the copy is fetched
-    await session.refresh()
+    try:
+        await session.refresh()
+    except Exception:
+        lite.start()   # never the desktop's remote mode (blocking HTTP): the other formulas go on in the browser
+        raise
     _convert.use_session(session)
     return remote
 
