@@ -98,3 +98,22 @@ def test_a_statement_that_cannot_be_opened_is_not_registered(tmp_path, monkeypat
     rows = CreditStore(out / "db.sqlite").register_rows()
     assert "C001" not in {r["customer_id"] for r in rows} and len(rows) == len(status) - 1
     assert not [f for f in out.iterdir() if "_C001_" in f.name]
+
+
+def test_a_customer_the_portfolio_cannot_assess_is_labelled_with_the_customer_not_a_row():
+    """A promise naming an invoice the customer does not have: the portfolio's problem, under the customer."""
+    from decimal import Decimal
+
+    from xlcredit.core.collections import Collections, Promise
+    from xlcredit.core.ledger import Invoice, Ledger
+    from xlcredit.core.policy import Policy
+    from xlcredit.core.records import Customer
+
+    customer = Customer("C1", name="Ostermoor Werkzeugbau AG", currency="EUR", relationship_start=dt.date(2019, 1, 1))
+    ledger = Ledger((Invoice("C1", "INV-1", "EUR", Decimal("500.00"), dt.date(2026, 7, 1), dt.date(2026, 7, 31)),))
+    records = Collections(promises=(Promise("C1", dt.date(2026, 11, 5), dt.date(2026, 10, 28), invoice_nos=("INV-9",),
+                                            currency="EUR"),))
+    _, _, problems = letters_job.plan_letters([customer], ledger, Policy(), SAMPLE_AS_OF, collections=records)
+    (problem,) = problems
+    assert (problem.table, problem.row, problem.column, problem.value) == ("customer C1", 0, "invoice_nos", "C1")
+    assert "INV-9, not an invoice of C1" in problem.problem
