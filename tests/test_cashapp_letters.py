@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import shutil
 import subprocess
@@ -225,3 +226,35 @@ def test_statement_of_account_carries_the_reference_that_matches_back():
     tx = BankTransaction("B2", dt.date(2026, 11, 10), open_total, "EUR", "", "", f"pay {reference} thanks")
     (p,) = match_transactions([tx], allocate(ledger, AS_OF), {"C9": customer.name})
     assert (p.status, p.customer_id, p.method, p.on_account) == ("auto", "C9", "rf reference", 0)
+
+
+def test_the_commands_letters_then_match_find_the_letter_by_its_reference(tmp_path, monkeypatch):
+    """`xlcredit letters FOLDER` (default --out out/letters) then `xlcredit match STATEMENT FOLDER`: the match reads
+    the register where the letters went by default; --db names another one."""
+    from typer.testing import CliRunner
+
+    from xlcredit.cli import app
+
+    folder = _folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["letters", str(folder), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    (entry,) = [r for r in CreditStore(tmp_path / "out" / "letters" / FOLDER_REGISTER_DB).register_rows()
+                if r["kind"] == "letter"]
+    (folder / "bank.csv").write_text("Date,Reference,Description,Amount\n"
+                                     f"2026-11-10,B1,{entry['payment_reference']},{entry['amount']}\n")
+    out = tmp_path / "matches.csv"
+    result = runner.invoke(app, ["match", str(folder / "bank.csv"), str(folder), "--as-of", AS_OF.isoformat(),
+                                 "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert (row["status"], row["customer_id"], set(row["invoices"].split())) == ("auto", "C9", LETTER_ITEMS)
+    assert row["reason"].startswith(f"creditor reference {entry['payment_reference']} is the")
+    # another register (--db) that never issued the letter: the reference is unknown there, nothing exact
+    result = runner.invoke(app, ["match", str(folder / "bank.csv"), str(folder), "--as-of", AS_OF.isoformat(),
+                                 "--db", str(tmp_path / "other.db"), "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert "letter" not in row["reason"] and row["status"] != "auto"
+    assert not (tmp_path / "other.db").exists()     # matching never creates a database
