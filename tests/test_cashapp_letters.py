@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlcredit.core.cashapp import (
     BankTransaction,
@@ -258,3 +260,28 @@ def test_the_commands_letters_then_match_find_the_letter_by_its_reference(tmp_pa
     (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert "letter" not in row["reason"] and row["status"] != "auto"
     assert not (tmp_path / "other.db").exists()     # matching never creates a database
+
+
+@given(st.lists(st.integers(1, 500_000), min_size=1, max_size=6), st.data())
+@settings(max_examples=150, deadline=None)
+def test_a_letter_reference_never_reaches_beyond_its_letter(cents, data):
+    """Whatever the amounts: a payment quoting a letter's reference is applied only to that letter's invoices, never
+    more than is open on one, and accounts for the whole payment; it is automatic only when it pays their open
+    total less at most the charge tolerance."""
+    invoices = tuple(Invoice("C9", f"INV-{i}", "EUR", Decimal(c) / 100, dt.date(2026, 5, 1), dt.date(2026, 6, 1 + i))
+                     for i, c in enumerate(cents))
+    chosen = data.draw(st.sets(st.sampled_from([i.invoice_no for i in invoices]), min_size=1))
+    amount = Decimal(data.draw(st.integers(1, 3_000_000))) / 100
+    ref = letter_reference("C9", 1, chosen)
+    tx = BankTransaction("B1", dt.date(2026, 11, 2), amount, "EUR", "", "", ref)
+    settings_ = CashSettings()
+    (p,) = match_transactions([tx], allocate(Ledger(invoices), AS_OF), {"C9": "Calderwick"}, (), settings_,
+                              letters=[LetterReference(ref, "C9", tuple(sorted(chosen)), "EUR")])
+    opened = {i.invoice_no: i.amount for i in invoices}
+    assert p.method == "letter reference" and set(p.invoices) <= chosen
+    assert all(line.amount <= opened[line.invoice_no] for line in p.lines)
+    assert sum(line.amount for line in p.lines) + p.on_account == amount
+    total = sum(opened[n] for n in chosen)
+    assert (p.status == "auto") == (amount >= total - settings_.charge_tolerance)
+    if amount >= total:
+        assert set(p.invoices) == chosen and p.confidence >= 0.95
