@@ -285,3 +285,29 @@ def test_a_letter_reference_never_reaches_beyond_its_letter(cents, data):
     assert (p.status == "auto") == (amount >= total - settings_.charge_tolerance)
     if amount >= total:
         assert set(p.invoices) == chosen and p.confidence >= 0.95
+
+
+def test_the_service_matches_a_payment_to_the_letter_it_issued(tmp_path):
+    """POST /v1/letters records the letter's reference in the team's register; POST /v1/bank/match reads it."""
+    from fastapi.testclient import TestClient
+
+    from xlcredit.service.app import create_app
+
+    folder = _folder(tmp_path)
+    db = tmp_path / "team.credit.db"
+    store = CreditStore(db, stamp_ttl=0)
+    ctl = {"X-API-Key": store.create_api_key("ctl", "controller")}
+    tables = [(name, (f"{name}.csv", (folder / f"{name}.csv").read_bytes()))
+              for name in ("customers", "invoices", "payments")]
+    with TestClient(create_app(str(db), store=store)) as client:
+        issued = client.post("/v1/letters", files=tables, data={"as_of": AS_OF.isoformat()}, headers=ctl)
+        assert issued.status_code == 200, issued.text
+        (entry,) = [r for r in store.register_rows("C9") if r["kind"] == "letter"]
+        statement = (f"Date,Reference,Description,Amount\n2026-11-10,B1,{entry['payment_reference']},"
+                     f"{entry['amount']}\n").encode()
+        r = client.post("/v1/bank/match", files=[*tables, ("statements", ("bank.csv", statement))],
+                        data={"as_of": AS_OF.isoformat()}, headers=ctl)
+        assert r.status_code == 200, r.text
+        (p,) = r.json()["proposals"]
+    assert (p["status"], p["customer_id"], set(p["invoices"].split())) == ("auto", "C9", LETTER_ITEMS)
+    assert p["reason"].startswith(f"creditor reference {entry['payment_reference']} is the")

@@ -626,7 +626,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     from xlcredit.service.bank import add_bank_routes
 
     add_bank_routes(app, context=context, settings=cfg, reader=reader, controller=controller,
-                    responses=COMMON_RESPONSES)
+                    responses=COMMON_RESPONSES, db=db)
 
     from xlcredit.service.collector import add_collector_routes
 

@@ -5,7 +5,8 @@ MT940, bank CSV) and optionally ``accounts`` (the customers' bank accounts: cust
 answers the proposals of :func:`xlcredit.jobs.cashapp.run_match` (the same job as ``xlcredit match``); ``apply``
 answers the uploaded payments table with the confident matches appended (``invoice_ref`` and ``bank_reference``;
 a bank reference already in the table is never added again, so applying the same statement twice adds nothing),
-as CSV — optionally only the bank references listed in ``accept``. Nothing is stored on the server.
+as CSV — optionally only the bank references listed in ``accept``. Nothing is stored on the server; a payment quoting
+the reference of a letter the service issued (its register) is matched to exactly that letter's invoices.
 
 No ``from __future__ import annotations`` here: FastAPI reads the endpoint signatures at run time.
 """
@@ -47,8 +48,9 @@ def _save_statements(statements: list[UploadFile], folder: Path) -> list[Path]:
 
 
 def add_bank_routes(app: FastAPI, *, context: Callable[..., Any] | None = None, settings: Any, reader: Any,
-                    controller: Any, responses: dict[int | str, dict[str, Any]]) -> None:
-    """Add ``POST /v1/bank/match`` and ``POST /v1/bank/apply`` (see the module docstring)."""
+                    controller: Any, responses: dict[int | str, dict[str, Any]], db: Any = None) -> None:
+    """Add ``POST /v1/bank/match`` and ``POST /v1/bank/apply`` (see the module docstring). ``db``: the team's credit
+    database, whose register holds the references of the letters ``POST /v1/letters`` issued."""
     from xlcredit.core.cashapp import AUTO
     from xlcredit.jobs.cashapp import apply_matches, load_accounts, proposal_rows, run_match
 
@@ -63,7 +65,7 @@ def add_bank_routes(app: FastAPI, *, context: Callable[..., Any] | None = None, 
                 shutil.copyfileobj(accounts.file, out)
             known = load_accounts(acc)
         with _client_names(book.paths, uploads):
-            return book, run_match(paths, book, as_of=as_of, accounts=known)
+            return book, run_match(paths, book, as_of=as_of, accounts=known, store=db)
 
     @app.post("/v1/bank/match", tags=["cash"], max_body_size=settings.max_upload_bytes,
               summary="Bank statements matched to the open items of an uploaded book",
