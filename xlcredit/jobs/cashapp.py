@@ -1,6 +1,8 @@
 """Cash application job: read bank statements, propose matches to the book's open items, apply the confident ones.
 
-Proposals come from :func:`xlcredit.core.cashapp.match_transactions` over the open items as of the run date.
+Proposals come from :func:`xlcredit.core.cashapp.match_transactions` over the open items as of the run date, with
+the letters' own payment references from the collection register (:func:`letter_references`), so a payment quoting
+one is matched to exactly that letter's invoices.
 ``apply_matches`` appends the automatic proposals to the folder's ``payments.csv`` — one row per invoice, with
 ``invoice_ref`` (so the allocation rule settles that invoice) and ``bank_reference`` — written to a temp file and
 moved into place (``os.replace``), skipping every bank reference the table already holds: a re-run of the same
