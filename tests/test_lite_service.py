@@ -17,7 +17,9 @@ import asyncio
 import datetime as dt
 import importlib.util
 import inspect
+import json
 import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -388,3 +390,33 @@ def test_the_letters_tables_are_the_workbook_input_tables():
 
     specs = {t.key: (t.key, t.sheet, t.table) for t in wb.INPUT_TABLES}
     assert list(LETTER_TABLES) == [specs[k] for k in BOOK_TABLES]
+
+
+@pytest.mark.slow
+def test_in_pyodide_the_formulas_ask_the_service_with_pyfetch(team_service, tmp_path, monkeypatch):
+    """The lean wheel installed with micropip inside the real Pyodide (under Node) asks a real xlcredit service
+    through the browser transport itself (``pyodide.http.pyfetch``) and gives the desktop remote mode's answers."""
+    from test_lite_wheel import _micropip_wheel, _node_ready
+
+    _node_ready()
+    server, key, customers = team_service
+    wheel = build_wheel.build(tmp_path / "dist")
+    asked = customers[:3]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("XLCREDIT_")},
+           "XLCREDIT_SERVER_URL": server.base, "XLCREDIT_API_KEY": key, "XLCREDIT_TEST_CUSTOMERS": ",".join(asked),
+           "XLCREDIT_SERVER_TIMEOUT": "30"}
+    run_node = subprocess.run(["node", "run_wheel.mjs", str(wheel), str(_micropip_wheel()), "service_cases.py"],
+                              cwd=LITE_DIR / "node", capture_output=True, text=True, timeout=300, env=env)
+    assert run_node.returncode == 0, run_node.stderr[-3000:]
+    got = json.loads(run_node.stdout.strip().splitlines()[-1])
+    assert got["transport"] is True   # no stand-in: pyfetch
+    monkeypatch.setenv("XLCREDIT_SERVER_URL", server.base)
+    monkeypatch.setenv("XLCREDIT_API_KEY", key)
+    _remote.clear_cache()
+    for customer in asked:
+        for name in ("credit_limit", "credit_available", "credit_score", "credit_grade", "credit_terms",
+                     "dunning_stage"):
+            assert got[customer][name] == _desktop_remote(name, customer), (customer, name)
+        assert got[customer]["order_check"] == _desktop_remote("order_check", customer, 1000)
+    assert got["unknown"] == "#XLC! customer: unknown customer 'NOPE-1' (run Refresh?)"
+    assert got["wrong_key"] == "#XLC! server: the service refused the API key (HTTP 401): check XLCREDIT_API_KEY"
