@@ -95,12 +95,18 @@ def _read_parquet(source: Any, table: str) -> Any:
             raise XlcError(table, f"file not found: {p}", str(p))
     wanted = [c.rstrip("*") for c in LEDGER_COLUMNS[table]]
     try:
+        if len(local) == len(paths) == 1 and local[0].is_file():  # one file: one chunk per row group
+            meta = pq.read_metadata(local[0])
+            schema = meta.schema.to_arrow_schema()
+            columns = [c for c in wanted if c in schema.names]
+            if table == "invoices" and "terms" in columns and _never_empty(meta, schema, "due_date"):
+                columns.remove("terms")  # terms only stand in for an empty due date: not read when there is none
+            with pq.ParquetFile(local[0], metadata=meta,
+                                read_dictionary=[c for c in _DICTIONARY if c in columns]) as file:
+                return file.read(columns=columns)
         meta = pq.read_metadata(_first_file(paths[0])) if local else None
         schema = meta.schema.to_arrow_schema() if meta is not None else None
         columns = [c for c in wanted if schema is None or c in schema.names]
-        if table == "invoices" and "terms" in columns and len(local) == len(paths) == 1 and local[0].is_file() \
-                and _never_empty(meta, schema, "due_date"):
-            columns.remove("terms")  # terms only stand in for an empty due date: not read when there is none
         arg: Any = [str(p) for p in paths] if len(paths) > 1 else str(paths[0])
         return pq.read_table(arg, columns=columns if schema is not None else None,
                              read_dictionary=[c for c in _DICTIONARY if c in columns])

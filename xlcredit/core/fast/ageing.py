@@ -290,7 +290,7 @@ def _packed_allocation(group: np.ndarray, disputed: np.ndarray, due: np.ndarray,
         span = int(rank.max()) - rank_lo + 1
         if span > 4 * n + 1024:
             return None
-        tail = rank.astype(np.int64) - rank_lo
+        tail = rank.astype(np.int64, copy=False) - rank_lo
         row_of = np.full(span, -1, np.int64)
         row_of[tail] = np.arange(n, dtype=np.int64)
         if int(np.count_nonzero(row_of >= 0)) != n:  # repeated numbers: the row must break the tie
@@ -1358,7 +1358,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
             invoice_row=np.concatenate([take(r, k) for _, k, _, r in credit_parts]),
         )
         credit_table = np.concatenate([np.full(k.shape[0], t, np.int8) for t, k, _, _ in credit_parts])
-        credit_rows = np.concatenate([k for _, k, _, _ in credit_parts]).astype(np.int64)
+        credit_rows = np.concatenate([k for _, k, _, _ in credit_parts]).astype(np.int64, copy=False)
     else:
         none = np.zeros(0, np.int64)
         credits_out = BulkCredits(none, none, none, none.astype(np.int32), none)
@@ -1369,7 +1369,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         invoices=invoices_out, credits=credits_out,
         customers=cust_arrow.to_numpy(zero_copy_only=False).astype(object, copy=False),
         currencies=tuple(ccy_labels),
-        invoice_rows=kept_inv.astype(np.int64), credit_table=credit_table, credit_rows=credit_rows,
+        invoice_rows=kept_inv.astype(np.int64, copy=False), credit_table=credit_table, credit_rows=credit_rows,
         problems=tuple(problems), customer_text=cust_arrow,
     )
 
