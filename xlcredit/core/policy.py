@@ -254,7 +254,7 @@ def _factor(bins: str, higher: bool, missing: int, floor: int = 0, enabled: bool
 
 def _parse_bins(text: Any, key: str) -> tuple[tuple[Decimal, int], ...]:
     if isinstance(text, (list, tuple)):
-        pairs = [(p[0], p[1]) if isinstance(p, (list, tuple)) else str(p).split(":") for p in text]
+        pairs = [tuple(p) if isinstance(p, (list, tuple)) else str(p).split(":") for p in text]   # [[11], []]: bad
     else:
         pairs = [part.split(":") for part in str(text).split(",") if part.strip()]
     out = []

@@ -91,7 +91,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlcredit.core.coerce import clean_text, to_date
+from xlcredit.core.coerce import MAX_DAYS, clean_text, to_date
 from xlcredit.core.errors import XlcError, describe
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment, RowProblem
 from xlcredit.core.money import currency_code, minor_units, to_decimal
@@ -640,6 +640,8 @@ def _net_days(value: Any) -> int:
     if not text:
         raise XlcError("terms", "is empty", value)
     days = net_days_of(text)
+    if days is not None and days > MAX_DAYS:   # "Net 1111…": a due date no calendar holds
+        raise XlcError("terms", f"is out of range: at most {MAX_DAYS:,} days (got {describe(value)})", value)
     return 0 if days is None else days  # prepayment terms: due on the invoice date
 
 

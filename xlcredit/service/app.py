@@ -350,6 +350,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
     lite_folder = lite_wheel_folder(cfg.lite_dir)
 
     @app.get("/lite/{name}", tags=["service"], response_class=FileResponse,
+             responses={404: {"model": m.Problem, "description": "Not a wheel this service hosts"}},
              summary="The xlcredit-lite wheel for xlwings Lite's requirements.txt (no key: it holds code, no data)")
     def lite_wheel(name: Annotated[str, Path(max_length=200)]) -> Any:
         found = lite_folder / name
