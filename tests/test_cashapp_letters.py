@@ -170,7 +170,8 @@ def test_a_letter_reference_clears_exactly_its_items():
     p = _match("600.00")      # their open amounts: INV-4 is open and older than none, yet not on the letter
     assert (p.status, p.method, p.confidence, p.invoices) == ("auto", "letter reference", 1.0,
                                                               ("INV-1", "INV-2", "INV-3"))
-    assert p.on_account == 0 and "Reminder letter of 2026-10-01 to C9" in p.reason
+    assert p.on_account == 0
+    assert "is our letter of 2026-10-01 to C9 (Reminder letter) for INV-1, INV-2, INV-3" in p.reason
 
 
 def test_an_item_paid_since_the_letter_is_named_and_left_out():
@@ -252,7 +253,7 @@ def test_the_commands_letters_then_match_find_the_letter_by_its_reference(tmp_pa
     assert result.exit_code == 0, result.output
     (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert (row["status"], row["customer_id"], set(row["invoices"].split())) == ("auto", "C9", LETTER_ITEMS)
-    assert row["reason"].startswith(f"creditor reference {entry['payment_reference']} is the")
+    assert row["reason"].startswith(f"creditor reference {entry['payment_reference']} is our letter of 2026-10-31")
     # another register (--db) that never issued the letter: the reference is unknown there, nothing exact
     result = runner.invoke(app, ["match", str(folder / "bank.csv"), str(folder), "--as-of", AS_OF.isoformat(),
                                  "--db", str(tmp_path / "other.db"), "--out", str(out)], env={"COLUMNS": "200"})
@@ -310,4 +311,4 @@ def test_the_service_matches_a_payment_to_the_letter_it_issued(tmp_path):
         assert r.status_code == 200, r.text
         (p,) = r.json()["proposals"]
     assert (p["status"], p["customer_id"], set(p["invoices"].split())) == ("auto", "C9", LETTER_ITEMS)
-    assert p["reason"].startswith(f"creditor reference {entry['payment_reference']} is the")
+    assert p["reason"].startswith(f"creditor reference {entry['payment_reference']} is our letter of 2026-10-31")

@@ -551,8 +551,8 @@ def _letter_match(tx: BankTransaction, ref: str, letter: LetterReference, book: 
     """
     cid, cur = letter.customer_id, tx.currency
     when = f" of {letter.issued_on.isoformat()}" if letter.issued_on else ""
-    head = f"creditor reference {ref} is the {letter.stage or 'letter'}{when} to {cid} for " \
-           f"{', '.join(letter.invoice_nos)}"
+    stage = f" ({letter.stage})" if letter.stage else ""
+    head = f"creditor reference {ref} is our letter{when} to {cid}{stage} for {', '.join(letter.invoice_nos)}"
     live: list[_Item] = []
     gone: list[str] = []
     for no in letter.invoice_nos:
@@ -571,7 +571,7 @@ def _letter_match(tx: BankTransaction, ref: str, letter: LetterReference, book: 
         return Proposal(tx, REVIEW, cid, (), 0.5, "letter reference",
                         f"{head}; none of them is open in {cur} now{aside}", on_account=tx.amount)
     total = sum((i.open for i in live), ZERO)
-    nos = ", ".join(i.invoice_no for i in live)
+    nos = "its invoices" if not gone else ", ".join(i.invoice_no for i in live)
     if tx.amount >= total:
         extra = tx.amount - total
         if not extra:
