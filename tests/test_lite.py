@@ -9,65 +9,24 @@ import datetime as dt
 import importlib.util
 import inspect
 import sys
-import types
 from pathlib import Path
 
 import pytest
+from _lite_stand_in import as_lite
 
 import udfs.functions as desktop
 from udfs import _convert, lite
 
 MAIN = Path(__file__).resolve().parents[1] / "lite" / "main.py"
-LITE_DIR = Path(__file__).resolve().parents[1] / "lite"   # the plugin package xlcredit_lite (in the wheel in Lite)
-
-
-def _stand_in_xlwings() -> tuple[types.ModuleType, dict[str, list]]:
-    """A module standing in for xlwings Lite's ``xlwings``: decorators that record what they were given."""
-    seen: dict[str, list] = {"func": [], "arg": [], "script": []}
-    fake = types.ModuleType("xlwings")
-
-    def func(f=None, **options):
-        def mark(fn):
-            fn.__lite_func__ = options
-            seen["func"].append(fn.__name__)
-            return fn
-        return mark(f) if f is not None else mark
-
-    def arg(name, *converter, **options):
-        def mark(fn):
-            fn.__dict__.setdefault("__lite_args__", {})[name] = options
-            seen["arg"].append((fn.__name__, name))
-            return fn
-        return mark
-
-    def script(f=None, **options):
-        def mark(fn):
-            fn.__lite_script__ = options
-            seen["script"].append(fn.__name__)
-            return fn
-        return mark(f) if f is not None else mark
-
-    fake.func, fake.arg, fake.script, fake.Book = func, arg, script, object
-    return fake, seen
 
 
 @pytest.fixture(scope="module")
 def main():
-    fake, seen = _stand_in_xlwings()
-    real = sys.modules.get("xlwings")
-    sys.modules["xlwings"] = fake
-    sys.modules.pop("xlcredit_lite.plugin", None)   # declared afresh with the stand-in decorators
-    sys.path.insert(0, str(LITE_DIR))
-    try:
+    with as_lite() as fake:
         spec = importlib.util.spec_from_file_location("xlcredit_lite_main", MAIN)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(LITE_DIR))
-        if real is not None:
-            sys.modules["xlwings"] = real
-        else:
-            sys.modules.pop("xlwings", None)
+    seen = fake.SEEN
     module.seen = seen
     yield module
     _convert.use_session(None)   # back to the desktop behaviour for the other tests

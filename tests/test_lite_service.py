@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _lite_stand_in import as_lite
 from _store_fixtures import ROOT, serve
 from typer.testing import CliRunner
 
@@ -109,34 +110,11 @@ def test_the_service_hosts_the_wheel_that_requirements_txt_names(tmp_path):
 
 
 # =========================================================================== the plugin over HTTP
-def _stand_in_xlwings() -> types.ModuleType:
-    fake = types.ModuleType("xlwings")
-
-    def func(f=None, **options):
-        return f if f is not None else (lambda fn: fn)
-
-    def arg(name, *converter, **options):
-        return lambda fn: fn
-
-    fake.func, fake.arg, fake.script, fake.Book = func, arg, func, object
-    return fake
-
-
 @pytest.fixture(scope="module")
 def plugin():
-    real = sys.modules.get("xlwings")
-    sys.modules["xlwings"] = _stand_in_xlwings()
-    sys.modules.pop("xlcredit_lite.plugin", None)
-    sys.path.insert(0, str(LITE_DIR))
-    try:
+    with as_lite():
         import xlcredit_lite.plugin as module
         import xlcredit_lite.service as service
-    finally:
-        sys.path.remove(str(LITE_DIR))
-        if real is not None:
-            sys.modules["xlwings"] = real
-        else:
-            sys.modules.pop("xlwings", None)
     yield module, service
     service.use_transport(None)
     service.forget()
@@ -289,11 +267,15 @@ def _desktop_remote_off(name, *args):
 
 
 def test_without_a_service_the_formulas_answer_from_the_workbook_session(plugin, monkeypatch):
+    from udfs import lite
+
     module, service = plugin
     monkeypatch.delenv("XLCREDIT_SERVER_URL", raising=False)
+    monkeypatch.setattr(lite._SESSION, "store", None)   # no Refresh Ageing run in this session (yet)
     service.forget()
     assert run(module.credit_limit, "C1").startswith(
         "#XLC! database: this workbook holds no credit results yet: run the Refresh Ageing script first")
+    assert _convert.current_session() is lite._SESSION
 
 
 # =========================================================================== Generate Letters (team service)

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_pyodide_core import _node_ready
 
 REPO = Path(__file__).resolve().parents[1]
 NODE_DIR = REPO / "lite" / "node"
@@ -72,15 +73,6 @@ def test_the_build_is_reproducible(wheel, tmp_path):
     assert again.read_bytes() == wheel.read_bytes()
 
 
-def _node_ready() -> None:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node and npm are needed (installed by .ci/run)")
-        pytest.skip("node/npm not installed")
-    if not (NODE_DIR / "node_modules" / "pyodide").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=600)
-
-
 def _micropip_wheel() -> Path:
     """PyPI's micropip wheel of the version the pinned Pyodide's lock file names (fetched once into
     lite/node/wheels, like npm ci fetches Pyodide; the Node run itself is offline)."""
@@ -110,6 +102,7 @@ def _cpython_answers(wheel: Path, tmp_path: Path) -> dict:
     (site / "xlwings").mkdir()
     shutil.copy(NODE_DIR / "xlwings_stand_in.py", site / "xlwings" / "__init__.py")
     shutil.copy(NODE_DIR / "wheel_cases.py", site / "wheel_cases.py")
+    shutil.copy(NODE_DIR / "core_cases.py", site / "core_cases.py")
     env = {k: v for k, v in os.environ.items() if not k.startswith("XLCREDIT_")}
     env["PYTHONPATH"] = str(site)
     done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); "
@@ -143,6 +136,8 @@ def test_the_wheel_installs_with_micropip_in_pyodide_and_answers_as_cpython(whee
     assert formulas["grade_of_div0"] == "#XLC! score: source cell shows #DIV/0!"
     assert formulas["credit_limit"].startswith("#XLC! database: this workbook holds no credit results yet")
     assert len(in_pyodide["declared"]) == 18 and in_pyodide["scripts"] == ["generate_letters_team_service"]
-    c1 = in_pyodide["ageing"][0]
+    core = in_pyodide["core"]
+    assert core["contract"] == "6.58"   # 1,000.00 at 8 % for 30 days: 1000 × 0.08 × 30 / 365
+    c1 = core["ageing"][0]
     assert c1[0] == "C1" and c1[2]["1-30"] == "1000.00" and c1[2]["91-180"] == "300.00" and c1[5] == "1300.00"
 

@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -151,14 +151,19 @@ def request(remote: Remote, method: str, path: str, *, headers: Mapping[str, str
                            "certificate authority that issued it in the computer's certificate store",
                            remote.url) from None
         raise XlcError("server", f"cannot reach {remote.url} ({type(exc).__name__})", remote.url) from None
-    if r.status_code in (401, 403):
-        raise XlcError("server", f"the service refused the API key (HTTP {r.status_code}): check XLCREDIT_API_KEY",
-                       r.status_code)
-    if r.status_code >= 500:
-        raise XlcError("server", f"the service failed (HTTP {r.status_code})", r.status_code)
-    if r.status_code >= 400:
-        raise XlcError("server", f"the service answered HTTP {r.status_code}: {_detail(r)}", r.status_code)
+    check_status(r.status_code, lambda: _detail(r))
     return r
+
+
+def check_status(status: int, detail: Callable[[], str]) -> None:
+    """An answer the service refused or failed as ``XlcError("server", …)`` (a wrong key, its own failure, a
+    request it turned down with ``detail()``); nothing for a good answer. Also the words of xlwings Lite's calls."""
+    if status in (401, 403):
+        raise XlcError("server", f"the service refused the API key (HTTP {status}): check XLCREDIT_API_KEY", status)
+    if status >= 500:
+        raise XlcError("server", f"the service failed (HTTP {status})", status)
+    if status >= 400:
+        raise XlcError("server", f"the service answered HTTP {status}: {detail()}", status)
 
 
 def answer_json(remote: Remote, r: httpx.Response, key: str) -> Any:

@@ -29,6 +29,7 @@ pyodide.FS.writeFile(target, readFileSync(wheel));
 pyodide.FS.mkdirTree("/home/pyodide/standin/xlwings");
 pyodide.FS.writeFile("/home/pyodide/standin/xlwings/__init__.py", readFileSync(join(here, "xlwings_stand_in.py")));
 pyodide.FS.writeFile("/home/pyodide/lite_cases.py", readFileSync(join(here, casesFile)));
+pyodide.FS.writeFile("/home/pyodide/core_cases.py", readFileSync(join(here, "core_cases.py")));
 pyodide.globals.set("settings_json", JSON.stringify(settings));
 const answer = await pyodide.runPythonAsync(`
 import sys

@@ -1,5 +1,5 @@
 """Cases run on the installed lean wheel, inside Pyodide (run_wheel.mjs) and under CPython (the same file):
-the Lite catalogue's formulas as Lite calls them, and the core's ageing of a small ledger. Prints one JSON object.
+the Lite catalogue's formulas as Lite calls them, and the core's own cases (core_cases.py). Prints one JSON object.
 
 Worked example: LATE_INTEREST(1,000.00, due 2026-09-30, as of 2026-10-31, 8 %) = 1000 × 0.08 × 31 / 365 = 6.79
 (simple interest, actual/365, rounded half up once)."""
@@ -10,14 +10,9 @@ import importlib.util
 import inspect
 import json
 import sys
-from decimal import Decimal as D
 
 import xlwings  # Lite's own (here: the stand-in)
 from xlcredit_lite import plugin
-
-from xlcredit.core.ageing import age_ledger
-from xlcredit.core.ledger import Invoice, Ledger, Payment
-from xlcredit.core.policy import Policy
 
 AS_OF = dt.date(2026, 10, 31)
 DUE = dt.date(2026, 9, 30)
@@ -43,25 +38,19 @@ async def answers():
 
 
 async def cases():
-    """The answers (async: Pyodide's event loop is the page's; CPython: asyncio.run(cases()))."""
-    ledger = Ledger(
-        invoices=(
-            Invoice("C1", "INV-1", "EUR", D("1000.00"), dt.date(2026, 9, 1), dt.date(2026, 10, 1)),
-            Invoice("C1", "INV-2", "EUR", D("500.00"), dt.date(2026, 6, 15), dt.date(2026, 7, 15)),
-            Invoice("C2", "INV-3", "USD", D("300.00"), dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
-        ),
-        payments=(Payment("P1", "C1", dt.date(2026, 10, 20), D("200.00"), "EUR"),),
-    )
-    report = age_ledger(ledger, AS_OF, Policy())
+    """The answers (async: Pyodide's event loop is the page's; CPython: asyncio.run(cases())), with the core's own
+    cases (core_cases.py: late, statutory and penalty interest, an ageing, a score, a limit) on the same wheel."""
+    import core_cases
+
     heavy = ("sqlalchemy", "fastapi", "reportlab", "docx", "openpyxl", "pandas", "numpy", "pyarrow", "httpx")
-    formulas = await answers()
+    core = core_cases.cases()
+    core.pop("python")
     return {
         "python": sys.version.split()[0],
-        "formulas": formulas,
-        "declared": sorted(set(xlwings.SEEN["func"])) if hasattr(xlwings, "SEEN") else None,
-        "scripts": sorted(set(xlwings.SEEN["script"])) if hasattr(xlwings, "SEEN") else None,
-        "ageing": [[r.customer_id, r.currency, {k: str(v) for k, v in r.buckets.items()}, str(r.open_total),
-                    str(r.unapplied_cash), str(r.balance)] for r in report.rows],
+        "formulas": await answers(),
+        "core": core,
+        "declared": sorted(set(xlwings.SEEN["func"])),
+        "scripts": sorted(set(xlwings.SEEN["script"])),
         "heavy_installed": [m for m in heavy if importlib.util.find_spec(m) is not None],
         "engine_from": plugin.__file__,
     }

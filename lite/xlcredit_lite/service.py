@@ -102,13 +102,7 @@ async def call(remote: _remote.Remote, method: str, path: str, *, headers: Mappi
         raise XlcError("server", f"cannot reach {remote.url} ({exc}): check XLCREDIT_SERVER_URL, and that the "
                        "service lets this add-in call it (xlcredit serve --cors-origin https://addin.xlwings.org)",
                        remote.url) from None
-    if r.status in (401, 403):
-        raise XlcError("server", f"the service refused the API key (HTTP {r.status}): check XLCREDIT_API_KEY",
-                       r.status)
-    if r.status >= 500:
-        raise XlcError("server", f"the service failed (HTTP {r.status})", r.status)
-    if r.status >= 400:
-        raise XlcError("server", f"the service answered HTTP {r.status}: {_detail(r)}", r.status)
+    _remote.check_status(r.status, lambda: _detail(r))   # the desktop's words for a refused or failed answer
     return r
 
 
