@@ -9,8 +9,13 @@ column: a required column missing, a column of dates no order reads) leaves the 
 every other row is loaded, set aside and counted (blank, total), or has a row problem naming its row, the column
 as written and the problem.
 
+The same tables also go in as DataFrames of cells (what a workbook's sheets and the service's uploads become),
+with pandas' own blanks and extremes besides (NaN, NaT, NA, numpy infinity and int64, the Timestamp limits).
+
 Found and fixed (regression examples below): a terms cell of 40 digits overflowed the due-date arithmetic of
-the invoices reader (``OverflowError``) — terms beyond ``MAX_DAYS`` are now a row problem.
+the invoices reader (``OverflowError``) — terms beyond ``MAX_DAYS`` are now a row problem; a float infinity in a
+text column of the customers table (a DataFrame from a sheet) raised ``OverflowError`` in the text reader — it is
+read as the text "inf".
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import numpy as np
 import openpyxl
+import pandas as pd
 from _fuzz import cells, fuzz_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -195,3 +202,35 @@ def test_terms_of_forty_digits_are_a_row_problem_and_the_other_rows_load(tmp_pat
     (p,) = out.problems
     assert (p.row, p.column) == (4, "terms")
     assert p.problem.startswith("is out of range: at most 100,000 days (got '111111")
+
+
+frame_cells = st.one_of(cells, st.sampled_from([np.nan, pd.NaT, pd.NA, np.float64("inf"), np.int64(2**62),
+                                               pd.Timestamp("2262-04-11"), pd.Timestamp("1677-09-22")]))
+
+
+@fuzz_settings(40)
+@given(st.sampled_from(sorted(SPECS)), st.data())
+@example("customers", None).via("a float infinity in the name column: OverflowError before")
+def test_random_cells_in_a_dataframe(name: str, data: Any) -> None:
+    spec = SPECS[name]
+    if data is None:
+        bad = [["K9", float("inf"), "DE", "EUR", "", "", "", "", "", ""]]
+    else:
+        bad = data.draw(st.lists(st.lists(frame_cells, min_size=len(spec.header), max_size=len(spec.header)),
+                                 max_size=5), label="rows")
+    frame = pd.DataFrame([*spec.good, *bad], columns=spec.header, dtype=object)
+    invoices = pd.DataFrame(GOOD_INVOICES, columns=SPECS["invoices"].header)
+    try:
+        if name == "customers":
+            out = read_customers(frame)
+        elif name == "fx_rates":
+            out = load_fx_rates(frame)
+        else:
+            out = load_ledger(frame) if name == "invoices" else load_ledger(invoices, **{name: frame})
+    except XlcError as exc:   # a whole table refused, in words (a column of dates no order reads)
+        assert exc.field and "date" in str(exc), str(exc)
+        return
+    assert GOOD_KEYS[name] <= spec.keys(out)
+    for p in spec.problems(out):
+        assert p.column and p.problem and "internal" not in p.problem, p
+        assert p.row not in range(2, 2 + len(spec.good)), p

@@ -317,7 +317,7 @@ def _number_text(value: Any, decimal_comma: bool) -> Any:
 def _text(value: Any) -> str:
     if _blank(value):
         return ""
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and value.is_integer():   # 1001.0 → "1001"; inf is not (its text is "inf")
         return str(int(value))
     return clean_text(str(value)).strip()
 
