@@ -113,7 +113,7 @@ class Range:
                     pass
                 elif isinstance(v, dt.date):       # Excel keeps dates as date-times
                     v = dt.datetime(v.year, v.month, v.day)
-                if v is None:
+                if v is None or (isinstance(v, str) and v == ""):   # Excel: an empty string leaves the cell empty
                     self.sheet.grid.pop((self.r1 + i, self.c1 + j), None)
                 else:
                     self.sheet.grid[(self.r1 + i, self.c1 + j)] = v
@@ -160,8 +160,12 @@ class Sheet:
         return self.grid.get(_rowcol(ref))
 
     def rows_from(self, ref: str) -> list[list[Any]]:
-        """Test helper: the block at ``ref`` as rows (what the button wrote)."""
-        return Range(self, ref).expand().options(ndim=2).value
+        """Test helper: the rows from ``ref`` to the last used row and column (what the button wrote)."""
+        top, last = Range(self, ref), self.used_range.last_cell
+        rows = Range(self, (top.r1, top.c1), (last.r2, last.c2)).options(ndim=2).value
+        while rows and all(v is None for v in rows[-1]):
+            rows.pop()
+        return rows
 
 
 class Sheets(list):

@@ -152,3 +152,217 @@ def test_send_button_uses_the_policy_sheets_mail_server_and_the_password_from_th
         assert len(handler.messages) == written                        # never twice
     finally:
         controller.stop()
+
+
+# =========================================================================== Policy Audit
+def test_audit_period_defaults_to_the_twelve_month_ends_up_to_the_date():
+    assert excel.audit_period(None, None, dt.date(2026, 10, 31)) == (dt.date(2025, 11, 1), dt.date(2026, 10, 31))
+    assert excel.audit_period(None, None, dt.date(2026, 12, 6)) == (dt.date(2025, 12, 1), dt.date(2026, 11, 30))
+    assert excel.audit_period(None, None, dt.date(2026, 1, 15)) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert excel.audit_period("2026-01-01", None, dt.date(2026, 10, 31)) == (dt.date(2026, 1, 1),
+                                                                             dt.date(2026, 10, 31))
+    with pytest.raises(excel.XlcError, match=r"Audit from: is after Audit to"):
+        excel.audit_period("2026-11-01", "2026-10-31", dt.date(2026, 12, 6))
+
+
+def test_policy_audit_button_writes_both_policies_the_months_and_the_grades(book: Book, tmp_path: Path):
+    """Compare against = strict on the bundled workbook, as of the sample's date: the Policy Audit sheet holds what
+    ``xlcredit audit --from 2025-11-01 --to 2026-10-31 --against strict`` prints, figure for figure."""
+    from xlcredit.jobs.audit import comparison_rows, run_audit
+
+    sheet = book.sheets["Policy Audit"]
+    assert sheet.cell("A3") == "Compare against" and sheet.cell("B3") is None
+    sheet.range("B3").value = "strict"
+    excel.policy_audit(book, as_of=SAMPLE_AS_OF)
+    expected = run_audit(FolderBook(None), dt.date(2025, 11, 1), dt.date(2026, 10, 31), against="strict").audit
+    alert = book.app.alerts[0]
+    assert alert.startswith("Policy audit 2025-11-30 to 2026-10-31 (12 month ends): policy A 'current' against B "
+                            "'strict'.")
+    assert f"B held {expected.b.measures.held_orders} order(s)" in alert
+    header_row = wb.OUTPUT_SHEETS["Policy Audit"].header_row
+    grid = sheet.grid
+    rows = comparison_rows(expected)
+    assert len(rows) == wb.AUDIT_MEASURES                 # the months table starts where the chart reads it
+    assert [grid.get((header_row, c)) for c in range(1, 7)] == [
+        "Measure", "Unit", "A: current", "B: strict", "B − A", "What the difference means"]
+    for i, r in enumerate(rows, start=header_row + 1):
+        assert grid.get((i, 1)) == r["measure"]
+        for col, key in ((3, "a"), (4, "b")):
+            value = r[key]
+            if r["unit"] == "money":
+                assert grid.get((i, col)) == pytest.approx(float(value), abs=0.005), r["measure"]
+            elif r["unit"] == "count":
+                assert grid.get((i, col)) == value, r["measure"]
+        if r["meaning"]:
+            assert grid.get((i, 6)) == r["meaning"]
+    assert any(r["meaning"] for r in rows)                 # differences explained in words
+    months_header = wb.AUDIT_MONTHS_HEADER_ROW
+    assert grid.get((months_header, 1)) == "Month end" and grid.get((months_header, 3)) == "Sales held: current"
+    assert [grid.get((r, 1)) for r in wb.AUDIT_MONTH_ROWS] == [
+        dt.datetime(m.year, m.month, m.day) for m in expected.month_ends]
+    assert [grid.get((r, 4)) for r in wb.AUDIT_MONTH_ROWS] == [float(m.held_amount) for m in expected.b.months]
+    cal_header = months_header + 12 + 2
+    assert grid.get((cal_header, 1)) == "Policy" and grid.get((cal_header, 5)) == "Default rate %"
+    n_cal = len(expected.a.measures.calibration) + len(expected.b.measures.calibration)
+    assert [grid.get((cal_header + 1 + k, 1)) for k in range(n_cal)] == (
+        ["current"] * len(expected.a.measures.calibration) + ["strict"] * len(expected.b.measures.calibration))
+    assert sheet.cell("B2") == dt.datetime(2026, 10, 31) and sheet.cell("B3") == "strict"   # the input stays
+
+
+def test_policy_audit_button_names_a_missing_policy_file_and_writes_nothing(book: Book):
+    sheet = book.sheets["Policy Audit"]
+    sheet.range("B3").value = "looser.toml"
+    before = dict(sheet.grid)
+    excel.policy_audit(book, as_of=SAMPLE_AS_OF)
+    assert len(book.app.alerts) == 1
+    assert book.app.alerts[0].startswith("#XLC! Compare against: is neither a shipped policy (strict) nor a file: ")
+    assert sheet.grid == before
+
+
+def test_the_audit_tables_written_into_the_file_sit_where_the_chart_reads_them(tmp_path: Path):
+    """The same three tables through the file writer (``xlcredit.io.workbook.write_outputs``): one below the other,
+    counts as whole numbers and amounts with cents in one column, and the build's chart reads the months rows."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    from xlcredit.jobs.audit import run_audit
+
+    copy = tmp_path / "CreditControl.xlsm"
+    shutil.copy(build.DEFAULT_OUT, copy)
+    result = run_audit(FolderBook(None), dt.date(2025, 11, 1), dt.date(2026, 10, 31), against="strict").audit
+    wb.write_outputs(copy, {"Policy Audit": list(excel.audit_blocks(result))})
+    ws = openpyxl.load_workbook(copy)["Policy Audit"]
+    top = wb.OUTPUT_SHEETS["Policy Audit"].header_row
+    assert ws.cell(top, 1).value == "Measure" and ws.cell(top + 1, 1).value == "Orders checked"
+    assert ws.cell(top + 1, 3).number_format == "#,##0"                              # a count
+    sales = next(r for r in range(top, top + 25) if ws.cell(r, 1).value == "Sales checked")
+    assert ws.cell(sales, 3).number_format == wb.NUMBER_FORMATS["money"]               # an amount, with cents
+    assert ws.cell(wb.AUDIT_MONTHS_HEADER_ROW, 1).value == "Month end"
+    assert ws.cell(wb.AUDIT_MONTH_ROWS[0], 1).value == dt.datetime(2025, 11, 30)
+    assert ws.cell(wb.AUDIT_MONTH_ROWS[-1], 1).value == dt.datetime(2026, 10, 31)
+    with zipfile.ZipFile(copy) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    audit_chart = next(c for c in charts if "'Policy Audit'" in c)
+    first, last = wb.AUDIT_MONTH_ROWS[0], wb.AUDIT_MONTH_ROWS[-1]
+    assert f"<c:f>'Policy Audit'!$A${first}:$A${last}</c:f>" in audit_chart
+    assert set(re.findall(r"<c:f>'Policy Audit'!\$([A-F])\$" + str(wb.AUDIT_MONTHS_HEADER_ROW) + "</c:f>",
+                          audit_chart)) == {"B", "C", "D", "E", "F"}   # series named by the months table's headers
+    assert ws.cell(wb.AUDIT_MONTHS_HEADER_ROW, 2).value == "Exposure"
+
+
+# =========================================================================== Bank → Match → Matches → Apply
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bank"
+
+
+def _paste_export(book: Book, *, typed: bool) -> None:
+    """Paste the fixture bank export into the Bank sheet from its first row: as text cells (a German export pasted
+    as it is: "02.11.2026", "4815,70"), or as Excel types it on import (dates and numbers)."""
+    lines = (FIXTURES / "export.csv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split(";") for line in lines]
+    if typed:
+        for row in rows[1:]:
+            row[0] = dt.datetime.strptime(row[0], "%d.%m.%Y")
+            row[1] = dt.datetime.strptime(row[1], "%d.%m.%Y")
+            row[6] = float(row[6].replace(",", "."))
+    book.sheets[wb.BANK_SHEET].range(f"A{wb.BANK_FIRST_ROW}").value = [[v or None for v in r] for r in rows]
+
+
+def _expected_match(statement: Path):
+    from xlcredit.jobs.cashapp import run_match
+
+    return run_match([statement], FolderBook(None), as_of=SAMPLE_AS_OF)
+
+
+def _matches(book: Book) -> tuple[list[str], list[list[object]]]:
+    return _table(book, "Matches", wb.OUTPUT_SHEETS["Matches"].header_row)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_match_button_proposes_what_the_command_proposes_for_a_pasted_export(book: Book, typed: bool):
+    _paste_export(book, typed=typed)
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    expected = _expected_match(FIXTURES / "export.csv")
+    assert book.app.alerts[0].startswith(
+        f"{len(expected.proposals)} transaction(s) as of 2026-10-31: {expected.count('auto')} matched (ticked on the "
+        f"Matches sheet), {expected.count('review')} for review")
+    header, rows = _matches(book)
+    assert header == ["Accept", "Bank reference", "Date", "Amount", "Currency", "Payer", "Customer ID", "Invoices",
+                      "Confidence", "Status", "Reason", "Source"]
+    got = [(r[1], r[6], r[7], r[9], r[0]) for r in rows]
+    want = [(p.transaction.bank_reference, p.customer_id or None, " ".join(p.invoices) or None, p.status,
+             True if p.status == "auto" else None) for p in expected.proposals]
+    assert got == want
+    assert [r[3] for r in rows] == [float(p.transaction.amount) for p in expected.proposals]
+    assert expected.count("auto") > 0 and all(r[11].startswith("Bank sheet line ") for r in rows)
+
+
+def test_match_button_reads_the_statement_file_named_on_the_bank_sheet(book: Book, tmp_path: Path):
+    shutil.copy(FIXTURES / "statement.camt053.xml", tmp_path / "statement.camt053.xml")
+    book.sheets[wb.BANK_SHEET].range("B3").value = "statement.camt053.xml"    # beside the workbook
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    expected = _expected_match(FIXTURES / "statement.camt053.xml")
+    _header, rows = _matches(book)
+    assert [(r[1], r[6], r[9]) for r in rows] == [(p.transaction.bank_reference, p.customer_id or None, p.status)
+                                                  for p in expected.proposals]
+    book.sheets[wb.BANK_SHEET].range("B3").value = "no-such-statement.xml"
+    book.app.alerts.clear()
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    assert book.app.alerts[0].startswith("#XLC! Statement file: not found: ")
+
+
+def test_match_and_apply_on_an_empty_bank_sheet_say_what_to_do(book: Book):
+    excel.apply_bank_matches(book)
+    assert book.app.alerts == ["Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."]
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    assert book.app.alerts[1].startswith("#XLC! Bank: sheet is empty: paste a bank export from A6")
+
+
+def test_apply_matches_appends_exactly_the_ticked_ones_once(book: Book):
+    """Match, untick one confident match, tick one reviewed match, Apply: the Payments table gains exactly the rows
+    ``xlcredit match --apply`` makes for those transactions (one per invoice, with invoice ref. and bank reference);
+    Apply again changes nothing; Match again shows them as already applied."""
+    from dataclasses import replace
+
+    from xlcredit.jobs.cashapp import payment_rows
+
+    _paste_export(book, typed=False)
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    expected = {p.transaction.bank_reference: p for p in _expected_match(FIXTURES / "export.csv").proposals}
+    sheet = book.sheets["Matches"]
+    header_row = wb.OUTPUT_SHEETS["Matches"].header_row
+    _header, rows = _matches(book)
+    auto = [i for i, r in enumerate(rows) if r[9] == "auto"]
+    review = [i for i, r in enumerate(rows) if r[9] == "review" and r[6] and r[7]]
+    assert len(auto) >= 3
+    untick = auto[1]
+    sheet.range(f"A{header_row + 1 + untick}").value = False
+    accepted = [rows[i][1] for i in auto if i != untick]
+    if review:                                      # a reviewed match the user accepts
+        sheet.range(f"A{header_row + 1 + review[0]}").value = "x"
+        accepted.append(rows[review[0]][1])
+    before = book.table_rows("Payments")
+    excel.apply_bank_matches(book)
+    after = book.table_rows("Payments")
+    assert after[:len(before)] == before                                    # nothing above changed
+    added = after[len(before):]
+    want = payment_rows([replace(p, status="auto") for ref, p in expected.items() if ref in accepted], set())
+    head = [wb.field_name(str(h)) for h in book.table("Payments").header_row_range.value]
+    got = [{k: v for k, v in zip(head, r, strict=True)} for r in added]
+    assert [(g["payment_id"], g["customer_id"], g["payment_date"].date().isoformat(), g["amount"], g["currency"],
+             g["invoice_ref"], g["bank_reference"]) for g in got] == [
+        (w["payment_id"], w["customer_id"], w["payment_date"], float(w["amount"]), w["currency"], w["invoice_ref"],
+         w["bank_reference"]) for w in want]
+    assert rows[untick][1] not in {g["bank_reference"] for g in got}
+    assert book.app.alerts[-1].startswith(f"{len(want)} payment row(s) appended to the Payments table for "
+                                          f"{len(accepted)} transaction(s); 0 ticked")
+    excel.apply_bank_matches(book)                                           # again: nothing changes
+    assert book.table_rows("Payments") == after
+    assert book.app.alerts[-1].startswith(f"0 payment row(s) appended to the Payments table for 0 transaction(s); "
+                                          f"{len(accepted)} ticked transaction(s) already applied earlier")
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)                               # matched again: already applied
+    _header, again = _matches(book)
+    status = {r[1]: (r[9], r[0]) for r in again}
+    assert all(status[ref] == ("duplicate", None) for ref in accepted)
+    assert status[rows[untick][1]] == ("auto", True)

@@ -53,6 +53,8 @@ from xlcredit.data.sample import SAMPLE_AS_OF, SAMPLE_DIR, sample_path
 from xlcredit.io.collector import COLUMNS as COLLECTOR_COLUMNS
 from xlcredit.io.tables import alias_index, normalise_header
 from xlcredit.io.workbook import (
+    AUDIT_MONTH_ROWS,
+    AUDIT_MONTHS_HEADER_ROW,
     FORECAST_LATER_ROW,
     FORECAST_ROWS,
     NUMBER_FORMATS,
@@ -182,6 +184,8 @@ def load_sample() -> dict[str, pd.DataFrame]:
         else:
             raw = pd.read_csv(sample_path(spec.key), dtype=str, keep_default_na=False)
         kinds = layout.TABLE_COLUMNS[spec.key]
+        if spec.key == "payments" and "bank_reference" not in raw.columns:   # filled by Apply Matches
+            raw["bank_reference"] = ""
         unknown = [c for c in raw.columns if c not in kinds]
         if unknown:
             raise ValueError(f"sample {spec.key}: columns without a layout: {unknown}")
@@ -572,8 +576,36 @@ def _output_sheet(book: xlsxwriter.Workbook, f: _Formats, name: str) -> None:
         ws.write_string(header_row, j, header_text(column), head)
     ws.write_string(header_row + 1, 0, layout.OUTPUT_NOTES[name], f(**NOTE))
     _input_cells(ws, f, name)
+    if name == "Policy Audit":
+        _audit_chart(book, ws)
     ws.freeze_panes(header_row + 1, 2)
     _page_setup(ws, repeat_row=header_row, title=spec.title, fit_width=len(layout.OUTPUT_COLUMNS[name]) <= 12)
+
+
+def _audit_chart(book: xlsxwriter.Workbook, ws: Any) -> None:
+    """Beside the audit's comparison: exposure, sales held and exposure at default carried by month end, for each
+    policy — the months table the Policy Audit button writes (:data:`AUDIT_MONTH_ROWS`, columns B to F)."""
+    first, last = AUDIT_MONTH_ROWS[0], AUDIT_MONTH_ROWS[-1]
+    sheet = "'Policy Audit'"
+    chart = book.add_chart({"type": "line"})
+    colours = {"B": "#7F7F7F", "C": "#2E75B6", "D": "#ED7D31", "E": "#1F4E78", "F": "#C00000"}
+    for col, colour in colours.items():
+        chart.add_series({
+            "name": f"={sheet}!${col}${AUDIT_MONTHS_HEADER_ROW}",
+            "categories": f"={sheet}!$A${first}:$A${last}",
+            "values": f"={sheet}!${col}${first}:${col}${last}",
+            "line": {"color": colour, "width": 2.0 if col != "B" else 1.25,
+                     "dash_type": "dash" if col in ("D", "F") else "solid"},
+        })
+    chart.set_title({"name": "Exposure, sales held and exposure at default carried, by month end",
+                     "name_font": {"size": 10, "bold": True, "color": DARK}})
+    chart.set_legend({"position": "bottom", "font": {"size": 8}})
+    chart.set_y_axis({"num_format": "#,##0,", "name": "thousand (company currency)", "num_font": {"size": 8},
+                      "name_font": {"size": 8, "bold": False},
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_x_axis({"num_format": "mmm yy", "num_font": {"size": 8, "rotation": -45}, "text_axis": True})
+    chart.set_size({"width": 640, "height": 420})
+    ws.insert_chart("G3", chart, {"x_offset": 8, "y_offset": 0})
 
 
 def _input_cells(ws: Any, f: _Formats, sheet: str) -> None:
@@ -585,6 +617,27 @@ def _input_cells(ws: Any, f: _Formats, sheet: str) -> None:
         ws.write_blank(row, col, None, f(**INPUT, num_format="yyyy-mm-dd" if name in ("from", "to") else None,
                                          align="left"))
         ws.write_string(row, col + 1, note, f(**NOTE, indent=1))
+
+
+def _bank_sheet(book: xlsxwriter.Workbook, f: _Formats) -> None:
+    """The Bank sheet: a statement file named in its input cell, or a bank export pasted from BANK_FIRST_ROW down
+    (its header row first); the Match Bank button reads it, nothing writes it."""
+    ws = book.get_worksheet_by_name(layout.BANK_SHEET)
+    ws.set_column("A:A", 16)
+    ws.set_column("B:B", 46)
+    ws.set_column("C:H", 18)
+    ws.set_row(0, 26)
+    ws.write_string(0, 0, "Bank statement to match", f(bold=True, font_size=16, font_color=DARK))
+    _input_cells(ws, f, layout.BANK_SHEET)
+    notes = ("Or paste the bank's CSV export below, its header row in row "
+             f"{layout.BANK_FIRST_ROW}: booking date, amount (or credit and debit), currency, payer, payer IBAN, "
+             "remittance text, bank reference — English or German column names, as xlcredit match reads a CSV.",
+             "Then press Match Bank on the Dashboard: the proposals go to the Matches sheet. The bank reference is "
+             "what keeps Apply Matches from applying a payment twice, so keep its column when you paste.")
+    ws.write_string(3, 0, notes[0], f(**NOTE))
+    ws.write_string(4, 0, notes[1], f(**NOTE))
+    ws.freeze_panes(layout.BANK_FIRST_ROW, 0)
+    _page_setup(ws, repeat_row=None, title="Bank statement to match")
 
 
 def _policy_sheet(book: xlsxwriter.Workbook, f: _Formats, policy: Policy) -> None:
@@ -691,6 +744,7 @@ def build_bytes(*, with_udfs: bool = True, tables: Mapping[str, pd.DataFrame] | 
     _dashboard(book, f, {**preview.dashboard, **review_preview(tables, policy)})
     for spec in layout.INPUT_TABLES:
         _input_table(book, f, spec, tables[spec.key], preview.cached if spec.key == "customers" else None)
+    _bank_sheet(book, f)
     for name in layout.OUTPUT_SHEETS:
         _output_sheet(book, f, name)
     _policy_sheet(book, f, policy)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from xlcredit.io.workbook import (
     AGEING_BUCKET_ROWS,
     AGEING_TOTAL_ROW,
+    BANK_FIRST_ROW,
+    BANK_SHEET,
     CONF_SHEET,
     CUSTOMER_FORMULA_ARGS,
     CUSTOMER_FORMULA_COLUMNS,
@@ -28,6 +30,8 @@ from xlcredit.io.workbook import (
 __all__ = [
     "AGEING_BUCKET_ROWS",
     "AGEING_TOTAL_ROW",
+    "BANK_FIRST_ROW",
+    "BANK_SHEET",
     "BUTTONS",
     "BUTTONS_PER_ROW",
     "CODE_NAMES",
@@ -70,11 +74,14 @@ CODE_NAMES: dict[str, str] = {
     "Disputes": "shDisputes",
     "Plans": "shPlans",
     "Contacts": "shContacts",
+    "Bank": "shBank",
     "Ageing": "shAgeing",
     "Letters": "shLetters",
     "Statements": "shStatements",
     "Review": "shReview",
+    "Policy Audit": "shPolicyAudit",
     "Worklist": "shWorklist",
+    "Matches": "shMatches",
     POLICY_SHEET: "shPolicy",
     CONF_SHEET: "shConf",
 }
@@ -82,6 +89,7 @@ CODE_NAMES: dict[str, str] = {
 TAB_COLORS: dict[str, str] = {
     DASHBOARD_SHEET: "#1F4E78",
     **{t.sheet: "#2E75B6" for t in INPUT_TABLES},
+    BANK_SHEET: "#2E75B6",
     **{name: "#548235" for name in OUTPUT_SHEETS},
     POLICY_SHEET: "#7F6000",
     CONF_SHEET: "#7F7F7F",
@@ -95,6 +103,9 @@ BUTTONS: tuple[tuple[str, str], ...] = (
     ("Worklist", "Worklist"),
     ("Statements", "Statements"),
     ("Send", "SendLetters"),
+    ("Policy Audit", "PolicyAudit"),
+    ("Match Bank", "MatchBank"),
+    ("Apply Matches", "ApplyMatches"),
 )
 #: Buttons per row on the Dashboard (the rest go on a second row below).
 BUTTONS_PER_ROW = 5
@@ -131,6 +142,7 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
     "payments": {
         "payment_id": ("text", 16), "customer_id": ("text", 12), "payment_date": ("date", 13),
         "amount": ("money", 14), "currency": ("text", 9), "invoice_ref": ("text", 16),
+        "bank_reference": ("text", 16),   # filled by Apply Matches: a bank transaction is never applied twice
     },
     "credit_notes": {
         "credit_note_no": ("text", 15), "customer_id": ("text", 12), "date": ("date", 12), "amount": ("money", 14),
@@ -183,6 +195,12 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
                    ("period_from", "date", 12), ("period_to", "date", 12), ("closing", "text", 30),
                    ("closing_amount", "money", 15), ("currency", "text", 9), ("status", "text", 15),
                    ("pdf_file", "text", 50), ("word_file", "text", 50)),
+    "Policy Audit": (("Measure", "text", 44), ("Unit", "text", 14), ("A: current", "text", 16),
+                     ("B: compared", "text", 16), ("B − A", "text", 16), ("What the difference means", "text", 70),
+                     ("Orders held: A", "text", 12), ("Orders held: B", "text", 12)),
+    "Matches": (("accept", "bool", 8), ("bank_reference", "text", 14), ("date", "date", 11), ("amount", "money", 13),
+                ("currency", "text", 9), ("payer", "text", 30), ("customer_id", "text", 12), ("invoices", "text", 30),
+                ("confidence", "pct", 11), ("status", "text", 11), ("reason", "text", 60), ("source", "text", 24)),
     "Worklist": (("rank", "int", 6), ("customer_id", "text", 12), ("name", "text", 34), ("owner", "text", 12),
                  ("priority", "int", 9), ("reason_1", "text", 36), ("reason_2", "text", 36), ("reason_3", "text", 36),
                  ("next_action", "text", 36), ("next_action_date", "date", 12), ("stage", "text", 22),
@@ -196,6 +214,10 @@ OUTPUT_NOTES: dict[str, str] = {
     "Letters": "No letters yet: press Generate Letters on the Dashboard (or run: xlcredit letters).",
     "Review": "No review yet: press Review Portfolio on the Dashboard (or run: xlcredit review).",
     "Worklist": "No worklist yet: press Worklist on the Dashboard (or run: xlcredit worklist).",
+    "Policy Audit": "No audit yet: press Policy Audit on the Dashboard (or run: xlcredit audit --from … --to … "
+                    "--against strict).",
+    "Matches": "No matches yet: paste a bank export into the Bank sheet (or name a statement file there) and press "
+               "Match Bank on the Dashboard.",
     "Statements": "No statements yet: press Statements on the Dashboard (or run: xlcredit statements --from … --to …).",
 }
 
@@ -203,6 +225,12 @@ OUTPUT_NOTES: dict[str, str] = {
 INPUT_CELL_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("Statements", "from"): ("Statement from", "First day of the period (blank: the first day of last month)"),
     ("Statements", "to"): ("Statement to", "Last day of the period (blank: the last day of last month)"),
+    ("Policy Audit", "against"): ("Compare against", "Policy B: strict (the stricter example shipped with xlcredit) "
+                                  "or a policy .toml file; blank: this workbook's policy alone"),
+    (BANK_SHEET, "file"): ("Statement file", "A CAMT.053/054 .xml, MT940 or CSV statement to match (a name alone is "
+                           "looked for beside this workbook); blank: the export pasted below"),
+    ("Policy Audit", "from"): ("Audit from", "First day of the period (blank: the 12 month ends up to today)"),
+    ("Policy Audit", "to"): ("Audit to", "Last day of the period (blank: the last month end up to today)"),
 }
 
 # --------------------------------------------------------------------------- Policy sheet

@@ -8,7 +8,10 @@ command line runs (:mod:`xlcredit.jobs`); this module only adapts the open workb
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -105,16 +108,20 @@ class XlwingsBook:
         return out
 
     def rows_from(self, sheet_name: str, ref: str) -> list[list[Any]]:
-        """The block of cells starting at ``ref`` (Excel's current region to the right and down) as rows."""
+        """The cells from ``ref`` to the sheet's last used row and column, as rows (blank cells in the first column
+        do not stop it, as Excel's current region would); trailing blank rows left out."""
         sheet = self._sheet(sheet_name)
         if sheet is None:
             return []
-        values = sheet.range(ref).expand().options(ndim=2).value
-        if values is None:
+        last = sheet.used_range.last_cell
+        top = sheet.range(ref)
+        if last.row < top.row or last.column < top.column:
             return []
-        if values and not isinstance(values[0], list):   # one row
-            values = [values]
-        return [list(row) for row in values]
+        values = sheet.range((top.row, top.column), (last.row, last.column)).options(ndim=2).value or []
+        rows = [list(row) for row in values]
+        while rows and all(v is None for v in rows[-1]):
+            rows.pop()
+        return rows
 
     def append_rows(self, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append ``rows`` (field name → value) at the foot of an input table and grow the table over them, in one
@@ -401,6 +408,294 @@ def send_letters(book: Any | None = None, as_of: dt.date | None = None, letters_
         failed = [r for r in outcome.results if r.status in ("failed", "unconfirmed", "no address")]
         lines += [f"{r.customer_id} {r.stage}: {r.status}{f' — {r.detail}' if r.detail else ''}" for r in failed[:10]]
         lines += [f"reconciled: {line}" for line in outcome.reconciled[:5]]
+        return "\n".join(lines)
+
+    _run(action, book)
+
+
+def audit_period(entered_from: Any, entered_to: Any, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the Policy Audit button: the sheet's "Audit from" / "to" cells; blank, the twelve month ends up
+    to ``as_of`` (as of 6 Dec 2026: 1 Dec 2025 to 30 Nov 2026; as of 31 Oct 2026: 1 Nov 2025 to 31 Oct 2026)."""
+    from xlcredit.core.coerce import to_date
+
+    next_day = as_of + dt.timedelta(days=1)
+    last_end = as_of if next_day.month != as_of.month else as_of.replace(day=1) - dt.timedelta(days=1)
+    end = last_end if entered_to is None else to_date(entered_to, "Audit to")
+    if entered_from is None:
+        month = end.year * 12 + end.month - 1 - 11
+        start = dt.date(month // 12, month % 12 + 1, 1)
+    else:
+        start = to_date(entered_from, "Audit from")
+    if start > end:
+        raise XlcError("Audit from", f"is after Audit to ({start} > {end})", entered_from)
+    return start, end
+
+
+def _shown_value(value: Any, unit: str) -> Any:
+    """A comparison figure as the sheet shows it: money to the cent, days to a tenth, a share in %, yes/no."""
+    from decimal import ROUND_HALF_UP
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "money":
+        return Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if unit == "days":
+        return Decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    if unit == "share":
+        return (Decimal(value) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return value
+
+
+def audit_blocks(result: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The Policy Audit sheet's three tables: the measures side by side with what each difference means, exposure /
+    sales held / exposure at default carried by month end (the chart reads it), the default rate by grade."""
+    from xlcredit.jobs.audit import comparison_rows
+
+    a = result.a.name
+    b = result.b.name if result.b is not None else "none"
+    units = {"money": result.currency, "share": "%", "days": "days", "count": "count", "yes/no": ""}
+    comparison = pd.DataFrame(
+        [[r["measure"], units.get(r["unit"], r["unit"]), _shown_value(r["a"], r["unit"]),
+          _shown_value(r["b"], r["unit"]),
+          None if r["change"] is None else _shown_value(r["change"], r["unit"]), r["meaning"] or None]
+         for r in comparison_rows(result)],
+        columns=["Measure", "Unit", f"A: {a}", f"B: {b}", "B − A", "What the difference means"])
+    b_months = {m.month_end: m for m in result.b.months} if result.b is not None else {}
+    months = pd.DataFrame(
+        [[m.month_end, m.exposure, m.held_amount, getattr(b_months.get(m.month_end), "held_amount", None),
+          m.ead_carried, getattr(b_months.get(m.month_end), "ead_carried", None), m.held_orders,
+          getattr(b_months.get(m.month_end), "held_orders", None)] for m in result.a.months],
+        columns=["Month end", "Exposure", f"Sales held: {a}", f"Sales held: {b}", f"Exposure at default: {a}",
+                 f"Exposure at default: {b}", f"Orders held: {a}", f"Orders held: {b}"])
+    calibration = pd.DataFrame(
+        [[replay.name, r.grade, r.observations, r.defaults,
+          None if r.rate is None else _shown_value(r.rate, "share")]
+         for replay in (result.a, result.b) if replay is not None for r in replay.measures.calibration],
+        columns=["Policy", "Grade", "Customer-months", "Defaults within a year", "Default rate %"])
+    return comparison, months, calibration
+
+
+def policy_audit(book: Any | None = None, as_of: dt.date | None = None) -> None:
+    """Policy Audit button: the same job as ``xlcredit audit --from … --to … [--against …]``, on the open workbook.
+
+    Policy A is the workbook's Policy sheet; policy B the "Compare against" cell (``strict`` or a .toml file, a
+    relative path read beside the workbook; blank: A alone). The period: the "Audit from" / "to" cells, blank the
+    twelve month ends up to today. The Policy Audit sheet gets both columns with what each difference means, the
+    months (charted beside) and the default rate by grade; a message box sums it up.
+    """
+    from xlcredit.jobs.audit import run_audit
+
+    def action(b: Any) -> str | None:
+        xb = XlwingsBook(b)
+        entered = xb.input_cells("Policy Audit", wb.INPUT_CELLS["Policy Audit"])
+        start, end = audit_period(entered["from"], entered["to"], as_of or dt.date.today())
+        against = None if entered["against"] is None else str(entered["against"]).strip()
+        if against and against.lower() != "strict" and not Path(against).is_absolute():
+            against = str(Path(b.fullname).parent / against)
+        try:
+            outcome = run_audit(xb, start, end, against=against)
+        except XlcError as exc:
+            if exc.field != "against":
+                raise
+            raise XlcError("Compare against", exc.problem, entered["against"]) from None
+        result = outcome.audit
+        xb.write_outputs({"Policy Audit": list(audit_blocks(result))},
+                         {("Policy Audit", wb.OUTPUT_SHEETS["Policy Audit"].as_of_cell): result.month_ends[-1]})
+        m = {r.measure: r for r in result.differences} if result.b is not None else {}
+        lines = [f"Policy audit {result.month_ends[0]} to {result.month_ends[-1]} ({len(result.month_ends)} month "
+                 f"ends): policy A '{result.a.name}'" + (f" against B '{result.b.name}'." if result.b else " alone.")]
+        a = result.a.measures
+        lines.append(f"A held {a.held_orders} order(s) worth {a.held_amount:,.2f} {result.currency}; it stopped "
+                     f"{a.ead_stopped:,.2f} and carried {a.ead_carried:,.2f} {result.currency} of exposure at default.")
+        if result.b is not None:
+            bm = result.b.measures
+            lines.append(f"B held {bm.held_orders} order(s) worth {bm.held_amount:,.2f} {result.currency}; it stopped "
+                         f"{bm.ead_stopped:,.2f} and carried {bm.ead_carried:,.2f} {result.currency} of exposure at "
+                         f"default.")
+            lines.append(f"{sum(1 for d in m.values() if d.meaning)} difference(s) explained on the Policy Audit "
+                         "sheet.")
+        lines += [f"note: {note}" for note in outcome.notes]
+        lines += _problem_lines(outcome.problems)
+        return "\n".join(lines)
+
+    _run(action, book)
+
+
+# --------------------------------------------------------------------------- cash in: Bank → Matches → Payments
+_DECIMAL_COMMA = re.compile(r"^-?[\d.' ]*\d,\d{1,2}$")
+_TICKED = {"true", "yes", "y", "x", "1", "✓", "✔", "ok"}
+#: Columns of the Matches sheet: Accept first (the user's tick), then the proposal as ``xlcredit match`` shows it.
+MATCH_COLUMNS: tuple[str, ...] = ("accept", "bank_reference", "date", "amount", "currency", "payer", "customer_id",
+                                  "invoices", "confidence", "status", "reason", "source")
+
+
+def _bank_cell_text(value: Any, decimal_comma: bool) -> str:
+    """A pasted cell as the bank's CSV had it: dates ISO, numbers without exponent (decimal comma if the export has
+    one), text as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+        return text.replace(".", ",") if decimal_comma else text
+    return str(value)
+
+
+def bank_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Cells pasted from a bank export (header row first) back into CSV text for :func:`xlcredit.io.bank.read_csv`;
+    an export whose amounts stayed text with a decimal comma ("4815,70") is given as ``;``-separated."""
+    decimal_comma = any(isinstance(v, str) and _DECIMAL_COMMA.match(v.strip()) for row in rows[1:] for v in row)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";" if decimal_comma else ",", lineterminator="\n")
+    for row in rows:
+        writer.writerow([_bank_cell_text(v, decimal_comma) for v in row])
+    return buffer.getvalue()
+
+
+def _bank_reads(xb: XlwingsBook, book: Any) -> list[Any]:
+    """The statement of the Bank sheet: the file its "Statement file" cell names (beside the workbook when relative),
+    else the export pasted from :data:`xlcredit.io.workbook.BANK_FIRST_ROW`."""
+    from xlcredit.io.bank import read_csv, read_statement
+
+    entered = xb.input_cells(wb.BANK_SHEET, wb.INPUT_CELLS[wb.BANK_SHEET])["file"]
+    if entered is not None:
+        path = Path(str(entered).strip())
+        if not path.is_absolute():
+            path = Path(book.fullname).parent / path
+        if not path.is_file():
+            raise XlcError("Statement file", f"not found: {path}", str(entered))
+        return [read_statement(path)]
+    rows = [r for r in xb.rows_from(wb.BANK_SHEET, f"A{wb.BANK_FIRST_ROW}") if any(v is not None for v in r)]
+    if len(rows) < 2:
+        raise XlcError("Bank", f"sheet is empty: paste a bank export from A{wb.BANK_FIRST_ROW} (its header row first) "
+                               "or name a statement file", None)
+    return [read_csv(bank_text(rows), "Bank sheet")]
+
+
+def matches_frame(proposals: Sequence[Any]) -> pd.DataFrame:
+    """The Matches sheet: one row per transaction, Accept ticked (TRUE) for the confident matches (``auto``) and
+    blank for the user to decide on the rest."""
+    from xlcredit.core.cashapp import AUTO
+    from xlcredit.jobs.cashapp import proposal_rows
+
+    rows = proposal_rows(proposals)
+    for row, p in zip(rows, proposals, strict=True):
+        row["accept"] = True if p.status == AUTO else None
+    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
+
+
+def match_bank(book: Any | None = None, as_of: dt.date | None = None) -> None:
+    """Match Bank button: the same job as ``xlcredit match STATEMENT WORKBOOK``, on the open workbook.
+
+    The statement comes from the Bank sheet (a file it names, or an export pasted into it); the open items are the
+    workbook's as of ``as_of`` (default: its newest document, as the command). The Matches sheet lists every
+    transaction with its proposal, the confident ones ticked in the Accept column; nothing is applied yet.
+    """
+    from xlcredit.jobs.cashapp import run_match
+
+    def action(b: Any) -> str | None:
+        xb = XlwingsBook(b)
+        reads = _bank_reads(xb, b)
+        outcome = run_match([], xb, as_of=as_of, read=lambda _paths: reads)
+        xb.write_outputs({"Matches": matches_frame(outcome.proposals)},
+                         {("Matches", wb.OUTPUT_SHEETS["Matches"].as_of_cell): outcome.as_of})
+        n = len(outcome.proposals)
+        lines = [f"{n} transaction(s) as of {outcome.as_of}: {outcome.count('auto')} matched (ticked on the Matches "
+                 f"sheet), {outcome.count('review')} for review, {outcome.count('unmatched')} unmatched, "
+                 f"{outcome.count('duplicate')} already applied or duplicates, {outcome.count('not a credit')} not "
+                 "credits.",
+                 "Untick what you do not want, tick the reviewed ones you accept, then press Apply Matches."]
+        lines += [f"note: {note}" for note in outcome.notes]
+        lines += _problem_lines(outcome.problems)
+        return "\n".join(lines)
+
+    _run(action, book)
+
+
+def _ticked(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in _TICKED
+
+
+def apply_bank_matches(book: Any | None = None) -> None:
+    """Apply Matches button: ``xlcredit match --apply`` for the matches ticked on the Matches sheet.
+
+    The Bank sheet's statement is matched again as of the Matches sheet's date (so the proposals are the ones
+    shown); each ticked transaction whose customer and invoices are still as shown is appended to the Payments
+    table — one row per invoice with its invoice ref. and bank reference, exactly the rows ``--apply`` appends to
+    payments.csv — in one write. A bank reference already in the Payments table is never applied again, so a
+    second press changes nothing. Save the workbook to keep them.
+    """
+    from dataclasses import replace
+
+    from xlcredit.core.cashapp import AUTO, DUPLICATE, REVIEW
+    from xlcredit.core.coerce import to_date
+    from xlcredit.jobs.cashapp import payment_rows, run_match
+
+    def action(b: Any) -> str | None:
+        xb = XlwingsBook(b)
+        spec = wb.OUTPUT_SHEETS["Matches"]
+        rows = xb.rows_from("Matches", f"A{spec.header_row}")
+        words = {wb.header_text(c): c for c in MATCH_COLUMNS}
+        header = [words.get(str(h).strip(), str(h)) if h is not None else "" for h in (rows[0] if rows else [])]
+        if not rows or "accept" not in header or "bank_reference" not in header:
+            return "Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."
+        col = {name: header.index(name) for name in header if name}
+        shown = {str(r[col["bank_reference"]]): r for r in rows[1:] if len(r) > col["bank_reference"]
+                 and r[col["bank_reference"]] is not None}
+        if not shown:
+            return "Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."
+        ticked = {ref for ref, r in shown.items() if _ticked(r[col["accept"]])}
+        if not ticked:
+            return "No match is ticked in the Accept column of the Matches sheet: nothing was applied."
+        tables = xb.read_tables()
+        payments = tables.get("payments")
+        if payments is None or "bank_reference" not in payments.columns:
+            raise XlcError("Payments", "table has no Bank reference column: add a column headed 'Bank reference' to "
+                                       "it (Apply Matches records each bank reference there, so that a payment is "
+                                       "never applied twice)", None)
+        already = {str(v).strip() for v in payments["bank_reference"] if v is not None and str(v).strip()
+                   and str(v) != "nan"}
+        when = xb.input_cells("Matches", {"as_of": spec.as_of_cell})["as_of"]
+        reads = _bank_reads(xb, b)
+        outcome = run_match([], xb, as_of=None if when is None else to_date(when, "Matches as of"),
+                            read=lambda _paths: reads)
+        confirmed, notes, skipped = [], [], 0
+        for p in outcome.proposals:
+            ref = p.transaction.bank_reference
+            if ref not in ticked:
+                continue
+            if ref in already or p.status == DUPLICATE:
+                skipped += 1
+                continue
+            row = shown[ref]
+            said = (str(row[col["customer_id"]] or ""), str(row[col["invoices"]] or ""))
+            if said != (p.customer_id, " ".join(p.invoices)):
+                notes.append(f"{ref}: changed since Match Bank (now {p.customer_id or 'no customer'} "
+                             f"{' '.join(p.invoices)}): press Match Bank again and check it")
+                continue
+            if p.status not in (AUTO, REVIEW) or not p.customer_id or not (p.lines or p.on_account > 0):
+                notes.append(f"{ref}: no customer or invoice to apply it to")
+                continue
+            confirmed.append(replace(p, status=AUTO))   # the user's tick confirms a reviewed match
+        new = [{**r, "payment_date": dt.date.fromisoformat(r["payment_date"]), "amount": Decimal(r["amount"])}
+               for r in payment_rows(confirmed, already)]
+        if new:
+            xb.append_rows("payments", new)
+        lines = [f"{len(new)} payment row(s) appended to the Payments table for {len(confirmed)} transaction(s); "
+                 f"{skipped} ticked transaction(s) already applied earlier, nothing added for them."
+                 + (" Save the workbook to keep them." if new else "")]
+        lines += [f"note: {n}" for n in notes[:10]]
         return "\n".join(lines)
 
     _run(action, book)

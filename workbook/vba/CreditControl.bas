@@ -1,7 +1,7 @@
 Attribute VB_Name = "CreditControl"
 'xlcredit - the Dashboard buttons of CreditControl.xlsm.
 'Each button runs one job of the Python engine through xlwings (RunPython, in the xlwings module).
-'The same jobs run without Excel from the command line: xlcredit refresh | letters | review | worklist | statements | send.
+'The same jobs run without Excel from the command line: xlcredit refresh | letters | review | worklist | statements | send | audit | match.
 'Source: workbook/vba/CreditControl.bas, built into the workbook by workbook/build.py.
 Option Explicit
 
@@ -36,4 +36,21 @@ Public Sub SendLetters()
     'E-mail the letters and statements of the Letters folder not sent yet (mail server: the Policy sheet's
     'sending settings; password: the XLCREDIT_SMTP_PASSWORD environment variable). No mail server: .eml drafts.
     RunPython "import xlcredit.excel as x; x.send_letters()"
+End Sub
+
+Public Sub PolicyAudit()
+    'Replay the ledger month end by month end under this workbook's policy and the one named in Compare against
+    '(strict or a .toml file); write both columns, what each difference means and the months on Policy Audit.
+    RunPython "import xlcredit.excel as x; x.policy_audit()"
+End Sub
+
+Public Sub MatchBank()
+    'Match the bank statement of the Bank sheet (pasted, or the file it names) to the open invoices; list the
+    'proposals on the Matches sheet, the confident ones ticked in its Accept column.
+    RunPython "import xlcredit.excel as x; x.match_bank()"
+End Sub
+
+Public Sub ApplyMatches()
+    'Append the matches ticked on the Matches sheet to the Payments table (never twice: by bank reference).
+    RunPython "import xlcredit.excel as x; x.apply_bank_matches()"
 End Sub

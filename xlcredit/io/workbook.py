@@ -2,15 +2,17 @@
 
 Which sheet is what — declared here, and only here (``workbook/build.py`` builds from these names):
 
-* **Input sheets** (:data:`INPUT_SHEETS`): Customers, Invoices, Payments, Credit Notes, FX Rates, Reviews,
-  Promises, Disputes, Plans, Contacts (each one Excel Table starting in A1; Reviews: a review history imported
-  from the previous credit system; Promises … Contacts: the collector's records, read by
-  :mod:`xlcredit.jobs.collector`), Policy (setting | value | help) and ``xlwings.conf``. The user owns them;
-  nothing here ever writes to them.
-* **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Statements, Review, Worklist. Everything from the
-  header row (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on every run; the
-  title rows above it stay as built, except the declared "as of" cell. Some carry cells the user fills in above
-  the table (:data:`INPUT_CELLS`: the Statements period), read by their button and never written.
+* **Input sheets** (:data:`INPUT_SHEETS`): Customers, Invoices, Payments, Credit Notes, FX Rates, Reviews, Promises,
+  Disputes, Plans, Contacts (each one Excel Table starting in A1; Reviews: a review history imported from the
+  previous credit system; Promises … Contacts: the collector's records, read by :mod:`xlcredit.jobs.collector`),
+  Bank (a bank export pasted from :data:`BANK_FIRST_ROW`, or a statement file named in its input cell, for the Match
+  Bank button), Policy (setting | value | help) and ``xlwings.conf``. The user owns them; nothing here ever writes
+  to them.
+* **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Statements, Review, Policy Audit, Worklist, Matches.
+  Everything from the header row (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on
+  every run; the title rows above it stay as built, except the declared "as of" cell. Some carry cells the user
+  fills in above the table (:data:`INPUT_CELLS`: the Statements period, the audit's period and policy B), read by
+  their button and never written.
 * **Dashboard**: a fixed layout (buttons, labels, the ageing chart); only the declared cells in
   :data:`DASHBOARD_CELLS` (KPIs, the ageing-by-bucket block, as-of date) are outputs.
   :data:`OUTPUT_CELLS` lists every cell a refresh may write outside the output tables.
@@ -50,7 +52,8 @@ import pandas as pd
 from xlcredit.core.errors import XlcError, describe
 
 __all__ = [
-    "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "BANK_FIRST_ROW", "BANK_SHEET", "COLUMN_KINDS", "CONF_SHEET",
+    "AGEING_BUCKET_ROWS", "AGEING_TOTAL_ROW", "AUDIT_MEASURES", "AUDIT_MONTHS_HEADER_ROW", "AUDIT_MONTH_ROWS",
+    "BANK_FIRST_ROW", "BANK_SHEET", "COLUMN_KINDS", "CONF_SHEET",
     "CUSTOMER_FORMULA_ARGS", "CUSTOMER_FORMULA_COLUMNS", "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW",
     "FORECAST_ROWS", "HEADER_WORDS", "INPUT_CELLS", "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NO_CONFLICTS",
     "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS", "POLICY_CHECK_ROW", "POLICY_CHECK_ROWS", "POLICY_SHEET",
@@ -100,7 +103,7 @@ DASHBOARD_SHEET = "Dashboard"
 BANK_SHEET = "Bank"
 
 #: Sheets the user owns: never written by a refresh.
-INPUT_SHEETS: tuple[str, ...] = (*(t.sheet for t in INPUT_TABLES), POLICY_SHEET, CONF_SHEET)
+INPUT_SHEETS: tuple[str, ...] = (*(t.sheet for t in INPUT_TABLES), BANK_SHEET, POLICY_SHEET, CONF_SHEET)
 
 #: Sheets whose table (header row down) the refresh replaces.
 OUTPUT_SHEETS: dict[str, OutputSheet] = {
@@ -108,21 +111,32 @@ OUTPUT_SHEETS: dict[str, OutputSheet] = {
     "Letters": OutputSheet("Letters", "Dunning letters issued"),
     "Statements": OutputSheet("Statements", "Statements of account", header_row=6),
     "Review": OutputSheet("Review", "Portfolio review"),
+    "Policy Audit": OutputSheet("Policy Audit", "Policy audit: what the policy would have decided", header_row=7),
     "Worklist": OutputSheet("Worklist", "Worklist: who to call today"),
+    "Matches": OutputSheet("Matches", "Bank matches: tick Accept, then press Apply Matches"),
 }
 
 #: Cells the user fills in above an output sheet's table, or on the Bank sheet: read by that sheet's button,
 #: never written by any run (sheet → name → cell).
 INPUT_CELLS: dict[str, dict[str, str]] = {
     "Statements": {"from": "B3", "to": "B4"},
+    "Policy Audit": {"against": "B3", "from": "B4", "to": "B5"},
+    BANK_SHEET: {"file": "B3"},
 }
+#: The Policy Audit sheet's tables, one below the other from its header row: the comparison (this many measures,
+#: :func:`xlcredit.jobs.audit.comparison_rows`), the months (the chart beside the comparison reads
+#: :data:`AUDIT_MONTH_ROWS`: the twelve month ends of the default period), the default rate by grade.
+AUDIT_MEASURES = 21
+AUDIT_MONTHS_HEADER_ROW = 7 + 1 + AUDIT_MEASURES + 1
+AUDIT_MONTH_ROWS: tuple[int, ...] = tuple(range(AUDIT_MONTHS_HEADER_ROW + 1, AUDIT_MONTHS_HEADER_ROW + 13))
 #: Row of the Bank sheet where a pasted export starts (its header row; the rows below it are transactions).
 BANK_FIRST_ROW = 6
 
 #: Tab order of the workbook.
 SHEET_ORDER: tuple[str, ...] = (DASHBOARD_SHEET, "Customers", "Invoices", "Payments", "Credit Notes", "FX Rates",
-                                "Reviews", "Promises", "Disputes", "Plans", "Contacts", "Ageing", "Letters",
-                                "Statements", "Review", "Worklist", POLICY_SHEET, CONF_SHEET)
+                                "Reviews", "Promises", "Disputes", "Plans", "Contacts", BANK_SHEET, "Ageing",
+                                "Letters", "Statements", "Review", "Policy Audit", "Worklist", "Matches", POLICY_SHEET,
+                                CONF_SHEET)
 
 #: Customers columns that hold formulas (the engine's answers, not inputs): header → Excel function.
 CUSTOMER_FORMULA_COLUMNS: dict[str, str] = {
@@ -219,6 +233,7 @@ HEADER_WORDS: dict[str, str] = {
     "invoice_no": "Invoice no.", "amount": "Amount", "invoice_date": "Invoice date", "due_date": "Due date",
     "terms": "Terms", "disputed": "Disputed", "payment_id": "Payment ID", "payment_date": "Payment date",
     "invoice_ref": "Invoice ref.", "credit_note_no": "Credit note no.", "date": "Date", "rate": "Rate",
+    "bank_reference": "Bank reference",
     # output tables
     "id": "No.", "created_at": "Issued at", "created_by": "Issued by", "kind": "Kind", "step_index": "Step",
     "stage": "Stage", "as_of": "As of", "resend": "Resend no.", "file": "File", "content_hash": "SHA-256 of the PDF",
@@ -269,7 +284,7 @@ NUMBER_FORMATS: dict[str, str] = {
 COLUMN_KINDS: dict[str, str] = {
     "share": "pct", "overdue_pct": "pct", "utilisation": "pct", "deposit_share": "pct", "deposit": "pct",
     "cei": "pct", "dso": "ratio", "best_dso": "ratio", "add": "ratio", "avg_days_late": "ratio",
-    "fx_rate": "rate", "rate": "rate",
+    "fx_rate": "rate", "rate": "rate", "confidence": "pct",
     "score": "int", "days_past_due": "int", "days_overdue": "int", "items": "int", "stage_no": "int",
 }
 _BUILTIN_FORMATS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
@@ -937,7 +952,10 @@ def _replace_table(xml: str, spec: OutputSheet, frame: Any, styles: _Styles, dat
     # columns: widths follow the (first table's) header names; each column carries its data format
     col_xml = []
     for j, (name, kind) in enumerate(zip(first_names, first_kinds, strict=True), start=1):
-        width = known_width.get(name) or str(_DEFAULT_WIDTH.get(kind) or _text_width(name, blocks[0].iloc[:, j - 1]))
+        # several tables share the columns: each keeps the width the sheet gave it (headers change with the run)
+        positional = _col_attr(old_cols, j).get("width") if len(blocks) > 1 else None
+        width = (known_width.get(name) or positional
+                 or str(_DEFAULT_WIDTH.get(kind) or _text_width(name, blocks[0].iloc[:, j - 1])))
         style = f' style="{first_styles[j - 1]}"' if first_styles[j - 1] else ""
         col_xml.append(f'<col min="{j}" max="{j}" width="{width}"{style} customWidth="1"/>')
     if len(blocks) > 1:   # columns only the later tables use keep the widths the sheet gave them
