@@ -122,20 +122,42 @@ def plugin():
     _convert.use_session(None)
 
 
+#: Request headers a page may send without a CORS preflight, and response headers it may always read (Fetch
+#: standard: CORS-safelisted request and response headers).
+SAFE_REQUEST = {"accept", "accept-language", "content-language"}
+SAFE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+SAFE_RESPONSE = {"cache-control", "content-language", "content-length", "content-type", "expires", "last-modified",
+                 "pragma"}
+
+
 def browser(origin: str = LITE):
-    """A stand-in for the browser's fetch: sends the page's Origin and, as a browser does, refuses to hand over an
-    answer that does not name that origin (``TypeError: Failed to fetch`` in a browser: an OSError here)."""
+    """A stand-in for the browser's fetch from a page at ``origin``, with the browser's CORS rules: a request with
+    other headers than the safelisted ones (X-API-Key, If-None-Match …) is preflighted (OPTIONS) and sent only when
+    the service allows the origin and each header; an answer that does not name the origin is refused (``TypeError:
+    Failed to fetch`` in a browser, an OSError here); the page reads only the safelisted and exposed headers."""
     async def transport(method, url, headers, body):
         from xlcredit_lite.service import Answer
 
+        extra = sorted(h.lower() for h, v in headers.items() if h.lower() not in SAFE_REQUEST and not (
+            h.lower() == "content-type" and v.split(";")[0].strip().lower() in SAFE_CONTENT_TYPES))
         async with httpx.AsyncClient(timeout=30) as client:
             try:
+                if extra or method not in ("GET", "HEAD", "POST"):
+                    pre = await client.options(url, headers={"Origin": origin, "Access-Control-Request-Method": method,
+                                                             "Access-Control-Request-Headers": ", ".join(extra)})
+                    listed = pre.headers.get("access-control-allow-headers", "")
+                    allowed = {h.strip().lower() for h in listed.split(",")}
+                    if pre.status_code != 200 or pre.headers.get("access-control-allow-origin") != origin or not (
+                            set(extra) <= allowed):
+                        raise OSError(f"Failed to fetch (CORS preflight refused: {', '.join(extra)})")
                 r = await client.request(method, url, headers={**headers, "Origin": origin}, content=body)
             except httpx.HTTPError as exc:
                 raise OSError(f"Failed to fetch ({type(exc).__name__})") from None
         if r.headers.get("access-control-allow-origin") not in (origin, "*"):
             raise OSError("Failed to fetch (CORS: the answer does not name this origin)")
-        return Answer(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
+        exposed = {h.strip().lower() for h in r.headers.get("access-control-expose-headers", "").split(",")}
+        visible = {k.lower(): v for k, v in r.headers.items() if k.lower() in SAFE_RESPONSE | exposed}
+        return Answer(r.status_code, visible, r.content)
     return transport
 
 
@@ -210,6 +232,27 @@ def test_customer_formulas_from_the_service_equal_the_desktop_remote_mode(plugin
     na = {"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
     assert run(module.credit_limit, na) == _desktop_remote("credit_limit", "#N/A")
     assert run(module.credit_limit, na).startswith("#XLC! customer: source cell shows #N/A")
+
+
+def test_the_copy_is_revalidated_with_its_etag_through_the_browser_rules(plugin, team_service, lite_env, monkeypatch):
+    """The second look at the service sends If-None-Match (a preflighted header the service must allow) and the
+    304 keeps the copy: the formulas go on answering, and nothing is downloaded again."""
+    module, service = plugin
+    _, _, customers = team_service
+    statuses: list[tuple[str, int]] = []
+    inner = browser()
+
+    async def counting(method, url, headers, body):
+        answer = await inner(method, url, headers, body)
+        statuses.append((url.rsplit("/", 1)[-1], answer.status))
+        return answer
+
+    service.use_transport(counting)
+    monkeypatch.setattr(service, "RECHECK_SECONDS", 0.0)
+    first = run(module.credit_limit, customers[0])
+    second = run(module.credit_limit, customers[0])
+    assert first == second == _desktop_remote("credit_limit", customers[0])
+    assert statuses == [("results", 200), ("policy", 200), ("results", 304), ("policy", 304)]
 
 
 def test_a_wrong_key_and_a_refused_origin_are_said_in_the_cell(plugin, team_service, lite_env, monkeypatch):

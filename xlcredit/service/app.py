@@ -276,7 +276,7 @@ def create_app(store_url: str, policy: Policy | None = None, *, settings: Settin
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["*"],
-                           allow_headers=["X-API-Key", "Content-Type", "If-Match", "Idempotency-Key"],
+                           allow_headers=["X-API-Key", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
                            expose_headers=["ETag", "Retry-After"])
 
     @app.exception_handler(RequestValidationError)
