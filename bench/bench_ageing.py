@@ -606,6 +606,33 @@ def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
     return 0 if same else 1
 
 
+def _limit_threads(n: int) -> None:
+    """Every tool on ``n`` threads: a comparison at the same CPU budget, less distorted by a busy machine."""
+    os.environ["POLARS_MAX_THREADS"] = str(n)  # read when polars is first imported (in run_shapes)
+    import duckdb
+    import pyarrow as pa
+
+    import xlcredit.bulk
+
+    pa.set_cpu_count(n)
+    pa.set_io_thread_count(n)
+    duckdb.default_connection().execute(f"SET threads TO {n}")
+    _connect = duckdb.connect
+
+    def connect(*args: Any, **kwargs: Any) -> Any:
+        con = _connect(*args, **kwargs)
+        con.execute(f"SET threads TO {n}")
+        return con
+
+    duckdb.connect = connect
+    if n == 1:
+        def one_by_one(*sources: Any) -> tuple[Any, ...]:
+            return tuple(None if src is None else xlcredit.bulk.read_table(src, name)
+                         for src, name in zip(sources, ("invoices", "payments", "credit_notes"), strict=False))
+
+        xlcredit.bulk.read_tables = one_by_one  # type: ignore[assignment]
+
+
 def _load(avg: tuple[float, float, float]) -> str:
     return "/".join(f"{x:.1f}" for x in avg)
 
@@ -647,9 +674,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invoices", type=int, default=1_000_000,
                         help="invoices per shape (payments 70 %%); e.g. 5000000 or 10000000 for the big sizes")
     parser.add_argument("--tools", default="xlcredit,duckdb,polars,pandas")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="limit every tool to this many threads (DuckDB SET threads, POLARS_MAX_THREADS, "
+                             "pyarrow's pools; xlcredit then reads its files one after the other): same CPU budget")
     parser.add_argument("--dask", type=int, default=0, metavar="WORKERS",
                         help="instead: in-process vs a local Dask cluster of this many workers (first shape)")
     args = parser.parse_args(argv)
+    if args.threads:
+        _limit_threads(args.threads)
     if args.dask:
         return run_dask(args.shapes.split(",")[0], args.repeat, args.invoices, args.dask)
     if not args.classic and not args.worker:
