@@ -366,3 +366,69 @@ def test_apply_matches_appends_exactly_the_ticked_ones_once(book: Book):
     status = {r[1]: (r[9], r[0]) for r in again}
     assert all(status[ref] == ("duplicate", None) for ref in accepted)
     assert status[rows[untick][1]] == ("auto", True)
+
+
+# =========================================================================== the Policy check block (Refresh)
+def test_policy_check_values_fill_the_block_and_count_the_rest():
+    from xlcredit.core.policy_check import Finding
+
+    assert wb.policy_check_values([]) == {"policy_check": "No conflicts found", **{
+        f"policy_check{i}_{part}": None for i in range(1, len(wb.POLICY_CHECK_ROWS) + 1) for part in ("level", "text")}}
+    findings = [Finding("error" if k < 2 else "warning", f"c{k}", f"Sentence {k}.") for k in range(9)]
+    values = wb.policy_check_values(findings)
+    slots = len(wb.POLICY_CHECK_ROWS)
+    assert values["policy_check"] == "2 errors, 7 warnings"
+    assert [values[f"policy_check{i}_text"] for i in range(1, slots)] == [f"Sentence {k}." for k in range(slots - 1)]
+    assert values["policy_check1_level"] == "Error" and values["policy_check3_level"] == "Warning"
+    assert values[f"policy_check{slots}_level"] == "More"
+    assert values[f"policy_check{slots}_text"] == (f"… and {9 - slots + 1} more: run xlcredit policy-check to see "
+                                                   "them all")
+    one = wb.policy_check_values(findings[2:3])
+    assert one["policy_check"] == "1 warning" and one["policy_check2_text"] is None
+
+
+def test_refresh_button_writes_the_policy_checks_findings_on_the_dashboard(book: Book):
+    """The seed's rule as written (limit basis 'share': 15 % of purchases, + 20 % for grade A) against Net 90 and
+    Net 60: the refresh writes the policy check's sentences — the ones xlcredit policy-check prints — into the
+    Dashboard's Policy check block, in words (no setting names)."""
+    from tests.test_plain_words import setting_names
+    from xlcredit.core.policy_check import check_policy
+    from xlcredit.jobs.book import read_book
+
+    _set_policy(book, limits__basis="share")
+    excel.refresh_ageing(book, as_of=SAMPLE_AS_OF)
+    xb = excel.XlwingsBook(book)
+    data = read_book(xb.read_tables(), xb.read_policy_rows())
+    findings = check_policy(data.policy, data.customers, data.ledger, data.fx, SAMPLE_AS_OF)
+    assert any(f.level == "error" and "Net 90" in f.message for f in findings)
+    dash = book.sheets[wb.DASHBOARD_SHEET]
+    rows = wb.POLICY_CHECK_ROWS
+    errors = sum(1 for f in findings if f.level == "error")
+    assert dash.cell(f"C{wb.POLICY_CHECK_ROW}").startswith(f"{errors} error")
+    shown = [(dash.cell(f"B{r}"), dash.cell(f"C{r}")) for r in rows[:len(findings)]]
+    assert shown == [(f.level.capitalize(), f.message) for f in findings][:len(rows)]
+    assert setting_names(" ".join(str(t) for _lvl, t in shown)) == []
+    _set_policy(book, limits__basis="terms")                      # the shipped basis: the block is cleared
+    excel.refresh_ageing(book, as_of=SAMPLE_AS_OF)
+    assert dash.cell(f"C{wb.POLICY_CHECK_ROW}") == wb.NO_CONFLICTS
+    assert all(dash.cell(f"B{r}") is None and dash.cell(f"C{r}") is None for r in rows)
+
+
+def test_refresh_of_the_workbook_file_says_no_conflicts_found(tmp_path: Path):
+    """``xlcredit refresh CreditControl.xlsm`` (the file writer) fills the same block; the built file shows the
+    sample's check already."""
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from xlcredit.cli import app
+
+    copy = tmp_path / "CreditControl.xlsm"
+    shutil.copy(build.DEFAULT_OUT, copy)
+    ws = openpyxl.load_workbook(copy, data_only=True)[wb.DASHBOARD_SHEET]
+    assert ws[f"B{wb.POLICY_CHECK_ROW}"].value == "Policy check"
+    assert ws[f"C{wb.POLICY_CHECK_ROW}"].value == wb.NO_CONFLICTS          # the build's preview
+    run = CliRunner().invoke(app, ["refresh", str(copy), "--as-of", "2026-10-31", "--db", str(tmp_path / "c.db")])
+    assert run.exit_code == 0, run.output
+    ws = openpyxl.load_workbook(copy, data_only=True)[wb.DASHBOARD_SHEET]
+    assert ws[f"C{wb.POLICY_CHECK_ROW}"].value == wb.NO_CONFLICTS
+    assert all(ws[f"C{r}"].value is None for r in wb.POLICY_CHECK_ROWS)

@@ -58,9 +58,12 @@ from xlcredit.io.workbook import (
     FORECAST_LATER_ROW,
     FORECAST_ROWS,
     NUMBER_FORMATS,
+    POLICY_CHECK_ROW,
+    POLICY_CHECK_ROWS,
     REVIEW_CELLS,
     customer_formula,
     header_text,
+    policy_check_values,
     write_outputs,
 )
 
@@ -243,6 +246,12 @@ def engine_preview(tables: Mapping[str, pd.DataFrame], policy: Policy | None = N
         values["Next order"] = orders[str(row["customer_id"])]
         cached[str(row["customer_id"])] = values
     dashboard = {k: v for k, v in dashboard_values(portfolio, dt.datetime(2000, 1, 1)).items() if k != "refreshed_at"}
+    try:   # the policy check's findings, as the first refresh writes them into the Policy check block
+        from xlcredit.core.policy_check import check_policy
+
+        dashboard |= policy_check_values(check_policy(data.policy, data.customers, data.ledger, data.fx, as_of))
+    except ImportError:
+        pass
     return Preview(cached, dashboard, ageing_sheet(portfolio))
 
 
@@ -381,10 +390,30 @@ def _dashboard(book: xlsxwriter.Workbook, f: _Formats, values: Mapping[str, Any]
                                                                          **bold_top))
     _ageing_charts(book, ws, values.get("currency") or "")
     _review_block(book, ws, f, values)
-    ws.print_area(f"A1:R{FORECAST_LATER_ROW + 1}")
+    _policy_check_block(ws, f, values)
+    ws.print_area(f"A1:R{POLICY_CHECK_ROWS[-1] + 1}")
     _page_setup(ws, repeat_row=None, title="Credit Control Dashboard")
     ws.fit_to_pages(1, 1)
     ws.activate()
+
+
+def _policy_check_block(ws: Any, f: _Formats, values: Mapping[str, Any]) -> None:
+    """The Policy check block (written by every refresh): do the policy's figures agree with each other and with the
+    ledger — "No conflicts found", or each finding in words with its arithmetic (what xlcredit policy-check says)."""
+    header = f(**HEADER)
+    top = POLICY_CHECK_ROW - 1
+    ws.write_string(top, 1, "Policy check", header)
+    _write_or_blank(ws, f"C{POLICY_CHECK_ROW}", values.get("policy_check"), f(**HEADER, align="left"))
+    ws.merge_range(top, 3, top, 17, "The policy's figures checked together and against the ledger (as xlcredit "
+                   "policy-check does) at every refresh", f(**HEADER, indent=1))
+    grid = {"border": 1, "border_color": "#BFBFBF", "valign": "top"}
+    for i, row in enumerate(POLICY_CHECK_ROWS, start=1):
+        ws.set_row(row - 1, 30)
+        _write_or_blank(ws, f"B{row}", values.get(f"policy_check{i}_level"), f(bold=True, **grid))
+        text = values.get(f"policy_check{i}_text")
+        ws.merge_range(row - 1, 2, row - 1, 17, "", f(text_wrap=True, **grid))
+        if text is not None:
+            ws.write_string(row - 1, 2, str(text), f(text_wrap=True, **grid))
 
 
 def _ageing_charts(book: xlsxwriter.Workbook, ws: Any, currency: str) -> None:

@@ -2,8 +2,9 @@
 
 Refresh = read the book's tables → assess the portfolio (score, limits, terms, ageing, dunning, KPIs) →
 load the credit database the Excel functions read → write the Ageing sheet and the Dashboard
-figures. Bad rows are reported and the good ones still processed. The database is written before
-the workbook; each write is atomic on its own.
+figures, with the policy check's findings in the Dashboard's Policy check block. Bad rows are reported
+and the good ones still processed. The database is written before the workbook; each write is atomic
+on its own.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def refresh(book: Book, as_of: dt.date | None, *, store: str | CreditStore | Non
     say("writing the Ageing sheet and the Dashboard")
     moment = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
     book.write_outputs({"Ageing": ageing_sheet(portfolio)},
-                       wb.dashboard_cells(dashboard_values(portfolio, moment)) | {("Ageing", "B2"): as_of})
+                       wb.dashboard_cells(dashboard_values(portfolio, moment) | wb.policy_check_values(findings))
+                       | {("Ageing", "B2"): as_of})
     return RefreshOutcome(portfolio, tuple(problems), credit_store.url, stamp, findings,
                           () if note is None else (note,))
 
