@@ -174,3 +174,23 @@ def test_worklist_button_without_collector_sheets_still_ranks(tmp_path):
     assert book.app.alerts[0].startswith("Worklist as of 2026-10-31: ")
     header, *rows = book.sheets["Worklist"].cells["A4"]
     assert all(r[header.index("Promises broken")] == 0 for r in rows)
+
+
+def test_the_new_buttons_on_a_workbook_made_before_their_sheets_say_so(tmp_path):
+    """A workbook without the Statements, Policy Audit, Bank and Matches sheets: Statements and Policy Audit still
+    run and say the sheet is missing (the statements are written all the same); Match Bank and Apply Matches say
+    what to do instead of failing with a traceback."""
+    book = _Book(tmp_path)
+    excel.policy_audit(book, as_of=SAMPLE_AS_OF)
+    assert book.app.alerts[0].startswith("Policy audit 2025-11-30 to 2026-10-31 (12 month ends): policy A 'current' "
+                                         "alone.")
+    assert "note: this workbook has no Policy Audit sheet" in book.app.alerts[0]
+    excel.generate_statements(book, as_of=dt.date(2026, 11, 3))
+    assert book.app.alerts[1].startswith("Statements 2026-10-01 to 2026-10-31: ")
+    assert "note: this workbook has no Statements sheet" in book.app.alerts[1]
+    assert any((tmp_path / "Letters").glob("statement_2026-10-01_2026-10-31_*.pdf"))
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    assert book.app.alerts[2].startswith("#XLC! workbook: has no Bank and Matches sheets (made before the Match Bank "
+                                         "button)")
+    excel.apply_bank_matches(book)
+    assert book.app.alerts[3] == "Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."

@@ -36,6 +36,10 @@ class XlwingsBook:
     def label(self) -> str:
         return str(self.book.name)
 
+    def has_sheet(self, name: str) -> bool:
+        """True when the workbook has a sheet of that name (a workbook made before a sheet lacks it)."""
+        return self._sheet(name) is not None
+
     def _sheet(self, name: str) -> Any | None:
         names = [s.name for s in self.book.sheets]
         return self.book.sheets[name] if name in names else None
@@ -501,8 +505,16 @@ def policy_audit(book: Any | None = None, as_of: dt.date | None = None) -> None:
                 raise
             raise XlcError("Compare against", exc.problem, entered["against"]) from None
         result = outcome.audit
-        xb.write_outputs({"Policy Audit": list(audit_blocks(result))},
-                         {("Policy Audit", wb.OUTPUT_SHEETS["Policy Audit"].as_of_cell): result.month_ends[-1]})
+        note = ""
+        try:
+            xb.write_outputs({"Policy Audit": list(audit_blocks(result))},
+                             {("Policy Audit", wb.OUTPUT_SHEETS["Policy Audit"].as_of_cell): result.month_ends[-1]})
+        except XlcError as exc:   # a workbook made before the Policy Audit sheet: the figures are still shown here
+            if "Policy Audit" not in exc.problem:
+                raise
+            note = ("note: this workbook has no Policy Audit sheet (made before the Policy Audit button): the audit "
+                    "is not written into it; copy your sheets into the current CreditControl.xlsm, or run xlcredit "
+                    "audit --out audit.xlsx")
         m = {r.measure: r for r in result.differences} if result.b is not None else {}
         lines = [f"Policy audit {result.month_ends[0]} to {result.month_ends[-1]} ({len(result.month_ends)} month "
                  f"ends): policy A '{result.a.name}'" + (f" against B '{result.b.name}'." if result.b else " alone.")]
@@ -518,6 +530,8 @@ def policy_audit(book: Any | None = None, as_of: dt.date | None = None) -> None:
                          "sheet.")
         lines += [f"note: {note}" for note in outcome.notes]
         lines += _problem_lines(outcome.problems)
+        if note:
+            lines.append(note)
         return "\n".join(lines)
 
     _run(action, book)
@@ -564,6 +578,10 @@ def _bank_reads(xb: XlwingsBook, book: Any) -> list[Any]:
     else the export pasted from :data:`xlcredit.io.workbook.BANK_FIRST_ROW`."""
     from xlcredit.io.bank import read_csv, read_statement
 
+    if not (xb.has_sheet(wb.BANK_SHEET) and xb.has_sheet("Matches")):
+        raise XlcError("workbook", "has no Bank and Matches sheets (made before the Match Bank button): copy your "
+                                   "sheets into the current CreditControl.xlsm, or run xlcredit match STATEMENT "
+                                   "WORKBOOK", None)
     entered = xb.input_cells(wb.BANK_SHEET, wb.INPUT_CELLS[wb.BANK_SHEET])["file"]
     if entered is not None:
         path = Path(str(entered).strip())
