@@ -248,6 +248,24 @@ def qr_matrix(payload: str) -> list[list[bool]]:
     return [[bool(v) for v in row] for row in segno.make(payload, error="m", micro=False).matrix_iter(border=4)]
 
 
+def qr_runs(matrix: list[list[bool]]) -> list[tuple[int, int, int]]:
+    """The dark modules of a QR matrix as runs along each row: (row, first column, length). Drawn as one rectangle
+    each, they make the page's content a few hundred operations instead of a thousand squares (faster to render
+    and to read back)."""
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append((y, start, x - start))
+            else:
+                x += 1
+    return runs
+
+
 # --------------------------------------------------------------------------- docx
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -461,13 +479,13 @@ def render_pdf(letter: ComposedLetter) -> bytes:
             def wrap(self, *_: object) -> tuple[float, float]:
                 return len(matrix) * module, len(matrix) * module
 
-            def draw(self) -> None:
+            def draw(self) -> None:   # one filled path of one rectangle per run of dark modules in a row
                 size = len(matrix) * module
                 self.canv.setFillColor(colors.black)
-                for y, row in enumerate(matrix):
-                    for x, dark in enumerate(row):
-                        if dark:
-                            self.canv.rect(x * module, size - (y + 1) * module, module, module, stroke=0, fill=1)
+                path = self.canv.beginPath()
+                for y, x, length in qr_runs(matrix):
+                    path.rect(x * module, size - (y + 1) * module, length * module, module)
+                self.canv.drawPath(path, stroke=0, fill=1)
 
         story.append(_QrCode())
     story += [Spacer(1, 4 * mm), para("\n".join(letter.closing), body)]
