@@ -55,9 +55,10 @@ def serve(ctx: typer.Context,
           queue_seconds: Annotated[float | None, typer.Option(
               help="Seconds a request waits for a place before the 503 with Retry-After (default 2).")] = None,
           cors_origin: Annotated[list[str] | None, typer.Option(
-              "--cors-origin", envvar="XLCREDIT_CORS_ORIGINS",
-              help="A browser origin let call the service (repeatable; $XLCREDIT_CORS_ORIGINS: several, separated "
-                   "by spaces). xlwings Lite: https://addin.xlwings.org (or your self-hosted add-in's address).")]
+              "--cors-origin", envvar="XLCREDIT_CORS_ORIGINS", metavar="ORIGIN",
+              help="A browser origin allowed to call the service (repeatable; $XLCREDIT_CORS_ORIGINS: several, "
+                   "separated by spaces). xlwings Lite: https://addin.xlwings.org (or your self-hosted add-in's "
+                   "address).")]
           = None,
           ) -> None:
     """Run the HTTP service for the team: JSON API over the engine and the credit database (docs at /docs)."""

@@ -39,8 +39,8 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 def cors_origins(values: Sequence[str]) -> tuple[str, ...]:
     """The browser origins allowed to call the service (``--cors-origin``, ``$XLCREDIT_CORS_ORIGINS``), checked:
-    each ``https://host[:port]`` (``http://`` too, for a service on this computer); no path, no wildcard — a web
-    page from any other origin is not let read the answers."""
+    each ``https://host[:port]`` (``http://`` too, for a service on this computer); no path, no wildcard — no web
+    page from another origin may read the answers."""
     out: list[str] = []
     for raw in values:
         for value in str(raw).replace(",", " ").split():
@@ -85,8 +85,8 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, policy: 
     the embedded SQLite database at :func:`default_db_path` (created on first use). The database used is printed.
     ``letters_dir``: where ``POST /v1/letters`` keeps the letters (default: ``letters`` beside a SQLite database).
     ``workers``: worker processes; ``max_requests``: requests worked on at once per worker, more wait up to
-    ``queue_seconds`` and are then answered JSON 503 with Retry-After. ``cors_origin``: browser origins let call
-    the service (:func:`cors_origins`; xlwings Lite's add-in is ``https://addin.xlwings.org``).
+    ``queue_seconds`` and are then answered JSON 503 with Retry-After. ``cors_origin``: browser origins allowed to
+    call the service (:func:`cors_origins`; xlwings Lite's add-in is ``https://addin.xlwings.org``).
     Listens on 127.0.0.1 by default: put a TLS reverse proxy in front to share it (docs/service.md).
     """
     import uvicorn
