@@ -294,3 +294,41 @@ def test_200_keep_alive_clients_get_json_503_not_plain_text(tmp_path: Path) -> N
         counts = asyncio.run(_hammer(server.base, key, clients=200, seconds=15))
     assert set(counts) <= {"200", "503 json"}, counts
     assert counts.get("200", 0) > 0 and counts.get("503 json", 0) > 0, counts
+
+
+def test_request_limit_queues_briefly_then_answers_json_503() -> None:
+    """One place, 0.5 s of queue: a request arriving while the place is taken waits and is served if the place
+    comes free in time, and gets the JSON 503 with Retry-After if it does not; a free place is taken at once."""
+    from xlcredit.service.reliability import RequestLimit
+
+    async def slow_app(scope: dict, receive, send) -> None:
+        await asyncio.sleep(float(scope["path"].strip("/")))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    limit = RequestLimit(slow_app, limit=1, queue_seconds=0.5)
+
+    async def call(path: str) -> tuple[int, dict[bytes, bytes], bytes]:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await limit({"type": "http", "path": path, "method": "GET"}, None, send)
+        return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
+
+    async def scenario() -> list[tuple[int, dict[bytes, bytes], bytes]]:
+        first = asyncio.create_task(call("/0.2"))          # holds the place 0.2 s
+        await asyncio.sleep(0.05)
+        waits = asyncio.create_task(call("/0"))            # waits < 0.2 s: served
+        await asyncio.gather(first, waits)
+        holder = asyncio.create_task(call("/1.5"))         # holds the place 1.5 s
+        await asyncio.sleep(0.05)
+        turned_away = await call("/0")                     # waits 0.5 s: 503
+        await holder
+        return [first.result(), waits.result(), turned_away, await call("/0")]
+
+    first, waited, busy, later = asyncio.run(scenario())
+    assert first[0] == waited[0] == later[0] == 200
+    assert busy[0] == 503 and busy[1][b"content-type"] == b"application/json" and busy[1][b"retry-after"] == b"1"
+    assert json.loads(busy[2])["detail"] == "the service is busy (1 requests at once): retry after 1 s"

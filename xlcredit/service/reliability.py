@@ -250,9 +250,12 @@ class RequestLimit:
             self._free = asyncio.Semaphore(self.limit)
         free = self._free
         try:
-            if free.locked() and self.queue_seconds <= 0:
+            if not free.locked():      # a free place (and nobody waiting): take it without a timer and a task
+                await free.acquire()
+            elif self.queue_seconds <= 0:
                 raise TimeoutError
-            await asyncio.wait_for(free.acquire(), timeout=max(self.queue_seconds, 0.001))
+            else:
+                await asyncio.wait_for(free.acquire(), timeout=self.queue_seconds)
         except TimeoutError:
             body = _problem_bytes(f"the service is busy ({self.limit} requests at once): retry after "
                                   f"{self.retry_after} s")
