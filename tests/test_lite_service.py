@@ -255,6 +255,27 @@ def test_the_copy_is_revalidated_with_its_etag_through_the_browser_rules(plugin,
     assert statuses == [("results", 200), ("policy", 200), ("results", 304), ("policy", 304)]
 
 
+def test_cells_recalculated_together_share_one_look_at_the_service(plugin, team_service, lite_env):
+    """A sheet of CREDIT_LIMIT cells recalculated at once (Lite awaits them together) asks the service once."""
+    module, service = plugin
+    _, _, customers = team_service
+    asked: list[str] = []
+    inner = browser()
+
+    async def counting(method, url, headers, body):
+        asked.append(url.rsplit("/", 1)[-1])
+        return await inner(method, url, headers, body)
+
+    service.use_transport(counting)
+
+    async def sheet():
+        return await asyncio.gather(*(module.credit_limit(c) for c in customers for _ in range(5)))
+
+    answers = asyncio.run(sheet())
+    assert asked == ["results", "policy"]
+    assert answers[::5] == [_desktop_remote("credit_limit", c) for c in customers]
+
+
 def test_a_wrong_key_and_a_refused_origin_are_said_in_the_cell(plugin, team_service, lite_env, monkeypatch):
     module, service = plugin
     _, _, customers = team_service

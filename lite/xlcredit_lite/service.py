@@ -146,6 +146,7 @@ class ServiceSession(_convert.WorkbookSession):
     results_etag: str | None = None
     policy_etag: str | None = None
     checked: float = float("-inf")
+    _locks: dict[int, asyncio.Lock] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def open(self) -> _convert.OpenDatabase:
         assert self.remote is not None
@@ -155,11 +156,22 @@ class ServiceSession(_convert.WorkbookSession):
         return entry
 
     async def refresh(self) -> None:
-        """Bring the copy up to date (at most one pair of requests a second; 304 while nothing changed)."""
-        remote = self.remote
-        assert remote is not None
+        """Bring the copy up to date (at most one pair of requests a second; 304 while nothing changed). Cells
+        recalculated together share one look: the others wait for it (one lock per event loop)."""
         if time.monotonic() - self.checked < RECHECK_SECONDS:
             return
+        loop = id(asyncio.get_running_loop())
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        async with lock:
+            if time.monotonic() - self.checked < RECHECK_SECONDS:   # fetched while this cell waited
+                return
+            await self._fetch()
+
+    async def _fetch(self) -> None:
+        remote = self.remote
+        assert remote is not None
         ask = {"If-None-Match": self.results_etag} if self.results_etag and self.rows is not None else {}
         r = await call(remote, "GET", "/v1/results", headers=ask)
         if r.status != 304:
