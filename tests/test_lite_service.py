@@ -466,3 +466,24 @@ def test_in_pyodide_the_formulas_ask_the_service_with_pyfetch(team_service, tmp_
         assert got[customer]["order_check"] == _desktop_remote("order_check", customer, 1000)
     assert got["unknown"] == "#XLC! customer: unknown customer 'NOPE-1' (run Refresh?)"
     assert got["wrong_key"] == "#XLC! server: the service refused the API key (HTTP 401): check XLCREDIT_API_KEY"
+
+
+def test_letters_read_dates_given_as_serial_numbers_as_the_same_dates(plugin, team_service, lite_env):
+    """Lite may hand date cells over as Excel serial numbers: the uploaded tables then carry serial numbers, which
+    the service reads by the one date rule — the same decisions as with dates (dry runs, compared)."""
+    _, service = plugin
+    as_dates = LiteBookStandIn(ROOT / "workbook" / "CreditControl.xlsm")
+    as_serials = LiteBookStandIn(ROOT / "workbook" / "CreditControl.xlsm")
+    serial = 0
+    for sheet in as_serials.sheets:
+        for table in sheet.tables:
+            for row in table.range.value:
+                for i, v in enumerate(row):
+                    if isinstance(v, dt.datetime):
+                        row[i] = float((v - dt.datetime(1899, 12, 30)).days)
+                        serial += 1
+    assert serial > 20
+    with_dates = asyncio.run(service.generate_letters(as_dates, AS_OF, dry_run=True))
+    with_serials = asyncio.run(service.generate_letters(as_serials, AS_OF, dry_run=True))
+    assert with_dates.startswith("Letters on the service as of 2026-10-31: ") and "problems" not in with_dates
+    assert with_serials.split("\n")[0] == with_dates.split("\n")[0]
