@@ -706,7 +706,7 @@ def apply_bank_matches(book: Any | None = None) -> None:
                 notes.append(f"{ref}: no customer or invoice to apply it to")
                 continue
             confirmed.append(replace(p, status=AUTO))   # the user's tick confirms a reviewed match
-        new = [{**r, "payment_date": dt.date.fromisoformat(r["payment_date"]), "amount": Decimal(r["amount"])}
+        new = [{**r, "payment_date": to_date(r["payment_date"], "payment_date"), "amount": Decimal(r["amount"])}
                for r in payment_rows(confirmed, already)]
         if new:
             xb.append_rows("payments", new)
