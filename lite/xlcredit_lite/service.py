@@ -172,7 +172,7 @@ class ServiceSession(_convert.WorkbookSession):
     async def _fetch(self) -> None:
         remote = self.remote
         assert remote is not None
-        ask = {"If-None-Match": self.results_etag} if self.results_etag and self.rows is not None else {}
+        ask = {"If-None-Match": self.results_etag} if self.results_etag else {}
         r = await call(remote, "GET", "/v1/results", headers=ask)
         if r.status != 304:
             self.rows = {str(row["customer_id"]): _remote._decimals(row) for row in _part(remote, r, "results")}
