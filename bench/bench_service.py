@@ -19,7 +19,9 @@ each sending its next request as soon as the last is answered, for ``--seconds``
 1 and with 2 worker processes (``--workers``): customer lookups (``GET /v1/customers/{id}``) and pure
 function calls (one-row ``POST /v1/functions/days_overdue``). The client is plain asyncio on raw sockets
 (HTTP/1.1, no client library), so it is not itself the bottleneck; it does share the machine's cores with
-the server. Printed: requests/s, p50/p95/p99 latency, and any answer that is not 200 (status and type).
+the server. Printed: requests/s, p50/p95/p99 latency, the server's CPU time per answered request ("cpu ms":
+user + system time of its processes, from /proc — steadier than requests/s on a shared machine), and any
+answer that is not 200 (status and type).
 
 Nothing is asserted; the figures are printed.
 
@@ -147,7 +149,31 @@ def load(base: str, key: str, ids: list[str], clients: int, seconds: float, what
     def q(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
 
-    return {"ok/s": len(latencies) / elapsed, "p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "others": others}
+    return {"ok/s": len(latencies) / elapsed, "p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "others": others,
+            "elapsed": elapsed}
+
+
+def server_children(pid: int) -> list[int]:
+    """The worker processes of a ``--workers N`` server (Linux /proc; none elsewhere)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the server's processes have used so far (Linux /proc; NaN elsewhere).
+
+    Divided by the requests answered, it is the cost of one request — steadier than requests/s on a machine
+    that other work shares, where the server waits for a core as much as it works."""
+    tick, total = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100, 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def start_server(db: str, tmp: str, *extra: str) -> tuple[subprocess.Popen, str, object]:
@@ -180,17 +206,21 @@ def load_main(args: argparse.Namespace) -> None:
         store.close()
         print(f"SQLite, {args.customers:,} customers, {args.seconds:g} s per cell, raw asyncio keep-alive clients; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-        print(f"{'workers':>7} {'clients':>7} {'what':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  "
-              "not 200")
+        print(f"{'workers':>7} {'clients':>7} {'what':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+              f"{'cpu ms':>7}  not 200")
         for workers in args.workers:
             proc, base, log = start_server(db, tmp, "--workers", str(workers))
             try:
                 for clients in args.clients:
                     for what in ("lookups", "pure"):
                         load(base, key, ids, min(clients, 10), 1.0, what)          # warm up every worker
+                        pids = [proc.pid, *server_children(proc.pid)]      # every worker is up by now
+                        before = cpu_seconds(pids)
                         r = load(base, key, ids, clients, args.seconds, what)
+                        answered = float(r["ok/s"]) * float(r["elapsed"])
+                        per = (cpu_seconds(pids) - before) / answered * 1000 if answered else float("nan")
                         print(f"{workers:>7} {clients:>7} {what:<8} {r['ok/s']:>8,.0f} {r['p50']:>8.1f} "
-                              f"{r['p95']:>8.1f} {r['p99']:>8.1f}  {r['others'] or '-'}", flush=True)
+                              f"{r['p95']:>8.1f} {r['p99']:>8.1f} {per:>7.2f}  {r['others'] or '-'}", flush=True)
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
