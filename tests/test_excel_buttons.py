@@ -432,3 +432,20 @@ def test_refresh_of_the_workbook_file_says_no_conflicts_found(tmp_path: Path):
     ws = openpyxl.load_workbook(copy, data_only=True)[wb.DASHBOARD_SHEET]
     assert ws[f"C{wb.POLICY_CHECK_ROW}"].value == wb.NO_CONFLICTS
     assert all(ws[f"C{r}"].value is None for r in wb.POLICY_CHECK_ROWS)
+
+
+def test_the_matches_written_into_the_file_show_accept_as_true(tmp_path: Path):
+    """Through the file writer the Accept column holds TRUE/blank cells with a TRUE/FALSE format (LibreOffice would
+    show a bare boolean as 1)."""
+    import openpyxl
+
+    copy = tmp_path / "CreditControl.xlsm"
+    shutil.copy(build.DEFAULT_OUT, copy)
+    proposals = _expected_match(FIXTURES / "export.csv").proposals
+    wb.write_outputs(copy, {"Matches": excel.matches_frame(proposals)})
+    ws = openpyxl.load_workbook(copy)["Matches"]
+    top = wb.OUTPUT_SHEETS["Matches"].header_row
+    accept = [ws.cell(top + 1 + k, 1) for k in range(len(proposals))]
+    assert [c.value for c in accept] == [True if p.status == "auto" else None for p in proposals]
+    assert {c.number_format for c in accept if c.value} == {wb.NUMBER_FORMATS["bool"]}
+    assert ws.cell(top, 2).value == "Bank reference" and ws.cell(top + 1, 9).number_format == "0.0%"

@@ -279,6 +279,7 @@ NUMBER_FORMATS: dict[str, str] = {
     "rate": "0.000000",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
+    "bool": '"TRUE";"TRUE";"FALSE"',   # TRUE/FALSE cells shown as such by every reader (LibreOffice shows 1/0)
 }
 #: Output columns whose kind cannot be told from their values (a share is a float, like an amount).
 COLUMN_KINDS: dict[str, str] = {
@@ -839,7 +840,7 @@ def _kind_of(name: str, series: pd.Series) -> str:
         if value is None:
             continue
         if isinstance(value, bool):
-            return "text"
+            return "bool"
         if isinstance(value, int):
             return "int"
         if isinstance(value, (Decimal, float)):
