@@ -7,7 +7,9 @@ forecast figures → record a review in the credit database for every customer t
 figures it was reviewed on (grade, score, limit; rating and insured limit in the notes), so the next run
 knows when each customer was last reviewed and what changed since. A book may also carry a Reviews table
 (:data:`REVIEW_COLUMNS`): the review history of the previous credit system, read besides the reviews the
-credit database recorded — each customer's latest review of the two counts.
+credit database recorded — each customer's latest review of the two counts. The collector's promises to pay (the
+Promises sheet or file, and the credit database) are evaluated as the worklist evaluates them: kept and broken
+counts per customer feed the broken-promise early warning (:func:`promise_records`).
 
 A book is a :class:`xlcredit.jobs.book.Book` — the workbook file (:class:`xlcredit.jobs.book.WorkbookFile`), the
 workbook open in Excel (``xlcredit.excel.XlwingsBook``) — or a :class:`xlcredit.jobs.book.FolderBook`: a folder of
