@@ -181,9 +181,13 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     ccy_rank[np.argsort(np.array(frames.currencies, dtype=object), kind="stable")] = np.arange(len(frames.currencies))
     order = np.lexsort((ccy_rank[result.currency], cust_rank[result.customer]))
     labels = policy.bucket_labels
+    import pyarrow as pa
+
+    # text columns built from Arrow: pandas keeps them as its Arrow-backed str without a pass over Python objects
+    customer_text = frames.customer_text if frames.customer_text is not None else pa.array(frames.customers)
     data: dict[str, Any] = {
-        "customer_id": frames.customers[result.customer[order]],
-        "currency": np.array(frames.currencies, dtype=object)[result.currency[order]],
+        "customer_id": customer_text.take(pa.array(result.customer[order])).to_pandas(),
+        "currency": pa.array(frames.currencies, pa.large_string()).take(pa.array(result.currency[order])).to_pandas(),
         "open": result.open_minor[order],
     }
     for j, label in enumerate(labels):
