@@ -102,6 +102,36 @@ def test_statements_button_without_a_period_takes_last_month_and_a_bad_date_is_n
     assert {(r[3], r[4]) for r in rows} == {(dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 31))}
 
 
+def test_statements_button_for_the_one_customer_named_on_the_sheet(book: Book, tmp_path: Path):
+    sheet = book.sheets["Statements"]
+    assert sheet.cell("A5") == "Customer" and sheet.cell("B5") is None
+    sheet.range("B5").value = "C008"
+    excel.generate_statements(book, as_of=dt.date(2026, 11, 3))
+    assert book.app.alerts[0].startswith(f"Statements 2026-10-01 to 2026-10-31: 1 written to {tmp_path / 'Letters'}")
+    _header, rows = _table(book, "Statements", wb.OUTPUT_SHEETS["Statements"].header_row)
+    assert [r[0] for r in rows] == ["C008"]
+    sheet.range("B5").value = "C999"
+    excel.generate_statements(book, as_of=dt.date(2026, 11, 3))
+    assert book.app.alerts[1].startswith("#XLC! ") and "C999" in book.app.alerts[1]
+
+
+def test_apply_matches_refuses_a_payments_table_without_a_bank_reference_column(book: Book):
+    """A Payments table from before the Bank reference column: Apply says what to add and writes nothing (without
+    the column a second press could not tell what was applied)."""
+    _paste_export(book, typed=False)
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    table = book.table("Payments")
+    assert table.sheet.grid[(table.r1, table.c2)] == "Bank reference"
+    for r in range(table.r1, table.r2 + 1):        # the user's older table: no such column
+        table.sheet.grid.pop((r, table.c2), None)
+    table.c2 -= 1
+    before = book.table_rows("Payments")
+    excel.apply_bank_matches(book)
+    assert book.app.alerts[-1].startswith("#XLC! Payments: table has no Bank reference column: add a column headed "
+                                          "'Bank reference'")
+    assert book.table_rows("Payments") == before
+
+
 # =========================================================================== Send
 def test_send_button_without_a_mail_server_writes_drafts_once(book: Book, tmp_path: Path):
     excel.send_letters(book, as_of=SAMPLE_AS_OF)

@@ -225,6 +225,8 @@ OUTPUT_NOTES: dict[str, str] = {
 INPUT_CELL_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("Statements", "from"): ("Statement from", "First day of the period (blank: the first day of last month)"),
     ("Statements", "to"): ("Statement to", "Last day of the period (blank: the last day of last month)"),
+    ("Statements", "customer"): ("Customer", "Only this customer's statement (its ID); blank: every customer with a "
+                                 "balance or activity in the period"),
     ("Policy Audit", "against"): ("Compare against", "Policy B: strict (the stricter example shipped with xlcredit) "
                                   "or a policy .toml file; blank: this workbook's policy alone"),
     (BANK_SHEET, "file"): ("Statement file", "A CAMT.053/054 .xml, MT940 or CSV statement to match (a name alone is "

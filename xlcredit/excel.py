@@ -328,9 +328,10 @@ def generate_statements(book: Any | None = None, as_of: dt.date | None = None,
     """Statements button: the same job as ``xlcredit statements``, on the open workbook.
 
     The period comes from the Statements sheet ("Statement from" / "to"; blank: the month before today, or before
-    ``as_of``). The .docx and .pdf go to the ``Letters`` folder beside the workbook (as Generate Letters, so Send
-    finds them), are recorded in the register, and the Statements sheet lists each customer's closing balance and
-    files; running again for the same period writes nothing new unless the figures changed.
+    ``as_of``), and so does the one customer to write for ("Customer"; blank: everyone with a balance or activity).
+    The .docx and .pdf go to the ``Letters`` folder beside the workbook (as Generate Letters, so Send finds them),
+    are recorded in the register, and the Statements sheet lists each customer's closing balance and files; running
+    again for the same period writes nothing new unless the figures changed.
     """
     from xlcredit.jobs.statements import run_statements
 
@@ -339,7 +340,8 @@ def generate_statements(book: Any | None = None, as_of: dt.date | None = None,
         entered = xb.input_cells("Statements", wb.INPUT_CELLS["Statements"])
         start, end = statement_period(entered["from"], entered["to"], as_of or dt.date.today())
         target = _letters_folder(b, out_dir)
-        outcome = run_statements(xb, start, end, target, who="Excel")
+        customer = None if entered["customer"] is None else str(entered["customer"]).strip()
+        outcome = run_statements(xb, start, end, target, customer=customer, who="Excel")
         frame = statements_frame(outcome.results)
         note = ""
         try:

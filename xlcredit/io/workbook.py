@@ -119,7 +119,7 @@ OUTPUT_SHEETS: dict[str, OutputSheet] = {
 #: Cells the user fills in above an output sheet's table, or on the Bank sheet: read by that sheet's button,
 #: never written by any run (sheet → name → cell).
 INPUT_CELLS: dict[str, dict[str, str]] = {
-    "Statements": {"from": "B3", "to": "B4"},
+    "Statements": {"from": "B3", "to": "B4", "customer": "B5"},
     "Policy Audit": {"against": "B3", "from": "B4", "to": "B5"},
     BANK_SHEET: {"file": "B3"},
 }
