@@ -160,7 +160,7 @@ def test_worklist_button_ranks_the_open_workbook_with_its_collector_sheets(tmp_p
     sheet = book.sheets["Worklist"].cells
     assert sheet["B2"] == SAMPLE_AS_OF
     header, *rows = sheet["A4"]
-    assert header[:4] == ["Rank", "Customer ID", "Name", "Owner"]
+    assert header[:4] == ["Rank", "Customer ID", "Name", "Priority"]
     assert [r[1] for r in rows] == [r.customer_id for r in expected.rows]
     c008 = next(r for r in rows if r[1] == "C008")
     assert c008[header.index("Promises broken")] == 1

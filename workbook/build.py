@@ -292,6 +292,8 @@ KIND_FORMATS = {"text": None, "money": "#,##0.00", "amount": "#,##0", "int": "0"
 #: Rows of a long ledger sheet (Invoices, Payments) that print: one portrait page; the whole ledger would be
 #: a hundred pages nobody reads (select rows and use Print Selection for others).
 LEDGER_PRINT_ROWS = 50
+#: The last row of a column-limited print area (the Worklist): blank rows below the table are not printed.
+MAX_PRINTED_ROWS = 5000
 #: Short codes shown centred (currency, country, terms …) so they do not run into the numbers beside them.
 CENTRED = {"country", "currency", "language", "terms", "statutory_regime", "reference_check"}
 
@@ -608,7 +610,12 @@ def _output_sheet(book: xlsxwriter.Workbook, f: _Formats, name: str) -> None:
     if name == "Policy Audit":
         _audit_chart(book, ws)
     ws.freeze_panes(header_row + 1, 2)
-    _page_setup(ws, repeat_row=header_row, title=spec.title, fit_width=len(layout.OUTPUT_COLUMNS[name]) <= 12)
+    printed = layout.PRINT_COLUMNS.get(name)
+    if printed:
+        _page_setup(ws, repeat_row=header_row, title=f"{spec.title} (printed: its first {printed} columns)")
+        ws.print_area(0, 0, MAX_PRINTED_ROWS, printed - 1)   # LibreOffice and Excel print the rows in use
+    else:
+        _page_setup(ws, repeat_row=header_row, title=spec.title, fit_width=len(layout.OUTPUT_COLUMNS[name]) <= 12)
 
 
 def _audit_chart(book: xlsxwriter.Workbook, ws: Any) -> None:

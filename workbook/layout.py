@@ -201,13 +201,16 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "Matches": (("accept", "bool", 8), ("bank_reference", "text", 14), ("date", "date", 11), ("amount", "money", 13),
                 ("currency", "text", 9), ("payer", "text", 30), ("customer_id", "text", 12), ("invoices", "text", 30),
                 ("confidence", "pct", 11), ("status", "text", 11), ("reason", "text", 60), ("source", "text", 24)),
-    "Worklist": (("rank", "int", 6), ("customer_id", "text", 12), ("name", "text", 34), ("owner", "text", 12),
-                 ("priority", "int", 9), ("reason_1", "text", 36), ("reason_2", "text", 36), ("reason_3", "text", 36),
-                 ("next_action", "text", 36), ("next_action_date", "date", 12), ("stage", "text", 22),
-                 ("days_past_due", "int", 11), ("overdue", "money", 14), ("currency", "text", 9),
+    "Worklist": (("rank", "int", 6), ("customer_id", "text", 12), ("name", "text", 34), ("priority", "int", 9),
+                 ("next_action", "text", 36), ("next_action_date", "date", 15), ("overdue", "money", 14),
+                 ("currency", "text", 9), ("reason_1", "text", 36), ("reason_2", "text", 36), ("reason_3", "text", 36),
+                 ("owner", "text", 12), ("stage", "text", 22), ("days_past_due", "int", 11),
                  ("on_hold", "text", 9), ("promises_kept", "int", 9), ("promises_broken", "int", 9),
                  ("disputes_open", "int", 9), ("plan", "text", 24), ("last_contact", "text", 30)),
 }
+#: Output sheets whose print shows only their first columns, one page wide (the rest stays on the screen): the
+#: Worklist prints who, how urgent, what to do and when, how much and the first reason.
+PRINT_COLUMNS: dict[str, int] = {"Worklist": 9}
 #: What an output sheet shows before its first run (replaced by the first refresh).
 OUTPUT_NOTES: dict[str, str] = {
     "Ageing": "Press Refresh Ageing on the Dashboard (or run: xlcredit refresh CreditControl.xlsm).",

@@ -34,9 +34,11 @@ __all__ = ["OWNER_HEADERS", "WORKLIST_COLUMNS", "WorklistOutcome", "owners_from"
 #: Customers-table headers read as the account owner (normalised).
 OWNER_HEADERS: tuple[str, ...] = ("owner", "accountowner", "collector", "creditcontroller")
 #: Columns of the Worklist sheet and ``--out``.
+#: Who, how urgent, what to do and when, how much and the first reason come first: they are what the Worklist
+#: sheet prints (one page wide), the rest is on the screen and in ``--out``.
 WORKLIST_COLUMNS: tuple[str, ...] = (
-    "rank", "customer_id", "name", "owner", "priority", "reason_1", "reason_2", "reason_3", "next_action",
-    "next_action_date", "stage", "days_past_due", "overdue", "currency", "on_hold", "promises_kept",
+    "rank", "customer_id", "name", "priority", "next_action", "next_action_date", "overdue", "currency",
+    "reason_1", "reason_2", "reason_3", "owner", "stage", "days_past_due", "on_hold", "promises_kept",
     "promises_broken", "disputes_open", "plan", "last_contact")
 
 
