@@ -29,3 +29,10 @@ def review_portfolio(book: xw.Book):
     """Review Portfolio: write the Review sheet and the Dashboard's forecast figures (reviews, insurer deadlines,
     IFRS 9 provision, cash forecast)."""
     lite.review_portfolio(book)
+
+
+@script
+def worklist(book: xw.Book):
+    """Worklist: rank every customer with open items (promises, disputes, plans and contacts on their sheets count)
+    and write the Worklist sheet — who to call today, why, and the next action with its date."""
+    lite.worklist(book)

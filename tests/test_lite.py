@@ -46,7 +46,8 @@ def test_every_catalogue_formula_is_declared_with_the_desktop_signature_and_help
         assert all(isinstance(d, str) and d for d in docs.values()), name
     assert main.credit_limit.__lite_args__["customer"]["doc"] == desktop._CUSTOMER
     assert main.late_interest.__lite_args__["amount"] == {"doc": desktop._AMOUNT, "ndim": 2, "err_to_str": True}
-    assert set(main.seen["script"]) == {"refresh_ageing", "review_portfolio", "generate_letters_team_service"}
+    assert set(main.seen["script"]) == {"refresh_ageing", "review_portfolio", "worklist",
+                                           "generate_letters_team_service"}
 
 
 D = dt.date(2026, 9, 30)
@@ -158,6 +159,34 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
         _convert.close_databases()
     assert [run(main.credit_grade, first), run(main.credit_score, first), run(main.order_check, first, 1000)] == desk
     assert run(main.credit_limit, "NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")
+
+
+def test_worklist_script_writes_the_desktop_ranking(main, monkeypatch):
+    """The Worklist script over a workbook writes the Worklist sheet the desktop button writes (same ranking, same
+    columns) and names who comes first."""
+    from xlcredit.jobs.book import WorkbookFile
+    from xlcredit.jobs.worklist import worklist as desktop_worklist
+
+    source = Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm"
+    tables = WorkbookFile(source).read_tables()
+    policy_rows = WorkbookFile(source).read_policy_rows()
+    written: dict = {}
+
+    class FakeBook:
+        name = "CreditControl.xlsm"
+
+    book = lite.LiteBook(FakeBook())
+    book._desktop.read_tables = lambda: tables
+    book._desktop.read_policy_rows = lambda: policy_rows
+    book._desktop.write_outputs = lambda outputs, cells: written.update(outputs)
+    monkeypatch.setattr(lite, "LiteBook", lambda _b: book)
+    message = lite.worklist(FakeBook(), AS_OF)
+    expected = desktop_worklist(WorkbookFile(source), AS_OF, write=False)
+    assert message.startswith(f"Worklist as of {AS_OF.isoformat()}: {len(expected.rows)} customer(s)"), message
+    assert f"First: {expected.rows[0].customer_id} " in message
+    sheet = written["Worklist"]
+    assert list(sheet["customer_id"]) == [r.customer_id for r in expected.rows]
+    assert list(sheet["priority"]) == [r.priority for r in expected.rows]
 
 
 HEAVY = ("sqlalchemy", "fastapi", "reportlab", "docx", "openpyxl", "xlwings", "numpy", "pandas", "pyarrow", "httpx")

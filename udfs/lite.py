@@ -23,8 +23,9 @@ What differs is where the answers come from (:class:`udfs._convert.WorkbookSessi
 * dates: Lite hands date cells over as Excel serial numbers; they are read by the same one date rule as the
   desktop (:func:`udfs._convert.date_in`), so the answers are the same.
 
-Scripts (buttons): :func:`refresh_ageing` and :func:`review_portfolio` run the desktop jobs
-(:mod:`xlcredit.jobs.refresh`, :mod:`xlcredit.jobs.review`) over the open workbook through :class:`LiteBook`, the
+Scripts (buttons): :func:`refresh_ageing`, :func:`review_portfolio` and :func:`worklist` run the desktop jobs
+(:mod:`xlcredit.jobs.refresh`, :mod:`xlcredit.jobs.review`, :mod:`xlcredit.jobs.worklist`) over the open workbook
+through :class:`LiteBook`, the
 desktop adapter :class:`xlcredit.excel.XlwingsBook` with the session's credit store instead of a file.
 """
 
@@ -44,7 +45,7 @@ from udfs import functions as desktop
 #: The formulas, by their Python names (``credit_limit`` is ``=CREDIT_LIMIT``): the desktop's whole catalogue.
 CATALOGUE: tuple[str, ...] = tuple(desktop.__all__)
 #: The scripts (buttons) Lite shows, by their Python names.
-SCRIPTS: tuple[str, ...] = ("refresh_ageing", "review_portfolio")
+SCRIPTS: tuple[str, ...] = ("refresh_ageing", "review_portfolio", "worklist")
 #: Desktop ``@xw.arg`` options that Lite is given too. ``err_to_str``: Lite's custom functions are registered with
 #: ``allowErrorForDataTypeAny``, so an error cell reaches Python as Office.js' error value, which xlwings' converter
 #: turns into its text ("#N/A") only with ``err_to_str`` (without it: None, an empty cell). ``dates`` stays a
@@ -258,5 +259,33 @@ def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
     return message
 
 
+def worklist(book: Any, as_of: dt.date | None = None) -> str:
+    """Worklist script: the desktop Worklist job over the open workbook (the Worklist sheet ranked from the ledger,
+    the Promises, Disputes, Plans and Contacts sheets and the session's records). Returns (and shows) who comes
+    first and why."""
+    start()
+    try:
+        from xlcredit.jobs.worklist import worklist as run_worklist
+
+        outcome = run_worklist(LiteBook(book), as_of or dt.date.today(), store=session_store(), who="xlwings Lite")
+        rows = outcome.rows
+        message = f"Worklist as of {outcome.as_of.isoformat()}: {len(rows)} customer(s) with open items."
+        if rows:
+            first = rows[0]
+            reason = f": {first.top_reasons[0]}" if first.top_reasons else ""
+            message += (f"\nFirst: {first.customer_id} {first.name} (priority {first.priority}){reason}; "
+                        f"next: {first.next_action}.")
+        if outcome.problems:
+            message += f"\n{len(outcome.problems)} rows had problems and were left out:\n" + _problems(
+                outcome.problems, 10)
+    except ModuleNotFoundError as exc:
+        message = engine_missing("Worklist", exc)
+    except Exception as exc:
+        message = _convert.error_text(exc)
+    _tell(book, message)
+    return message
+
+
 __all__ = ["CATALOGUE", "EXCEL_ERROR_TYPES", "SCRIPTS", "LiteBook", "desktop_arg_options", "engine_missing",
-           "excel_value_in", "lite_formula", "refresh_ageing", "register", "review_portfolio", "session_store", "start"]
+           "excel_value_in", "lite_formula", "refresh_ageing", "register", "review_portfolio", "session_store", "start",
+           "worklist"]
