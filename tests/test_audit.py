@@ -315,3 +315,17 @@ def test_pdf_report_failure_leaves_the_old_file(tmp_path, monkeypatch):
         write_report(run_small(), out)
     assert out.read_bytes() == b"the report of last year"
     assert list(tmp_path.iterdir()) == [out]
+
+
+def test_a_policy_b_file_named_current_keeps_both_columns(tmp_path):
+    """Policy A is always 'current': a B file named current.toml is shown as 'current (B)', so the months table
+    (and the PDF's charts) keep A's and B's figures apart instead of B overwriting A."""
+    from xlcredit.jobs.audit import month_rows, run_audit
+    from xlcredit.jobs.book import FolderBook
+
+    b_file = tmp_path / "current.toml"
+    b_file.write_text('[terms]\nB = "Net 30"\n', encoding="utf-8")
+    outcome = run_audit(FolderBook(None), D(2026, 8, 1), D(2026, 10, 31), against=str(b_file))
+    assert (outcome.audit.a.name, outcome.audit.b.name) == ("current", "current (B)")
+    row = month_rows(outcome.audit)[0]
+    assert {"held_current", "held_current (B)"} <= set(row)

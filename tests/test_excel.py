@@ -52,8 +52,17 @@ class _Sheet:
         self.name, self.cells, self.cleared = name, dict(cells or {}), []
         self.tables = [_Table(self, table, frame)] if table else []
 
-    def range(self, ref):
-        return _Range(self, ref)
+    def range(self, ref, last=None):
+        return _Range(self, ref if last is None else (ref, last))
+
+    @property
+    def used_range(self):   # the writes are kept by their top-left cell: a used range as big as they can be
+        class _Last:
+            row, column = 1_048_576, 16_384
+
+        used = _Range(self, "A1")
+        used.last_cell = _Last()
+        return used
 
 
 class _Sheets(list):

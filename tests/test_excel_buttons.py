@@ -479,3 +479,95 @@ def test_the_matches_written_into_the_file_show_accept_as_true(tmp_path: Path):
     assert [c.value for c in accept] == [True if p.status == "auto" else None for p in proposals]
     assert {c.number_format for c in accept if c.value} == {wb.NUMBER_FORMATS["bool"]}
     assert ws.cell(top, 2).value == "Bank reference" and ws.cell(top + 1, 9).number_format == "0.0%"
+
+
+# --------------------------------------------------------------------------- found by a second reader (session 4)
+def _export_rows() -> list[list[object]]:
+    return [line.split(";") for line in (FIXTURES / "export.csv").read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_statement_pasted_twice_keeps_the_first_rows_tick(book: Book):
+    """Two overlapping exports pasted one below the other: the transaction is listed again as a duplicate (never
+    ticked); Apply still applies the first, ticked row — it was silently skipped when the duplicate's blank tick
+    won."""
+    rows = _export_rows()
+    rows.append(list(rows[1]))
+    ref = str(rows[1][2])
+    book.sheets[wb.BANK_SHEET].range(f"A{wb.BANK_FIRST_ROW}").value = [[v or None for v in r] for r in rows]
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    header, shown = _matches(book)
+    listed = [(r[header.index("Accept")], r[header.index("Status")]) for r in shown
+              if r[header.index("Bank reference")] == ref]
+    assert listed == [(True, "auto"), (None, "duplicate")]
+    before = len(book.table_rows("Payments"))
+    excel.apply_bank_matches(book)
+    added = book.table_rows("Payments")[before:]
+    assert any(r[-1] == ref for r in added), book.app.alerts[-1]
+
+
+def test_a_second_match_leaves_no_rows_of_the_first(book: Book):
+    """Match Bank on a long statement, then on a short one: the Matches sheet shows the short one only (the
+    Accept column has blanks, where clearing by the first column stopped)."""
+    rows = _export_rows()
+    bank = book.sheets[wb.BANK_SHEET]
+    bank.range(f"A{wb.BANK_FIRST_ROW}").value = [[v or None for v in r] for r in rows]
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    assert len(_matches(book)[1]) == len(rows) - 1
+    for key in [k for k in bank.grid if k[0] >= wb.BANK_FIRST_ROW]:
+        bank.grid.pop(key)
+    bank.range(f"A{wb.BANK_FIRST_ROW}").value = [[v or None for v in r] for r in rows[:4]]
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    header, shown = _matches(book)
+    assert [r[header.index("Bank reference")] for r in shown] == [r[2] for r in rows[1:4]]
+
+
+def test_numeric_bank_references_read_back_as_numbers_still_apply(book: Book):
+    """Excel keeps a text of digits written into a General cell as a number (2026000023 → 2026000023.0): the
+    references, customer ids and invoice numbers read back from the Matches sheet are compared as their digits."""
+    rows = _export_rows()
+    for row in rows[1:]:
+        row[2] = str(row[2]).replace("BNK", "2026")
+    book.sheets[wb.BANK_SHEET].range(f"A{wb.BANK_FIRST_ROW}").value = [[v or None for v in r] for r in rows]
+    excel.match_bank(book, as_of=SAMPLE_AS_OF)
+    sheet = book.sheets["Matches"]
+    header_row = wb.OUTPUT_SHEETS["Matches"].header_row
+    turned = 0
+    for (r, c), v in list(sheet.grid.items()):
+        if r > header_row and isinstance(v, str) and v.isdigit():
+            sheet.grid[(r, c)] = float(v)
+            turned += 1
+    assert turned >= 40
+    ticked = sum(1 for r in _matches(book)[1] if r[0] is True)
+    before = len(book.table_rows("Payments"))
+    excel.apply_bank_matches(book)
+    assert f"for {ticked} transaction(s)" in book.app.alerts[-1]
+    assert len(book.table_rows("Payments")) > before
+    excel.apply_bank_matches(book)   # and never twice
+    assert book.app.alerts[-1].startswith("0 payment row(s) appended")
+
+
+def test_ids_on_the_matches_sheet_and_the_payments_bank_reference_are_text_cells():
+    """The text format (@) keeps references such as 000123 or 20260000000000023 as typed in Excel."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(build.DEFAULT_OUT, keep_vba=True)
+    matches = book["Matches"]
+    header_row = wb.OUTPUT_SHEETS["Matches"].header_row
+    heads = {c.value: c.column_letter for c in matches[header_row]}
+    for head in ("Bank reference", "Customer ID", "Invoices"):
+        assert matches.column_dimensions[heads[head]].number_format == "@", head
+
+
+def test_policy_audit_of_six_months_keeps_the_grade_table_out_of_the_chart(book: Book):
+    """A period of 6 month ends: the chart's 12 month rows hold the 6 months and blanks, the grade table starts
+    where it does for a year (it was pulled up into the chart's range and charted as sales held)."""
+    sheet = book.sheets["Policy Audit"]
+    sheet.range("B4").value = dt.datetime(2026, 5, 1)
+    sheet.range("B5").value = dt.datetime(2026, 10, 31)
+    excel.policy_audit(book, as_of=SAMPLE_AS_OF)
+    assert "(6 month ends)" in book.app.alerts[0]
+    grid = sheet.grid
+    firsts = [grid.get((r, 1)) for r in wb.AUDIT_MONTH_ROWS]
+    assert all(isinstance(v, dt.datetime) for v in firsts[:6]) and firsts[6:] == [None] * 6
+    assert all(grid.get((r, c)) is None for r in wb.AUDIT_MONTH_ROWS[6:] for c in range(1, 9))
+    assert grid.get((wb.AUDIT_MONTHS_HEADER_ROW + 12 + 2, 1)) == "Policy"

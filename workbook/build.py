@@ -161,7 +161,7 @@ def _blank(text: str) -> bool:
 def _typed(value: str, kind: str) -> Any:
     if _blank(value):
         return None
-    if kind == "text":
+    if kind in ("text", "code"):
         return value
     if kind in ("money", "amount"):
         return Decimal(value)
@@ -286,7 +286,7 @@ HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": DARK, "border": 1, 
 NOTE = {"italic": True, "font_color": "#595959"}
 INPUT = {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"}
 BOOL_FORMAT = '"TRUE";"TRUE";"FALSE"'
-KIND_FORMATS = {"text": None, "money": "#,##0.00", "amount": "#,##0", "int": "0", "ratio": "0.0",
+KIND_FORMATS = {"text": None, "code": "@", "money": "#,##0.00", "amount": "#,##0", "int": "0", "ratio": "0.0",
                 "rate": "0.000000", "date": "yyyy-mm-dd", "bool": BOOL_FORMAT, "pct": "0.0%",
                 "datetime": "yyyy-mm-dd hh:mm"}
 #: Rows of a long ledger sheet (Invoices, Payments) that print: one portrait page; the whole ledger would be

@@ -121,7 +121,8 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
 }
 
 # --------------------------------------------------------------------------- input tables
-# Column kinds: "text", "money" (#,##0.00), "amount" (#,##0), "int", "ratio" (0.0), "date", "bool", "rate", "pct" (0.0%)
+# Column kinds: "text", "code" (text format @: Excel keeps digits, leading zeros and long numbers as typed), "money"
+# (#,##0.00), "amount" (#,##0), "int", "ratio" (0.0), "date", "bool", "rate", "pct" (0.0%)
 TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
     "customers": {
         "customer_id": ("text", 12), "name": ("text", 38), "country": ("text", 8), "currency": ("text", 9),
@@ -142,7 +143,7 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, float]]] = {
     "payments": {
         "payment_id": ("text", 16), "customer_id": ("text", 12), "payment_date": ("date", 13),
         "amount": ("money", 14), "currency": ("text", 9), "invoice_ref": ("text", 16),
-        "bank_reference": ("text", 16),   # filled by Apply Matches: a bank transaction is never applied twice
+        "bank_reference": ("code", 16),   # filled by Apply Matches: a bank transaction is never applied twice
     },
     "credit_notes": {
         "credit_note_no": ("text", 15), "customer_id": ("text", 12), "date": ("date", 12), "amount": ("money", 14),
@@ -198,8 +199,8 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "Policy Audit": (("Measure", "text", 44), ("Unit", "text", 14), ("A: current", "text", 16),
                      ("B: compared", "text", 16), ("B − A", "text", 16), ("What the difference means", "text", 70),
                      ("Orders held: A", "text", 12), ("Orders held: B", "text", 12)),
-    "Matches": (("accept", "bool", 8), ("bank_reference", "text", 14), ("date", "date", 11), ("amount", "money", 13),
-                ("currency", "text", 9), ("payer", "text", 30), ("customer_id", "text", 12), ("invoices", "text", 30),
+    "Matches": (("accept", "bool", 8), ("bank_reference", "code", 14), ("date", "date", 11), ("amount", "money", 13),
+                ("currency", "text", 9), ("payer", "text", 30), ("customer_id", "code", 12), ("invoices", "code", 30),
                 ("confidence", "pct", 11), ("status", "text", 11), ("reason", "text", 60), ("source", "text", 24)),
     "Worklist": (("rank", "int", 6), ("customer_id", "text", 12), ("name", "text", 34), ("priority", "int", 9),
                  ("next_action", "text", 36), ("next_action_date", "date", 15), ("overdue", "money", 14),

@@ -80,12 +80,11 @@ class XlwingsBook:
             if sheet is None:
                 raise XlcError("workbook", f"has no sheet named {name!r} (a workbook made before it)", name)
             blocks = list(frame) if isinstance(frame, (list, tuple)) else [frame]
-            if len(blocks) > 1:   # tables with blank rows between: clear down to the last used cell
-                last = sheet.used_range.last_cell
-                sheet.range((spec.header_row, 1), (max(last.row, spec.header_row), max(last.column, 1))
-                            ).clear_contents()
-            else:
-                sheet.range(f"A{spec.header_row}").expand().clear_contents()
+            # clear down to the last used cell: a table's first column may have blanks (the Matches sheet's
+            # Accept), where expand() would stop and leave the rest of the last run's rows behind
+            last = sheet.used_range.last_cell
+            sheet.range((spec.header_row, 1), (max(last.row, spec.header_row), max(last.column, 1))
+                        ).clear_contents()
             data: list[list[Any]] = []
             for block in blocks:   # several tables one below the other, a blank row between (as the file writer)
                 if data:
@@ -475,6 +474,12 @@ def audit_blocks(result: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
           getattr(b_months.get(m.month_end), "held_orders", None)] for m in result.a.months],
         columns=["Month end", "Exposure", f"Sales held: {a}", f"Sales held: {b}", f"Exposure at default: {a}",
                  f"Exposure at default: {b}", f"Orders held: {a}", f"Orders held: {b}"])
+    # the chart beside reads twelve month rows (wb.AUDIT_MONTH_ROWS): a shorter period is padded with blank rows,
+    # so the grade table below never lands in the chart's range
+    padding = len(wb.AUDIT_MONTH_ROWS) - len(months)
+    if padding > 0:
+        months = pd.concat([months, pd.DataFrame([[None] * len(months.columns)] * padding, columns=months.columns)],
+                           ignore_index=True)
     calibration = pd.DataFrame(
         [[replay.name, r.grade, r.observations, r.defaults,
           None if r.rate is None else _shown_value(r.rate, "share")]
@@ -531,6 +536,9 @@ def policy_audit(book: Any | None = None, as_of: dt.date | None = None) -> None:
             lines.append(f"{sum(1 for d in m.values() if d.meaning)} difference(s) explained on the Policy Audit "
                          "sheet.")
         lines += [f"note: {note}" for note in outcome.notes]
+        if len(result.month_ends) > len(wb.AUDIT_MONTH_ROWS):
+            lines.append(f"note: the chart on the Policy Audit sheet shows the first {len(wb.AUDIT_MONTH_ROWS)} of "
+                         f"the {len(result.month_ends)} month ends; the table lists them all")
         lines += _problem_lines(outcome.problems)
         if note:
             lines.append(note)
@@ -647,6 +655,16 @@ def _ticked(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TICKED
 
 
+def _code_text(value: Any) -> str:
+    """A reference, customer id or invoice number read back from a cell: Excel stores a text of digits typed or
+    written into a General cell as a number (2026000023 → 2026000023.0), so a whole number reads as its digits."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def apply_bank_matches(book: Any | None = None) -> None:
     """Apply Matches button: ``xlcredit match --apply`` for the matches ticked on the Matches sheet.
 
@@ -671,8 +689,17 @@ def apply_bank_matches(book: Any | None = None) -> None:
         if not rows or "accept" not in header or "bank_reference" not in header:
             return "Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."
         col = {name: header.index(name) for name in header if name}
-        shown = {str(r[col["bank_reference"]]): r for r in rows[1:] if len(r) > col["bank_reference"]
-                 and r[col["bank_reference"]] is not None}
+        def cell(r: list[Any], name: str) -> str:
+            return _code_text(r[col[name]]) if name in col and len(r) > col[name] else ""
+
+        # per bank reference the row shown for the transaction: a statement pasted twice lists it again as a
+        # duplicate (never ticked), which must not hide the first row's tick
+        shown: dict[str, list[Any]] = {}
+        for r in rows[1:]:
+            ref = cell(r, "bank_reference")
+            if ref and (ref not in shown or (cell(shown[ref], "status") == DUPLICATE
+                                             and cell(r, "status") != DUPLICATE)):
+                shown[ref] = r
         if not shown:
             return "Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."
         ticked = {ref for ref, r in shown.items() if _ticked(r[col["accept"]])}
@@ -684,8 +711,7 @@ def apply_bank_matches(book: Any | None = None) -> None:
             raise XlcError("Payments", "table has no Bank reference column: add a column headed 'Bank reference' to "
                                        "it (Apply Matches records each bank reference there, so that a payment is "
                                        "never applied twice)", None)
-        already = {str(v).strip() for v in payments["bank_reference"] if v is not None and str(v).strip()
-                   and str(v) != "nan"}
+        already = {t for v in payments["bank_reference"] if (t := _code_text(v)) and t != "nan"}
         when = xb.input_cells("Matches", {"as_of": spec.as_of_cell})["as_of"]
         reads = _bank_reads(xb, b)
         outcome = run_match([], xb, as_of=None if when is None else to_date(when, "Matches as of"),
@@ -699,7 +725,7 @@ def apply_bank_matches(book: Any | None = None) -> None:
                 skipped += 1
                 continue
             row = shown[ref]
-            said = (str(row[col["customer_id"]] or ""), str(row[col["invoices"]] or ""))
+            said = (_code_text(row[col["customer_id"]]), _code_text(row[col["invoices"]]))
             if said != (p.customer_id, " ".join(p.invoices)):
                 notes.append(f"{ref}: changed since Match Bank (now {p.customer_id or 'no customer'} "
                              f"{' '.join(p.invoices)}): press Match Bank again and check it")
@@ -713,7 +739,7 @@ def apply_bank_matches(book: Any | None = None) -> None:
         if new:
             xb.append_rows("payments", new)
         lines = [f"{len(new)} payment row(s) appended to the Payments table for {len(confirmed)} transaction(s); "
-                 f"{skipped} ticked transaction(s) already applied earlier, nothing added for them."
+                 f"{skipped} ticked transaction(s) already applied earlier or listed twice, nothing added for them."
                  + (" Save the workbook to keep them." if new else "")]
         lines += [f"note: {n}" for n in notes[:10]]
         return "\n".join(lines)

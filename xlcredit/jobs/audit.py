@@ -105,6 +105,8 @@ def run_audit(book: Book, start: dt.date, end: dt.date, *, base_policy: Policy |
         b, name_b = policy_b(against, data.policy)
     else:
         b, name_b = None, "B"
+    if name_b.strip().lower() == "current":   # a file named current.toml: the columns of A and B must differ
+        name_b = f"{name_b} (B)"
     flagged, notes_wo = write_offs(tables)
     result = audit(data.customers, data.ledger, data.policy, start, end, policy_b=b, fx=data.fx,
                    observed_to=observed_to, written_off=flagged, write_off_notes=notes_wo,
