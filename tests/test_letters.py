@@ -287,6 +287,29 @@ def test_letter_and_action_of_one_step_are_separate_register_entries(tmp_path):
     assert register_frame(store)["kind"].tolist() == ["letter", "action"]
 
 
+def test_a_second_letter_of_the_same_day_and_step_never_overwrites_the_first(tmp_path):
+    """Same customer, same day, same step, other invoices (a second run after new items fell due): the second
+    letter gets its own file (the items' hash added to the name); the first, registered one stays byte for byte —
+    both file names were the same, so the second run overwrote it (and removed it when its own check failed)."""
+    import dataclasses
+
+    customer, ledger = one_customer(paid="0")
+    policy = Policy()
+    day = dt.date(2026, 10, 5)
+    store, out = CreditStore(tmp_path / "r.db"), tmp_path / "o"
+    letters, _actions, _ = plan_letters([customer], ledger, policy, day)
+    first, _ = issue_letters(letters, [], policy, day, out, store)
+    first_pdf = Path(first[0].pdf)
+    kept = first_pdf.read_bytes()
+    other = Ledger(tuple(dataclasses.replace(i, invoice_no="INV-2") for i in ledger.invoices), ())
+    letters2, _, _ = plan_letters([customer], other, policy, day)
+    second, problems = issue_letters(letters2, [], policy, day, out, store)
+    assert problems == [] and [r.status for r in second] == ["issued"]
+    assert Path(second[0].pdf) != first_pdf and Path(second[0].pdf).stem.startswith(first_pdf.stem + "-")
+    assert first_pdf.read_bytes() == kept
+    assert [Path(r["file_path"]).name for r in store.register_rows()] == [first_pdf.name, Path(second[0].pdf).name]
+
+
 def test_recover_completes_or_removes_by_the_register(tmp_path):
     import json
 

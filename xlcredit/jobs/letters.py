@@ -362,6 +362,10 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
             results.append(LetterResult(**base, status="failed"))
             continue
         stem = letter_stem(as_of, c.customer_id, c.name, letter.stage, number)
+        if (out / f"{stem}.pdf").exists() or (out / f"{stem}.docx").exists():
+            # a letter of the same day, customer and step on other invoices is there (registered; a killed run's
+            # files were recovered before): never overwrite it, nor remove it if this one fails its check
+            stem = f"{stem}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:8]}"
         docx_path, pdf_path = out / f"{stem}.docx", out / f"{stem}.pdf"
         digest = hashlib.sha256(pdf_bytes).hexdigest()
         marker = out / PENDING_DIR / f"{stem}.json"
