@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib.resources import files
@@ -288,14 +288,20 @@ def write_report(result: Audit, path: Path, *, source: str = "", notes: tuple[st
         bar.add_data(Reference(cal, min_col=5, min_row=1, max_row=cal.max_row), titles_from_data=True)
         bar.set_categories(Reference(cal, min_col=1, max_col=2, min_row=2, max_row=cal.max_row))
         cal.add_chart(bar, "G2")
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=out.parent)
+    return save_atomically(out, wb.save)
+
+
+def save_atomically(out: Path, save: Callable[[str], Any]) -> Path:
+    """Write a report through ``save(temporary path)`` beside ``out``, then put it in place in one step: a failed
+    or interrupted write leaves the old file as it was and no temporary file behind."""
+    fd, tmp = tempfile.mkstemp(suffix=out.suffix, dir=out.parent)
     os.close(fd)
     try:
-        wb.save(tmp)
+        save(tmp)
         os.replace(tmp, out)
     except PermissionError:
         Path(tmp).unlink(missing_ok=True)
-        raise XlcError("out", f"cannot write {out} (is it open in Excel?)", str(out)) from None
+        raise XlcError("out", f"cannot write {out} (is it open in Excel or a PDF viewer?)", str(out)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -311,5 +317,5 @@ def _cell(value: Any) -> Any:
 
 
 __all__ = ["SHIPPED", "AuditOutcome", "calibration_rows", "comparison_rows", "default_rows", "month_rows",
-           "order_rows", "policy_b", "run_audit", "shipped_policy_path", "shown_change", "shown_value", "write_offs",
-           "write_report"]
+           "order_rows", "policy_b", "run_audit", "save_atomically", "shipped_policy_path", "shown_change",
+           "shown_value", "write_offs", "write_report"]

@@ -9,15 +9,21 @@ Fonts are the letters' embedded TrueType fonts (a customer or policy name may be
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xlcredit.core.audit import Audit
 from xlcredit.core.errors import XlcError
-from xlcredit.jobs.audit import calibration_rows, comparison_rows, default_rows, month_rows, shown_change, shown_value
+from xlcredit.jobs.audit import (
+    calibration_rows,
+    comparison_rows,
+    default_rows,
+    month_rows,
+    save_atomically,
+    shown_change,
+    shown_value,
+)
 
 #: Colours of policy A and policy B in both charts (the same pair everywhere, so a reader learns them once).
 _COLOURS = ("#1f4e79", "#c55a11")
@@ -132,22 +138,14 @@ def write_pdf_report(result: Audit, path: Path, *, source: str = "", notes: tupl
         canvas.drawRightString(doc.pagesize[0] - 15 * mm, 8 * mm, f"page {doc.page}")
         canvas.restoreState()
 
-    fd, tmp = tempfile.mkstemp(suffix=".pdf", dir=out.parent)
-    os.close(fd)
-    try:
+    def save(tmp: str) -> None:
         doc = SimpleDocTemplate(tmp, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
                                 topMargin=14 * mm, bottomMargin=15 * mm,
                                 title=f"Policy audit {first.isoformat()} to {last.isoformat()}",
                                 author="xlcredit", subject=source or "policy audit")
         doc.build(story, onFirstPage=footer, onLaterPages=footer)
-        os.replace(tmp, out)
-    except PermissionError:
-        Path(tmp).unlink(missing_ok=True)
-        raise XlcError("out", f"cannot write {out} (is it open?)", str(out)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+
+    return save_atomically(out, save)
 
 
 def _esc(value: Any) -> str:
