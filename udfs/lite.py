@@ -214,11 +214,24 @@ def _problems(problems: Any, limit: int) -> str:
     return "\n".join(lines) + (f"\n… and {more} more" if more else "")
 
 
+def _script(book: Any, name: str, run: Callable[[], str]) -> str:
+    """Run a script's job and show what it says: a missing engine and every failure in plain words, never a
+    traceback."""
+    start()
+    try:
+        message = run()
+    except ModuleNotFoundError as exc:
+        message = engine_missing(name, exc)
+    except Exception as exc:  # the user sees every failure in plain words
+        message = _convert.error_text(exc)
+    _tell(book, message)
+    return message
+
+
 def refresh_ageing(book: Any, as_of: dt.date | None = None) -> str:
     """Refresh Ageing script: the desktop Refresh job over the open workbook (Ageing sheet and Dashboard written,
     results kept in the session for the customer-level formulas). Returns (and shows) what it did."""
-    start()
-    try:
+    def run() -> str:
         from xlcredit.jobs.refresh import refresh
 
         outcome = refresh(LiteBook(book), as_of or dt.date.today(), store=session_store(), who="xlwings Lite")
@@ -226,19 +239,15 @@ def refresh_ageing(book: Any, as_of: dt.date | None = None) -> str:
         if outcome.problems:
             message += (f" {len(outcome.problems)} rows had problems and were left out:\n"
                         + _problems(outcome.problems, 15))
-    except ModuleNotFoundError as exc:
-        message = engine_missing("Refresh Ageing", exc)
-    except Exception as exc:  # the user sees every failure in plain words, never a traceback
-        message = _convert.error_text(exc)
-    _tell(book, message)
-    return message
+        return message
+
+    return _script(book, "Refresh Ageing", run)
 
 
 def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
     """Review Portfolio script: the desktop Review job over the open workbook (Review sheet and the Dashboard's
     forecast written; reviews recorded in the session's credit store). Returns (and shows) what it did."""
-    start()
-    try:
+    def run() -> str:
         from xlcredit.jobs.review import review
 
         outcome = review(LiteBook(book), as_of or dt.date.today(), store=session_store())
@@ -251,39 +260,23 @@ def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
         if outcome.problems:
             message += f"\n{len(outcome.problems)} rows had problems and were left out:\n" + _problems(
                 outcome.problems, 10)
-    except ModuleNotFoundError as exc:
-        message = engine_missing("Review Portfolio", exc)
-    except Exception as exc:
-        message = _convert.error_text(exc)
-    _tell(book, message)
-    return message
+        return message
+
+    return _script(book, "Review Portfolio", run)
 
 
 def worklist(book: Any, as_of: dt.date | None = None) -> str:
     """Worklist script: the desktop Worklist job over the open workbook (the Worklist sheet ranked from the ledger,
     the Promises, Disputes, Plans and Contacts sheets and the session's records). Returns (and shows) who comes
-    first and why."""
-    start()
-    try:
+    first and why, as the desktop button does."""
+    def run() -> str:
+        from xlcredit.excel import worklist_message
         from xlcredit.jobs.worklist import worklist as run_worklist
 
-        outcome = run_worklist(LiteBook(book), as_of or dt.date.today(), store=session_store(), who="xlwings Lite")
-        rows = outcome.rows
-        message = f"Worklist as of {outcome.as_of.isoformat()}: {len(rows)} customer(s) with open items."
-        if rows:
-            first = rows[0]
-            reason = f": {first.top_reasons[0]}" if first.top_reasons else ""
-            message += (f"\nFirst: {first.customer_id} {first.name} (priority {first.priority}){reason}; "
-                        f"next: {first.next_action}.")
-        if outcome.problems:
-            message += f"\n{len(outcome.problems)} rows had problems and were left out:\n" + _problems(
-                outcome.problems, 10)
-    except ModuleNotFoundError as exc:
-        message = engine_missing("Worklist", exc)
-    except Exception as exc:
-        message = _convert.error_text(exc)
-    _tell(book, message)
-    return message
+        return worklist_message(run_worklist(LiteBook(book), as_of or dt.date.today(), store=session_store(),
+                                             who="xlwings Lite"))
+
+    return _script(book, "Worklist", run)
 
 
 __all__ = ["CATALOGUE", "EXCEL_ERROR_TYPES", "SCRIPTS", "LiteBook", "desktop_arg_options", "engine_missing",

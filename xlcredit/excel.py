@@ -290,23 +290,28 @@ def worklist(book: Any | None = None, as_of: dt.date | None = None) -> None:
     from xlcredit.jobs.worklist import worklist as run_worklist
 
     def action(b: Any) -> str | None:
-        outcome = run_worklist(XlwingsBook(b), as_of or dt.date.today(), who="Excel")
-        rows = outcome.rows
-        lines = [f"Worklist as of {outcome.as_of.isoformat()}: {len(rows)} customer(s) with open items."]
-        if rows:
-            first = rows[0]
-            reason = f": {first.top_reasons[0]}" if first.top_reasons else ""
-            lines.append(f"First: {first.customer_id} {first.name} (priority {first.priority}){reason}; "
-                         f"next: {first.next_action}.")
-        if outcome.problems:
-            shown = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
-                     for p in outcome.problems[:10]]
-            more = len(outcome.problems) - len(shown)
-            lines.append(f"{len(outcome.problems)} rows had problems and were left out:\n" + "\n".join(shown)
-                         + (f"\n… and {more} more" if more else ""))
-        return "\n".join(lines)
+        return worklist_message(run_worklist(XlwingsBook(b), as_of or dt.date.today(), who="Excel"))
 
     _run(action, book)
+
+
+def worklist_message(outcome: Any) -> str:
+    """What the Worklist button (and Lite's Worklist script) says: how many customers, who comes first and why,
+    and the rows left out."""
+    rows = outcome.rows
+    lines = [f"Worklist as of {outcome.as_of.isoformat()}: {len(rows)} customer(s) with open items."]
+    if rows:
+        first = rows[0]
+        reason = f": {first.top_reasons[0]}" if first.top_reasons else ""
+        lines.append(f"First: {first.customer_id} {first.name} (priority {first.priority}){reason}; "
+                     f"next: {first.next_action}.")
+    if outcome.problems:
+        shown = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
+                 for p in outcome.problems[:10]]
+        more = len(outcome.problems) - len(shown)
+        lines.append(f"{len(outcome.problems)} rows had problems and were left out:\n" + "\n".join(shown)
+                     + (f"\n… and {more} more" if more else ""))
+    return "\n".join(lines)
 
 
 def statement_period(entered_from: Any, entered_to: Any, today: dt.date) -> tuple[dt.date, dt.date]:
