@@ -115,9 +115,9 @@ class _Table:
         self.name, self.range = name, range_
 
 
-def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path):
-    """The Refresh script over a workbook gives the customer formulas the figures the desktop Refresh gives."""
-    from xlcredit.io import workbook as wb
+def _bundled_book_in_lite(monkeypatch):
+    """The bundled workbook as Lite's open book: its tables and Policy sheet read through the desktop adapter
+    (replaced at the adapter level), the output sheets collected in ``written``."""
     from xlcredit.jobs.book import WorkbookFile
 
     source = Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm"
@@ -125,7 +125,7 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
     policy_rows = WorkbookFile(source).read_policy_rows()
     written: dict = {}
 
-    class FakeBook:   # what the desktop adapter reads through: replaced at the adapter level
+    class FakeBook:
         name = "CreditControl.xlsm"
 
     book = lite.LiteBook(FakeBook())
@@ -133,7 +133,16 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
     book._desktop.read_policy_rows = lambda: policy_rows
     book._desktop.write_outputs = lambda outputs, cells: written.update(outputs)
     monkeypatch.setattr(lite, "LiteBook", lambda _b: book)
-    message = lite.refresh_ageing(FakeBook(), AS_OF)
+    return source, tables, written
+
+
+def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path):
+    """The Refresh script over a workbook gives the customer formulas the figures the desktop Refresh gives."""
+    from xlcredit.io import workbook as wb
+    from xlcredit.jobs.book import WorkbookFile
+
+    source, tables, written = _bundled_book_in_lite(monkeypatch)
+    message = lite.refresh_ageing(object(), AS_OF)
     assert message.startswith("Refreshed "), message
     assert "Ageing" in written and not written["Ageing"].empty
     first = str(tables["customers"].iloc[0][wb.field_name("customer_id")] if wb.field_name("customer_id")
@@ -167,20 +176,8 @@ def test_worklist_script_writes_the_desktop_ranking(main, monkeypatch):
     from xlcredit.jobs.book import WorkbookFile
     from xlcredit.jobs.worklist import worklist as desktop_worklist
 
-    source = Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm"
-    tables = WorkbookFile(source).read_tables()
-    policy_rows = WorkbookFile(source).read_policy_rows()
-    written: dict = {}
-
-    class FakeBook:
-        name = "CreditControl.xlsm"
-
-    book = lite.LiteBook(FakeBook())
-    book._desktop.read_tables = lambda: tables
-    book._desktop.read_policy_rows = lambda: policy_rows
-    book._desktop.write_outputs = lambda outputs, cells: written.update(outputs)
-    monkeypatch.setattr(lite, "LiteBook", lambda _b: book)
-    message = lite.worklist(FakeBook(), AS_OF)
+    source, _tables, written = _bundled_book_in_lite(monkeypatch)
+    message = lite.worklist(object(), AS_OF)
     expected = desktop_worklist(WorkbookFile(source), AS_OF, write=False)
     assert message.startswith(f"Worklist as of {AS_OF.isoformat()}: {len(expected.rows)} customer(s)"), message
     assert f"First: {expected.rows[0].customer_id} " in message

@@ -270,12 +270,7 @@ def review_portfolio(book: Any | None = None, as_of: dt.date | None = None) -> N
                  f"{result.forecast.forecast_total:,.2f} {result.currency}."]
         if missed:
             lines.append(f"INSURER DEADLINES MISSED: {missed} (cover at risk) — see the Review sheet.")
-        if outcome.problems:
-            shown = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
-                     for p in outcome.problems[:10]]
-            more = len(outcome.problems) - len(shown)
-            lines.append(f"{len(outcome.problems)} rows had problems and were left out:\n" + "\n".join(shown)
-                         + (f"\n… and {more} more" if more else ""))
+        lines += _problem_lines(outcome.problems)
         return "\n".join(lines)
 
     _run(action, book)
@@ -305,12 +300,7 @@ def worklist_message(outcome: Any) -> str:
         reason = f": {first.top_reasons[0]}" if first.top_reasons else ""
         lines.append(f"First: {first.customer_id} {first.name} (priority {first.priority}){reason}; "
                      f"next: {first.next_action}.")
-    if outcome.problems:
-        shown = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
-                 for p in outcome.problems[:10]]
-        more = len(outcome.problems) - len(shown)
-        lines.append(f"{len(outcome.problems)} rows had problems and were left out:\n" + "\n".join(shown)
-                     + (f"\n… and {more} more" if more else ""))
+    lines += _problem_lines(outcome.problems)
     return "\n".join(lines)
 
 
