@@ -78,7 +78,7 @@ from xlcredit.letters.render import compose, fmt_money, render_docx, render_pdf
 
 __all__ = ["FOLDER_REGISTER_DB", "PENDING_DIR", "TMP_SUFFIX", "LetterResult", "LettersOutcome", "action_frame",
            "customer_problem", "folder_book", "issue_letters", "plan_letters", "recover", "register_frame",
-           "run_letters", "write_atomic", "write_files_atomic"]
+           "run_letters", "write_atomic", "write_checked", "write_files_atomic"]
 
 PENDING_DIR = ".pending"
 TMP_SUFFIX = ".xlc-tmp"
@@ -134,6 +134,22 @@ def write_files_atomic(files: Sequence[tuple[Path, bytes]]) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write one file atomically (see :func:`write_files_atomic`)."""
     write_files_atomic([(path, data)])
+
+
+def write_checked(marker: Path, info: dict[str, Any], docx: tuple[Path, bytes], pdf: tuple[Path, bytes], *,
+                  name: str, figures: Sequence[str]) -> None:
+    """Write a letter's or statement's pending marker, then both files atomically, then reopen and check them
+    (:func:`xlcredit.letters.check.check_written`). A file that fails is removed with its marker and the
+    ``XlcError`` says so ("…: removed, not registered"); the caller registers only what passed."""
+    write_atomic(marker, json.dumps({**info, "files": [docx[0].name, pdf[0].name]}).encode("utf-8"))
+    write_files_atomic([docx, pdf])
+    try:   # reopened and read back before the register names it
+        check_written(docx[0], pdf[0], name=name, figures=figures)
+    except XlcError as exc:
+        docx[0].unlink(missing_ok=True)
+        pdf[0].unlink(missing_ok=True)
+        marker.unlink(missing_ok=True)
+        raise XlcError(exc.field, f"{exc.problem}: removed, not registered", exc.value) from None
 
 
 # --------------------------------------------------------------------------- results
@@ -369,18 +385,13 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
         docx_path, pdf_path = out / f"{stem}.docx", out / f"{stem}.pdf"
         digest = hashlib.sha256(pdf_bytes).hexdigest()
         marker = out / PENDING_DIR / f"{stem}.json"
-        write_atomic(marker, json.dumps({"stem": stem, "customer_id": c.customer_id, "step_index": letter.step_index,
-                                         "items_key": key, "resend": number,
-                                         "files": [docx_path.name, pdf_path.name]}).encode("utf-8"))
-        write_files_atomic([(docx_path, docx_bytes), (pdf_path, pdf_bytes)])
-        try:   # reopened and read back before the register names it
-            check_written(docx_path, pdf_path, name=c.name, figures=[fmt_money(t.total, t.currency)
-                                                                     for t in letter.totals])
+        try:
+            write_checked(marker, {"stem": stem, "customer_id": c.customer_id, "step_index": letter.step_index,
+                                   "items_key": key, "resend": number},
+                          (docx_path, docx_bytes), (pdf_path, pdf_bytes),
+                          name=c.name, figures=[fmt_money(t.total, t.currency) for t in letter.totals])
         except XlcError as exc:
-            docx_path.unlink(missing_ok=True)
-            pdf_path.unlink(missing_ok=True)
-            marker.unlink(missing_ok=True)
-            problems.append(customer_problem(c.customer_id, exc.field, f"{exc.problem}: removed, not registered"))
+            problems.append(customer_problem(c.customer_id, exc.field, exc.problem))
             results.append(LetterResult(**base, status="failed"))
             continue
         try:

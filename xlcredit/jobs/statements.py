@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,10 +42,8 @@ from xlcredit.jobs.letters import (
     _templates_setting,
     customer_problem,
     recover,
-    write_atomic,
-    write_files_atomic,
+    write_checked,
 )
-from xlcredit.letters.check import check_written
 from xlcredit.letters.filenames import safe_filename
 from xlcredit.letters.render import fmt_money
 from xlcredit.letters.statement import compose_statement, render_statement_docx, render_statement_pdf
@@ -184,17 +181,12 @@ def _one(statement: Statement, policy: Policy, out: Path, store: CreditStore, te
     docx_path, pdf_path = out / f"{stem}.docx", out / f"{stem}.pdf"
     digest = hashlib.sha256(pdf_bytes).hexdigest()
     marker = out / PENDING_DIR / f"{stem}.json"
-    write_atomic(marker, json.dumps({"stem": stem, "customer_id": c.customer_id, "step_index": 0, "items_key": key,
-                                     "resend": 0, "files": [docx_path.name, pdf_path.name]}).encode("utf-8"))
-    write_files_atomic([(docx_path, docx_bytes), (pdf_path, pdf_bytes)])
     try:   # reopened and read back before the register names it (as the letters are)
-        check_written(docx_path, pdf_path, name=c.name, figures=[fmt_money(s.closing, s.currency)
-                                                                 for s in statement.sections])
+        write_checked(marker, {"stem": stem, "customer_id": c.customer_id, "step_index": 0, "items_key": key,
+                               "resend": 0}, (docx_path, docx_bytes), (pdf_path, pdf_bytes),
+                      name=c.name, figures=[fmt_money(s.closing, s.currency) for s in statement.sections])
     except XlcError as exc:
-        docx_path.unlink(missing_ok=True)
-        pdf_path.unlink(missing_ok=True)
-        marker.unlink(missing_ok=True)
-        problems.append(customer_problem(c.customer_id, exc.field, f"{exc.problem}: removed, not registered"))
+        problems.append(customer_problem(c.customer_id, exc.field, exc.problem))
         return StatementResult(**base, status="failed")
     try:
         store.record_issue(c.customer_id, 0, STAGE, key, as_of=statement.date_to, amount=base["amount"],
