@@ -405,3 +405,57 @@ def test_a_promise_is_kept_by_the_payment_applied_from_the_statement(tmp_path):
     out = run_match([folder / "bank.csv"], FolderBook(folder), as_of=dt.date(2026, 10, 31))
     assert apply_matches(folder, out.proposals) == 1
     assert status() == "kept"
+
+
+def _one_invoice_folder(tmp_path: Path, bank: str) -> Path:
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "customers.csv").write_text("customer_id,name,currency\nC1,Ostermoor Werkzeugbau AG,EUR\n")
+    (folder / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
+                                         "C1,INV-2026-00087,EUR,1000.00,2026-09-01,2026-10-01\n")
+    (folder / "payments.csv").write_text("payment_id,customer_id,payment_date,amount,currency,invoice_ref\n")
+    (folder / "bank.csv").write_text(bank)
+    return folder
+
+
+def test_apply_never_keys_a_payment_on_its_line_in_the_export(tmp_path):
+    """A bank CSV row without a reference: the reader stands in ``bank.csv:2`` (its line). ``--apply`` used to write
+    that as the bank reference, so the same payment in the next export, one line lower, was applied again; now it
+    is not applied and the command names it with what to do."""
+    folder = _one_invoice_folder(tmp_path, "Date,Reference,Description,Amount\n2026-11-03,,INV-2026-00087,1000.00\n")
+    args = ["match", str(folder / "bank.csv"), str(folder), "--as-of", "2026-10-31", "--apply"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "nothing new to apply" in first.output
+    assert ("not applied: bank.csv line 2 (2026-11-03, 1000.00 EUR): no bank reference" in
+            " ".join(first.output.split()))
+    (folder / "bank.csv").write_text("Date,Reference,Description,Amount\n2026-11-02,B0,unknown,5.00\n"
+                                     "2026-11-03,,INV-2026-00087,1000.00\n")
+    CliRunner().invoke(app, args)
+    paid = [r for r in csv.DictReader((folder / "payments.csv").open()) if r["amount"] == "1000.00"]
+    assert paid == []
+
+
+def test_a_payment_with_its_own_reference_is_still_applied_once(tmp_path):
+    """The same payment with the bank's reference: applied once, and not again at another line."""
+    folder = _one_invoice_folder(tmp_path, "Date,Reference,Description,Amount\n2026-11-03,B1,INV-2026-00087,1000.00\n")
+    out = run_match([folder / "bank.csv"], FolderBook(folder), as_of=dt.date(2026, 10, 31))
+    assert apply_matches(folder, out.proposals) == 1
+    (folder / "bank.csv").write_text("Date,Reference,Description,Amount\n2026-11-02,B0,unknown,5.00\n"
+                                     "2026-11-03,B1,INV-2026-00087,1000.00\n")
+    out = run_match([folder / "bank.csv"], FolderBook(folder), as_of=dt.date(2026, 10, 31))
+    assert apply_matches(folder, out.proposals) == 0
+    assert [r["bank_reference"] for r in csv.DictReader((folder / "payments.csv").open())] == ["B1"]
+
+
+def test_placeholders_and_stand_ins_are_not_a_banks_own_reference():
+    from xlcredit.core.cashapp import BankTransaction
+    from xlcredit.jobs.cashapp import own_reference
+
+    def tx(ref: str, source: str = "x.xml line 4") -> BankTransaction:
+        return BankTransaction(ref, dt.date(2026, 11, 3), Decimal("1"), "EUR", source=source)
+
+    assert own_reference(tx("BNK000023")) == "BNK000023"
+    assert own_reference(tx("bank.csv:2", "bank.csv line 2")) == ""
+    assert own_reference(tx("bank.csv:2", "bank.csv line 3")) == "bank.csv:2"   # a reference that only looks so
+    assert [own_reference(tx(r)) for r in ("", " ", "NOTPROVIDED", "NONREF", "/2")] == [""] * 5

@@ -604,13 +604,14 @@ def _bank_reads(xb: XlwingsBook, book: Any) -> list[Any]:
 
 def matches_frame(proposals: Sequence[Any]) -> pd.DataFrame:
     """The Matches sheet: one row per transaction, Accept ticked (TRUE) for the confident matches (``auto``) and
-    blank for the user to decide on the rest."""
+    blank for the user to decide on the rest — and for a match without a bank reference of its own, which Apply
+    Matches does not apply (:func:`xlcredit.jobs.cashapp.own_reference`)."""
     from xlcredit.core.cashapp import AUTO
-    from xlcredit.jobs.cashapp import proposal_rows
+    from xlcredit.jobs.cashapp import own_reference, proposal_rows
 
     rows = proposal_rows(proposals)
     for row, p in zip(rows, proposals, strict=True):
-        row["accept"] = True if p.status == AUTO else None
+        row["accept"] = True if p.status == AUTO and own_reference(p.transaction) else None
     return pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
 
 
@@ -621,12 +622,13 @@ def match_bank(book: Any | None = None, as_of: dt.date | None = None) -> None:
     workbook's as of ``as_of`` (default: its newest document, as the command). The Matches sheet lists every
     transaction with its proposal, the confident ones ticked in the Accept column; nothing is applied yet.
     """
-    from xlcredit.jobs.cashapp import run_match
+    from xlcredit.jobs.cashapp import run_match, unreferenced
 
     def action(b: Any) -> str | None:
         xb = XlwingsBook(b)
         reads = _bank_reads(xb, b)
         outcome = run_match([], xb, as_of=as_of, read=lambda _paths: reads)
+        no_ref = len(unreferenced(outcome.proposals))
         xb.write_outputs({"Matches": matches_frame(outcome.proposals)},
                          {("Matches", wb.OUTPUT_SHEETS["Matches"].as_of_cell): outcome.as_of})
         n = len(outcome.proposals)
@@ -635,6 +637,9 @@ def match_bank(book: Any | None = None, as_of: dt.date | None = None) -> None:
                  f"{outcome.count('duplicate')} already applied or duplicates, {outcome.count('not a credit')} not "
                  "credits.",
                  "Untick what you do not want, tick the reviewed ones you accept, then press Apply Matches."]
+        if no_ref:
+            lines.append(f"{no_ref} matched transaction(s) have no bank reference and are not ticked: Apply Matches "
+                         "could not make sure they are applied only once — enter them in the Payments table by hand.")
         lines += [f"note: {note}" for note in outcome.notes]
         lines += _problem_lines(outcome.problems)
         return "\n".join(lines)
@@ -667,13 +672,14 @@ def apply_bank_matches(book: Any | None = None) -> None:
     shown); each ticked transaction whose customer and invoices are still as shown is appended to the Payments
     table — one row per invoice with its invoice ref. and bank reference, exactly the rows ``--apply`` appends to
     payments.csv — in one write. A bank reference already in the Payments table is never applied again, so a
-    second press changes nothing. Save the workbook to keep them.
+    second press changes nothing. A ticked transaction without a bank reference of its own is not applied (nothing
+    would tell it apart next time) and the message names it with what to do. Save the workbook to keep them.
     """
     from dataclasses import replace
 
     from xlcredit.core.cashapp import AUTO, DUPLICATE, REVIEW
     from xlcredit.core.coerce import to_date
-    from xlcredit.jobs.cashapp import payment_rows, run_match
+    from xlcredit.jobs.cashapp import own_reference, payment_rows, run_match, unreferenced_line
 
     def action(b: Any) -> str | None:
         xb = XlwingsBook(b)
@@ -687,18 +693,10 @@ def apply_bank_matches(book: Any | None = None) -> None:
         def cell(r: list[Any], name: str) -> str:
             return _code_text(r[col[name]]) if name in col and len(r) > col[name] else ""
 
-        # per bank reference the row shown for the transaction: a statement pasted twice lists it again as a
-        # duplicate (never ticked), which must not hide the first row's tick
-        shown: dict[str, list[Any]] = {}
-        for r in rows[1:]:
-            ref = cell(r, "bank_reference")
-            if ref and (ref not in shown or (cell(shown[ref], "status") == DUPLICATE
-                                             and cell(r, "status") != DUPLICATE)):
-                shown[ref] = r
-        if not shown:
+        listed = [r for r in rows[1:] if any(v is not None for v in r)]
+        if not any(cell(r, "bank_reference") or cell(r, "source") for r in listed):
             return "Nothing to apply: press Match Bank first (the Matches sheet lists no matches)."
-        ticked = {ref for ref, r in shown.items() if _ticked(r[col["accept"]])}
-        if not ticked:
+        if not any(_ticked(r[col["accept"]]) for r in listed):
             return "No match is ticked in the Accept column of the Matches sheet: nothing was applied."
         tables = xb.read_tables()
         payments = tables.get("payments")
@@ -711,6 +709,33 @@ def apply_bank_matches(book: Any | None = None) -> None:
         reads = _bank_reads(xb, b)
         outcome = run_match([], xb, as_of=None if when is None else to_date(when, "Matches as of"),
                             read=lambda _paths: reads)
+        # a transaction without a bank reference of its own (blank, a placeholder, or the reader's file-and-line
+        # stand-in) is never applied: each ticked one is named, from the proposal of the same reference and source
+        no_ref = [p for p in outcome.proposals if not own_reference(p.transaction)]
+        stand_ins = {p.transaction.bank_reference for p in no_ref}
+        unapplied: list[str] = []
+        for r in listed:
+            if not _ticked(r[col["accept"]]) or (cell(r, "bank_reference") and cell(r, "bank_reference")
+                                                 not in stand_ins):
+                continue
+            same = [p for p in no_ref if (p.transaction.bank_reference, p.transaction.source)
+                    == (cell(r, "bank_reference"), cell(r, "source"))]
+            amount = r[col["amount"]] if "amount" in col and len(r) > col["amount"] else None
+            exact = [p for p in same if isinstance(amount, (int, float)) and float(p.transaction.amount) == amount]
+            if exact or same:
+                unapplied.append(unreferenced_line((exact or same)[0]))
+            else:
+                unapplied.append(f"{cell(r, 'source') or 'a row'}: no bank reference and no longer on the statement "
+                                 "— not applied; press Match Bank again")
+        # per bank reference the row shown for the transaction: a statement pasted twice lists it again as a
+        # duplicate (never ticked), which must not hide the first row's tick
+        shown: dict[str, list[Any]] = {}
+        for r in listed:
+            ref = cell(r, "bank_reference")
+            if ref and ref not in stand_ins and (ref not in shown or (cell(shown[ref], "status") == DUPLICATE
+                                                                      and cell(r, "status") != DUPLICATE)):
+                shown[ref] = r
+        ticked = {ref for ref, r in shown.items() if _ticked(r[col["accept"]])}
         confirmed, notes, skipped = [], [], 0
         for p in outcome.proposals:
             ref = p.transaction.bank_reference
@@ -734,8 +759,13 @@ def apply_bank_matches(book: Any | None = None) -> None:
         if new:
             xb.append_rows("payments", new)
         lines = [f"{len(new)} payment row(s) appended to the Payments table for {len(confirmed)} transaction(s); "
-                 f"{skipped} ticked transaction(s) already applied earlier or listed twice, nothing added for them."
+                 f"{skipped} ticked transaction(s) already applied earlier or listed twice, nothing added for them"
+                 + (f"; {len(unapplied)} ticked transaction(s) without a bank reference not applied (below)"
+                    if unapplied else "") + "."
                  + (" Save the workbook to keep them." if new else "")]
+        lines += [f"not applied: {n}" for n in unapplied[:10]]
+        if len(unapplied) > 10:
+            lines.append(f"… and {len(unapplied) - 10} more without a bank reference")
         lines += [f"note: {n}" for n in notes[:10]]
         return "\n".join(lines)
 

@@ -62,7 +62,14 @@ def match(paths: Annotated[list[Path], typer.Argument(
     from xlcredit.core.cashapp import CashSettings
     from xlcredit.core.money import to_decimal
     from xlcredit.jobs.book import FolderBook
-    from xlcredit.jobs.cashapp import apply_matches, load_accounts, proposal_rows, run_match
+    from xlcredit.jobs.cashapp import (
+        apply_matches,
+        load_accounts,
+        proposal_rows,
+        run_match,
+        unreferenced,
+        unreferenced_line,
+    )
     from xlcredit.jobs.letters import FOLDER_REGISTER_DB
 
     with user_errors():
@@ -106,3 +113,4 @@ def match(paths: Annotated[list[Path], typer.Argument(
             added = apply_matches(book.folder, outcome.proposals)
             console().print(f"{added} payment row{'s' if added != 1 else ''} appended to "
                             f"{book.folder / 'payments.csv'}" if added else "nothing new to apply")
+            print_notes([f"not applied: {unreferenced_line(p)}" for p in unreferenced(outcome.proposals)])

@@ -6,7 +6,9 @@ one is matched to exactly that letter's invoices.
 ``apply_matches`` appends the automatic proposals to the folder's ``payments.csv`` — one row per invoice, with
 ``invoice_ref`` (so the allocation rule settles that invoice) and ``bank_reference`` — written to a temp file and
 moved into place (``os.replace``), skipping every bank reference the table already holds: a re-run of the same
-statement changes nothing, and a failure before the move leaves the table as it was.
+statement changes nothing, and a failure before the move leaves the table as it was. A transaction the statement
+gives no bank reference of its own (:func:`own_reference`) is never applied: nothing would tell it from a new one
+next time, so it is listed for the user to enter by hand.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +25,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from xlcredit.core.cashapp import AUTO, CashSettings, LetterReference, PayerAccount, Proposal, match_transactions
+from xlcredit.core.cashapp import (
+    AUTO,
+    BankTransaction,
+    CashSettings,
+    LetterReference,
+    PayerAccount,
+    Proposal,
+    match_transactions,
+)
 from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.openitems import allocate
@@ -31,7 +42,8 @@ from xlcredit.io.store import CreditStore
 from xlcredit.jobs.book import Book, FolderBook, as_of_for, read_book
 from xlcredit.jobs.collector import existing_store
 
-__all__ = ["MatchOutcome", "apply_matches", "letter_references", "load_accounts", "proposal_rows", "run_match"]
+__all__ = ["MatchOutcome", "apply_matches", "letter_references", "load_accounts", "own_reference", "proposal_rows",
+           "run_match", "unreferenced"]
 
 PAYMENT_COLUMNS = ("payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref", "bank_reference")
 
@@ -133,11 +145,44 @@ def proposal_rows(proposals: Sequence[Proposal]) -> list[dict[str, object]]:
              "status": p.status, "reason": p.reason, "source": p.transaction.source} for p in proposals]
 
 
+#: References a statement carries when the payer or bank gave none (SEPA's EndToEndId, MT940's :61: reference).
+_PLACEHOLDERS = {"NOTPROVIDED", "NONREF", "NONE"}
+_CAMT_STAND_IN = re.compile(r"^/\d+$")   # the n-th detail of a CAMT entry that has no reference of its own
+
+
+def own_reference(tx: BankTransaction) -> str:
+    """The bank's own reference of a transaction, or "" when the statement gave none: a blank one, a placeholder
+    (NOTPROVIDED, NONREF), or what the reader stands in for it — ``<source>:<line>`` for a CSV row, ``/<n>`` for a
+    CAMT entry's n-th detail — which only says where it stood in that file, so the same payment in the next export
+    would get another one (and another payment this one)."""
+    ref = tx.bank_reference.strip()
+    if not ref or ref.upper() in _PLACEHOLDERS or _CAMT_STAND_IN.match(ref):
+        return ""
+    where, _sep, line = tx.source.rpartition(" line ")
+    return "" if where and ref == f"{where}:{line}" else ref
+
+
+def unreferenced(proposals: Sequence[Proposal]) -> list[Proposal]:
+    """The automatic proposals that are not applied because their transaction has no bank reference of its own."""
+    return [p for p in proposals if p.status == AUTO and not own_reference(p.transaction)]
+
+
+def unreferenced_line(p: Proposal) -> str:
+    """One line naming a transaction without a bank reference, why it was not applied and what to do."""
+    tx = p.transaction
+    payer = f", {tx.payer_name}" if tx.payer_name else ""
+    return (f"{tx.source or 'a transaction'} ({tx.booking_date.isoformat()}, {tx.amount} {tx.currency}{payer}): "
+            "no bank reference, so it could not be recorded in a way that stops it being applied twice — not "
+            "applied; enter it in the Payments table by hand (with a Bank reference of your own, e.g. the date and "
+            "amount), or use an export that has a reference column")
+
+
 def payment_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[str, str]]:
-    """The payments-table rows of the automatic proposals not yet applied (one per invoice)."""
+    """The payments-table rows of the automatic proposals not yet applied (one per invoice); a transaction without
+    a bank reference of its own (:func:`own_reference`) gets none."""
     rows: list[dict[str, str]] = []
     for p in proposals:
-        ref = p.transaction.bank_reference
+        ref = own_reference(p.transaction)
         if p.status != AUTO or not ref or ref in already:
             continue
         for n, line in enumerate(p.lines, start=1):
@@ -156,7 +201,7 @@ def charge_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[s
     ``write_off``), one per transaction, numbered after its bank reference so a re-run finds it."""
     rows = []
     for p in proposals:
-        ref = p.transaction.bank_reference
+        ref = own_reference(p.transaction)
         number = f"{ref}-CHARGES"
         if p.status != AUTO or not ref or p.charges <= 0 or not p.lines or number in already:
             continue
