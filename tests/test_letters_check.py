@@ -117,3 +117,51 @@ def test_a_customer_the_portfolio_cannot_assess_is_labelled_with_the_customer_no
     (problem,) = problems
     assert (problem.table, problem.row, problem.column, problem.value) == ("customer C1", 0, "invoice_nos", "C1")
     assert "INV-9, not an invoice of C1" in problem.problem
+
+
+def _sample_letter():
+    from xlcredit.core.policy import Policy
+    from xlcredit.jobs.letters import plan_letters
+    from xlcredit.letters.render import compose
+
+    book = FolderBook(SAMPLE_DIR, None)
+    from xlcredit.jobs.book import read_book
+
+    data = read_book(book.read_tables(), book.read_policy_rows(), Policy())
+    letters, _actions, _problems = plan_letters(data.customers, data.ledger, data.policy, SAMPLE_AS_OF)
+    return compose(letters[0], data.policy)
+
+
+def test_the_check_finds_a_damaged_part_of_a_word_file_and_a_cut_pdf(tmp_path):
+    """Bytes damaged inside one part of the .docx (its checksum no longer matches), and a PDF cut short, are each
+    refused with the file's name; the whole files pass."""
+    import zipfile
+
+    import pytest
+
+    from xlcredit.core.errors import XlcError
+    from xlcredit.letters.check import check_written
+
+    composed = _sample_letter()
+    name, total = composed.recipient[0], composed.total_rows[-1][-1]
+    docx, pdf = tmp_path / "l.docx", tmp_path / "l.pdf"
+    docx.write_bytes(render_docx(composed))
+    pdf.write_bytes(render_pdf(composed))
+    check_written(docx, pdf, name=name, figures=[total])            # whole: passes
+
+    data = bytearray(docx.read_bytes())
+    with zipfile.ZipFile(docx) as package:
+        info = package.getinfo("word/styles.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 10
+    data[start:start + 4] = bytes(b ^ 0xFF for b in data[start:start + 4])
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(bytes(data))
+    with pytest.raises(XlcError, match=r"broken\.docx cannot be opened as a Word document"):
+        check_written(broken, pdf, name=name, figures=[total])
+
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(pdf.read_bytes()[: len(pdf.read_bytes()) // 3])
+    with pytest.raises(XlcError, match=r"cut\.pdf cannot be opened as a PDF"):
+        check_written(docx, cut, name=name, figures=[total])
+    with pytest.raises(XlcError, match=r"l\.docx does not show the total \(999,999\.99\)"):
+        check_written(docx, pdf, name=name, figures=["999,999.99"])

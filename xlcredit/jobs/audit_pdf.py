@@ -40,6 +40,7 @@ def write_pdf_report(result: Audit, path: Path, *, source: str = "", notes: tupl
     from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
     from xlcredit.letters.fonts import pdf_fonts
+    from xlcredit.letters.render import binary_streams
 
     out = Path(path)
     if out.suffix.lower() != ".pdf":
@@ -139,6 +140,7 @@ def write_pdf_report(result: Audit, path: Path, *, source: str = "", notes: tupl
         canvas.restoreState()
 
     def save(tmp: str) -> None:
+        binary_streams()
         doc = SimpleDocTemplate(tmp, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
                                 topMargin=14 * mm, bottomMargin=15 * mm,
                                 title=f"Policy audit {first.isoformat()} to {last.isoformat()}",

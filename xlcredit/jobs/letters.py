@@ -15,7 +15,7 @@ day — unless ``resend=True``, which issues it again as resend 1, 2, … (file 
 1. write a *pending marker* ``OUT/.pending/<stem>.json`` (customer, step, items key, resend, the two
    file names) — atomically: temp file, fsync, ``os.replace``, fsync of the folder;
 2. write the .docx and then the .pdf the same atomic way (a reader never sees half a file), then reopen both
-   (:func:`xlcredit.letters.check.check_written`: python-docx and pypdf open them, and each shows the customer's
+   (:func:`xlcredit.letters.check.check_written`: the Word package and PDFium open them, and each shows the customer's
    name and the total); a letter that fails is reported as a problem, its files and marker removed, and it is not
    registered — the rest of the run goes on;
 3. record the register row (one database transaction: the row and its audit entry, or nothing);

@@ -253,12 +253,13 @@ QR_PIXELS = 8
 
 
 def qr_image(matrix: list[list[bool]]) -> object:
-    """The QR matrix as a black-and-white Pillow image, :data:`QR_PIXELS` pixels per module."""
+    """The QR matrix as a black-and-white greyscale Pillow image, :data:`QR_PIXELS` pixels per module (greyscale:
+    reportlab embeds it as one byte a pixel, where a 1-bit image is widened to RGB, three times the bytes)."""
     from PIL import Image
 
     n = len(matrix)
     image = Image.frombytes("L", (n, n), bytes(0 if dark else 255 for row in matrix for dark in row))
-    return image.resize((n * QR_PIXELS, n * QR_PIXELS), Image.Resampling.NEAREST).convert("1")
+    return image.resize((n * QR_PIXELS, n * QR_PIXELS), Image.Resampling.NEAREST)
 
 
 # --------------------------------------------------------------------------- docx
@@ -415,12 +416,22 @@ def pdf_opening(doc: Composed, st: PdfStyles) -> list[Any]:
             st.para(doc.date_line, st.right), st.para(doc.subject, st.strong), st.para(doc.salutation)]
 
 
+def binary_streams() -> None:
+    """Write PDF streams as binary Flate data, not ASCII85 text: a quarter smaller and no pure-Python encoding pass
+    (≈ 8 ms a letter). reportlab has this only as a process-wide setting (``rl_config.useA85``); every PDF xlcredit
+    writes wants it, and any PDF reader reads both."""
+    from reportlab import rl_config
+
+    rl_config.useA85 = 0
+
+
 def pdf_bytes(story: list[Any], doc: Composed, st: PdfStyles) -> bytes:
     """Lay out ``story`` on A4 (20 mm margins) with the document's title and author; the PDF's bytes."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
 
+    binary_streams()
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                       bottomMargin=18 * mm, title=doc.subject, author=doc.sender[0], invariant=1,
