@@ -4,10 +4,15 @@ sources (no copies kept anywhere): ``python lite/build_wheel.py [--out DIR]``.
 What goes in: the pure core (``xlcredit/core``), the lazy ``xlcredit/__init__``, the two pure file readers the
 formulas use (``xlcredit/io/rates.py`` — the reference-rate tables of STATUTORY_INTEREST — and
 ``xlcredit/io/policy_file.py`` — the shipped policy), the shipped policy and rate tables, the formula catalogue
-(``udfs/functions.py`` with ``_convert``, ``_pure``, ``_remote`` and ``lite``) and the Lite plugin
-(``lite/xlcredit_lite`` → ``xlcredit_lite``). What stays out: the service, letters, workbook and database I/O,
-jobs, the CLI, the sample data. The metadata requires nothing (``Requires-Dist`` is absent): Pyodide's own
-standard library is all the catalogue imports, and xlwings is the add-in's own.
+(``udfs/functions.py`` with ``_convert``, ``_pure``, ``_remote`` and ``lite``), the Lite plugin
+(``lite/xlcredit_lite`` → ``xlcredit_lite``) and the script engine (:data:`SCRIPT_ENGINE`: the Refresh, Review and
+Worklist jobs, the workbook adapter, the table readers and the credit store). What stays out: the service,
+letters, statements, sending, audit, bank matching, the CLI, the bulk and Dask paths, the sample data.
+
+The formulas import nothing outside the standard library, so the wheel requires nothing; the scripts need pandas,
+numpy and SQLAlchemy, declared as the ``scripts`` extra (``Requires-Dist: …; extra == "scripts"``) — Pyodide ships
+all three, and Lite's requirements.txt lists them by name, since micropip ignores the extras of a wheel given by
+URL. xlwings is the add-in's own.
 
 Written with :mod:`zipfile` and fixed timestamps, so the same sources give the same bytes (reproducible), and no
 build backend is needed. The version is the project's (``pyproject.toml``).
@@ -31,6 +36,18 @@ DIST_NAME = "xlcredit-lite"
 CATALOGUE = ("udfs/__init__.py", "udfs/_convert.py", "udfs/_pure.py", "udfs/_remote.py", "udfs/functions.py",
              "udfs/lite.py", "xlcredit/__init__.py", "xlcredit/io/__init__.py", "xlcredit/io/rates.py",
              "xlcredit/io/policy_file.py")
+#: The script engine: what the Refresh Ageing, Review Portfolio and Worklist scripts of ``lite/main.py`` run — the
+#: desktop jobs, the workbook adapter they write through, and the table readers and credit store the jobs use. They
+#: import pandas, numpy and SQLAlchemy (the ``scripts`` extra; Pyodide ships all three) and nothing else outside
+#: the standard library (tests/test_lite_scripts.py runs them in an interpreter that has nothing else).
+SCRIPT_ENGINE = ("xlcredit/excel.py", "xlcredit/jobs/__init__.py", "xlcredit/jobs/book.py",
+                 "xlcredit/jobs/collector.py", "xlcredit/jobs/refresh.py", "xlcredit/jobs/review.py",
+                 "xlcredit/jobs/worklist.py", "xlcredit/io/collector.py", "xlcredit/io/ledger.py",
+                 "xlcredit/io/oserrors.py", "xlcredit/io/store.py", "xlcredit/io/tables.py",
+                 "xlcredit/io/workbook.py")
+#: What the scripts need beyond the wheel, as the ``scripts`` extra (``pip install 'xlcredit-lite[scripts]'``).
+#: micropip (0.10) drops the extras of a requirement given by URL, so Lite's requirements.txt names them itself.
+SCRIPT_REQUIRES = ("pandas", "numpy", "sqlalchemy")
 #: Data the core and the readers open (importlib.resources under ``xlcredit/data``).
 DATA = ("xlcredit/data/policy.toml", "xlcredit/data/policies/*.toml", "xlcredit/data/rates/*.csv",
         "xlcredit/data/rates/README.md")
@@ -54,7 +71,7 @@ def sources() -> list[tuple[str, Path]]:
     found: dict[str, Path] = {}
     for path in sorted((REPO / "xlcredit" / "core").rglob("*.py")):
         found[path.relative_to(REPO).as_posix()] = path
-    for rel in CATALOGUE:
+    for rel in (*CATALOGUE, *SCRIPT_ENGINE):
         found[rel] = REPO / rel
     for pattern in DATA:
         for path in sorted(REPO.glob(pattern)):
@@ -77,6 +94,8 @@ def _metadata(ver: str) -> str:
         "credit engine and the formula catalogue, with nothing heavy\n"
         "Requires-Python: >=3.11\n"
         "License: LicenseRef-Proprietary\n"
+        "Provides-Extra: scripts\n"
+        + "".join(f'Requires-Dist: {name}; extra == "scripts"\n' for name in SCRIPT_REQUIRES)
     )
 
 

@@ -38,3 +38,25 @@ def as_lite() -> Iterator[types.ModuleType]:
             sys.modules["xlwings"] = real
         else:
             sys.modules.pop("xlwings", None)
+
+
+def lite_sheets(path: Path) -> dict:
+    """A workbook's sheets as xlwings Lite's add-in hands them to a script (``xlwings_stand_in.Book``): every cell's
+    value as Excel shows it (formulas' last results; dates as ``datetime``, whole numbers as ``int``), the Excel
+    tables by name and address, the used range. Read once with openpyxl."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, data_only=True)
+    sheets = {}
+    for ws in book.worksheets:
+        values = [[_lite_value(c.value) for c in row] for row in ws.iter_rows(min_row=1, min_col=1)]
+        sheets[ws.title] = {"values": values, "tables": dict(ws.tables.items()),
+                            "used_range": f"A1:{ws.cell(ws.max_row, ws.max_column).coordinate}"}
+    return sheets
+
+
+def _lite_value(value):
+    """JavaScript has one number type: Pyodide hands a whole number over as ``int``; empty text is an empty cell."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None if value == "" else value

@@ -1,8 +1,9 @@
 """The lean xlwings Lite wheel (issue 20, item 2): built from the repository's own sources by ``lite/build_wheel.py``,
-``py3-none-any``, requiring nothing, holding the engine and the formula catalogue but none of the service, letters,
-jobs, workbook/database I/O or CLI — and, installed with micropip inside the real Pyodide (the pinned npm package,
-under Node, from a local file), giving CPython's answers: LATE_INTEREST (worked example: 1,000.00 at 8 % for the
-31 days from 2026-09-30 to 2026-10-31 = 1000 × 0.08 × 31 / 365 = 6.79), an ageing, error cells as ``#XLC!`` texts."""
+``py3-none-any``, requiring nothing (pandas, numpy and SQLAlchemy only as the scripts' extra), holding the engine,
+the formula catalogue and the Refresh/Review/Worklist jobs but none of the service, letters or CLI — and,
+installed with micropip inside the real Pyodide (the pinned npm package, under Node, from a local file), giving
+CPython's answers: LATE_INTEREST (worked example: 1,000.00 at 8 % for the 31 days from 2026-09-30 to 2026-10-31 =
+1000 × 0.08 × 31 / 365 = 6.79), an ageing, error cells as ``#XLC!`` texts."""
 
 from __future__ import annotations
 
@@ -26,8 +27,14 @@ spec = importlib.util.spec_from_file_location("lite_build_wheel", REPO / "lite" 
 build_wheel = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build_wheel)
 
-#: The only I/O modules in the wheel: the two pure readers of shipped files the formulas use.
-ALLOWED_IO = {"xlcredit/io/__init__.py", "xlcredit/io/rates.py", "xlcredit/io/policy_file.py"}
+#: The I/O modules in the wheel: the two pure readers of shipped files the formulas use, and the table readers and
+#: credit store the scripts' jobs use.
+ALLOWED_IO = {"xlcredit/io/__init__.py", "xlcredit/io/rates.py", "xlcredit/io/policy_file.py",
+              "xlcredit/io/collector.py", "xlcredit/io/ledger.py", "xlcredit/io/oserrors.py", "xlcredit/io/store.py",
+              "xlcredit/io/tables.py", "xlcredit/io/workbook.py"}
+#: The jobs in the wheel: the three the Lite scripts run, and what they share.
+ALLOWED_JOBS = {"xlcredit/jobs/__init__.py", "xlcredit/jobs/book.py", "xlcredit/jobs/collector.py",
+                "xlcredit/jobs/refresh.py", "xlcredit/jobs/review.py", "xlcredit/jobs/worklist.py"}
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +59,17 @@ def test_the_wheel_holds_the_engine_and_the_catalogue_and_nothing_heavy(wheel):
         assert needed in names, needed
     modules = {n for n in names if n.endswith(".py")}
     assert {n for n in modules if n.startswith("xlcredit/io/")} == ALLOWED_IO
-    for left_out in ("xlcredit/service/", "xlcredit/letters/", "xlcredit/jobs/", "xlcredit/cli/", "xlcredit/excel",
+    assert {n for n in modules if n.startswith("xlcredit/jobs/")} == ALLOWED_JOBS
+    assert "xlcredit/excel.py" in names   # the workbook adapter the scripts write through
+    for left_out in ("xlcredit/service/", "xlcredit/letters/", "xlcredit/cli/", "xlcredit/bulk", "xlcredit/dask",
                      "xlcredit/data/sample/", "workbook/", "tests/"):
         assert not any(n.startswith(left_out) for n in names), left_out
-    assert "Requires-Dist" not in metadata and "Name: xlcredit-lite" in metadata
+    assert {n for n in modules if n.startswith("xlcredit/") and n.count("/") == 1} == {
+        "xlcredit/__init__.py", "xlcredit/excel.py"}
+    # requires nothing; the scripts' packages are the "scripts" extra only
+    assert "Name: xlcredit-lite" in metadata and "Provides-Extra: scripts" in metadata
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert requires == [f'Requires-Dist: {p}; extra == "scripts"' for p in ("pandas", "numpy", "sqlalchemy")]
     assert "Tag: py3-none-any" in tags and "Root-Is-Purelib: true" in tags
     # the same bytes as the sources (no copies that could drift), each listed in RECORD with its hash
     for line in record:

@@ -8,10 +8,10 @@ Lite's own ``func``/``arg`` decorators by :func:`register`. The argument help te
 What differs is where the answers come from (:class:`udfs._convert.WorkbookSession`):
 
 * the customer-level formulas (CREDIT_LIMIT, CREDIT_SCORE … ORDER_CHECK) read, with a team service set
-  (``XLCREDIT_SERVER_URL``), that service's results (:mod:`xlcredit_lite.service`, in the lean wheel); else the
-  results of the last **Refresh Ageing script run in this workbook session** — the same result rows the desktop
-  Refresh writes to the credit database, held in an in-memory SQLite credit store inside Pyodide (Lite has no
-  files; this needs the full engine in the workbook, not only the lean wheel). Until the script has run they show
+  (``XLCREDIT_SERVER_URL``), that service's results (:mod:`xlcredit_lite.service`); else the results of the last
+  **Refresh Ageing script run in this workbook session** — the same result rows the desktop Refresh writes to the
+  credit database, held in an in-memory SQLite credit store inside Pyodide (Lite has no files; the script needs
+  pandas, numpy and SQLAlchemy in the workbook's requirements.txt). Until the script has run they show
   ``#XLC! database: this workbook holds no credit results yet: run the Refresh Ageing script first``; after Excel
   is closed the script must run again;
 * error cells: Lite hands an error cell over as Office.js' error value; with ``err_to_str`` (declared on every
@@ -24,9 +24,10 @@ What differs is where the answers come from (:class:`udfs._convert.WorkbookSessi
   desktop (:func:`udfs._convert.date_in`), so the answers are the same.
 
 Scripts (buttons): :func:`refresh_ageing`, :func:`review_portfolio` and :func:`worklist` run the desktop jobs
-(:mod:`xlcredit.jobs.refresh`, :mod:`xlcredit.jobs.review`, :mod:`xlcredit.jobs.worklist`) over the open workbook
-through :class:`LiteBook`, the
-desktop adapter :class:`xlcredit.excel.XlwingsBook` with the session's credit store instead of a file.
+(:mod:`xlcredit.jobs.refresh`, :mod:`xlcredit.jobs.review`, :mod:`xlcredit.jobs.worklist`, in the wheel) over the
+open workbook through :class:`LiteBook`, the desktop adapter :class:`xlcredit.excel.XlwingsBook` (whose calls stay
+inside the part of xlwings' ``Book`` that Lite has) with the session's credit store instead of a file. Review
+Portfolio needs pyarrow, which Pyodide lacks, and says so (:func:`engine_missing`).
 """
 
 from __future__ import annotations
@@ -190,12 +191,24 @@ class LiteBook:
         return str(session_store().url)
 
 
+#: What the scripts import beyond the wheel and the standard library: Pyodide ships them; Lite installs them from
+#: the lines of requirements.txt (``lite/requirements.txt`` has them).
+SCRIPT_PACKAGES: tuple[str, ...] = ("pandas", "numpy", "sqlalchemy")
+
+
 def engine_missing(script: str, exc: ModuleNotFoundError) -> str:
-    """What a script says when the workbook's Python lacks the engine's I/O (the lean xlcredit-lite wheel holds
-    the formulas only): which module, and the two ways on."""
-    return (f"{script} needs xlcredit's full engine in this workbook (missing: {exc.name}). The xlcredit-lite "
-            "plugin computes the formulas only: refresh on the team service (xlcredit refresh, or POST /v1/refresh) "
-            "and set XLCREDIT_SERVER_URL and XLCREDIT_API_KEY, and the customer formulas read its results.")
+    """What a script says when the workbook's Python lacks a module it needs: which one, and what to do."""
+    missing = (exc.name or "").split(".")[0]
+    if missing in SCRIPT_PACKAGES:
+        return (f"{script} needs {missing}, which this workbook's Python does not have: add the lines pandas, numpy "
+                "and sqlalchemy to the requirements.txt tab (see lite/requirements.txt) and restart xlwings Lite. "
+                "The formulas work without them.")
+    if missing == "pyarrow":
+        return (f"{script} needs pyarrow (the review reads the ledger through Arrow columns), which xlwings Lite's "
+                "Python (Pyodide) does not have: run Review Portfolio in the desktop workbook or with xlcredit "
+                "review. Refresh Ageing and Worklist work here.")
+    return (f"{script} needs {exc.name}, which xlwings Lite's Python does not have. The formulas, Refresh Ageing "
+            "and Worklist work here; the team service (XLCREDIT_SERVER_URL, XLCREDIT_API_KEY) has the rest.")
 
 
 def _tell(book: Any, message: str | None) -> None:
@@ -205,13 +218,6 @@ def _tell(book: Any, message: str | None) -> None:
     print(message)
     with contextlib.suppress(Exception):   # no alert in this host: the output pane has it
         book.app.alert(message, title="xlcredit")
-
-
-def _problems(problems: Any, limit: int) -> str:
-    lines = [f"row {p.row} {p.column}: {p.problem}" if p.row else f"{p.value}: {p.column}: {p.problem}"
-             for p in problems[:limit]]
-    more = len(problems) - len(lines)
-    return "\n".join(lines) + (f"\n… and {more} more" if more else "")
 
 
 def _script(book: Any, name: str, run: Callable[[], str]) -> str:
@@ -232,14 +238,12 @@ def refresh_ageing(book: Any, as_of: dt.date | None = None) -> str:
     """Refresh Ageing script: the desktop Refresh job over the open workbook (Ageing sheet and Dashboard written,
     results kept in the session for the customer-level formulas). Returns (and shows) what it did."""
     def run() -> str:
+        from xlcredit.excel import _problem_lines
         from xlcredit.jobs.refresh import refresh
 
         outcome = refresh(LiteBook(book), as_of or dt.date.today(), store=session_store(), who="xlwings Lite")
-        message = f"Refreshed {len(outcome.portfolio.customers)} customers."
-        if outcome.problems:
-            message += (f" {len(outcome.problems)} rows had problems and were left out:\n"
-                        + _problems(outcome.problems, 15))
-        return message
+        return " ".join([f"Refreshed {len(outcome.portfolio.customers)} customers.",
+                         *_problem_lines(outcome.problems, 15)])
 
     return _script(book, "Refresh Ageing", run)
 
@@ -248,6 +252,7 @@ def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
     """Review Portfolio script: the desktop Review job over the open workbook (Review sheet and the Dashboard's
     forecast written; reviews recorded in the session's credit store). Returns (and shows) what it did."""
     def run() -> str:
+        from xlcredit.excel import _problem_lines
         from xlcredit.jobs.review import review
 
         outcome = review(LiteBook(book), as_of or dt.date.today(), store=session_store())
@@ -257,10 +262,7 @@ def review_portfolio(book: Any, as_of: dt.date | None = None) -> str:
         missed = sum(len(s.missed) for s in result.insurance.values())
         if missed:
             message += f"\nINSURER DEADLINES MISSED: {missed} (cover at risk) — see the Review sheet."
-        if outcome.problems:
-            message += f"\n{len(outcome.problems)} rows had problems and were left out:\n" + _problems(
-                outcome.problems, 10)
-        return message
+        return "\n".join([message, *_problem_lines(outcome.problems, 10)])
 
     return _script(book, "Review Portfolio", run)
 
@@ -279,6 +281,6 @@ def worklist(book: Any, as_of: dt.date | None = None) -> str:
     return _script(book, "Worklist", run)
 
 
-__all__ = ["CATALOGUE", "EXCEL_ERROR_TYPES", "SCRIPTS", "LiteBook", "desktop_arg_options", "engine_missing",
-           "excel_value_in", "lite_formula", "refresh_ageing", "register", "review_portfolio", "session_store", "start",
-           "worklist"]
+__all__ = ["CATALOGUE", "EXCEL_ERROR_TYPES", "SCRIPTS", "SCRIPT_PACKAGES", "LiteBook", "desktop_arg_options",
+           "engine_missing", "excel_value_in", "lite_formula", "refresh_ageing", "register", "review_portfolio",
+           "session_store", "start", "worklist"]
