@@ -187,8 +187,8 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
                ("dunning_stage", "text", 22)),
     "Letters": (("id", "int", 7), ("created_at", "datetime", 17), ("customer_id", "text", 12), ("kind", "text", 8),
                 ("step_index", "int", 6), ("stage", "text", 24), ("as_of", "date", 11), ("amount", "money", 14),
-                ("currency", "text", 9), ("resend", "int", 10), ("file", "text", 50), ("content_hash", "text", 20),
-                ("created_by", "text", 14)),
+                ("currency", "text", 9), ("payment_reference", "code", 27), ("invoice_nos", "code", 46),
+                ("resend", "int", 10), ("file", "text", 50), ("content_hash", "text", 20), ("created_by", "text", 14)),
     "Review": (("customer_id", "text", 12), ("name", "text", 36), ("grade", "text", 7), ("limit", "money", 14),
                ("exposure", "money", 14), ("utilisation", "pct", 11), ("days_past_due", "int", 11),
                ("warnings", "text", 50), ("next_review", "date", 12)),
@@ -210,8 +210,9 @@ OUTPUT_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
                  ("disputes_open", "int", 9), ("plan", "text", 24), ("last_contact", "text", 30)),
 }
 #: Output sheets whose print shows only their first columns, one page wide (the rest stays on the screen): the
-#: Worklist prints who, how urgent, what to do and when, how much and the first reason.
-PRINT_COLUMNS: dict[str, int] = {"Worklist": 9}
+#: Worklist prints who, how urgent, what to do and when, how much and the first reason; the Letters sheet each letter
+#: up to its payment reference and invoices (not its file path, hash and who).
+PRINT_COLUMNS: dict[str, int] = {"Worklist": 9, "Letters": 11}
 #: What an output sheet shows before its first run (replaced by the first refresh).
 OUTPUT_NOTES: dict[str, str] = {
     "Ageing": "Press Refresh Ageing on the Dashboard (or run: xlcredit refresh CreditControl.xlsm).",

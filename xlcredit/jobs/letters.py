@@ -432,8 +432,10 @@ def issue_letters(letters: Sequence[LetterContent], actions: Sequence[ActionItem
 
 
 # --------------------------------------------------------------------------- register and action list views
+#: The register's columns (the Letters sheet): a letter's own RF payment reference and its invoices sit beside its
+#: amount, so "which letter did this payment quote?" is answered on the sheet (and on its printed page).
 REGISTER_COLUMNS = ("id", "created_at", "customer_id", "kind", "step_index", "stage", "as_of", "amount", "currency",
-                    "resend", "file", "content_hash", "created_by")
+                    "payment_reference", "invoice_nos", "resend", "file", "content_hash", "created_by")
 
 
 def register_frame(store: CreditStore) -> pd.DataFrame:
@@ -445,7 +447,9 @@ def register_frame(store: CreditStore) -> pd.DataFrame:
             created = created.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
         rows.append({"id": r["id"], "created_at": created, "customer_id": r["customer_id"], "kind": r["kind"],
                      "step_index": r["step_index"], "stage": r["stage"], "as_of": r["as_of"], "amount": r["amount"],
-                     "currency": r["currency"], "resend": r["resend"], "file": r["file_path"],
+                     "currency": r["currency"], "payment_reference": r.get("payment_reference") or None,
+                     "invoice_nos": " ".join(str(n) for n in r.get("invoice_nos") or ()) or None,
+                     "resend": r["resend"], "file": r["file_path"],
                      "content_hash": r["content_hash"], "created_by": r["created_by"]})
     return pd.DataFrame(rows, columns=list(REGISTER_COLUMNS))
 
