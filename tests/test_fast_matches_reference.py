@@ -138,6 +138,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -357,6 +358,17 @@ def describe(book: Book) -> str:
     return "\n".join(lines)
 
 
+#: Every ageing comparison runs with both kernels: the numpy one (on the prepared ledger) and the compiled one.
+KERNELS = pytest.mark.parametrize("kernel", ["numpy", "numba"])
+
+
+def aged(b: Both, when: dt.date, policy: Policy, kernel: str, **options: Any) -> Any:
+    """``age_bulk`` with the chosen kernel (numba: on the columns, as ``age_frames`` calls it)."""
+    if kernel == "numpy":
+        return age_bulk(b.prepared, when, policy, **options)
+    return age_bulk((b.frames.invoices, b.frames.credits), when, policy, kernel="numba", **options)
+
+
 def both(book: Book) -> Both:
     inv_df, pay_df, cn_df = to_frames(book)
     frames = frames_to_arrays(inv_df, pay_df, cn_df)
@@ -494,16 +506,17 @@ def fast_reference_notes(b: Both, ag: BulkAgeing) -> set[str]:
     return out
 
 
+@KERNELS
 @settings(max_examples=80, deadline=None, suppress_health_check=SLOW_OK)
 @given(book=books(), by=st.sampled_from(["due_date", "invoice_date"]),
        bounds=st.sampled_from([(0, 30, 60, 90, 180), (0, 15, 45), (0, 1, 7)]))
-def test_ageing_matches_age_ledger(book: Book, by: str, bounds: tuple[int, ...]) -> None:
+def test_ageing_matches_age_ledger(kernel: str, book: Book, by: str, bounds: tuple[int, ...]) -> None:
     """Point 1: rows, buckets, open, unapplied, balance, disputed, overdue, company currency; items and order."""
     note(f"{describe(book)}\nby {by}, bounds {bounds}")
     b = both(book)
     policy = policy_for(bounds)
     ref = age_ledger(b.ledger, b.as_of, policy, FX, by=by)
-    ag = age_bulk(b.prepared, b.as_of, policy, by=by)
+    ag = aged(b, b.as_of, policy, kernel, by=by)
     assert ag.labels == ref.labels
     assert fast_rows(b, ag, by) == reference_rows(ref)
 
@@ -536,9 +549,9 @@ RATES = st.one_of(
 )
 
 
-def check_interest(b: Both, when: dt.date, rate: str, basis: int) -> None:
+def check_interest(b: Both, when: dt.date, rate: str, basis: int, kernel: str = "numpy") -> None:
     positions = allocate(b.ledger, when)
-    ag = age_bulk(b.prepared, when, policy_for(rate=rate, basis=basis))
+    ag = aged(b, when, policy_for(rate=rate, basis=basis), kernel)
     per_item: dict[str, int] = {}
     per_group: dict[tuple[str, str], int] = dict.fromkeys(positions, 0)
     for item in reference_open_items(positions):
@@ -554,15 +567,16 @@ def check_interest(b: Both, when: dt.date, rate: str, basis: int) -> None:
     assert got == per_group, where
 
 
+@KERNELS
 @settings(max_examples=80, deadline=None, suppress_health_check=SLOW_OK)
 @given(book=books(coarse_amounts=st.sampled_from([True, True, False])), rate_basis=RATES)
-def test_late_interest_matches_reference(book: Book, rate_basis: tuple[str, int]) -> None:
+def test_late_interest_matches_reference(kernel: str, book: Book, rate_basis: tuple[str, int]) -> None:
     """Point 2: interest per open invoice and per (customer, currency), disputed items left out of the total."""
     note(f"{describe(book)}\nannual rate {rate_basis[0]}, basis {rate_basis[1]}")
     b = both(book)
     for when in (b.as_of, b.as_of + dt.timedelta(days=1)):
         for rate, basis in dict.fromkeys((rate_basis, HALF_RATE)):
-            check_interest(b, when, rate, basis)
+            check_interest(b, when, rate, basis, kernel)
 
 
 # ---------------------------------------------------------------------------- 3. dunning
@@ -598,9 +612,10 @@ def fast_dunning(items: Sequence[FastItem], policy: Policy) -> DunningStatus:
         stop_orders=any(s.stop_orders for s in steps[:index]))
 
 
+@KERNELS
 @settings(max_examples=80, deadline=None, suppress_health_check=SLOW_OK)
 @given(book=books())
-def test_dunning_stage_matches_reference(book: Book) -> None:
+def test_dunning_stage_matches_reference(kernel: str, book: Book) -> None:
     """Point 3: the whole DunningStatus of every customer, reference open items vs fast-path items."""
     note(describe(book))
     b = both(book)
@@ -609,7 +624,7 @@ def test_dunning_stage_matches_reference(book: Book) -> None:
     for item in reference_open_items(allocate(b.ledger, b.as_of)):
         items_of.setdefault(item.customer_id, []).append(item)
     fast_of: dict[str, list[FastItem]] = {}
-    for it in fast_items(b, age_bulk(b.prepared, b.as_of, policy)):
+    for it in fast_items(b, aged(b, b.as_of, policy, kernel)):
         fast_of.setdefault(it.customer_id, []).append(it)
     for cid in b.ledger.customer_ids():
         assert fast_dunning(fast_of.get(cid, []), policy) == dunning_stage(items_of.get(cid, []), b.as_of, policy), cid
@@ -727,11 +742,12 @@ EXAMPLE = Book(
     as_of=A, customers=("C1", "C2"))
 
 
-def test_worked_example_1_allocation_buckets_interest_dunning() -> None:
+@KERNELS
+def test_worked_example_1_allocation_buckets_interest_dunning(kernel: str) -> None:
     b = both(EXAMPLE)
     policy = policy_for()
     ref = age_ledger(b.ledger, A, policy, FX)
-    ag = age_bulk(b.prepared, A, policy)
+    ag = aged(b, A, policy, kernel)
     row = reference_rows(ref)[("C1", "EUR")]
     assert row == fast_rows(b, ag, "due_date")[("C1", "EUR")]
     assert (row["buckets"], row["open"], row["unapplied"], row["balance"], row["disputed"]) == (
@@ -750,13 +766,14 @@ def test_worked_example_1_allocation_buckets_interest_dunning() -> None:
     assert fast_dunning([it for it in fast_items(b, ag) if it.customer_id == "C1"], policy) == expected
 
 
-def test_worked_example_2_unapplied_cash_foreign_reference_and_fx() -> None:
+@KERNELS
+def test_worked_example_2_unapplied_cash_foreign_reference_and_fx(kernel: str) -> None:
     b = both(EXAMPLE)
     assert FX.rate("JPY", A) == Decimal("0.0061")  # the as-of rate; the example uses the earlier one
     when = A - dt.timedelta(days=26)                # 2026-10-05: JPY at 0.00611, after P2
     policy = policy_for()
     ref = reference_rows(age_ledger(b.ledger, when, policy, FX))[("C2", "JPY")]
-    got = fast_rows(b, age_bulk(b.prepared, when, policy), "due_date")[("C2", "JPY")]
+    got = fast_rows(b, aged(b, when, policy, kernel), "due_date")[("C2", "JPY")]
     assert got == ref
     assert (ref["open"], ref["unapplied"], ref["balance"]) == (0, 10_005, -10_005)
     assert (ref["unapplied_company"], ref["balance_company"]) == (6_113, -6_113)  # 61.13055 → 61.13
@@ -764,13 +781,14 @@ def test_worked_example_2_unapplied_cash_foreign_reference_and_fx() -> None:
         "names an invoice of another customer or currency (got 'INV-0002'); the amount joins the pool"]
 
 
-def test_worked_example_3_interest_rounds_half_up_once_per_invoice() -> None:
+@KERNELS
+def test_worked_example_3_interest_rounds_half_up_once_per_invoice(kernel: str) -> None:
     book = Book(invoices=(_inv("C1", "INV-0001", "EUR", 500, "2026-10-30", 0),
                           _inv("C1", "INV-0002", "JPY", 500, "2026-10-30", 0),
                           _inv("C1", "INV-0003", "JPY", 700, "2026-10-30", 0)),
                 credits=(), as_of=A, customers=("C1",))
     b = both(book)
-    ag = age_bulk(b.prepared, A, policy_for(rate="0.365"))
+    ag = aged(b, A, policy_for(rate="0.365"), kernel)
     assert {it.invoice_no: it.interest_minor for it in fast_items(b, ag)} == {
         "INV-0001": 1, "INV-0002": 1, "INV-0003": 1}
     assert late_interest(Decimal("5.00"), dt.date(2026, 10, 30), A, "0.365") == Decimal("0.01")

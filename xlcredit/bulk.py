@@ -20,7 +20,7 @@ import pandas as pd
 
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.fast.ageing import BulkProblem, age_bulk, frames_to_arrays
+from xlcredit.core.fast.ageing import KERNELS, BulkProblem, age_bulk, frames_to_arrays
 from xlcredit.core.ledger import FxRates
 from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
@@ -153,13 +153,14 @@ def _fx_of(fx_rates: Any, policy: Policy) -> FxRates | None:
 
 
 def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_notes: pd.DataFrame | None,
-              as_of: dt.date, policy: Policy) -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
+              as_of: dt.date, policy: Policy, kernel: str = "auto") -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
     """The kernel on one set of tables: one row per (customer, currency), money in int64 minor units.
 
     Rows are sorted by customer_id then currency; this is what each Dask worker runs on its partition.
+    ``kernel``: see :func:`age_frames`.
     """
     frames = frames_to_arrays(invoices, payments, credit_notes)
-    result = age_bulk((frames.invoices, frames.credits), as_of, policy)
+    result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel)
     # sort the groups by their labels: rank the (few) distinct labels, then sort integer codes
     cust_rank = np.empty(len(frames.customers), np.int64)
     if frames.customer_text is not None:  # Arrow sorts strings by their UTF-8 bytes: the order of Python's str
@@ -231,7 +232,7 @@ def _company_columns(table: pd.DataFrame, fx: FxRates, as_of: dt.date, policy: P
 
 def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes: Any = None, fx_rates: Any = None,
                policy: Policy | None = None, engine: str = "numpy", scheduler: str | None = None,
-               money: str = "decimal", partitions: int | None = None) -> pd.DataFrame:
+               money: str = "decimal", partitions: int | None = None, kernel: str = "auto") -> pd.DataFrame:
     """Ageing, late interest and unapplied cash per customer and currency at ``as_of``, for a whole ledger.
 
     **Inputs.** Each table is a pandas DataFrame, a pyarrow Table or Parquet (a path, a folder, a list
@@ -257,12 +258,22 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
     ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
     the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
     else a local cluster is started; ``partitions``: how many pieces, default one per worker thread).
+
+    ``kernel`` chooses the code that ages the columns, on either engine (the answers are the same to the
+    cent): ``"numba"`` — the compiled kernel (:mod:`xlcredit.core.fast.compiled`; numba is a declared
+    dependency, its machine code is cached on disk after the first run); ``"numpy"`` — the vectorised
+    numpy kernel, which needs nothing compiled; ``"auto"`` (default) — numba when it is importable and the
+    ledger is large enough that loading it pays off (:data:`~xlcredit.core.fast.ageing.NUMBA_FROM_ROWS`
+    invoices + credits, fewer once the kernel is loaded in the process), else numpy. Small ledgers (the
+    workbook's, the sample) never import numba.
     """
     day = to_date(as_of, "as_of")
     if engine not in ENGINES:
         raise XlcError("engine", f"must be one of {', '.join(ENGINES)} (got {describe(engine)})", engine)
     if money not in MONEY:
         raise XlcError("money", f"must be one of {', '.join(MONEY)} (got {describe(money)})", money)
+    if kernel not in KERNELS:
+        raise XlcError("kernel", f"must be one of {', '.join(KERNELS)} (got {describe(kernel)})", kernel)
     if scheduler is not None and engine != "dask":
         raise XlcError("scheduler", "is for engine='dask' only", scheduler)
     pol = _policy_of(policy)
@@ -271,10 +282,10 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
         from xlcredit.dask_engine import age_on_dask
 
         table, problems = age_on_dask(invoices, payments, credit_notes, day, pol, scheduler=scheduler,
-                                      partitions=partitions)
+                                      partitions=partitions, kernel=kernel)
     else:
         inv, pay, cn = read_tables(invoices, payments, credit_notes)
-        table, problems = age_minor(inv, pay, cn, day, pol)
+        table, problems = age_minor(inv, pay, cn, day, pol, kernel)
     columns = _money_columns(pol)
     if money == "decimal" or fx is not None:
         exact = _to_decimal(table, columns)

@@ -3,11 +3,12 @@
 The allocation rule works per customer and currency, so a customer's invoices, payments and credit
 notes must meet in one partition. Each input piece (a Parquet file or URL, or a slice of a DataFrame)
 is read on a worker and cut into ``partitions`` parts by a stable hash of the customer id; each
-partition is aged by :func:`xlcredit.bulk.age_minor` — the numpy engine's own code — and the answers are
-concatenated. Invoice numbers are unique across the whole ledger (the numpy engine keeps the first
-row holding a number and reports the later ones), so repeats are found across partitions first, by a
-second hash split on the number, and left out the same way. Row numbers in the problems are those of
-the whole input table, as the numpy engine gives them.
+partition is aged by :func:`xlcredit.bulk.age_minor` — the in-process engine's own code, with the same
+``kernel`` (numba or numpy) — and the answers are concatenated. Invoice numbers are unique across the
+whole ledger (the in-process engine keeps the first row holding a number and reports the later ones),
+so repeats are found across partitions first, by a second hash split on the number, and left out the
+same way. Row numbers in the problems are those of the whole input table, as the in-process engine
+gives them.
 
 Needs ``pip install 'xlcredit[dask]'``; on a real cluster the workers need xlcredit installed too.
 """
@@ -126,8 +127,8 @@ def _concat(parts: list[tuple[np.ndarray, pd.DataFrame]], lengths: list[int]) ->
 
 def _age_partition(p: int, inv_parts: list[Any], pay_parts: list[Any] | None, cn_parts: list[Any] | None,
                    lengths: dict[str, list[int]], repeats: list[pd.DataFrame], as_of: dt.date,
-                   policy: Policy) -> tuple[pd.DataFrame, list[BulkProblem]]:
-    """Age one partition with the numpy engine's code; problems carry whole-table row numbers."""
+                   policy: Policy, kernel: str = "auto") -> tuple[pd.DataFrame, list[BulkProblem]]:
+    """Age one partition with the in-process engine's code (the same kernel); problems carry whole-table rows."""
     from xlcredit.bulk import age_minor
 
     inv, inv_rows = _concat(inv_parts, lengths["invoices"])
@@ -139,7 +140,7 @@ def _age_partition(p: int, inv_parts: list[Any], pay_parts: list[Any] | None, cn
     for name, parts in (("payments", pay_parts), ("credit_notes", cn_parts)):
         credit[name] = None if parts is None else _concat(parts, lengths[name])
     table, kernel_problems = age_minor(inv[~drop].reset_index(drop=True), *(
-        None if credit[n] is None else credit[n][0] for n in ("payments", "credit_notes")), as_of, policy)
+        None if credit[n] is None else credit[n][0] for n in ("payments", "credit_notes")), as_of, policy, kernel)
     row_maps = {"invoices": inv_rows[~drop], **{n: c[1] for n, c in credit.items() if c is not None}}
     problems = [BulkProblem(q.table, int(row_maps[q.table][q.row]), q.column, q.value, q.problem)
                 for q in kernel_problems]
@@ -209,11 +210,13 @@ def _connect(scheduler: str | None) -> tuple[Any, Any]:
 
 def age_on_dask(invoices: Any, payments: Any, credit_notes: Any, as_of: dt.date, policy: Policy, *,
                 scheduler: str | None = None,
-                partitions: int | None = None) -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
+                partitions: int | None = None, kernel: str = "auto") -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
     """The ledger aged on a Dask cluster: the numpy engine's table (minor units) and problems, partition by customer.
 
     ``scheduler``: address of a running scheduler; None starts a local cluster (worker processes) and
     closes it afterwards. ``partitions``: how many customer partitions (default: the cluster's threads).
+    ``kernel``: "auto", "numba" or "numpy", run on each worker as in process (numba then needs to be
+    installed on the workers; its cache is per machine, so each worker machine compiles once).
     """
     if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool)
                                    or partitions < 1):
@@ -239,7 +242,7 @@ def age_on_dask(invoices: Any, payments: Any, credit_notes: Any, as_of: dt.date,
         for p in range(parts):
             per_table = {name: [client.submit(_pick, s, 1, p) for s in ss] for name, ss in splits.items()}
             tasks.append(client.submit(_age_partition, p, per_table["invoices"], per_table.get("payments"),
-                                       per_table.get("credit_notes"), lengths, repeats, as_of, policy))
+                                       per_table.get("credit_notes"), lengths, repeats, as_of, policy, kernel))
         answers = client.gather(tasks)
     finally:
         client.close()

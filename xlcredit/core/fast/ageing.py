@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -65,6 +66,9 @@ EPOCH = dt.date(1970, 1, 1)
 _MAX_SAFE = 2**62  # headroom below int64 for every running total and product
 
 __all__ = [
+    "KERNELS",
+    "NUMBA_FROM_ROWS",
+    "NUMBA_LOADED_FROM_ROWS",
     "BulkAgeing",
     "BulkCredits",
     "BulkFrames",
@@ -78,6 +82,7 @@ __all__ = [
     "day_numbers",
     "frames_to_arrays",
     "interest_minor",
+    "numba_available",
     "prepare_bulk",
 ]
 
@@ -649,13 +654,82 @@ def _default_policy() -> Policy:
     return Policy()  # immutable: built and validated once
 
 
+KERNELS = ("auto", "numba", "numpy")
+#: ``kernel="auto"`` takes numba from this many invoices + credits when it is not loaded in the process yet:
+#: importing numba and loading its cached machine code takes ≈ 0.6 s (BENCHMARKS.md), which the faster
+#: kernel only wins back on large ledgers.
+NUMBA_FROM_ROWS = 2_000_000
+#: ... and from this many once the compiled kernel is loaded (a service or a benchmark ageing repeatedly).
+NUMBA_LOADED_FROM_ROWS = 50_000
+
+
+def numba_available() -> bool:
+    """True when numba can be imported (it is a declared dependency, but the numpy kernel works without it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def _numba_loaded() -> bool:
+    compiled = sys.modules.get("xlcredit.core.fast.compiled")
+    return compiled is not None and compiled.loaded()
+
+
+def _kernel_of(kernel: str, rows: int) -> str:
+    """The kernel that runs: "numba" or "numpy" (see :func:`age_bulk`)."""
+    if kernel not in KERNELS:
+        raise XlcError("kernel", f"must be one of {', '.join(KERNELS)} (got {describe(kernel)})", kernel)
+    if kernel == "numpy":
+        return "numpy"
+    if kernel == "auto" and rows < NUMBA_FROM_ROWS and not (rows >= NUMBA_LOADED_FROM_ROWS and _numba_loaded()):
+        return "numpy"
+    if not numba_available():
+        if kernel == "numba":
+            raise XlcError("kernel", "numba is not installed (pip install numba, or kernel='numpy')", kernel)
+        return "numpy"
+    return "numba"
+
+
+def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: tuple[int, ...], by: str,
+                  rate: Fraction, basis: int, labels: tuple[str, ...]) -> BulkAgeing | None:
+    """The compiled kernel's answer, or None when the ledger needs the numpy kernel's wider arithmetic."""
+    n, m = len(invoices), len(credits)
+    total = int(invoices.amount_minor.sum()) if n else 0
+    total_cr = int(credits.amount_minor.sum()) if m else 0
+    if total >= _MAX_SAFE or total_cr >= _MAX_SAFE:
+        raise XlcError("amount_minor", "totals are too large for 64-bit minor units", max(total, total_cr))
+    ref = credits.invoice_row
+    if m and ref.max(initial=-1) >= n:
+        row = int(np.flatnonzero(ref >= n)[0])
+        raise XlcError("credits.invoice_row", f"names invoice row {int(ref[row])} of {n} (credit row {row})",
+                       int(ref[row]))
+    num, den = rate.numerator, rate.denominator * int(basis)
+    max_x = (int(invoices.amount_minor.max()) * max(a - int(invoices.due_date.min()), 0)) if n else 0
+    if not (max_x < _MAX_SAFE and 2 * den * max(num, 1) < _MAX_SAFE and (max_x // den + 1) * num < _MAX_SAFE):
+        return None  # interest needs Python integers: the numpy kernel has that path
+    from xlcredit.core.fast.compiled import age_compiled
+
+    out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den)
+    if out is None:
+        return None
+    return BulkAgeing(as_of=a, labels=labels, n_invoices=n, balance_minor=out["open_minor"] - out["unapplied_minor"],
+                      **out)
+
+
 def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any, policy: Policy | None = None,
              *, bounds: Sequence[int] | None = None, by: str | None = None,
-             annual_rate: Any = None, basis: int | None = None) -> BulkAgeing:
+             annual_rate: Any = None, basis: int | None = None, kernel: str = "auto") -> BulkAgeing:
     """Open items, ageing buckets and late interest per (customer, currency) at ``as_of``.
 
     ``policy`` supplies the defaults (``ageing.bounds``, ``ageing.basis``, ``late.contract_rate``,
     ``late.basis``); keyword arguments override them. ``by`` = "due_date" or "invoice_date".
+
+    ``kernel``: "numpy" (the vectorised kernel below), "numba" (:mod:`xlcredit.core.fast.compiled`, the same
+    answers to the cent, faster), or "auto" (default): numba when it is importable and the ledger has at
+    least :data:`NUMBA_FROM_ROWS` invoices + credits (:data:`NUMBA_LOADED_FROM_ROWS` once the compiled
+    kernel is loaded in this process), else numpy — small ledgers (the workbook, the sample) never import
+    numba. When numba is not installed, "auto" is numpy and "numba" is an error naming the fix.
+    A :class:`PreparedLedger` is always aged by numpy (it is numpy's sort).
     """
     policy = policy or _default_policy()
     bounds = tuple(int(b) for b in (bounds if bounds is not None else policy.ageing.bounds))
@@ -667,9 +741,19 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
         raise XlcError("by", f"must be 'due_date' or 'invoice_date' (got {describe(by)})", by)
     rate = policy.late.contract_rate if annual_rate is None else annual_rate
     basis = policy.late.basis if basis is None else basis
-    _rate_fraction(rate)
-    p = data if isinstance(data, PreparedLedger) else prepare_bulk(*data)
+    fraction = _rate_fraction(rate)
+    if isinstance(basis, bool) or not isinstance(basis, int | np.integer) or basis <= 0:
+        raise XlcError("basis", f"must be a positive number of days (got {describe(basis)})", basis)
     a = day_number(as_of)
+    if not isinstance(data, PreparedLedger):
+        inv, cr = data
+        if _kernel_of(kernel, len(inv) + len(cr)) == "numba":
+            done = _age_compiled(inv, cr, a, bounds, by, fraction, int(basis), _labels(bounds))
+            if done is not None:
+                return done
+    else:
+        _kernel_of(kernel, 0)  # the name is checked all the same
+    p = data if isinstance(data, PreparedLedger) else prepare_bulk(*data)
     n, n_groups, offsets = p.n_invoices, p.n_groups, p.offsets
 
     # what counts: documents dated on or before as_of

@@ -1,0 +1,183 @@
+"""The compiled kernel (numba, :mod:`xlcredit.core.fast.compiled`) against the numpy kernel, field by field.
+
+The numpy kernel is itself held to the Decimal reference (``tests/test_fast_matches_reference.py``, which
+also runs every comparison with ``kernel="numba"``); here the two kernels are compared on random column
+ledgers the reference tests cannot reach cheaply: shuffled rows, mixed terms, partial payments, credit notes,
+several currencies, disputed items, references to other customers and to later invoices, invoice-number
+ranks that are missing, repeated or too wide to pack, sparse customer codes, buckets of more than 32
+invoices (the merge-sort branch) — every output array must be identical, not just the totals.
+How the kernel is chosen (``kernel=``), and that small ledgers never import numba, is tested last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xlcredit.core.errors import XlcError
+from xlcredit.core.fast import ageing
+from xlcredit.core.fast.ageing import BulkCredits, BulkInvoices, age_bulk, day_number
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def D(text: str) -> int:
+    return day_number(dt.date.fromisoformat(text))
+FIELDS = ("customer", "currency", "buckets", "open_minor", "unapplied_minor", "balance_minor", "disputed_minor",
+          "interest_minor", "item_row", "item_open", "item_days_overdue", "item_interest", "ref_problems")
+
+
+def assert_same(compiled, numpy_result) -> None:
+    assert compiled.labels == numpy_result.labels and compiled.as_of == numpy_result.as_of
+    assert compiled.n_invoices == numpy_result.n_invoices
+    for name in FIELDS:
+        got, want = getattr(compiled, name), getattr(numpy_result, name)
+        assert got.shape == want.shape, name
+        assert np.array_equal(got, want), f"{name}: {got[:8]} != {want[:8]}"
+
+
+def random_ledger(rng: np.random.Generator, n: int, m: int, customers: int, currencies: int = 3,
+                  rank: str = "unique", customer_step: int = 1) -> tuple[BulkInvoices, BulkCredits]:
+    """Shuffled rows, terms 0-90 days mixed within a customer, 5 % disputed, half the credits referenced."""
+    cust = rng.integers(0, customers, n) * customer_step
+    ccy = rng.integers(0, currencies, n)
+    date = rng.integers(D("2024-01-01"), D("2026-12-31"), n)
+    due = date + rng.choice([0, 0, 14, 30, 30, 45, 60, 90], n)
+    amount = np.where(rng.random(n) < 0.3, rng.integers(1, 5, n) * 500, rng.integers(1, 2_000_000, n))
+    number_rank = {"none": None, "unique": rng.permutation(n) * 7 + 3,
+                   "repeats": rng.integers(0, max(n // 2, 1), n),
+                   "wide": rng.integers(0, 2**38, n),          # fits beside the dates, not with the position
+                   "too wide": rng.integers(-(2**60), 2**60, n)}[rank]
+    inv = BulkInvoices(cust, ccy, amount, date, due, rng.random(n) < 0.05, number_rank)
+    ref = np.where(rng.random(m) < 0.5, rng.integers(0, max(n, 1), m), -1) if n else np.full(m, -1)
+    target = np.maximum(ref, 0)
+    c_cust = np.where(ref >= 0, cust[target] if n else 0, rng.integers(0, customers, m) * customer_step)
+    c_ccy = np.where(ref >= 0, ccy[target] if n else 0, rng.integers(0, currencies, m))
+    stray = rng.random(m) < 0.03  # a reference naming another customer's invoice: the amount joins the pool
+    c_cust = np.where(stray, rng.integers(0, customers, m) * customer_step, c_cust)
+    partial = np.where(ref >= 0, (amount[target] if n else 1) * rng.choice([1, 1, 2, 3], m) // 2 + 1, 1)
+    c_amount = np.where(ref >= 0, partial, rng.integers(1, 3_000_000, m))
+    c_date = rng.integers(D("2024-01-01"), D("2027-03-31"), m)
+    return inv, BulkCredits(c_cust, c_ccy, c_amount, c_date, ref)
+
+
+AS_OFS = (dt.date(2024, 6, 30), dt.date(2026, 10, 31), dt.date(2027, 12, 31))
+
+
+def check(inv: BulkInvoices, cr: BulkCredits, compiled_runs: bool = True, **options) -> None:
+    """Both kernels at three dates and both ageing bases; ``compiled_runs``: numba answered (no fallback)."""
+    ran = ageing._age_compiled(inv, cr, D("2026-10-31"), (0, 30, 60), "due_date", Fraction(8, 100), 365, ())
+    assert (ran is not None) == compiled_runs
+    for when in AS_OFS:
+        for by in ("due_date", "invoice_date"):
+            assert_same(age_bulk((inv, cr), when, by=by, kernel="numba", **options),
+                        age_bulk((inv, cr), when, by=by, kernel="numpy", **options))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 80), m=st.integers(0, 80), customers=st.integers(1, 6),
+       currencies=st.integers(1, 4), rank=st.sampled_from(["none", "unique", "repeats", "wide", "too wide"]),
+       rate=st.sampled_from(["0.08", "0.365", "0.1234", "0"]), basis=st.sampled_from([365, 360]))
+def test_compiled_equals_numpy_on_random_ledgers(seed, n, m, customers, currencies, rank, rate, basis) -> None:
+    inv, cr = random_ledger(np.random.default_rng(seed), n, m, customers, currencies, rank)
+    check(inv, cr, rank != "too wide" or n < 2, annual_rate=rate, basis=basis, bounds=(0, 30, 60, 90, 180))
+
+
+@pytest.mark.parametrize(("customers", "rank", "step"), [
+    (3, "unique", 1),        # about 2,000 invoices a bucket: the sort of long buckets
+    (200, "none", 1),        # no numbers: the row breaks every tie
+    (50, "repeats", 1),      # repeated numbers: then the row
+    (50, "wide", 1),         # numbers too wide to pack with a position: the merge-sort branch
+    (500, "unique", 10_007),  # sparse customer codes (pairs numbered by np.unique first)
+])
+def test_compiled_equals_numpy_on_larger_ledgers(customers, rank, step) -> None:
+    inv, cr = random_ledger(np.random.default_rng(customers), 20_000, 15_000, customers, 4, rank, step)
+    check(inv, cr)
+
+
+def test_work_arrays_are_reused_and_released() -> None:
+    """A smaller ledger after a larger one runs in the kept (longer) arrays and still answers the same."""
+    from xlcredit.core.fast import compiled
+
+    big = random_ledger(np.random.default_rng(1), 5_000, 4_000, 40)
+    small = random_ledger(np.random.default_rng(2), 300, 100, 7)
+    check(*big)
+    kept = compiled._work("rec", 1, np.int64, 4).base
+    check(*small)
+    assert compiled._work("rec", 1, np.int64, 4).base is kept
+    compiled.release_workspace()
+    assert compiled._work("rec", 1, np.int64, 4).base is not kept
+    check(*small)
+
+
+def test_wide_dates_and_huge_amounts_fall_back_to_numpy_with_the_same_answer() -> None:
+    """Sort keys wider than 63 bits, or interest products beyond int64: the numpy kernel answers (exactly)."""
+    wide = BulkInvoices([0, 0, 1], [0, 0, 0], [500, 5, 7], [-(2**31) + 5, 0, 2**31 - 100],
+                        [-(2**31) + 10, 10, 2**31 - 50], [False, False, True], [2**61, 0, -(2**61)])
+    huge = BulkInvoices([0, 0], [0, 1], [2**40, 3], [0, 0], [1, 2], [False, False], [1, 2])
+    cr = BulkCredits([0], [0], [3], [1], [1])
+    for inv, when in ((wide, 0), (wide, 2**31 - 60), (huge, 2**30)):
+        assert_same(age_bulk((inv, cr), when, kernel="numba"), age_bulk((inv, cr), when, kernel="numpy"))
+    assert int(age_bulk((huge, cr), 2**30, kernel="numba").interest_minor[0]) > 2**62 // 2**10  # beyond int64 products
+
+
+def test_kernel_names_are_checked() -> None:
+    inv, cr = random_ledger(np.random.default_rng(3), 10, 5, 2)
+    with pytest.raises(XlcError, match=r"^kernel: must be one of auto, numba, numpy \(got 'fast'\)"):
+        age_bulk((inv, cr), dt.date(2026, 10, 31), kernel="fast")
+
+
+def test_without_numba_auto_is_numpy_and_numba_names_the_fix(monkeypatch) -> None:
+    inv, cr = random_ledger(np.random.default_rng(4), 200, 100, 5)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba → ImportError; find_spec → None
+    monkeypatch.setattr(ageing, "NUMBA_FROM_ROWS", 0)
+    assert not ageing.numba_available()
+    with pytest.raises(XlcError, match=r"^kernel: numba is not installed \(pip install numba, or kernel='numpy'\)"):
+        age_bulk((inv, cr), dt.date(2026, 10, 31), kernel="numba")
+    assert_same(age_bulk((inv, cr), dt.date(2026, 10, 31)), age_bulk((inv, cr), dt.date(2026, 10, 31), kernel="numpy"))
+
+
+def _run(code: str, **env: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_small_ledgers_and_the_core_never_import_numba(tmp_path) -> None:
+    """``import xlcredit.core`` and ``age_frames`` on the shipped sample-sized ledger stay numba-free (start-up)."""
+    frame = pd.DataFrame({"customer_id": ["C1", "C2"], "invoice_no": ["I1", "I2"], "invoice_date": ["2026-09-01"] * 2,
+                          "due_date": ["2026-10-01"] * 2, "amount": ["100.00", "50.00"], "currency": ["EUR"] * 2})
+    frame.to_parquet(tmp_path / "inv.parquet")
+    code = ("import sys, xlcredit.core, xlcredit.core.fast.ageing\n"
+            "from xlcredit import age_frames\n"
+            f"t = age_frames({str(tmp_path / 'inv.parquet')!r}, as_of='2026-10-31')\n"
+            "print(str(t['open'].sum()), 'numba' in sys.modules)")
+    assert _run(code) == "150.00 False"
+
+
+def test_no_writable_cache_folder_compiles_in_memory_instead() -> None:
+    """When numba finds no folder to cache in (read-only install, no user cache), the kernel still runs.
+
+    Simulated by allowing only numba's zip-file locator, which finds nothing for a normal file — the same
+    "no locator available" that a read-only package folder plus an unwritable home give (numba tries
+    ``NUMBA_CACHE_DIR``, the package's ``__pycache__``, then the user's cache folder, in that order).
+    """
+    code = ("import numpy as np\n"
+            "from xlcredit.core.fast.ageing import BulkInvoices, BulkCredits, age_bulk\n"
+            "from xlcredit.core.fast import compiled\n"
+            "inv = BulkInvoices([0, 0], [0, 0], [100, 250], [20000, 20001], [20030, 20010], [False, False], [1, 2])\n"
+            "cr = BulkCredits([0], [0], [120], [20005], [-1])\n"
+            "r = age_bulk((inv, cr), 20100, kernel='numba')\n"
+            "print(compiled.cached(), r.open_minor.tolist(), r.item_row.tolist(), r.item_open.tolist())")
+    assert _run(code, NUMBA_CACHE_LOCATOR_CLASSES="ZipCacheLocator") == "False [230] [1, 0] [130, 100]"

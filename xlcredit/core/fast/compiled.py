@@ -1,0 +1,351 @@
+"""The compiled kernel (numba): :func:`~xlcredit.core.fast.ageing.prepare_bulk` + ``age_bulk`` in a few linear passes.
+
+**Mirrors** the numpy kernel of :mod:`xlcredit.core.fast.ageing` exactly (which mirrors the Decimal reference,
+:mod:`xlcredit.core.openitems` → :mod:`xlcredit.core.ageing`, :func:`xlcredit.core.interest.late_interest`):
+the same allocation order (customer-currency group, disputed last, due date, invoice date, invoice number,
+row), references first, the pool first-in first-out, the same buckets and the same integer interest formula
+rounded half up once per invoice. ``tests/test_fast_compiled.py`` holds it equal to the numpy kernel, and the
+fast-vs-reference tests run with both kernels.
+
+Why it is faster: the numpy kernel sorts one packed int64 key over all invoices (O(n log n)) and makes
+a dozen whole-column temporaries per call; here a counting sort by (group, disputed) places every invoice
+in O(n), only the invoices of one group are sorted among themselves (a few dozen on average), and the
+allocation, buckets and interest are one pass over the sorted invoices. Work arrays are kept between calls
+(:func:`release_workspace` hands them back), so a second call does not fault fresh pages in.
+
+numba is imported here only, and this module only when the kernel is chosen (``kernel="numba"``, or
+``"auto"`` on a large ledger): ``xlcredit.core`` imports without it. The machine code is cached on disk
+(numba's ``cache=True``: next to this file, or in the user's cache folder when the package folder is
+read-only, or ``NUMBA_CACHE_DIR``); when no folder is writable the kernel is compiled in memory instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numba
+import numpy as np
+
+__all__ = ["age_compiled", "cached", "loaded", "release_workspace"]
+
+
+def _jit(fn: Any) -> Any:
+    """``njit(cache=True, nogil=True)``; when numba finds no writable cache folder, compiled in memory instead."""
+    try:
+        return numba.njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # "cannot cache function …: no locator available"
+        return numba.njit(cache=False, nogil=True)(fn)
+
+
+def cached() -> bool:
+    """True when the kernel's machine code is cached on disk (False: compiled in memory in each process)."""
+    return bool(_kernel._cache.__class__.__name__ != "NullCache")
+
+
+def loaded() -> bool:
+    """True once the kernel's machine code is in this process (compiled or loaded from the cache)."""
+    return bool(_kernel.signatures)
+
+
+# ---------------------------------------------------------------------------- the kernel
+def _sort_segment(rec: np.ndarray, out: np.ndarray, lo: int, hi: int, local: np.ndarray, b_local: int) -> None:
+    """``out[lo:hi]`` = the records ``rec[lo:hi]`` in a stable order of their first field.
+
+    The keys are sorted with their position packed into the low ``b_local`` bits (unique keys: any sort is
+    stable), then each record is moved once; ``b_local`` = 0 means the key is too wide for that (merge sort).
+    """
+    n = hi - lo
+    width = rec.shape[1]
+    ordered = True
+    for i in range(lo + 1, hi):
+        if rec[i - 1, 0] > rec[i, 0]:
+            ordered = False
+            break
+    if ordered:
+        for i in range(lo, hi):
+            for f in range(width):
+                out[i, f] = rec[i, f]
+        return
+    if b_local == 0:
+        idx = np.argsort(rec[lo:hi, 0], kind="mergesort")
+        for i in range(n):
+            local[i] = idx[i]
+    else:
+        for i in range(n):
+            local[i] = (rec[lo + i, 0] << b_local) | i
+        if n <= 32:
+            for i in range(1, n):
+                k = local[i]
+                j = i - 1
+                while j >= 0 and local[j] > k:
+                    local[j + 1] = local[j]
+                    j -= 1
+                local[j + 1] = k
+        else:
+            local[:n].sort()
+        mask = (1 << b_local) - 1
+        for i in range(n):
+            local[i] &= mask
+    for i in range(n):
+        src = lo + local[i]
+        for f in range(width):
+            out[lo + i, f] = rec[src, f]
+
+
+_sort_segment_jit = _jit(_sort_segment)
+
+
+def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date: np.ndarray, i_due: np.ndarray,
+            i_disputed: np.ndarray, i_rank: np.ndarray, has_rank: bool,
+            c_cust: np.ndarray, c_ccy: np.ndarray, c_amount: np.ndarray, c_date: np.ndarray, c_ref: np.ndarray,
+            n_ccy: int, renumber: np.ndarray, a: int, bounds: np.ndarray, by_due: bool, num: int, den: int,
+            due_lo: int, date_lo: int, rank_lo: int, b_date: int, b_tail: int, b_key: int,
+            row_info: np.ndarray, scattered: np.ndarray, rec: np.ndarray, w_mark: np.ndarray) -> tuple:
+    """Everything after the checks. ``row_info`` (n × 2): per invoice row, group·2³² + day, referenced credit;
+    ``scattered`` then ``rec`` (n × 4): per sorted position, sort key, amount, what remains open, row."""
+    n = i_cust.shape[0]
+    m = c_cust.shape[0]
+    n_pairs = renumber.shape[0]
+    # 1. number the (customer, currency) pairs that occur, in pair order (customer * n_ccy + currency)
+    for p in range(n_pairs):
+        renumber[p] = -1
+    for i in range(n):
+        renumber[i_cust[i] * n_ccy + i_ccy[i]] = 0
+    for j in range(m):
+        renumber[c_cust[j] * n_ccy + c_ccy[j]] = 0
+    g_count = 0
+    for p in range(n_pairs):
+        if renumber[p] == 0:
+            renumber[p] = g_count
+            g_count += 1
+    group_pair = np.empty(g_count, np.int64)
+    for p in range(n_pairs):
+        if renumber[p] >= 0:
+            group_pair[renumber[p]] = p
+
+    # 2. per invoice row (in row order): its group and day, and a bucket count for the counting sort
+    n_b2 = 2 * g_count
+    start = np.zeros(n_b2 + 1, np.int64)
+    for i in range(n):
+        g = renumber[i_cust[i] * n_ccy + i_ccy[i]]
+        row_info[i, 0] = (g << 32) | (i_date[i] - date_lo)
+        row_info[i, 1] = 0
+        start[2 * g + (1 if i_disputed[i] else 0) + 1] += 1
+    for k in range(n_b2):
+        start[k + 1] += start[k]
+
+    # 3. credits dated on or before as_of: totals per group; a reference adds to its invoice (same group, dated
+    #    on or before as_of) or is reported
+    credit_total = np.zeros(g_count, np.int64)
+    credit_count = np.zeros(g_count, np.int64)
+    for j in range(m):
+        w_mark[j] = False
+        if c_date[j] > a:
+            continue
+        g = renumber[c_cust[j] * n_ccy + c_ccy[j]]
+        credit_total[g] += c_amount[j]
+        credit_count[g] += 1
+        t = c_ref[j]
+        if t < 0:
+            continue
+        info = row_info[t, 0]
+        if (info >> 32) != g or (info & 0xFFFFFFFF) + date_lo > a:
+            w_mark[j] = True
+        else:
+            row_info[t, 1] += c_amount[j]
+
+    # 4. counting sort by (group, disputed): stable, so rows keep row order within a bucket
+    fill = start[:n_b2].copy()
+    for i in range(n):
+        g = row_info[i, 0] >> 32
+        k = 2 * g + (1 if i_disputed[i] else 0)
+        p = fill[k]
+        fill[k] = p + 1
+        tail = (i_rank[i] - rank_lo) if has_rank else 0
+        scattered[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
+        scattered[p, 1] = i_amount[i]
+        scattered[p, 2] = row_info[i, 1]
+        scattered[p, 3] = i
+    # 5. within each bucket: by due date, invoice date, number (row order breaks the remaining ties)
+    longest = 0
+    for k in range(n_b2):
+        longest = max(longest, start[k + 1] - start[k])
+    local = np.empty(max(longest, 1), np.int64)
+    b_local = 1
+    while (1 << b_local) < longest:
+        b_local += 1
+    if b_key + b_local > 63:
+        b_local = 0
+    for k in range(n_b2):
+        _sort_segment_jit(scattered, rec, start[k], start[k + 1], local, b_local)
+
+    # 6. per group: references settle their invoice first, the pool the rest first-in first-out
+    date_mask = (1 << b_date) - 1
+    shift_due = b_date + b_tail
+    open_total = np.zeros(g_count, np.int64)
+    unapplied = np.zeros(g_count, np.int64)
+    first_invoice = np.full(g_count, np.iinfo(np.int32).max, np.int64)
+    n_items = 0
+    for g in range(g_count):
+        lo, hi = start[2 * g], start[2 * g + 2]
+        applied = 0
+        remaining_total = 0
+        first = first_invoice[g]
+        for p in range(lo, hi):
+            day = ((rec[p, 0] >> b_tail) & date_mask) + date_lo
+            if day < first:
+                first = day
+            amount = rec[p, 1] if day <= a else 0
+            take = min(amount, rec[p, 2])
+            applied += take
+            remaining_total += amount - take
+            rec[p, 2] = amount - take  # from here on: what remains after the references
+        first_invoice[g] = first
+        pool = credit_total[g] - applied
+        unapplied[g] = max(pool - remaining_total, 0)
+        open_total[g] = max(remaining_total - pool, 0)
+        left = max(pool, 0)
+        for p in range(lo, hi):
+            rem = rec[p, 2]
+            take = min(rem, left)
+            left -= take
+            rem -= take
+            rec[p, 2] = rem
+            if rem > 0:
+                n_items += 1
+
+    # 7. the open items: buckets, days overdue, interest
+    n_bk = bounds.shape[0] + 1
+    buckets = np.zeros((g_count, n_bk), np.int64)
+    interest = np.zeros(g_count, np.int64)
+    disputed = np.zeros(g_count, np.int64)
+    item_row = np.empty(n_items, np.int64)
+    item_open = np.empty(n_items, np.int64)
+    item_days = np.empty(n_items, np.int32)
+    item_interest = np.empty(n_items, np.int64)
+    q = 0
+    for g in range(g_count):
+        split = start[2 * g + 1]
+        for p in range(start[2 * g], start[2 * g + 2]):
+            rem = rec[p, 2]
+            if rem <= 0:
+                continue
+            key = rec[p, 0]
+            due = (key >> shift_due) + due_lo
+            age = a - due if by_due else a - (((key >> b_tail) & date_mask) + date_lo)
+            b = 0
+            while b < n_bk - 1 and bounds[b] < age:
+                b += 1
+            buckets[g, b] += rem
+            over = max(a - due, 0)
+            x = rem * over
+            charge = (x // den) * num + (2 * (x % den) * num + den) // (2 * den)
+            if p >= split:  # disputed: aged, not charged
+                disputed[g] += rem
+            else:
+                interest[g] += charge
+            item_row[q] = rec[p, 3]
+            item_open[q] = rem
+            item_days[q] = over
+            item_interest[q] = charge
+            q += 1
+
+    # 8. references that named another customer's invoice or one dated after as_of
+    n_prob = 0
+    for j in range(m):
+        if w_mark[j]:
+            n_prob += 1
+    problems = np.empty(n_prob, np.int64)
+    q = 0
+    for j in range(m):
+        if w_mark[j]:
+            problems[q] = j
+            q += 1
+    keep = np.zeros(g_count, np.bool_)
+    for g in range(g_count):
+        keep[g] = first_invoice[g] <= a or credit_count[g] > 0
+    return (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
+            item_row, item_open, item_days, item_interest, problems)
+
+
+_kernel = _jit(_kernel)
+
+
+# ---------------------------------------------------------------------------- work arrays kept between calls
+_local = threading.local()
+
+
+def _work(name: str, size: int, dtype: Any, width: int = 0) -> np.ndarray:
+    """A work array of ``size`` rows (of ``width`` fields), kept for the next call of this thread (no fresh pages)."""
+    store = getattr(_local, "arrays", None)
+    if store is None:
+        store = _local.arrays = {}
+    have = store.get(name)
+    if have is None or have.shape[0] < size:
+        have = store[name] = np.empty((max(size, 1), width) if width else max(size, 1), dtype)
+    return have[:size]
+
+
+def release_workspace() -> None:
+    """Hand back this thread's work arrays (they are otherwise kept for the next ledger of similar size)."""
+    _local.arrays = {}
+
+
+def _bits(n: int) -> int:
+    return max(1, int(n).bit_length())
+
+
+def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], by_due: bool,
+                 num: int, den: int) -> dict[str, np.ndarray] | None:
+    """The kernel on :class:`~xlcredit.core.fast.ageing.BulkInvoices` and ``BulkCredits`` (already checked).
+
+    ``num / den`` is the interest per day as a fraction (annual rate / basis); the caller has checked that
+    no product overflows. Returns the per-group and per-item columns of ``BulkAgeing``, or None when the
+    sort key (due date, invoice date, number) would not fit 63 bits — then the numpy kernel answers.
+    """
+    n, m = len(invoices), len(credits)
+    rank = invoices.number_rank
+    if n:
+        due_lo, date_lo = int(invoices.due_date.min()), int(invoices.invoice_date.min())
+        b_date = _bits(int(invoices.invoice_date.max()) - date_lo)
+        b_due = _bits(int(invoices.due_date.max()) - due_lo)
+    else:
+        due_lo = date_lo = b_due = b_date = 0
+    rank_lo, b_tail = 0, 0
+    if rank is not None and n:
+        rank_lo = int(rank.min())
+        b_tail = _bits(int(rank.max()) - rank_lo)
+    if b_due + b_date + b_tail > 63:
+        return None
+    i_cust, i_ccy, c_cust, c_ccy = invoices.customer, invoices.currency, credits.customer, credits.currency
+    n_ccy = int(max(i_ccy.max(initial=-1), c_ccy.max(initial=-1))) + 1
+    n_cust = int(max(i_cust.max(initial=-1), c_cust.max(initial=-1))) + 1
+    pairs = None
+    if n_cust * n_ccy > 4 * (n + m) + 1024:  # sparse codes: number the pairs that occur first
+        pairs, inverse = np.unique(np.concatenate([i_cust.astype(np.int64) * n_ccy + i_ccy,
+                                                   c_cust.astype(np.int64) * n_ccy + c_ccy]), return_inverse=True)
+        i_cust, c_cust = inverse[:n], inverse[n:]
+        i_ccy, c_ccy = np.zeros(n, np.int64), np.zeros(m, np.int64)
+        width = 1
+    else:
+        width = max(n_ccy, 1)
+    renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width), np.int64)
+    (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
+     item_row, item_open, item_days, item_interest, problems) = _kernel(
+        i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date, invoices.due_date, invoices.disputed,
+        rank if rank is not None else np.zeros(0, np.int64), rank is not None,
+        c_cust, c_ccy, credits.amount_minor, credits.date, credits.invoice_row,
+        width, renumber, a, np.asarray(bounds, np.int64), by_due, num, den,
+        due_lo, date_lo, rank_lo, b_date, b_tail, b_due + b_date + b_tail,
+        _work("row_info", n, np.int64, 2), _work("scattered", n, np.int64, 4), _work("rec", n, np.int64, 4),
+        _work("mark", m, np.bool_))
+    if pairs is not None:
+        group_pair = pairs[group_pair]
+    kept = np.flatnonzero(keep)
+    group_pair = group_pair[kept]
+    return {"customer": group_pair // max(n_ccy, 1), "currency": group_pair % max(n_ccy, 1),
+            "buckets": buckets[kept], "open_minor": open_total[kept], "unapplied_minor": unapplied[kept],
+            "disputed_minor": disputed[kept], "interest_minor": interest[kept],
+            "item_row": item_row, "item_open": item_open, "item_days_overdue": item_days,
+            "item_interest": item_interest, "ref_problems": problems}
