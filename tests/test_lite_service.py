@@ -52,11 +52,20 @@ def _cli_serve(db: str) -> list[str]:
     return [sys.executable, "-m", "xlcredit.cli", "serve", "--db", db]
 
 
+def _module_serve(db: str) -> list[str]:
+    return [sys.executable, "-m", "xlcredit.service", "--db", db]
+
+
+#: The two ways to start the service: both take --cors-origin and read $XLCREDIT_CORS_ORIGINS.
+SERVE_COMMANDS = {"xlcredit serve": _cli_serve, "python -m xlcredit.service": _module_serve}
+
+
 # =========================================================================== --cors-origin
-def test_serve_cors_origin_option_over_http(tmp_path):
+@pytest.mark.parametrize("command", sorted(SERVE_COMMANDS))
+def test_serve_cors_origin_option_over_http(tmp_path, command):
     db = str(tmp_path / "team.credit.db")
     with serve(db, tmp_path, "--cors-origin", LITE, "--cors-origin", "http://localhost:3000/",
-               cmd=_cli_serve(db)) as server, httpx.Client(base_url=server.base) as c:
+               cmd=SERVE_COMMANDS[command](db)) as server, httpx.Client(base_url=server.base) as c:
         for origin in (LITE, "http://localhost:3000"):
             ok = c.get("/health", headers={"Origin": origin})
             assert ok.status_code == 200 and ok.headers.get("access-control-allow-origin") == origin
@@ -67,10 +76,12 @@ def test_serve_cors_origin_option_over_http(tmp_path):
         assert pre.status_code == 200 and "x-api-key" in pre.headers["access-control-allow-headers"].lower()
 
 
-def test_serve_reads_the_origins_from_the_environment(tmp_path):
+@pytest.mark.parametrize("command", sorted(SERVE_COMMANDS))
+def test_serve_reads_the_origins_from_the_environment(tmp_path, command):
     db = str(tmp_path / "team.credit.db")
     env = {"XLCREDIT_CORS_ORIGINS": f"{LITE} https://lite.example.com"}
-    with serve(db, tmp_path, cmd=_cli_serve(db), env=env) as server, httpx.Client(base_url=server.base) as c:
+    with serve(db, tmp_path, cmd=SERVE_COMMANDS[command](db), env=env) as server, \
+            httpx.Client(base_url=server.base) as c:
         for origin in (LITE, "https://lite.example.com"):
             assert c.get("/health", headers={"Origin": origin}).headers.get("access-control-allow-origin") == origin
         assert "access-control-allow-origin" not in c.get("/health", headers={"Origin": "https://x.example"}).headers
@@ -84,6 +95,15 @@ def test_a_bad_origin_is_one_red_line_and_exit_2(tmp_path, bad):
     assert result.exit_code == 2
     assert "--cors-origin: must be a browser origin: scheme and host, e.g. https://addin.xlwings.org" in result.output
     assert not (tmp_path / "x.credit.db").exists()   # refused before anything was opened
+
+
+def test_python_m_xlcredit_service_refuses_a_bad_origin_in_one_line_exit_2(tmp_path):
+    done = subprocess.run([*_module_serve(str(tmp_path / "x.credit.db")), "--cors-origin", "*"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: --cors-origin: must be a browser origin: scheme and host, e.g. "
+                                   "https://addin.xlwings.org (no path, no *)"), done.stderr
+    assert not (tmp_path / "x.credit.db").exists()
 
 
 # =========================================================================== the wheel at /lite/

@@ -1,8 +1,10 @@
-"""`python -m xlcredit.service --db URL [--host 127.0.0.1] [--port 8000]`: run the HTTP service (= xlcredit serve)."""
+"""`python -m xlcredit.service --db URL [--host 127.0.0.1] [--port 8000] [--cors-origin ORIGIN ...]`: run the HTTP
+service (= xlcredit serve)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from xlcredit.core.errors import XlcError
@@ -25,8 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-requests", type=int, help="requests worked on at once per worker (default 64)")
     ap.add_argument("--queue-seconds", type=float, help="seconds a request waits for a place before a JSON 503 "
                                                         "with Retry-After (default 2)")
+    ap.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                    help="a browser origin allowed to call the service (repeatable; default: $XLCREDIT_CORS_ORIGINS, "
+                         "several separated by spaces). xlwings Lite: https://addin.xlwings.org")
     ap.add_argument("--log-level", default="info")
     args = ap.parse_args(argv)
+    # as `xlcredit serve`: the options given, else the environment's list
+    origins = args.cors_origin or os.environ.get("XLCREDIT_CORS_ORIGINS", "").split()
     from xlcredit.io.policy_file import load_policy
     from xlcredit.service.server import serve
 
@@ -35,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.db, args.host, args.port, policy=policy, max_rows=args.max_rows, max_body_mb=args.max_body_mb,
               max_upload_mb=args.max_upload_mb, timeout=args.timeout, letters_dir=args.letters_dir,
               log_level=args.log_level, workers=args.workers, max_requests=args.max_requests,
-              queue_seconds=args.queue_seconds)
+              queue_seconds=args.queue_seconds, cors_origin=tuple(origins))
     except XlcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
