@@ -110,46 +110,27 @@ def test_lite_reads_dates_as_serial_numbers_like_the_desktop(main, monkeypatch, 
     assert main.days_overdue(SERIAL_D, SERIAL_AS_OF) == 31
 
 
-class _Table:
-    def __init__(self, name, range_):
-        self.name, self.range = name, range_
-
-
-def _bundled_book_in_lite(monkeypatch):
-    """The bundled workbook as Lite's open book: its tables and Policy sheet read through the desktop adapter
-    (replaced at the adapter level), the output sheets collected in ``written``."""
-    from xlcredit.jobs.book import WorkbookFile
+def _bundled_book_in_lite():
+    """The bundled workbook as xlwings Lite hands it to a script: the stand-in of Lite's ``Book``
+    (``lite/node/xlwings_stand_in.py``, Lite's API only) over its cells, read once with openpyxl."""
+    from _lite_stand_in import lite_sheets, stand_in_xlwings
 
     source = Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm"
-    tables = WorkbookFile(source).read_tables()
-    policy_rows = WorkbookFile(source).read_policy_rows()
-    written: dict = {}
-
-    class FakeBook:
-        name = "CreditControl.xlsm"
-
-    book = lite.LiteBook(FakeBook())
-    book._desktop.read_tables = lambda: tables
-    book._desktop.read_policy_rows = lambda: policy_rows
-    book._desktop.write_outputs = lambda outputs, cells: written.update(outputs)
-    monkeypatch.setattr(lite, "LiteBook", lambda _b: book)
-    return source, tables, written
+    return source, stand_in_xlwings().Book(source.name, lite_sheets(source))
 
 
-def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path):
+def test_refresh_script_feeds_the_customer_formulas(main, tmp_path, monkeypatch):
     """The Refresh script over a workbook gives the customer formulas the figures the desktop Refresh gives."""
-    from xlcredit.io import workbook as wb
-    from xlcredit.jobs.book import WorkbookFile
-
-    source, tables, written = _bundled_book_in_lite(monkeypatch)
-    message = lite.refresh_ageing(object(), AS_OF)
+    source, book = _bundled_book_in_lite()
+    message = lite.refresh_ageing(book, AS_OF)
     assert message.startswith("Refreshed "), message
-    assert "Ageing" in written and not written["Ageing"].empty
-    first = str(tables["customers"].iloc[0][wb.field_name("customer_id")] if wb.field_name("customer_id")
-                in tables["customers"].columns else tables["customers"].iloc[0, 0])
+    assert book.alerts == [message]
+    assert len(book.written("Ageing")) > 1000 and book.written("Dashboard")
+    first = str(book.sheets["Customers"].range("A2").value)
     lite_limit = run(main.credit_limit, first)
     assert isinstance(lite_limit, float), lite_limit
     # the desktop Refresh of the same workbook into a database file, read by the desktop formula
+    from xlcredit.jobs.book import WorkbookFile
     from xlcredit.jobs.refresh import refresh
 
     db = tmp_path / "credit.sqlite"
@@ -170,20 +151,24 @@ def test_refresh_script_feeds_the_customer_formulas(main, monkeypatch, tmp_path)
     assert run(main.credit_limit, "NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")
 
 
-def test_worklist_script_writes_the_desktop_ranking(main, monkeypatch):
-    """The Worklist script over a workbook writes the Worklist sheet the desktop button writes (same ranking, same
-    columns) and names who comes first."""
+def test_worklist_script_writes_the_desktop_ranking(main):
+    """The Worklist script over a workbook writes the Worklist sheet the desktop button writes (same ranking) and
+    names who comes first (tests/test_lite_scripts.py compares every cell, from the built wheel)."""
+    from xlcredit.io import workbook as wb
     from xlcredit.jobs.book import WorkbookFile
     from xlcredit.jobs.worklist import worklist as desktop_worklist
 
-    source, _tables, written = _bundled_book_in_lite(monkeypatch)
-    message = lite.worklist(object(), AS_OF)
+    source, book = _bundled_book_in_lite()
+    message = lite.worklist(book, AS_OF)
     expected = desktop_worklist(WorkbookFile(source), AS_OF, write=False)
     assert message.startswith(f"Worklist as of {AS_OF.isoformat()}: {len(expected.rows)} customer(s)"), message
     assert f"First: {expected.rows[0].customer_id} " in message
-    sheet = written["Worklist"]
-    assert list(sheet["customer_id"]) == [r.customer_id for r in expected.rows]
-    assert list(sheet["priority"]) == [r.priority for r in expected.rows]
+    written = book.written("Worklist")
+    top = wb.OUTPUT_SHEETS["Worklist"].header_row
+    headers = [written[(top, c)] for c in range(1, 30) if written.get((top, c))]
+    column = headers.index(wb.header_text("customer_id")) + 1
+    ranked = [written[(top + 1 + i, column)] for i in range(len(expected.rows))]
+    assert ranked == [r.customer_id for r in expected.rows]
 
 
 HEAVY = ("sqlalchemy", "fastapi", "reportlab", "docx", "openpyxl", "xlwings", "numpy", "pandas", "pyarrow", "httpx")
