@@ -139,7 +139,12 @@ def test_the_wheel_installs_with_micropip_in_pyodide_and_answers_as_cpython(whee
     assert in_pyodide.pop("python").startswith("3.13")   # Pyodide's own Python
     assert in_pyodide.pop("engine_from").startswith("/lib/python3.13/site-packages/")   # installed by micropip
     assert in_pyodide.pop("heavy_installed") == []   # nothing else was installed, nothing else was needed
-    for key in ("python", "engine_from", "heavy_installed"):
+    # Pyodide without pandas in requirements.txt: the Refresh script says what to add (CPython here has pandas)
+    alone = in_pyodide.pop("script_with_the_wheel_alone")
+    assert alone.startswith("Refresh Ageing needs pandas, which this workbook's Python does not have: add the lines "
+                            "pandas, numpy and sqlalchemy to the requirements.txt tab"), alone
+    assert in_pyodide.pop("script_alerts") == [alone]
+    for key in ("python", "engine_from", "heavy_installed", "script_with_the_wheel_alone", "script_alerts"):
         in_cpython.pop(key)
     assert in_pyodide == in_cpython
     formulas = in_pyodide["formulas"]

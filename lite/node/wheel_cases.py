@@ -42,17 +42,25 @@ async def cases():
     cases (core_cases.py: late, statutory and penalty interest, an ageing, a score, a limit) on the same wheel."""
     import core_cases
 
+    from udfs import lite
+
     heavy = ("sqlalchemy", "fastapi", "reportlab", "docx", "openpyxl", "pandas", "numpy", "pyarrow", "httpx")
+    # below: a script in a workbook whose requirements.txt names the wheel alone says what to add (Pyodide: pandas)
     core = core_cases.cases()
     core.pop("python")
+    formulas = await answers()   # before the script below, which may change the session (under CPython)
+    book = xlwings.Book("Book1.xlsx", {"Customers": {"values": [["Customer ID"], ["C1"]], "tables": {}}})
+    script_alone = lite.refresh_ageing(book, AS_OF)
     return {
         "python": sys.version.split()[0],
-        "formulas": await answers(),
+        "formulas": formulas,
         "core": core,
         "declared": sorted(set(xlwings.SEEN["func"])),
         "scripts": sorted(set(xlwings.SEEN["script"])),
         "heavy_installed": [m for m in heavy if importlib.util.find_spec(m) is not None],
         "engine_from": plugin.__file__,
+        "script_with_the_wheel_alone": script_alone,
+        "script_alerts": book.alerts,
     }
 
 
