@@ -208,61 +208,56 @@ def pandas_ageing(inv: pd.DataFrame, credits: pd.DataFrame, as_of: str = AS_OF) 
 
 
 def _duckdb_sql(invoices: str, credits: str, minor: str) -> str:
+    """One query: references summed per invoice, one window pass (FIFO running total and the group's applied
+    total), one join to the credit totals per customer and currency, one GROUP BY. Keys are whatever the
+    tables hold (integer codes in the issue-16 compute runs, the text ids when reading Parquet)."""
     rate = Fraction(RATE)
     num, den = rate.numerator, rate.denominator * BASIS
     b = BOUNDS
+    day = f"DATE '{AS_OF}'"
     buckets = ",\n".join(
         [f"SUM(open) FILTER (WHERE age <= {b[0]}) AS b0"]
         + [f"SUM(open) FILTER (WHERE age > {lo} AND age <= {hi}) AS b{j + 1}" for j, (lo, hi) in
            enumerate(pairwise(b))]
         + [f"SUM(open) FILTER (WHERE age > {b[-1]}) AS b{len(b)}"])
     return f"""
-    WITH inv AS (
-        SELECT customer_id, currency, invoice_no, invoice_date, due_date, disputed, {minor} AS amount
-        FROM {invoices} WHERE invoice_date <= DATE '{AS_OF}'),
-    cr AS (
-        SELECT customer_id, currency, invoice_ref, {minor} AS amount
-        FROM {credits} WHERE date <= DATE '{AS_OF}'),
+    WITH cr AS (
+        SELECT customer_id, currency, invoice_ref, {minor} AS amount FROM {credits} WHERE date <= {day}),
+    totals AS (SELECT customer_id, currency, SUM(amount) AS total FROM cr GROUP BY ALL),
     referenced AS (
-        SELECT i.invoice_no, SUM(c.amount) AS amount
-        FROM cr c JOIN inv i ON c.invoice_ref = i.invoice_no
-         AND c.customer_id = i.customer_id AND c.currency = i.currency
-        GROUP BY i.invoice_no),
+        SELECT invoice_ref, customer_id, currency, SUM(amount) AS referenced FROM cr
+        WHERE invoice_ref IS NOT NULL GROUP BY ALL),
+    inv AS (
+        SELECT customer_id, currency, invoice_no, invoice_date, due_date, disputed, {minor} AS amount
+        FROM {invoices} WHERE invoice_date <= {day}),
     inv2 AS (
-        SELECT i.*, LEAST(i.amount, COALESCE(r.amount, 0)) AS applied
-        FROM inv i LEFT JOIN referenced r USING (invoice_no)),
-    grp AS (SELECT DISTINCT customer_id, currency FROM inv UNION SELECT DISTINCT customer_id, currency FROM cr),
-    pool AS (
-        SELECT g.customer_id, g.currency,
-               COALESCE(c.total, 0) - COALESCE(a.applied, 0) AS pool
-        FROM grp g
-        LEFT JOIN (SELECT customer_id, currency, SUM(amount) AS total FROM cr GROUP BY ALL) c
-          USING (customer_id, currency)
-        LEFT JOIN (SELECT customer_id, currency, SUM(applied) AS applied FROM inv2 GROUP BY ALL) a
-          USING (customer_id, currency)),
-    fifo AS (
+        SELECT i.*, LEAST(i.amount, COALESCE(r.referenced, 0)) AS applied
+        FROM inv i LEFT JOIN referenced r
+          ON r.invoice_ref = i.invoice_no AND r.customer_id = i.customer_id AND r.currency = i.currency),
+    w AS (
         SELECT customer_id, currency, disputed, due_date, amount - applied AS remaining,
                SUM(amount - applied) OVER (PARTITION BY customer_id, currency
-                   ORDER BY disputed, due_date, invoice_date, invoice_no ROWS UNBOUNDED PRECEDING) AS cum
+                   ORDER BY disputed, due_date, invoice_date, invoice_no ROWS UNBOUNDED PRECEDING) AS cum,
+               SUM(applied) OVER (PARTITION BY customer_id, currency) AS applied
         FROM inv2),
     items AS (
-        SELECT f.customer_id, f.currency, f.disputed, f.remaining,
-               GREATEST(LEAST(f.cum - p.pool, f.remaining), 0)::BIGINT AS open,
-               date_diff('day', f.due_date::DATE, DATE '{AS_OF}') AS age
-        FROM fifo f JOIN pool p USING (customer_id, currency)),
+        SELECT w.customer_id, w.currency, w.disputed, w.remaining, COALESCE(t.total, 0) - w.applied AS pool,
+               GREATEST(LEAST(w.cum - (COALESCE(t.total, 0) - w.applied), w.remaining), 0)::BIGINT AS open,
+               date_diff('day', w.due_date::DATE, {day}) AS age
+        FROM w LEFT JOIN totals t USING (customer_id, currency)),
     per AS (
         SELECT customer_id, currency,
                {buckets},
-               SUM(open) AS open, SUM(remaining) AS remaining,
+               SUM(open) AS open, SUM(remaining) AS remaining, ANY_VALUE(pool) AS pool,
                SUM(open) FILTER (WHERE disputed) AS disputed,
                SUM((2 * open * GREATEST(age, 0) * {num} + {den}) // {2 * den}) FILTER (WHERE NOT disputed) AS interest
         FROM items GROUP BY ALL)
-    SELECT p.customer_id, p.currency,
+    SELECT customer_id, currency,
            COALESCE(b0, 0) AS b0, COALESCE(b1, 0) AS b1, COALESCE(b2, 0) AS b2, COALESCE(b3, 0) AS b3,
            COALESCE(b4, 0) AS b4, COALESCE(b5, 0) AS b5, COALESCE(open, 0) AS open,
-           GREATEST(p.pool - COALESCE(remaining, 0), 0) AS unapplied,
+           GREATEST(COALESCE(pool, total) - COALESCE(remaining, 0), 0) AS unapplied,
            COALESCE(disputed, 0) AS disputed, COALESCE(interest, 0) AS interest
-    FROM pool p LEFT JOIN per USING (customer_id, currency)
+    FROM per FULL OUTER JOIN totals USING (customer_id, currency)
     """
 
 
@@ -389,30 +384,26 @@ def worker(variant: str, folder: Path, repeat: int, out: Path) -> dict[str, Any]
 
 # ---------------------------------------------------------------------------- Polars (issue 16)
 def polars_ageing(inv: Any, credits: Any, as_of: dt.date = AS_OF_DATE) -> pd.DataFrame:
-    """The same report in Polars (lazy; window cum_sum for FIFO), on polars DataFrames shaped like plain_frames."""
+    """The same report in Polars (lazy): references summed per invoice, one sort, the FIFO running total and the
+    group's applied total as window expressions, one join to the credit totals, one group_by."""
     import polars as pl
 
     keys = ["customer_id", "currency"]
     rate = Fraction(RATE)
     num, den = rate.numerator, rate.denominator * BASIS
     day = pl.lit(as_of)
-    i = inv.lazy().filter(pl.col("invoice_date") <= day)
     c = credits.lazy().filter(pl.col("date") <= day)
+    totals = c.group_by(keys).agg(pl.col("amount_minor").sum().alias("total"))
     refs = (c.filter(pl.col("invoice_ref").is_not_null())
-            .join(i.select("invoice_no", *keys), left_on=["invoice_ref", *keys], right_on=["invoice_no", *keys])
-            .group_by("invoice_ref").agg(pl.col("amount_minor").sum().alias("referenced")))
-    i = (i.join(refs, left_on="invoice_no", right_on="invoice_ref", how="left")
-         .with_columns(applied=pl.min_horizontal("amount_minor", pl.col("referenced").fill_null(0)))
-         .with_columns(remaining=pl.col("amount_minor") - pl.col("applied")))
-    groups = pl.concat([i.select(keys), c.select(keys)]).unique()
-    pool = (groups.join(c.group_by(keys).agg(pl.col("amount_minor").sum().alias("total")), on=keys, how="left")
-            .join(i.group_by(keys).agg(pl.col("applied").sum(), pl.col("remaining").sum().alias("rem")),
-                  on=keys, how="left")
-            .with_columns(pl.col("total", "applied", "rem").fill_null(0))
-            .with_columns(pool=pl.col("total") - pl.col("applied")))
-    items = (i.sort([*keys, "disputed", "due_date", "invoice_date", "invoice_no"])
-             .with_columns(cum=pl.col("remaining").cum_sum().over(keys))
-             .join(pool.select(*keys, "pool"), on=keys, how="left")
+            .group_by(["invoice_ref", *keys]).agg(pl.col("amount_minor").sum().alias("referenced")))
+    items = (inv.lazy().filter(pl.col("invoice_date") <= day)
+             .join(refs, left_on=["invoice_no", *keys], right_on=["invoice_ref", *keys], how="left")
+             .with_columns(applied=pl.min_horizontal("amount_minor", pl.col("referenced").fill_null(0)))
+             .with_columns(remaining=pl.col("amount_minor") - pl.col("applied"))
+             .sort([*keys, "disputed", "due_date", "invoice_date", "invoice_no"])
+             .with_columns(cum=pl.col("remaining").cum_sum().over(keys), applied_g=pl.col("applied").sum().over(keys))
+             .join(totals, on=keys, how="left")
+             .with_columns(pool=pl.col("total").fill_null(0) - pl.col("applied_g"))
              .with_columns(open=pl.min_horizontal(pl.max_horizontal(pl.col("cum") - pl.col("pool"), 0),
                                                   pl.col("remaining")),
                            age=(day - pl.col("due_date")).dt.total_days()))
@@ -422,12 +413,12 @@ def polars_ageing(inv: Any, credits: Any, as_of: dt.date = AS_OF_DATE) -> pd.Dat
     open_ = pl.col("open")
     per = items.group_by(keys).agg(
         *[pl.when(cond).then(open_).otherwise(0).sum().alias(f"b{j}") for j, cond in enumerate(conds)],
-        open_.sum().alias("open"),
+        open_.sum().alias("open"), pl.col("remaining").sum().alias("rem"), pl.col("pool").first(),
         pl.when(pl.col("disputed")).then(open_).otherwise(0).sum().alias("disputed"),
         pl.when(pl.col("disputed")).then(0).otherwise(
             (2 * open_ * pl.max_horizontal(pl.col("age"), 0) * num + den) // (2 * den)).sum().alias("interest"))
-    out = (pool.join(per, on=keys, how="left")
-           .with_columns(unapplied=pl.max_horizontal(pl.col("pool") - pl.col("rem"), 0))
+    out = (per.join(totals, on=keys, how="full", coalesce=True)
+           .with_columns(unapplied=pl.max_horizontal(pl.coalesce("pool", "total") - pl.col("rem").fill_null(0), 0))
            .select(*keys, *[pl.col(f"b{j}").fill_null(0) for j in range(len(b) + 1)], pl.col("open").fill_null(0),
                    "unapplied", pl.col("disputed").fill_null(0), pl.col("interest").fill_null(0)))
     return out.collect().to_pandas()
@@ -458,12 +449,13 @@ def _runs(frames: Any, con: Any, inv_pl: Any, cr_pl: Any, inv_p: pd.DataFrame, c
 
     paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
     return {
-        "xlcredit": lambda: age_bulk(prepare_bulk(frames.invoices, frames.credits), AS_OF_DATE),
+        "xlcredit": lambda: age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel="numba"),
+        "xlcredit-numpy": lambda: age_bulk(prepare_bulk(frames.invoices, frames.credits), AS_OF_DATE),
         "duckdb": lambda: duckdb_ageing(con),
         "polars": lambda: polars_ageing(inv_pl, cr_pl),
         "pandas": lambda: pandas_ageing(inv_p, cr_p),
         "xlcredit-e2e": lambda: age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE,
-                                           money="minor"),
+                                           money="minor", kernel="numba"),
         "duckdb-e2e": lambda: duckdb_ageing(con, *sources),
         "polars-e2e": lambda: polars_ageing(*polars_parquet(folder)),
     }
@@ -489,38 +481,58 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
                            {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
         frames = frames_to_arrays(*read_frames(folder))
         others = bool({"duckdb", "polars", "pandas"} & set(tools))  # their inputs only when they run
-        inv_p, cr_p = plain_frames(folder) if others else (None, None)
+        # the other tools get integer keys too, made once here, outside the timed part, as xlcredit's own
+        # frames_to_arrays is: customer and currency codes, invoice numbers as their rank in text order,
+        # references as the referenced number's code (-1: none) — their joins and partitions are on integers
+        inv_p, cr_p, labels = coded_frames(*plain_frames(folder)) if others else (None, None, {})
         con = duckdb.connect()
-        if "duckdb" in tools:
-            con.register("invoices", inv_p)
-            con.register("credits", cr_p)
+        if "duckdb" in tools:  # DuckDB's own tables (scanning the pandas frames was slower)
+            con.register("inv_frame", inv_p)
+            con.register("cr_frame", cr_p)
+            con.execute("CREATE TABLE invoices AS SELECT * FROM inv_frame")
+            con.execute("CREATE TABLE credits AS SELECT * FROM cr_frame")
+            con.unregister("inv_frame")
+            con.unregister("cr_frame")
         sources = duckdb_parquet_sources(folder)
         inv_pl = cr_pl = None
         if "polars" in tools:
-            inv_pl, cr_pl = pl.from_pandas(inv_p), pl.from_pandas(cr_p)
+            inv_pl, cr_pl = pl.from_pandas(inv_p), pl.from_pandas(cr_p)  # integer keys, as DuckDB's
             inv_pl = inv_pl.with_columns(pl.col("invoice_date", "due_date").cast(pl.Date))
             cr_pl = cr_pl.with_columns(pl.col("date").cast(pl.Date))
         runs = _runs(frames, con, inv_pl, cr_pl, inv_p, cr_p, sources, folder)
         runs = {k: v for k, v in runs.items() if k.removesuffix("-e2e") in tools}
         times: dict[str, list[float]] = {k: [] for k in runs}
         cpu: dict[str, list[float]] = {k: [] for k in runs}
+        faults: dict[str, list[int]] = {k: [] for k in runs}
         out: dict[str, Any] = {}
+        first_call = ""
+        if "xlcredit" in runs:  # numba's machine code loaded (or compiled) once, before the timed runs
+            t0 = time.perf_counter()
+            runs["xlcredit"]()
+            first_call = f"; numba kernel's first call in this process (untimed) {_fmt_ms(time.perf_counter() - t0)}"
         load_before = os.getloadavg()
         for _ in range(repeat):
             for name, fn in runs.items():
                 out.pop(name, None)  # let the previous answer go before the next run
+                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                 t0, c0 = time.perf_counter(), time.process_time()
                 out[name] = fn()
                 times[name].append(time.perf_counter() - t0)
                 cpu[name].append(time.process_time() - c0)
+                faults[name].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
         load_after = os.getloadavg()
         reports = {}
         for name, value in out.items():
-            if name == "xlcredit":
+            if name in ("xlcredit", "xlcredit-numpy"):
                 reports[name] = report_bulk(frames, value)
             elif name == "xlcredit-e2e":
-                labels = _policy_labels()
-                reports[name] = _canonical(value.rename(columns={lab: f"b{j}" for j, lab in enumerate(labels)}))
+                bucket_labels = _policy_labels()
+                reports[name] = _canonical(value.rename(columns={lab: f"b{j}" for j, lab in enumerate(bucket_labels)}))
+            elif name in ("duckdb", "polars", "pandas"):  # integer keys back to the ids, outside the timed part
+                value = value.copy()
+                for col, names in labels.items():
+                    value[col] = names[value[col].to_numpy(np.int64)]
+                reports[name] = _canonical(value)
             else:
                 reports[name] = _canonical(value)
         ref = reports[next(iter(reports))]
@@ -529,14 +541,15 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
         base = {"compute": statistics.median(times["xlcredit"]) if "xlcredit" in times else None,
                 "e2e": statistics.median(times["xlcredit-e2e"]) if "xlcredit-e2e" in times else None}
         print(f"\n{shape} customers ({len(ref):,} customer-currency rows); load average (1/5/15 min) "
-              f"{_load(load_before)} before, {_load(load_after)} after")
-        print(f"  {'tool':<14}{'median':>11}{'min':>11}{'× xlcredit':>12}{'xlcredit ÷ it':>15}{'CPU median':>13}")
+              f"{_load(load_before)} before, {_load(load_after)} after{first_call}")
+        print(f"  {'tool':<16}{'median':>11}{'min':>11}{'× xlcredit':>12}{'xlcredit ÷ it':>15}{'CPU median':>13}"
+              f"{'page faults':>13}")
         for name, values in times.items():
             med = statistics.median(values)
             b = base["e2e" if name.endswith("-e2e") else "compute"]
             ratio = f"{med / b:11.2f}×{b / med:14.2f}" if b else f"{'-':>12}{'-':>14}"
-            print(f"  {name:<14}{_fmt_ms(med):>11}{_fmt_ms(min(values)):>11}{ratio}"
-                  f"{_fmt_ms(statistics.median(cpu[name])):>13}")
+            print(f"  {name:<16}{_fmt_ms(med):>11}{_fmt_ms(min(values)):>11}{ratio}"
+                  f"{_fmt_ms(statistics.median(cpu[name])):>13}{statistics.median(faults[name]):>13,.0f}")
         totals = ref[REPORT[2:]].sum()
         print(f"  {'all ' + str(len(reports)) + ' reports agree to the cent' if agree else 'MISMATCH between tools'}"
               f" (open {totals['open']:,}, unapplied {totals['unapplied']:,}, interest {totals['interest']:,}"
@@ -673,7 +686,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default="1k,10k,100k,200k", help="customer counts of the issue-16 shapes")
     parser.add_argument("--invoices", type=int, default=1_000_000,
                         help="invoices per shape (payments 70 %%); e.g. 5000000 or 10000000 for the big sizes")
-    parser.add_argument("--tools", default="xlcredit,duckdb,polars,pandas")
+    parser.add_argument("--tools", default="xlcredit,xlcredit-numpy,duckdb,polars,pandas",
+                        help="xlcredit = the compiled (numba) kernel, xlcredit-numpy = the numpy kernel")
     parser.add_argument("--threads", type=int, default=0,
                         help="limit every tool to this many threads (DuckDB SET threads, POLARS_MAX_THREADS, "
                              "pyarrow's pools; xlcredit then reads its files one after the other): same CPU budget")
