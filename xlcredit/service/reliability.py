@@ -8,8 +8,9 @@
   header records the key in the same transaction as its change; a repeat with the same key and the same request
   gets the first answer again and changes nothing, the same key with another request is a 422. Keys are kept
   :data:`~xlcredit.io.store.IDEMPOTENCY_KEEP` (24 h). A key whose change committed but whose answer is not
-  kept (the first request still running, or its server killed in between) is answered ``409`` within a few
-  seconds — never held longer than a client's usual timeout.
+  kept (the first request still running, timed out — answered 503 while its work went on and committed — or its
+  server killed in between) is answered ``409`` within a few seconds — never held longer than a client's usual
+  timeout — in words that name what happened, or every cause when this process cannot know which.
 * **Overload** (:class:`RequestLimit`): at most ``limit`` requests are worked on at once per worker process;
   more wait up to ``queue_seconds`` for a free place, then get a JSON ``503`` with ``Retry-After``. Open but
   idle keep-alive connections cost nothing (uvicorn's connection limit is off).
@@ -95,10 +96,16 @@ class IdempotencyMiddleware:
     answer is kept right after. A retry that finds the key but no answer waits up to ``wait_seconds`` (by
     the clock, a few seconds: far below a client's timeout) for it, then gets ``409`` saying the change was
     made: with ``Retry-After`` while the first request may still be running (younger than ``answer_within``
-    seconds, the longest a request can take to be answered), without once it cannot be (its server stopped
-    between the commit and the answer). The key itself stays for 24 h either way: forgetting it sooner would
-    let a retry make the change twice. A request that changed nothing keeps nothing (repeating it is harmless).
+    seconds, the longest a request can take to be answered), without once it cannot be (the request timed out —
+    answered 503 by the timeout while its work went on and committed — or its server stopped between the commit
+    and the answer). A key whose first request this process answered with an error (the timeout's 503) is
+    remembered (:attr:`UNANSWERED_KEPT` keys): its retry is told so at once, without Retry-After — no answer will
+    come. The key itself stays for 24 h either way: forgetting it sooner would let a retry make the change twice.
+    A request that changed nothing keeps nothing (repeating it is harmless).
     """
+
+    #: How many keys answered with an error (not kept) one process remembers, newest kept.
+    UNANSWERED_KEPT = 10_000
 
     def __init__(self, app: ASGIApp, store: CreditStore, wait_seconds: float = 2.0, answer_within: float = 90.0,
                  max_answer_bytes: int = 8 * 1024 * 1024) -> None:
@@ -107,6 +114,7 @@ class IdempotencyMiddleware:
         self.wait_seconds = wait_seconds
         self.answer_within = answer_within
         self.max_answer_bytes = max_answer_bytes
+        self._unanswered: dict[tuple[str, str], int] = {}   # (owner, key) → the error status its request got
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in IDEMPOTENT_METHODS:
@@ -179,6 +187,10 @@ class IdempotencyMiddleware:
         if slot.claimed and status < 500 and len(answer) <= self.max_answer_bytes:
             kept = {k.decode("latin-1"): v.decode("latin-1") for k, v in out_headers if k.lower() in _KEPT_HEADERS}
             await anyio.to_thread.run_sync(self.store.keep_answer, owner, key, fingerprint, status, answer, kept)
+        elif status >= 500:   # e.g. the timeout's 503: the work may go on and commit the key later, answerless
+            self._unanswered[(owner, key)] = status
+            while len(self._unanswered) > self.UNANSWERED_KEPT:
+                self._unanswered.pop(next(iter(self._unanswered)))
         await _send_answer(send, status, answer, out_headers)
 
     async def _answer_kept(self, found: dict[str, Any], owner: str, key: str, fingerprint: str, send: Send) -> None:
@@ -188,14 +200,15 @@ class IdempotencyMiddleware:
                 "msg": "Idempotency-Key: was used in the last 24 h for another request (another method, path or "
                        "body); send a new key with a new request"}]), _json_headers())
             return
+        errored = self._unanswered.get((owner, key)) if found["status"] is None else None
         # a monotonic deadline, not a count of sleeps: under load each look at the database takes time too,
         # and a client whose timeout runs out first sees no answer at all, retries, and waits again (issue 23)
-        deadline = time.monotonic() + (0.0 if self._answer_lost(found) else self.wait_seconds)
+        deadline = time.monotonic() + (0.0 if errored or self._answer_lost(found) else self.wait_seconds)
         while found is not None and found["status"] is None and time.monotonic() < deadline:
             await asyncio.sleep(min(0.1, max(deadline - time.monotonic(), 0.0)))
             found = await anyio.to_thread.run_sync(self.store.idempotent_answer, owner, key)
         if found is None or found["status"] is None:
-            await self._answer_not_kept(found, send)
+            await self._answer_not_kept(found, send, errored)
             return
         kept = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in (found["headers"] or {}).items()]
         await _send_answer(send, int(found["status"]), bytes(found["answer"] or b""),
@@ -208,20 +221,34 @@ class IdempotencyMiddleware:
             return False
         return (dt.datetime.now(dt.UTC) - made).total_seconds() >= self.answer_within
 
-    async def _answer_not_kept(self, found: dict[str, Any] | None, send: Send) -> None:
-        """409: the key's change was made (it committed with the key) but there is no answer to replay."""
+    async def _answer_not_kept(self, found: dict[str, Any] | None, send: Send, errored: int | None = None) -> None:
+        """409: the key's change was made (it committed with the key) but there is no answer to replay.
+
+        ``errored``: the error status this process answered the first request with (the timeout's 503), when it
+        did — then that is what is said; otherwise every cause this process cannot tell apart is named.
+        """
         made = found["created_at"] if found is not None else None
         when = f" at {made:%Y-%m-%d %H:%M:%S} UTC" if isinstance(made, dt.datetime) else ""
+        if errored is not None:
+            why = "it timed out" if errored == 503 else "it failed"
+            await _send_answer(send, 409, _problem_bytes(
+                f"Idempotency-Key: a request with this key made its change{when}, but the first request was "
+                f"answered {errored} ({why}) while its work went on, so no answer was kept; nothing was changed "
+                "again — read the resource to see the change"),
+                _json_headers({"Idempotent-Replayed": "true"}))
+            return
         if not self._answer_lost(found):
             await _send_answer(send, 409, _problem_bytes(
                 f"Idempotency-Key: a request with this key made its change{when}, but its answer is not kept yet "
-                "(the first request is still being answered, or its server stopped before answering); nothing "
-                "was changed again — retry after 1 s for the answer, or read the resource to see the change"),
+                "(the first request may still be running; or its answer was not delivered: the request timed out, "
+                "or its server stopped before answering); nothing was changed again — retry after 1 s for the "
+                "answer, or read the resource to see the change"),
                 _json_headers({"Retry-After": "1", "Idempotent-Replayed": "true"}))
             return
         await _send_answer(send, 409, _problem_bytes(
-            f"Idempotency-Key: a request with this key made its change{when}, but its answer was lost (its server "
-            "stopped before answering); nothing was changed again — read the resource to see the change"),
+            f"Idempotency-Key: a request with this key made its change{when}, but its answer was not delivered "
+            "(the request timed out, or its server stopped before answering); nothing was changed again — read the "
+            "resource to see the change"),
             _json_headers({"Idempotent-Replayed": "true"}))
 
 

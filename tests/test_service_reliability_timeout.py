@@ -1,0 +1,126 @@
+"""An idempotent request that outlives the service's timeout (issue 23's reviewer's suspicion).
+
+The request is answered ``503`` after ``request_timeout`` seconds, but its handler runs on in its worker thread and
+commits the change with the key later; no answer is ever kept for the key. A retry of the key must change nothing
+again and be answered ``409`` within ~2 s, in words that are true: before, it was told the first request "is still
+being answered, or its server stopped" (retry after 1 s — for an answer that never comes) and, after the wait, that
+"its server stopped before answering", neither of which happened. In-process (``TestClient``), a handler slowed past
+a 0.5 s timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from xlcredit.io.store import CreditStore, idempotency_table
+from xlcredit.service.app import Settings, create_app
+
+BODY = {"customer_id": "C001", "review_date": "2026-10-31", "grade": "B", "score": 70, "notes": "slow one"}
+
+
+def _service(tmp_path: Path, slow: float, key: str | None = None) -> tuple[TestClient, CreditStore, str]:
+    """The service over a database in ``tmp_path`` (seeded with a customer and ``key`` when none is given)."""
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    if key is None:
+        seed = CreditStore(url)
+        seed.replace_snapshot("2026-10-31", [{"customer_id": "C001", "name": "Customer 1"}], [], "seed",
+                              source="test")
+        key = seed.create_api_key("Maria", "controller")
+        seed.close()
+    store = CreditStore(url)
+    record = store.record_review
+
+    def slowed(*args, **kwargs):   # the handler's write, past the timeout: it still commits, with the key
+        time.sleep(slow)
+        return record(*args, **kwargs)
+
+    store.record_review = slowed   # type: ignore[method-assign]
+    app = create_app(url, store=store, settings=Settings(request_timeout=0.5))
+    return TestClient(app, headers={"X-API-Key": key}), store, url
+
+
+def _reviews(client: TestClient) -> list[dict]:
+    return client.get("/v1/reviews", params={"customer_id": "C001"}).json()
+
+
+def _wait_for_commit(client: TestClient) -> None:
+    deadline = time.monotonic() + 20
+    while not _reviews(client) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(_reviews(client)) == 1, "the slowed handler never committed"
+
+
+def test_a_retry_after_a_timed_out_request_that_committed_later_is_told_what_happened(tmp_path: Path):
+    client, store, _url = _service(tmp_path, slow=1.5)
+    idem = str(uuid.uuid4())
+    with client:
+        first = client.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem})
+        assert first.status_code == 503 and "took longer than 0.5 s" in first.json()["detail"]
+        _wait_for_commit(client)
+
+        started = time.monotonic()
+        again = client.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem})
+        took = time.monotonic() - started
+        detail = again.json()["detail"]
+        assert again.status_code == 409 and took < 2.5, (again.status_code, took, detail)
+        assert detail.startswith("Idempotency-Key: a request with this key made its change at "), detail
+        assert "timed out" in detail, detail                     # what happened, said
+        assert "still being answered" not in detail and "its server stopped" not in detail, detail
+        assert again.headers.get("Retry-After") is None          # no answer will come: no point retrying for it
+        assert len(_reviews(client)) == 1                        # nothing changed twice
+    store.close()
+
+
+def test_the_same_key_retried_after_the_wait_on_another_worker_is_not_told_its_server_stopped(tmp_path: Path):
+    """A worker that did not serve the first request cannot know why its answer is missing: the words name both
+    causes. The key is aged past the request timeout + 30 s, as a retry after the wait finds it."""
+    client, store, url = _service(tmp_path, slow=1.5)
+    key = client.headers["X-API-Key"]
+    idem = str(uuid.uuid4())
+    with client:
+        assert client.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem}).status_code == 503
+        _wait_for_commit(client)
+    store.close()
+    aged = CreditStore(url)
+    with aged.engine.begin() as conn:
+        conn.execute(sa.update(idempotency_table).where(idempotency_table.c.key == idem).values(
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)))
+    aged.close()
+    other, store2, _url = _service(tmp_path, slow=0, key=key)   # another worker process: the same database
+    with other:
+        started = time.monotonic()
+        again = other.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem})
+        took = time.monotonic() - started
+        detail = again.json()["detail"]
+        assert again.status_code == 409 and took < 2.5 and again.headers.get("Retry-After") is None, detail
+        assert "its answer was not delivered (the request timed out, or its server stopped before answering)" in \
+            detail, detail
+        assert "nothing was changed again" in detail
+        assert len(_reviews(other)) == 1
+    store2.close()
+
+
+def test_a_young_answerless_key_on_another_worker_names_every_cause_and_asks_to_retry(tmp_path: Path):
+    """Within the wait, a worker that did not serve the first request says it may still be running and names the
+    timeout beside the stopped server (Retry-After 1)."""
+    client, store, _url = _service(tmp_path, slow=1.5)
+    key = client.headers["X-API-Key"]
+    idem = str(uuid.uuid4())
+    with client:
+        assert client.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem}).status_code == 503
+        _wait_for_commit(client)
+    store.close()
+    other, store2, _url = _service(tmp_path, slow=0, key=key)
+    with other:
+        again = other.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem})
+        detail = again.json()["detail"]
+        assert again.status_code == 409 and again.headers.get("Retry-After") == "1", detail
+        assert "timed out" in detail and "may still be running" in detail, detail
+        assert len(_reviews(other)) == 1
+    store2.close()
