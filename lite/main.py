@@ -6,8 +6,11 @@ service)" script come from the xlcredit-lite plugin (:mod:`xlcredit_lite.plugin`
 requirements.txt names) — the desktop formulas themselves, so names, argument order, help texts, answers and
 ``#XLC!`` messages are the same. With a team service set (``XLCREDIT_SERVER_URL``, ``XLCREDIT_API_KEY`` under the
 add-in's Environment Variables) the customer-level formulas read its results; without one they read the results of
-the last "Refresh Ageing" script run in this workbook session, which needs xlcredit's full engine in the workbook
-(the lean plugin alone says so and what to do instead).
+the last "Refresh Ageing" script run in this workbook session.
+
+The three scripts below run the desktop buttons' jobs (in the wheel) over the open workbook and write the same
+sheets; they need pandas, numpy and sqlalchemy in requirements.txt (Pyodide ships them). Review Portfolio also
+needs pyarrow, which Pyodide does not have: in Lite it says so and writes nothing.
 """
 
 import xlwings as xw

@@ -26,7 +26,8 @@ from pathlib import Path
 #: Packages a Lite workbook does not have (not in Pyodide's distribution, or desktop-only), refused at import.
 BLOCKED = frozenset({"pyarrow", "openpyxl", "xlsxwriter", "reportlab", "docx", "fastapi", "starlette", "uvicorn",
                      "httpx", "httpcore", "requests", "numba", "llvmlite", "duckdb", "polars", "dask", "pypdf",
-                     "typer", "click", "psycopg", "psycopg2", "zxingcpp", "qrcode", "PIL", "cloudpickle"})
+                     "typer", "click", "psycopg", "psycopg2", "zxingcpp", "qrcode", "PIL", "cloudpickle",
+                     "greenlet"})
 #: Packages that must come from one folder only (the wheel, the stand-in).
 PINNED = {"xlcredit": "wheel", "udfs": "wheel", "xlcredit_lite": "wheel", "xlwings": "standin"}
 
