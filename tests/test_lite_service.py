@@ -363,61 +363,30 @@ def test_without_a_service_the_formulas_answer_from_the_workbook_session(plugin,
 
 
 # =========================================================================== Generate Letters (team service)
-class _Range:
-    def __init__(self, sheet: _Sheet, values: list[list] | None = None) -> None:
-        self.sheet, self._values = sheet, values
+def lite_book(path: Path, *, serial_dates: bool = False):
+    """The workbook as xlwings Lite's ``Book`` shows it to a script: the stand-in of Lite's Book
+    (``lite/node/xlwings_stand_in.py``) over the file's cells; ``serial_dates``: date cells as Excel serial numbers,
+    as Lite may hand them over. Returns the book and how many dates became serial numbers."""
+    from _lite_stand_in import lite_sheets, stand_in_xlwings
 
-    @property
-    def value(self):
-        return self._values if self._values is not None else self.sheet.written
-
-    @value.setter
-    def value(self, rows):
-        self.sheet.written = [list(r) for r in rows]
-
-    def expand(self, *_):
-        return self
-
-    def clear_contents(self):
-        self.sheet.written = None
-
-
-class _Table:
-    def __init__(self, name, sheet, values):
-        self.name, self.range = name, _Range(sheet, values)
+    sheets = lite_sheets(path)
+    serials = 0
+    if serial_dates:
+        for spec in sheets.values():
+            for row in spec["values"]:
+                for i, v in enumerate(row):
+                    if isinstance(v, dt.datetime):
+                        row[i] = float((v - dt.datetime(1899, 12, 30)).days)
+                        serials += 1
+    return stand_in_xlwings().Book(path.name, sheets), serials
 
 
-class _Sheet:
-    def __init__(self, name, tables=()):
-        self.name, self.written = name, None
-        self.tables = [_Table(n, self, v) for n, v in tables]
-
-    def range(self, _address):
-        return _Range(self)
-
-
-class _Sheets(list):
-    def __getitem__(self, name):
-        return next(s for s in self if s.name == name) if isinstance(name, str) else super().__getitem__(name)
-
-    def add(self, name):
-        self.append(_Sheet(name))
-        return self[-1]
-
-
-class LiteBookStandIn:
-    """The workbook as xlwings Lite's ``Book`` shows it to a script (sheets, their Excel tables and ranges), read
-    from the bundled workbook's file."""
-
-    def __init__(self, path: Path) -> None:
-        import openpyxl
-
-        wb = openpyxl.load_workbook(path, data_only=True)
-        self.sheets = _Sheets()
-        for ws in wb.worksheets:
-            tables = [(name, [list(r) for r in ws[ref].__iter__()]) for name, ref in ws.tables.items()]
-            self.sheets.append(_Sheet(ws.title, [(n, [[c.value for c in row] for row in rows])
-                                                 for n, rows in tables]))
+def _register(book, sheet: str) -> list[list]:
+    """The rows the script left on ``sheet`` (what Excel then shows), down to the last non-blank row."""
+    rows = [list(r) for r in book.state()[sheet]["values"]]
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
 
 
 def test_generate_letters_on_the_team_service_writes_the_register_with_links(plugin, team_service, lite_env):
@@ -425,11 +394,11 @@ def test_generate_letters_on_the_team_service_writes_the_register_with_links(plu
 
     _, service = plugin
     server, key, _ = team_service
-    book = LiteBookStandIn(ROOT / "workbook" / "CreditControl.xlsm")
+    book, _ = lite_book(ROOT / "workbook" / "CreditControl.xlsm")
     message = asyncio.run(service.generate_letters(book, AS_OF))
     assert message.startswith("Letters on the service as of 2026-10-31: "), message
     assert "letters issued" in message and "Service Letters sheet" in message
-    rows = book.sheets[service.LETTERS_SHEET].written
+    rows = _register(book, service.LETTERS_SHEET)
     assert rows[0] == service.REGISTER_HEADER
     letters = [r for r in rows[1:] if r[3] == "letter"]
     expected = run_letters(folder_book(None, Path(server.log).parent / "local"), AS_OF,
@@ -492,16 +461,8 @@ def test_letters_read_dates_given_as_serial_numbers_as_the_same_dates(plugin, te
     """Lite may hand date cells over as Excel serial numbers: the uploaded tables then carry serial numbers, which
     the service reads by the one date rule — the same decisions as with dates (dry runs, compared)."""
     _, service = plugin
-    as_dates = LiteBookStandIn(ROOT / "workbook" / "CreditControl.xlsm")
-    as_serials = LiteBookStandIn(ROOT / "workbook" / "CreditControl.xlsm")
-    serial = 0
-    for sheet in as_serials.sheets:
-        for table in sheet.tables:
-            for row in table.range.value:
-                for i, v in enumerate(row):
-                    if isinstance(v, dt.datetime):
-                        row[i] = float((v - dt.datetime(1899, 12, 30)).days)
-                        serial += 1
+    as_dates, _ = lite_book(ROOT / "workbook" / "CreditControl.xlsm")
+    as_serials, serial = lite_book(ROOT / "workbook" / "CreditControl.xlsm", serial_dates=True)
     assert serial > 20
     with_dates = asyncio.run(service.generate_letters(as_dates, AS_OF, dry_run=True))
     with_serials = asyncio.run(service.generate_letters(as_serials, AS_OF, dry_run=True))

@@ -166,6 +166,17 @@ class Sheets:
     def __len__(self):
         return len(self._sheets)
 
+    def add(self, name=None, before=None, after=None):
+        """A new empty sheet at the end (Lite: an action; its name is known at once)."""
+        book = self._sheets[0].book
+        name = name or f"Sheet{len(self._sheets) + 1}"
+        if any(s.name == name for s in self._sheets):
+            raise ValueError(f"xlwings Lite: a sheet named {name!r} exists already")
+        book.actions.append(("addSheet", name))
+        sheet = Sheet(book, name, {}, len(self._sheets) + 1)
+        self._sheets.append(sheet)
+        return sheet
+
 
 class Table:
     """An Excel table: ``name``, ``range`` (header and body), ``header_row_range``, ``data_body_range``."""
