@@ -151,6 +151,23 @@ def test_refresh_script_feeds_the_customer_formulas(main, tmp_path, monkeypatch)
     assert run(main.credit_limit, "NOPE-1").startswith("#XLC! customer: unknown customer 'NOPE-1'")
 
 
+def test_refresh_script_lists_the_bad_rows_and_refreshes_the_rest(main):
+    """A bad cell in the workbook: the script refreshes every good row and lists the bad ones in its message, in the
+    desktop button's words (``xlcredit.excel._problem_lines``)."""
+    from _lite_stand_in import lite_sheets, stand_in_xlwings
+
+    source = Path(__file__).resolve().parents[1] / "workbook" / "CreditControl.xlsm"
+    sheets = lite_sheets(source)
+    invoices = sheets["Invoices"]["values"]
+    invoices[5][invoices[0].index("Amount")] = "abc"
+    book = stand_in_xlwings().Book(source.name, sheets)
+    message = lite.refresh_ageing(book, AS_OF)
+    assert message.startswith("Refreshed 60 customers. 2 rows had problems and were left out:\n"
+                              "row 6 amount: is not a number (got 'abc')\nrow 30 invoice_ref: names no invoice of "
+                              "customer C011"), message
+    assert book.alerts == [message] and book.written("Ageing")
+
+
 def test_worklist_script_writes_the_desktop_ranking(main):
     """The Worklist script over a workbook writes the Worklist sheet the desktop button writes (same ranking) and
     names who comes first (tests/test_lite_scripts.py compares every cell, from the built wheel)."""
