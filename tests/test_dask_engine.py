@@ -100,6 +100,20 @@ def test_dataframes_uneven_partitions_equal_numpy(scheduler):
     assert got["interest"].sum() > 0 and got["unapplied"].sum() > 0
 
 
+def test_the_compiled_kernel_on_the_workers_equals_numpy_in_process(scheduler):
+    """``kernel="numba"`` runs the compiled kernel on each worker; the answer is the numpy kernel's, to the cent."""
+    inv, pay, cn = ledger(11)
+    expected = age_frames(inv, pay, credit_notes=cn, as_of=AS_OF, kernel="numpy", money="minor")
+    got = age_frames(inv, pay, credit_notes=cn, as_of=AS_OF, engine="dask", scheduler=scheduler, partitions=3,
+                     kernel="numba", money="minor")
+    pd.testing.assert_frame_equal(got, expected)
+    assert same_problems(got, expected)
+    with distributed.Client(scheduler) as client:
+        ran = client.run(lambda: __import__("sys").modules.get("xlcredit.core.fast.compiled") is not None
+                         and __import__("sys").modules["xlcredit.core.fast.compiled"].loaded())
+    assert any(ran.values())  # the compiled kernel ran on the workers (each that got a partition)
+
+
 def test_a_repeated_invoice_number_across_customers_is_treated_as_numpy_does(scheduler):
     inv, pay, cn = ledger(11)
     # two customers' invoices carry the same number: the first row keeps it, the later one is left out

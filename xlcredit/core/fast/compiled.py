@@ -326,10 +326,14 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
         pairs, inverse = np.unique(np.concatenate([i_cust.astype(np.int64) * n_ccy + i_ccy,
                                                    c_cust.astype(np.int64) * n_ccy + c_ccy]), return_inverse=True)
         i_cust, c_cust = inverse[:n], inverse[n:]
-        i_ccy, c_ccy = np.zeros(n, np.int64), np.zeros(m, np.int64)
+        i_ccy, c_ccy = np.zeros(n, np.int32), np.zeros(m, np.int32)
         width = 1
+        n_cust = pairs.shape[0]
     else:
         width = max(n_ccy, 1)
+    if max(n_cust, n_ccy) < 2**31:  # one machine-code signature (int32 codes, as frames_to_arrays gives them)
+        i_cust, i_ccy, c_cust, c_ccy = (c if c.dtype == np.int32 else c.astype(np.int32)
+                                        for c in (i_cust, i_ccy, c_cust, c_ccy))
     renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width), np.int64)
     (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
      item_row, item_open, item_days, item_interest, problems) = _kernel(
@@ -349,3 +353,27 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
             "disputed_minor": disputed[kept], "interest_minor": interest[kept],
             "item_row": item_row, "item_open": item_open, "item_days_overdue": item_days,
             "item_interest": item_interest, "ref_problems": problems}
+
+
+def warm_up() -> str:
+    """Compile (or load) the kernel once on a two-invoice ledger, e.g. after installing or in a worker image.
+
+    Returns a line saying where the machine code is cached (or that it is compiled in memory only).
+    """
+    from xlcredit.core.fast.ageing import BulkCredits, BulkInvoices, age_bulk
+
+    inv = BulkInvoices(np.array([0, 0], np.int32), np.array([0, 0], np.int32), np.array([100, 250]),
+                       np.array([20000, 20001], np.int32), np.array([20030, 20010], np.int32),
+                       np.array([False, False]), np.array([1, 2]))
+    cr = BulkCredits(np.array([0], np.int32), np.array([0], np.int32), np.array([120]),
+                     np.array([20005], np.int32), np.array([-1]))
+    age_bulk((inv, cr), 20100, kernel="numba")
+    if not cached():
+        return "the compiled kernel runs, compiled in memory (no writable cache folder: set NUMBA_CACHE_DIR)"
+    return f"the compiled kernel is cached in {_kernel.stats.cache_path}"
+
+
+if __name__ == "__main__":  # python -m xlcredit.core.fast.compiled (the package's module, not a second copy)
+    from xlcredit.core.fast.compiled import warm_up as _warm_up
+
+    print(_warm_up())
