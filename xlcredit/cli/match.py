@@ -44,7 +44,8 @@ def match(paths: Annotated[list[Path], typer.Argument(
               "--charges-as", help="What a bank-charge shortfall becomes: residual (stays open on the invoice) "
                                    "or write-off (a credit note in credit_notes.csv).")] = "residual",
           apply: Annotated[bool, typer.Option("--apply", help="Append the confident matches to the folder's "
-                                              "payments.csv (never twice).")] = False,
+                                              "payments.csv or the workbook's Payments table (never twice).")]
+          = False,
           db: Annotated[str | None, typer.Option(
               "--db", help="Credit database whose register holds the letters' payment references (file or URL); "
                            "default: beside the workbook, or out/letters/xlcredit.credit.db (where xlcredit "
@@ -55,15 +56,17 @@ def match(paths: Annotated[list[Path], typer.Argument(
     which); a statement's reference is the customer's, for everything open.
     Each transaction gets a proposal (customer, invoices, confidence, reason). Those at or above --threshold are
     'auto'; the rest are for review and never applied. Duplicates across overlapping statements are recognised by
-    bank reference. With --apply the automatic ones are appended to payments.csv with invoice_ref and
-    bank_reference, atomically; running again on the same statement adds nothing.
+    bank reference. With --apply the automatic ones are appended to payments.csv (a folder) or the Payments table
+    (a workbook, as its Apply Matches button does) with invoice ref. and bank reference, atomically; running again on
+    the same statement adds nothing.
     """
     from xlcredit.cli.letters import DEFAULT_OUT
     from xlcredit.core.cashapp import CashSettings
     from xlcredit.core.money import to_decimal
-    from xlcredit.jobs.book import FolderBook
+    from xlcredit.jobs.book import FolderBook, WorkbookFile
     from xlcredit.jobs.cashapp import (
         apply_matches,
+        apply_to_workbook,
         load_accounts,
         proposal_rows,
         run_match,
@@ -83,9 +86,13 @@ def match(paths: Annotated[list[Path], typer.Argument(
             from xlcredit.data.sample import SAMPLE_AS_OF
 
             when = when or SAMPLE_AS_OF   # the sample's own date, as elsewhere
-        if apply and not (isinstance(book, FolderBook) and book.folder is not None):
-            raise XlcError("--apply", "writes the payments.csv of a folder of tables; give the folder (the bundled "
-                                      "sample and the workbook are not written)", str(target or ""))
+        if apply and not ((isinstance(book, FolderBook) and book.folder is not None) or isinstance(book, WorkbookFile)):
+            raise XlcError("--apply", "writes the payments.csv of a folder of tables or the Payments table of a "
+                                      "workbook; give one (the bundled sample is not written)", str(target or ""))
+        if apply and isinstance(book, WorkbookFile) and charges_as.strip().lower().replace("-", "_") == "write_off":
+            raise XlcError("--charges-as", "write-off writes credit_notes.csv of a folder; with a workbook the "
+                                           "charges stay open on the invoice (enter a write-off in its Credit Notes "
+                                           "table)", charges_as)
         charge = to_decimal(tolerance, "--charges", allow_negative=False)
         assert isinstance(charge, Decimal)
         settings = CashSettings(auto_threshold=threshold, charge_tolerance=charge,
@@ -109,8 +116,11 @@ def match(paths: Annotated[list[Path], typer.Argument(
                    f"{outcome.count('not a credit')} not credits")
         console().print(summary)
         if apply:
-            assert isinstance(book, FolderBook) and book.folder is not None
-            added = apply_matches(book.folder, outcome.proposals)
-            console().print(f"{added} payment row{'s' if added != 1 else ''} appended to "
-                            f"{book.folder / 'payments.csv'}" if added else "nothing new to apply")
+            if isinstance(book, WorkbookFile):
+                added, where = apply_to_workbook(book.path, outcome.proposals), f"the Payments table of {book.path}"
+            else:
+                assert isinstance(book, FolderBook) and book.folder is not None
+                added, where = apply_matches(book.folder, outcome.proposals), str(book.folder / "payments.csv")
+            console().print(f"{added} payment row{'s' if added != 1 else ''} appended to {where}" if added
+                            else "nothing new to apply")
             print_notes([f"not applied: {unreferenced_line(p)}" for p in unreferenced(outcome.proposals)])

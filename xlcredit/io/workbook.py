@@ -6,8 +6,8 @@ Which sheet is what — declared here, and only here (``workbook/build.py`` buil
   Disputes, Plans, Contacts (each one Excel Table starting in A1; Reviews: a review history imported from the
   previous credit system; Promises … Contacts: the collector's records, read by :mod:`xlcredit.jobs.collector`),
   Bank (a bank export pasted from :data:`BANK_FIRST_ROW`, or a statement file named in its input cell, for the Match
-  Bank button), Policy (setting | value | help) and ``xlwings.conf``. The user owns them; nothing here ever writes
-  to them.
+  Bank button), Policy (setting | value | help) and ``xlwings.conf``. The user owns them; nothing here writes
+  to them, except :func:`append_table_rows`, which only adds rows below a table (``xlcredit match --apply``).
 * **Output sheets** (:data:`OUTPUT_SHEETS`): Ageing, Letters, Statements, Review, Policy Audit, Worklist, Matches.
   Everything from the header row (:attr:`OutputSheet.header_row`) down belongs to the engine and is replaced on
   every run; the title rows above it stay as built, except the declared "as of" cell. Some carry cells the user
@@ -57,7 +57,8 @@ __all__ = [
     "CUSTOMER_FORMULA_ARGS", "CUSTOMER_FORMULA_COLUMNS", "DASHBOARD_CELLS", "DASHBOARD_SHEET", "FORECAST_LATER_ROW",
     "FORECAST_ROWS", "HEADER_WORDS", "INPUT_CELLS", "INPUT_SHEETS", "INPUT_TABLES", "KPI_CELLS", "NO_CONFLICTS",
     "NUMBER_FORMATS", "OUTPUT_CELLS", "OUTPUT_SHEETS", "POLICY_CHECK_ROW", "POLICY_CHECK_ROWS", "POLICY_SHEET",
-    "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "customer_formula", "dashboard_cells", "field_name",
+    "REVIEW_CELLS", "SHEET_ORDER", "InputTable", "OutputSheet", "append_table_rows", "customer_formula",
+    "dashboard_cells", "field_name",
     "header_text", "policy_check_values", "read_cells", "read_config", "read_policy_rows", "read_rows", "read_tables",
     "write_outputs",
 ]
@@ -1111,32 +1112,118 @@ def write_outputs(path: str | Path, outputs: Mapping[str, pd.DataFrame] | None =
             updated = _full_calc_on_load(zf.read("xl/workbook.xml"))
             if updated != zf.read("xl/workbook.xml"):
                 edits["xl/workbook.xml"] = updated
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".~{path.stem}-", suffix=path.suffix)
-        tmp = Path(name)
-        try:
-            with open(fd, "wb") as handle:
-                _write_package(zf, edits, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            with zipfile.ZipFile(tmp) as check:  # the new file must read back whole before it replaces the old
-                bad = check.testzip()
-                if bad is not None:
-                    raise XlcError("workbook", f"write check failed on part {bad}", str(path))
-            if before is not None:
-                os.chmod(tmp, before.st_mode & 0o7777)
-                now = path.stat()
-                if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
-                    raise XlcError("workbook", f"was changed by someone else while the refresh ran; nothing was "
-                                   f"written (run it again): {path}", str(path))
-            try:
-                os.replace(tmp, path)
-            except PermissionError:
-                raise XlcError("workbook", f"is open in another program (close it in Excel and run again): {path}",
-                               str(path)) from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        _save_package(path, zf, edits, before, "the refresh")
     _fsync_dir(path.parent)
+
+
+def _save_package(path: Path, zf: zipfile.ZipFile, edits: Mapping[str, bytes | None], before: os.stat_result | None,
+                  run: str, before_replace: Any = None) -> None:
+    """Write ``zf`` with ``edits`` beside ``path``, check it reads back whole, and swap it in (``os.replace``) —
+    unless the file changed since ``before`` (someone saved it meanwhile). Any failure leaves ``path`` as it was."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".~{path.stem}-", suffix=path.suffix)
+    tmp = Path(name)
+    try:
+        with open(fd, "wb") as handle:
+            _write_package(zf, edits, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with zipfile.ZipFile(tmp) as check:  # the new file must read back whole before it replaces the old
+            bad = check.testzip()
+            if bad is not None:
+                raise XlcError("workbook", f"write check failed on part {bad}", str(path))
+        if before is not None:
+            os.chmod(tmp, before.st_mode & 0o7777)
+            now = path.stat()
+            if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
+                raise XlcError("workbook", f"was changed by someone else while {run} ran; nothing was "
+                               f"written (run it again): {path}", str(path))
+        if before_replace is not None:
+            before_replace(tmp)
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            raise XlcError("workbook", f"is open in another program (close it in Excel and run again): {path}",
+                           str(path)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def append_table_rows(path: str | Path, key: str, rows: Sequence[Mapping[str, Any]], *,
+                      unchanged_since: os.stat_result | None = None, before_replace: Any = None) -> int:
+    """Append ``rows`` (field name → value) at the foot of an input table and grow the Excel Table over them, in
+    place and atomically; returns the rows added. The one write to an input sheet: ``xlcredit match --apply`` adds
+    the accepted bank payments to the Payments table, as the Apply Matches button does in Excel.
+
+    Only the sheet's rows below the table and the table's range change (cells take their column's format); the
+    rows above, the other sheets, the VBA project and the buttons are copied unchanged. Refused before anything is
+    written: a field without a column, a table with a totals row, or cells of the user's right below the table.
+    ``unchanged_since``: the file's ``os.stat`` when the caller read it (to decide the rows) — a file saved since
+    is refused, so nothing is added twice. ``before_replace``: called with the written temp file (tests).
+    """
+    path = Path(path)
+    spec = next((t for t in INPUT_TABLES if t.key == key), None)
+    if spec is None:
+        raise XlcError("table", f"is not an input table (got {key!r})", key)
+    before = unchanged_since or (path.stat() if path.exists() else None)
+    with _open_package(path) as zf:
+        parts = _sheet_parts(zf)
+        if spec.sheet not in parts:
+            raise XlcError("workbook", f"has no sheet named {spec.sheet!r}", str(path))
+        sheet_part = parts[spec.sheet]
+        table_part = next((_part_path(sheet_part, rel["Target"]) for rel in _relationships(zf, sheet_part)
+                           if rel.get("Type", "").endswith("/table")
+                           and _table_name(zf.read(_part_path(sheet_part, rel["Target"]))) == spec.table), None)
+        if table_part is None:
+            raise XlcError(spec.sheet, f"has no Excel table named {spec.table}", spec.table)
+        table_xml = zf.read(table_part).decode("utf-8")
+        root = ElementTree.fromstring(table_xml)
+        if int(root.get("headerRowCount", "1")) != 1 or int(root.get("totalsRowCount", "0")):
+            raise XlcError(spec.sheet, f"table {spec.table} has a totals row or no header row: rows cannot be "
+                                       "appended to it", spec.table)
+        top, left, bottom, right = _range_bounds(root.get("ref", ""))
+        xml = zf.read(sheet_part).decode("utf-8")
+        shared = _shared_strings(zf)
+        _start, _end, inner = _sheet_data_span(xml)
+        sheet_rows = {r.number: r for r in _parse_rows(inner)}
+        head = sheet_rows.get(top)
+        texts = {col: _cell_text(cell, shared) for col, cell in (head.cells if head else [])}
+        headers = {field_name(texts[c]): c for c in range(left, right + 1) if texts.get(c)}
+        missing = sorted({k for r in rows for k in r} - set(headers))
+        if missing:
+            raise XlcError(spec.sheet, f"table has no column for {', '.join(header_text(m) for m in missing)}",
+                           ", ".join(missing))
+        if not rows:
+            return 0
+
+        def filled(number: int) -> bool:
+            row = sheet_rows.get(number)
+            return row is not None and any(left <= c <= right and _cell_text(x, shared) != "" for c, x in row.cells)
+
+        below = [n for n in sheet_rows if n > bottom and filled(n)]
+        if below:
+            raise XlcError(spec.sheet, f"has cells right below the {spec.table} table (row {min(below)}): move them "
+                                       "away (or into the table in Excel) and run again", min(below))
+        if bottom == top + 1 and not filled(bottom):
+            bottom = top        # an empty table's one blank row is filled, not left above the new rows
+        values = {f"{_col_letters(headers[k])}{bottom + i}": v
+                  for i, r in enumerate(rows, start=1) for k, v in r.items()}
+        xml = _patch_cells(xml, values, _date1904(zf), spec.sheet)
+        ref = f"{_col_letters(left)}{top}:{_col_letters(right)}{bottom + len(rows)}"
+        table_xml = re.sub(r'(<(?:\w+:)?(?:table|autoFilter)\b[^>]*?\sref=")[^"]*"', rf'\g<1>{ref}"', table_xml)
+        edits: dict[str, bytes | None] = {sheet_part: xml.encode("utf-8"), table_part: table_xml.encode("utf-8")}
+        _without_calc_chain(zf, edits)
+        updated = _full_calc_on_load(zf.read("xl/workbook.xml"))
+        if updated != zf.read("xl/workbook.xml"):
+            edits["xl/workbook.xml"] = updated
+        _save_package(path, zf, edits, before, "the apply", before_replace)
+    _fsync_dir(path.parent)
+    return len(rows)
+
+
+def _table_name(xml: bytes) -> str:
+    root = ElementTree.fromstring(xml)
+    return root.get("displayName") or root.get("name") or ""
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -42,8 +42,8 @@ from xlcredit.io.store import CreditStore
 from xlcredit.jobs.book import Book, FolderBook, as_of_for, read_book
 from xlcredit.jobs.collector import existing_store
 
-__all__ = ["MatchOutcome", "apply_matches", "letter_references", "load_accounts", "own_reference", "proposal_rows",
-           "run_match", "unreferenced"]
+__all__ = ["MatchOutcome", "apply_matches", "apply_to_workbook", "letter_references", "load_accounts", "own_reference",
+           "proposal_rows", "run_match", "unreferenced"]
 
 PAYMENT_COLUMNS = ("payment_id", "customer_id", "payment_date", "amount", "currency", "invoice_ref", "bank_reference")
 
@@ -229,6 +229,47 @@ def apply_matches(folder: str | Path, proposals: Sequence[Proposal], *,
         _append_csv(notes, CREDIT_NOTE_COLUMNS, "credit_note_no", lambda seen: charge_rows(proposals, seen))
     return _append_csv(folder / "payments.csv", PAYMENT_COLUMNS, "bank_reference",
                        lambda seen: payment_rows(proposals, seen), before_replace)
+
+
+def apply_to_workbook(path: str | Path, proposals: Sequence[Proposal], *,
+                      before_replace: Callable[[Path], None] | None = None) -> int:
+    """Append the automatic proposals to the workbook's Payments table, in place and atomically; returns the rows
+    added (0 on a re-run) — the rows and the never-twice rule of the Apply Matches button, without Excel.
+
+    A bank reference already in the table's Bank reference column (a reference of digits read back as a number
+    counts as its digits) is never applied again; the file is patched by :func:`xlcredit.io.workbook.
+    append_table_rows` (VBA, buttons and the other sheets copied unchanged) and refused if it was saved between
+    reading it and writing. A table without a Bank reference column is refused: it could not tell what was applied.
+    """
+    from decimal import Decimal
+
+    from xlcredit.core.coerce import to_date
+    from xlcredit.io import workbook as wb
+
+    path = Path(path)
+    if not path.is_file():
+        raise XlcError("workbook", f"file not found: {path}", str(path))
+    read_at = path.stat()
+    payments = wb.read_tables(path).get("payments")
+    if payments is None or "bank_reference" not in payments.columns:
+        raise XlcError("Payments", "table has no Bank reference column: add a column headed 'Bank reference' to it "
+                                   "(applying records each bank reference there, so that a payment is never applied "
+                                   "twice)", str(path))
+    already = {t for v in payments["bank_reference"] if (t := _reference_text(v))}
+    rows = [{**r, "payment_date": to_date(r["payment_date"], "payment_date"), "amount": Decimal(r["amount"])}
+            for r in payment_rows(proposals, already)]
+    if not rows:
+        return 0
+    return wb.append_table_rows(path, "payments", rows, unchanged_since=read_at, before_replace=before_replace)
+
+
+def _reference_text(value: object) -> str:
+    """A bank reference read from a cell: blank for none, a whole number (Excel's number of digits) as its digits."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 CREDIT_NOTE_COLUMNS = ("credit_note_no", "customer_id", "date", "amount", "currency", "invoice_ref")
