@@ -112,11 +112,11 @@ def test_work_arrays_are_reused_and_released() -> None:
     big = random_ledger(np.random.default_rng(1), 5_000, 4_000, 40)
     small = random_ledger(np.random.default_rng(2), 300, 100, 7)
     check(*big)
-    kept = compiled._work("rec", 1, np.int64, 4).base
+    kept = compiled._work("rec", 1, np.int64, 3).base
     check(*small)
-    assert compiled._work("rec", 1, np.int64, 4).base is kept
+    assert compiled._work("rec", 1, np.int64, 3).base is kept
     compiled.release_workspace()
-    assert compiled._work("rec", 1, np.int64, 4).base is not kept
+    assert compiled._work("rec", 1, np.int64, 3).base is not kept
     check(*small)
 
 

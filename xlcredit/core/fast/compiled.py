@@ -103,7 +103,7 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
             due_lo: int, date_lo: int, rank_lo: int, b_date: int, b_tail: int, b_key: int,
             row_info: np.ndarray, scattered: np.ndarray, rec: np.ndarray, w_mark: np.ndarray) -> tuple:
     """Everything after the checks. ``row_info`` (n × 2): per invoice row, group·2³² + day, referenced credit;
-    ``scattered`` then ``rec`` (n × 4): per sorted position, sort key, amount, what remains open, row."""
+    ``scattered`` then ``rec`` (n × 3): per sorted position, sort key, what remains open, row."""
     n = i_cust.shape[0]
     m = c_cust.shape[0]
     n_pairs = renumber.shape[0]
@@ -127,11 +127,14 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     # 2. per invoice row (in row order): its group and day, and a bucket count for the counting sort
     n_b2 = 2 * g_count
     start = np.zeros(n_b2 + 1, np.int64)
+    first_invoice = np.full(g_count, np.iinfo(np.int32).max, np.int64)
     for i in range(n):
         g = renumber[i_cust[i] * n_ccy + i_ccy[i]]
         row_info[i, 0] = (g << 32) | (i_date[i] - date_lo)
         row_info[i, 1] = 0
         start[2 * g + (1 if i_disputed[i] else 0) + 1] += 1
+        if i_date[i] < first_invoice[g]:
+            first_invoice[g] = i_date[i]
     for k in range(n_b2):
         start[k + 1] += start[k]
 
@@ -155,18 +158,24 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
         else:
             row_info[t, 1] += c_amount[j]
 
-    # 4. counting sort by (group, disputed): stable, so rows keep row order within a bucket
+    # 4. references settle their invoice first (invoices dated after as_of count 0), then a counting sort by
+    #    (group, disputed) of (sort key, what remains after the references, row): stable, rows keep row order
+    applied_total = np.zeros(g_count, np.int64)
+    remaining_total = np.zeros(g_count, np.int64)
     fill = start[:n_b2].copy()
     for i in range(n):
         g = row_info[i, 0] >> 32
+        amount = i_amount[i] if i_date[i] <= a else 0
+        take = min(amount, row_info[i, 1])
+        applied_total[g] += take
+        remaining_total[g] += amount - take
         k = 2 * g + (1 if i_disputed[i] else 0)
         p = fill[k]
         fill[k] = p + 1
         tail = (i_rank[i] - rank_lo) if has_rank else 0
         scattered[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
-        scattered[p, 1] = i_amount[i]
-        scattered[p, 2] = row_info[i, 1]
-        scattered[p, 3] = i
+        scattered[p, 1] = amount - take
+        scattered[p, 2] = i
     # 5. within each bucket: by due date, invoice date, number (row order breaks the remaining ties)
     longest = 0
     for k in range(n_b2):
@@ -180,38 +189,23 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     for k in range(n_b2):
         _sort_segment_jit(scattered, rec, start[k], start[k + 1], local, b_local)
 
-    # 6. per group: references settle their invoice first, the pool the rest first-in first-out
+    # 6. per group: the pool (credits less what the references settled) settles the rest first-in first-out
     date_mask = (1 << b_date) - 1
     shift_due = b_date + b_tail
     open_total = np.zeros(g_count, np.int64)
     unapplied = np.zeros(g_count, np.int64)
-    first_invoice = np.full(g_count, np.iinfo(np.int32).max, np.int64)
     n_items = 0
     for g in range(g_count):
-        lo, hi = start[2 * g], start[2 * g + 2]
-        applied = 0
-        remaining_total = 0
-        first = first_invoice[g]
-        for p in range(lo, hi):
-            day = ((rec[p, 0] >> b_tail) & date_mask) + date_lo
-            if day < first:
-                first = day
-            amount = rec[p, 1] if day <= a else 0
-            take = min(amount, rec[p, 2])
-            applied += take
-            remaining_total += amount - take
-            rec[p, 2] = amount - take  # from here on: what remains after the references
-        first_invoice[g] = first
-        pool = credit_total[g] - applied
-        unapplied[g] = max(pool - remaining_total, 0)
-        open_total[g] = max(remaining_total - pool, 0)
+        pool = credit_total[g] - applied_total[g]
+        unapplied[g] = max(pool - remaining_total[g], 0)
+        open_total[g] = max(remaining_total[g] - pool, 0)
         left = max(pool, 0)
-        for p in range(lo, hi):
-            rem = rec[p, 2]
+        for p in range(start[2 * g], start[2 * g + 2]):
+            rem = rec[p, 1]
             take = min(rem, left)
             left -= take
             rem -= take
-            rec[p, 2] = rem
+            rec[p, 1] = rem  # from here on: what stays open
             if rem > 0:
                 n_items += 1
 
@@ -228,7 +222,7 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     for g in range(g_count):
         split = start[2 * g + 1]
         for p in range(start[2 * g], start[2 * g + 2]):
-            rem = rec[p, 2]
+            rem = rec[p, 1]
             if rem <= 0:
                 continue
             key = rec[p, 0]
@@ -245,7 +239,7 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
                 disputed[g] += rem
             else:
                 interest[g] += charge
-            item_row[q] = rec[p, 3]
+            item_row[q] = rec[p, 2]
             item_open[q] = rem
             item_days[q] = over
             item_interest[q] = charge
@@ -342,7 +336,7 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
         c_cust, c_ccy, credits.amount_minor, credits.date, credits.invoice_row,
         width, renumber, a, np.asarray(bounds, np.int64), by_due, num, den,
         due_lo, date_lo, rank_lo, b_date, b_tail, b_due + b_date + b_tail,
-        _work("row_info", n, np.int64, 2), _work("scattered", n, np.int64, 4), _work("rec", n, np.int64, 4),
+        _work("row_info", n, np.int64, 2), _work("scattered", n, np.int64, 3), _work("rec", n, np.int64, 3),
         _work("mark", m, np.bool_))
     if pairs is not None:
         group_pair = pairs[group_pair]
