@@ -56,7 +56,7 @@ def _sort_segment(rec: np.ndarray, out: np.ndarray, lo: int, hi: int, local: np.
     stable), then each record is moved once; ``b_local`` = 0 means the key is too wide for that (merge sort).
     """
     n = hi - lo
-    width = rec.shape[1]
+    width = out.shape[1]
     ordered = True
     for i in range(lo + 1, hi):
         if rec[i - 1, 0] > rec[i, 0]:
@@ -101,9 +101,10 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
             c_cust: np.ndarray, c_ccy: np.ndarray, c_amount: np.ndarray, c_date: np.ndarray, c_ref: np.ndarray,
             n_ccy: int, renumber: np.ndarray, a: int, bounds: np.ndarray, by_due: bool, num: int, den: int,
             due_lo: int, date_lo: int, rank_lo: int, b_date: int, b_tail: int, b_key: int,
-            row_info: np.ndarray, scattered: np.ndarray, rec: np.ndarray, w_mark: np.ndarray) -> tuple:
+            due_span: int, row_info: np.ndarray, stage: np.ndarray, rec: np.ndarray, w_mark: np.ndarray) -> tuple:
     """Everything after the checks. ``row_info`` (n × 2): per invoice row, group·2³² + day, referenced credit;
-    ``scattered`` then ``rec`` (n × 3): per sorted position, sort key, what remains open, row."""
+    ``stage`` (n × 4) then ``rec`` (n × 3): per sorted position, sort key, what remains open, row (and, in
+    ``stage``, the bucket). ``due_span``: days from the first to the last due date, 0 = too many to count."""
     n = i_cust.shape[0]
     m = c_cust.shape[0]
     n_pairs = renumber.shape[0]
@@ -158,25 +159,12 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
         else:
             row_info[t, 1] += c_amount[j]
 
-    # 4. references settle their invoice first (invoices dated after as_of count 0), then a counting sort by
-    #    (group, disputed) of (sort key, what remains after the references, row): stable, rows keep row order
+    # 4. references settle their invoice first (invoices dated after as_of count 0); the invoices are then put in
+    #    allocation order: a stable counting sort by (group, disputed) of records (sort key, what remains after
+    #    the references, row), rows keeping row order within a bucket ...
     applied_total = np.zeros(g_count, np.int64)
     remaining_total = np.zeros(g_count, np.int64)
     fill = start[:n_b2].copy()
-    for i in range(n):
-        g = row_info[i, 0] >> 32
-        amount = i_amount[i] if i_date[i] <= a else 0
-        take = min(amount, row_info[i, 1])
-        applied_total[g] += take
-        remaining_total[g] += amount - take
-        k = 2 * g + (1 if i_disputed[i] else 0)
-        p = fill[k]
-        fill[k] = p + 1
-        tail = (i_rank[i] - rank_lo) if has_rank else 0
-        scattered[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
-        scattered[p, 1] = amount - take
-        scattered[p, 2] = i
-    # 5. within each bucket: by due date, invoice date, number (row order breaks the remaining ties)
     longest = 0
     for k in range(n_b2):
         longest = max(longest, start[k + 1] - start[k])
@@ -186,12 +174,69 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
         b_local += 1
     if b_key + b_local > 63:
         b_local = 0
-    for k in range(n_b2):
-        _sort_segment_jit(scattered, rec, start[k], start[k + 1], local, b_local)
+    shift_due = b_date + b_tail
+    if due_span > 0:
+        # ... by due date first (a few hundred or thousand days: a cache-friendly pass), then by (group, disputed):
+        # both stable, so each bucket comes out by due date, rows in row order within a day
+        by_day = np.zeros(due_span + 1, np.int64)
+        for i in range(n):
+            by_day[i_due[i] - due_lo + 1] += 1
+        for d in range(due_span):
+            by_day[d + 1] += by_day[d]
+        for i in range(n):
+            g = row_info[i, 0] >> 32
+            amount = i_amount[i] if i_date[i] <= a else 0
+            take = min(amount, row_info[i, 1])
+            applied_total[g] += take
+            remaining_total[g] += amount - take
+            p = by_day[i_due[i] - due_lo]
+            by_day[i_due[i] - due_lo] = p + 1
+            tail = (i_rank[i] - rank_lo) if has_rank else 0
+            stage[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
+            stage[p, 1] = amount - take
+            stage[p, 2] = i
+            stage[p, 3] = 2 * g + (1 if i_disputed[i] else 0)
+        for q in range(n):
+            k = stage[q, 3]
+            p = fill[k]
+            fill[k] = p + 1
+            rec[p, 0] = stage[q, 0]
+            rec[p, 1] = stage[q, 1]
+            rec[p, 2] = stage[q, 2]
+        # 5. runs of one due date within a bucket: by invoice date, number (row order breaks the remaining ties)
+        for k in range(n_b2):
+            hi = start[k + 1]
+            r0 = start[k]
+            while r0 < hi:
+                day = rec[r0, 0] >> shift_due
+                r1 = r0 + 1
+                while r1 < hi and (rec[r1, 0] >> shift_due) == day:
+                    r1 += 1
+                if r1 - r0 > 1:
+                    for q in range(r0, r1):
+                        for f in range(3):
+                            stage[q, f] = rec[q, f]
+                    _sort_segment_jit(stage, rec, r0, r1, local, b_local)
+                r0 = r1
+    else:  # due dates spread too wide for a counting pass: each bucket sorted as a whole
+        for i in range(n):
+            g = row_info[i, 0] >> 32
+            amount = i_amount[i] if i_date[i] <= a else 0
+            take = min(amount, row_info[i, 1])
+            applied_total[g] += take
+            remaining_total[g] += amount - take
+            k = 2 * g + (1 if i_disputed[i] else 0)
+            p = fill[k]
+            fill[k] = p + 1
+            tail = (i_rank[i] - rank_lo) if has_rank else 0
+            stage[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
+            stage[p, 1] = amount - take
+            stage[p, 2] = i
+        for k in range(n_b2):
+            _sort_segment_jit(stage, rec, start[k], start[k + 1], local, b_local)
 
     # 6. per group: the pool (credits less what the references settled) settles the rest first-in first-out
     date_mask = (1 << b_date) - 1
-    shift_due = b_date + b_tail
     open_total = np.zeros(g_count, np.int64)
     unapplied = np.zeros(g_count, np.int64)
     n_items = 0
@@ -312,6 +357,9 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
         b_tail = _bits(int(rank.max()) - rank_lo)
     if b_due + b_date + b_tail > 63:
         return None
+    due_span = (int(invoices.due_date.max()) - due_lo + 1) if n else 0
+    if due_span > 4 * n + 65536:
+        due_span = 0
     i_cust, i_ccy, c_cust, c_ccy = invoices.customer, invoices.currency, credits.customer, credits.currency
     n_ccy = int(max(i_ccy.max(initial=-1), c_ccy.max(initial=-1))) + 1
     n_cust = int(max(i_cust.max(initial=-1), c_cust.max(initial=-1))) + 1
@@ -335,8 +383,8 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
         rank if rank is not None else np.zeros(0, np.int64), rank is not None,
         c_cust, c_ccy, credits.amount_minor, credits.date, credits.invoice_row,
         width, renumber, a, np.asarray(bounds, np.int64), by_due, num, den,
-        due_lo, date_lo, rank_lo, b_date, b_tail, b_due + b_date + b_tail,
-        _work("row_info", n, np.int64, 2), _work("scattered", n, np.int64, 3), _work("rec", n, np.int64, 3),
+        due_lo, date_lo, rank_lo, b_date, b_tail, b_due + b_date + b_tail, due_span,
+        _work("row_info", n, np.int64, 2), _work("stage", n, np.int64, 4), _work("rec", n, np.int64, 3),
         _work("mark", m, np.bool_))
     if pairs is not None:
         group_pair = pairs[group_pair]
