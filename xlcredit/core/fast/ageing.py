@@ -656,9 +656,10 @@ def _default_policy() -> Policy:
 
 KERNELS = ("auto", "numba", "numpy")
 #: ``kernel="auto"`` takes numba from this many invoices + credits when it is not loaded in the process yet:
-#: importing numba and loading its cached machine code takes ≈ 0.6 s (BENCHMARKS.md), which the faster
-#: kernel only wins back on large ledgers.
-NUMBA_FROM_ROWS = 2_000_000
+#: importing numba and loading its cached machine code takes ≈ 0.45 s (the first compile ≈ 10 s), and the
+#: compiled kernel saves ≈ 0.1 s per million rows against the numpy one (BENCHMARKS.md, issue 16), so a
+#: one-off run only gains from about five million rows.
+NUMBA_FROM_ROWS = 5_000_000
 #: ... and from this many once the compiled kernel is loaded (a service or a benchmark ageing repeatedly).
 NUMBA_LOADED_FROM_ROWS = 50_000
 
