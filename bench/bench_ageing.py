@@ -9,6 +9,7 @@ compared cell by cell to the cent; ratios and the process's peak RSS are printed
     .venv/bin/python bench/bench_ageing.py                      # the four shapes, 1M invoices, repeat 5
     .venv/bin/python bench/bench_ageing.py --invoices 5000000 --shapes 10k --tools xlcredit   # big sizes
     .venv/bin/python bench/bench_ageing.py --shapes 10k --invoices 10000000 --dask 2 --repeat 3  # Dask vs in-process
+    .venv/bin/python bench/bench_ageing.py --shapes 10k --alone numba --repeat 7  # age_frames from Parquet alone
     .venv/bin/python bench/bench_ageing.py --classic --repeat 7 # the original run described below
 
 The original (``--classic``) run:
@@ -619,6 +620,48 @@ def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
     return 0 if same else 1
 
 
+def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
+    """``age_frames`` from the Parquet files in a process of its own (nothing else loaded), median of ``repeat``
+    after one untimed call; the same steps timed apart: reading, ``frames_to_arrays``, the kernel."""
+    from xlcredit import age_frames, bulk
+    from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays
+
+    folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
+    paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
+    if not paths[0].exists():
+        raise SystemExit(f"no data in {folder}: run the shapes first")
+    load_before = os.getloadavg()
+    age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE, money="minor", kernel=kernel)
+    steps: dict[str, list[float]] = {"age_frames": [], "read": [], "frames_to_arrays": [], "kernel": []}
+    cpu: list[float] = []
+    faults: list[int] = []
+    for _ in range(repeat):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0, c0 = time.perf_counter(), time.process_time()
+        age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE, money="minor", kernel=kernel)
+        steps["age_frames"].append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        t0 = time.perf_counter()
+        tables = bulk.read_tables(*paths)
+        t1 = time.perf_counter()
+        frames = frames_to_arrays(*tables)
+        t2 = time.perf_counter()
+        age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel=kernel)
+        t3 = time.perf_counter()
+        for name, value in zip(("read", "frames_to_arrays", "kernel"), (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            steps[name].append(value)
+        del tables, frames
+    print(f"age_frames from Parquet alone, shape {shape}, {n_invoices:,} invoices, kernel={kernel}; median of "
+          f"{repeat}; load {_load(load_before)} before, {_load(os.getloadavg())} after; "
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    for name, values in steps.items():
+        print(f"  {name:<18}{_fmt_ms(statistics.median(values)):>11} median{_fmt_ms(min(values)):>11} min")
+    print(f"  age_frames CPU median {_fmt_ms(statistics.median(cpu))}, minor page faults median "
+          f"{statistics.median(faults):,.0f}; peak RSS {_rss_mb():,.0f} MB")
+    return 0
+
+
 def _limit_threads(n: int) -> None:
     """Every tool on ``n`` threads: a comparison at the same CPU budget, less distorted by a busy machine."""
     os.environ["POLARS_MAX_THREADS"] = str(n)  # read when polars is first imported (in run_shapes)
@@ -693,9 +736,13 @@ def main(argv: list[str] | None = None) -> int:
                              "pyarrow's pools; xlcredit then reads its files one after the other): same CPU budget")
     parser.add_argument("--dask", type=int, default=0, metavar="WORKERS",
                         help="instead: in-process vs a local Dask cluster of this many workers (first shape)")
+    parser.add_argument("--alone", default="", metavar="KERNEL",
+                        help="instead: age_frames from Parquet in this process only (first shape), kernel numba/numpy")
     args = parser.parse_args(argv)
     if args.threads:
         _limit_threads(args.threads)
+    if args.alone:
+        return run_alone(args.shapes.split(",")[0], args.repeat, args.invoices, args.alone)
     if args.dask:
         return run_dask(args.shapes.split(",")[0], args.repeat, args.invoices, args.dask)
     if not args.classic and not args.worker:
