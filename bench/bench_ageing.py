@@ -10,6 +10,7 @@ compared cell by cell to the cent; ratios and the process's peak RSS are printed
     .venv/bin/python bench/bench_ageing.py --invoices 5000000 --shapes 10k --tools xlcredit   # big sizes
     .venv/bin/python bench/bench_ageing.py --shapes 10k --invoices 10000000 --dask 2 --repeat 3  # Dask vs in-process
     .venv/bin/python bench/bench_ageing.py --shapes 10k --alone numba --repeat 7  # age_frames from Parquet alone
+    .venv/bin/python bench/bench_ageing.py --jit 3              # numba: cold compile, then cached loads
     .venv/bin/python bench/bench_ageing.py --classic --repeat 7 # the original run described below
 
 The original (``--classic``) run:
@@ -662,6 +663,39 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
     return 0
 
 
+_JIT_PROBE = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+from xlcredit.core.fast.ageing import BulkCredits, BulkInvoices, age_bulk
+t1 = time.perf_counter()
+import numba
+from xlcredit.core.fast import compiled
+t2 = time.perf_counter()
+print(compiled.warm_up())
+t3 = time.perf_counter()
+print(f"xlcredit.core {1000 * (t1 - t0):.0f} ms, numba + kernel module {1000 * (t2 - t1):.0f} ms, "
+      f"first call {1000 * (t3 - t2):.0f} ms")
+"""
+
+
+def run_jit(times: int) -> int:
+    """The compiled kernel's start-up in fresh processes: first with an empty numba cache (it compiles), then
+    ``times`` more with the cache it wrote (it loads)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for run in range(times + 1):
+            t0 = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", _JIT_PROBE], capture_output=True, text=True, env=env,
+                                  cwd=HERE.parent, check=True)
+            lines = done.stdout.strip().splitlines()
+            label = "cold (empty cache)" if run == 0 else "warm (cached)"
+            print(f"{label:<20} process {_fmt_ms(time.perf_counter() - t0)}; {lines[-1]}")
+    return 0
+
+
 def _limit_threads(n: int) -> None:
     """Every tool on ``n`` threads: a comparison at the same CPU budget, less distorted by a busy machine."""
     os.environ["POLARS_MAX_THREADS"] = str(n)  # read when polars is first imported (in run_shapes)
@@ -738,9 +772,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead: in-process vs a local Dask cluster of this many workers (first shape)")
     parser.add_argument("--alone", default="", metavar="KERNEL",
                         help="instead: age_frames from Parquet in this process only (first shape), kernel numba/numpy")
+    parser.add_argument("--jit", type=int, default=0, metavar="N",
+                        help="instead: the compiled kernel's start-up, cold (empty numba cache) then N times warm")
     args = parser.parse_args(argv)
     if args.threads:
         _limit_threads(args.threads)
+    if args.jit:
+        return run_jit(args.jit)
     if args.alone:
         return run_alone(args.shapes.split(",")[0], args.repeat, args.invoices, args.alone)
     if args.dask:
