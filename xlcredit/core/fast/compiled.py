@@ -8,10 +8,12 @@ rounded half up once per invoice. ``tests/test_fast_compiled.py`` holds it equal
 fast-vs-reference tests run with both kernels.
 
 Why it is faster: the numpy kernel sorts one packed int64 key over all invoices (O(n log n)) and makes
-a dozen whole-column temporaries per call; here a counting sort by (group, disputed) places every invoice
-in O(n), only the invoices of one group are sorted among themselves (a few dozen on average), and the
-allocation, buckets and interest are one pass over the sorted invoices. Work arrays are kept between calls
-(:func:`release_workspace` hands them back), so a second call does not fault fresh pages in.
+a dozen whole-column temporaries per call; here two stable counting passes — by due date, then by
+(group, disputed) — put every invoice in place in O(n), only runs of one due date within a group are
+sorted (by invoice date and number; mostly one or two invoices), and the allocation, buckets and interest
+are one pass over the sorted invoices. Work arrays are kept between calls (:func:`release_workspace` hands
+them back), so a second call does not fault fresh pages in. When the due dates span more days than a
+counting pass can take (over 4 × n + 65,536), each (group, disputed) bucket is sorted whole instead.
 
 numba is imported here only, and this module only when the kernel is chosen (``kernel="numba"``, or
 ``"auto"`` on a large ledger): ``xlcredit.core`` imports without it. The machine code is cached on disk
