@@ -105,6 +105,17 @@ def test_compiled_equals_numpy_on_larger_ledgers(customers, rank, step) -> None:
     check(inv, cr)
 
 
+def test_due_dates_spread_too_wide_for_a_counting_pass() -> None:
+    """Due dates over more days than 4 × n + 65,536: each (customer-currency, disputed) bucket is sorted whole."""
+    rng = np.random.default_rng(9)
+    inv, cr = random_ledger(rng, 3_000, 2_000, 20)
+    spread = rng.integers(-150_000, 150_000, len(inv))
+    inv = BulkInvoices(inv.customer, inv.currency, inv.amount_minor, inv.invoice_date + spread,
+                       inv.due_date + spread, inv.disputed, inv.number_rank)
+    assert int(inv.due_date.max()) - int(inv.due_date.min()) > 4 * len(inv) + 65_536
+    check(inv, cr)
+
+
 def test_work_arrays_are_reused_and_released() -> None:
     """A smaller ledger after a larger one runs in the kept (longer) arrays and still answers the same."""
     from xlcredit.core.fast import compiled
