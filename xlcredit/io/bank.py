@@ -1,5 +1,13 @@
 """Bank statements read into :class:`xlcredit.core.cashapp.BankTransaction` records, each with its source line.
 
+A transaction's ``bank_reference`` is the reference the file gives it, or blank — never one made up: CAMT the
+account servicer's reference (``AcctSvcrRef`` of the transaction, else of its entry; a batch entry's transaction
+without one: the entry's and its place in the entry, ``E1/2``), else the payer's ``EndToEndId``; MT940 the :61:
+reference of the account servicing institution (subfield 8, after ``//``), else the account owner's (subfield 7);
+CSV the reference column. The "none given" placeholders (:data:`NO_REFERENCE`: ISO 20022 ``NOTPROVIDED``, SWIFT
+``NONREF``) are blank. Where the transaction stood is its ``source`` ("bank.csv line 7"), for messages only: a
+position is not a reference (the same payment stands elsewhere in the next export, and another payment there).
+
 Formats: ISO 20022 CAMT.053 (statement) and CAMT.054 (notification), any version (the namespace is ignored),
 read with the standard library's ``xml.etree``; SWIFT MT940 with the ``mt-940`` package (the :86: field: the
 German ``?20``–``?29`` / ``?31`` / ``?32`` layout as the package splits it, else ``/NAME/``, ``/IBAN/``,
@@ -25,7 +33,19 @@ from xlcredit.core.errors import XlcError
 from xlcredit.core.ledger import RowProblem
 from xlcredit.core.money import to_decimal
 
-__all__ = ["CSV_ALIASES", "BankRead", "read_camt", "read_csv", "read_mt940", "read_statement", "read_statements"]
+__all__ = ["CSV_ALIASES", "NO_REFERENCE", "BankRead", "given_reference", "read_camt", "read_csv", "read_mt940",
+           "read_statement", "read_statements"]
+
+
+#: What a statement carries where the payer or bank gave no reference: ISO 20022 (SEPA) ``NOTPROVIDED`` for an
+#: EndToEndId, SWIFT MT940 ``NONREF`` in :61: subfield 7. Compared case-insensitively; read as no reference.
+NO_REFERENCE = frozenset({"NOTPROVIDED", "NONREF", "NONE"})
+
+
+def given_reference(text: object) -> str:
+    """A reference field's text, blank when empty or a "none given" placeholder (:data:`NO_REFERENCE`)."""
+    value = str(text or "").strip()
+    return "" if value.upper() in NO_REFERENCE else value
 
 
 @dataclass(frozen=True)
@@ -127,7 +147,7 @@ def _camt_entry(entry: ET.Element, account: str, where: str) -> list[BankTransac
     sign = -1 if _text(entry, "CdtDbtInd").upper() == "DBIT" else 1
     booked = to_date(_text(entry, "BookgDt/Dt") or _text(entry, "BookgDt/DtTm")[:10] or _text(entry, "ValDt/Dt"),
                      "BookgDt")
-    entry_ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+    entry_ref = given_reference(_text(entry, "AcctSvcrRef")) or given_reference(_text(entry, "NtryRef"))
     details = [t for d in _children(entry, "NtryDtls") for t in _children(d, "TxDtls")]
     if not details:
         details = [entry]
@@ -141,9 +161,13 @@ def _camt_entry(entry: ET.Element, account: str, where: str) -> list[BankTransac
         if tx_amt is None:
             raise XlcError("Amt", "is missing", None)
         amount = to_decimal((tx_amt.text or "").strip(), "Amt", allow_negative=False)
-        ref = _text(tx, "Refs/AcctSvcrRef") or (entry_ref if len(details) == 1 else f"{entry_ref}/{k + 1}")
+        # the bank's reference of the transaction, of its entry (a batch: the entry's and the place in it), else
+        # the payer's end-to-end id; blank when none is given — a position in the file is not a reference
+        ref = given_reference(_text(tx, "Refs/AcctSvcrRef"))
+        if not ref and entry_ref:
+            ref = entry_ref if len(details) == 1 else f"{entry_ref}/{k + 1}"
         if not ref:
-            ref = _text(tx, "Refs/EndToEndId")
+            ref = given_reference(_text(tx, "Refs/EndToEndId"))
         party = "Dbtr" if sign > 0 else "Cdtr"
         name = _text(tx, f"RltdPties/{party}/Nm") or _text(tx, f"RltdPties/{party}/Pty/Nm")
         iban = _text(tx, f"RltdPties/{party}Acct/Id/IBAN")
@@ -179,7 +203,8 @@ def read_mt940(text: str, source: str = "mt940") -> BankRead:
                 remit = " ".join(str(d.get(k) or "") for k in ("purpose", "additional_purpose")).strip()
             else:
                 name, iban, remit = _mt940_details(str(d.get("transaction_details") or ""))
-            ref = str(d.get("bank_reference") or "").strip() or str(d.get("customer_reference") or "").strip()
+            # :61: subfield 8 (the bank's reference), else subfield 7 (the account owner's) unless NONREF
+            ref = given_reference(d.get("bank_reference")) or given_reference(d.get("customer_reference"))
             out.append(BankTransaction(ref, to_date(d.get("date"), ":61: date"), Decimal(amount.amount),
                                        str(amount.currency or d.get("currency") or "").upper(), name, iban, remit,
                                        f"{source} line {line}", account))
@@ -264,7 +289,7 @@ def read_csv(text: str, source: str = "csv", *, default_currency: str = "EUR") -
                 debit = _csv_amount(cell.get("debit", ""), "debit", decimal_comma, blank_zero=True)
                 amount = credit - abs(debit)
             booked = to_date(cell["booking_date"], header[columns["booking_date"]])
-            ref = cell.get("bank_reference", "") or f"{source}:{line}"
+            ref = given_reference(cell.get("bank_reference"))   # blank when the export gives none: not its line
             out.append(BankTransaction(ref, booked, amount, (cell.get("currency") or default_currency).upper(),
                                        cell.get("payer_name", ""), cell.get("payer_iban", ""),
                                        cell.get("remittance", ""), f"{source} line {line}",
