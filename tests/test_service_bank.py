@@ -55,3 +55,43 @@ def test_match_and_apply_over_http(tmp_path: Path):
         assert bad.status_code == 422 and "accept: not among the confident matches: B2" in bad.text
         none = client.post("/v1/bank/match", files=_files()[:3], headers=read)
         assert none.status_code == 422
+
+
+UNREFERENCED = STATEMENT + "2026-11-05,,Hasselbach,,Rechnung INV-2026-00102,399.00,EUR\n"
+
+
+def test_apply_names_the_transactions_it_did_not_apply_for_want_of_a_reference(tmp_path: Path):
+    """A confident match without a bank reference (the export's reference cell is empty) is not applied — as the
+    Apply Matches button and ``xlcredit match --apply`` — and the answer names it in their words: ``X-Not-Applied``
+    (how many) and ``X-Not-Applied-Transactions`` (a JSON list of ASCII-escaped lines), both in the OpenAPI schema.
+    Before, only ``X-Rows-Added`` was right and the skipped payment was not mentioned at all."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from xlcredit.service.app import create_app
+
+    db = tmp_path / "team.credit.db"
+    store = CreditStore(db, stamp_ttl=0)
+    ctl = {"X-API-Key": store.create_api_key("ctl", "controller")}
+    files = [*_files()[:3], ("statements", ("bank.csv", UNREFERENCED.encode()))]
+    with TestClient(create_app(str(db), store=store)) as client:
+        applied = client.post("/v1/bank/apply", files=files, headers=ctl)
+        assert applied.status_code == 200, applied.text
+        assert applied.headers["X-Rows-Added"] == "2"
+        assert [r["bank_reference"] for r in csv.DictReader(io.StringIO(applied.text))][1:] == ["B1", "B1"]
+        assert applied.headers["X-Not-Applied"] == "1"
+        lines = json.loads(applied.headers["X-Not-Applied-Transactions"])
+        assert lines == [
+            "not applied: bank.csv line 5 (2026-11-05, 399.00 EUR, Hasselbach): no bank reference, so it could not be "
+            "recorded in a way that stops it being applied twice — not applied; enter it in the Payments table by "
+            "hand (with a Bank reference of your own, e.g. the date and amount), or use an export that has a "
+            "reference column"]
+        clean = client.post("/v1/bank/apply", files=_files(), headers=ctl)
+        assert clean.headers["X-Not-Applied"] == "0" and json.loads(clean.headers["X-Not-Applied-Transactions"]) == []
+        chosen = client.post("/v1/bank/apply", files=files, data={"accept": "B1"}, headers=ctl)
+        assert chosen.headers["X-Not-Applied"] == "0"      # not asked for: nothing to name
+        schema = client.get("/openapi.json").json()
+        answer = schema["paths"]["/v1/bank/apply"]["post"]["responses"]["200"]
+        assert {"X-Rows-Added", "X-Not-Applied", "X-Not-Applied-Transactions"} <= set(answer["headers"])
+        assert "no bank reference" in answer["headers"]["X-Not-Applied-Transactions"]["description"]

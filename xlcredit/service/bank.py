@@ -5,12 +5,15 @@ MT940, bank CSV) and optionally ``accounts`` (the customers' bank accounts: cust
 answers the proposals of :func:`xlcredit.jobs.cashapp.run_match` (the same job as ``xlcredit match``); ``apply``
 answers the uploaded payments table with the confident matches appended (``invoice_ref`` and ``bank_reference``;
 a bank reference already in the table is never added again, so applying the same statement twice adds nothing),
-as CSV — optionally only the bank references listed in ``accept``. Nothing is stored on the server; a payment quoting
+as CSV — optionally only the bank references listed in ``accept``. A confident match without a bank reference of its
+own is not applied (as by the Apply Matches button and ``xlcredit match --apply``) and is named in the answer's
+``X-Not-Applied-Transactions`` header, in their words. Nothing is stored on the server; a payment quoting
 the reference of a letter the service issued (its register) is matched to exactly that letter's invoices.
 
 No ``from __future__ import annotations`` here: FastAPI reads the endpoint signatures at run time.
 """
 
+import json
 import re
 import shutil
 import tempfile
@@ -27,6 +30,18 @@ from xlcredit.service.models import AsOfDate
 from xlcredit.service.uploads import _client_names, _problems, book_files, uploaded_book
 
 MAX_STATEMENTS = 20
+
+#: The headers of ``POST /v1/bank/apply``'s answer beside the CSV body, as documented in the OpenAPI schema.
+APPLY_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Rows-Added": {"description": "payment rows appended to the table", "schema": {"type": "string"}},
+    "X-Not-Applied": {"description": "confident matches not applied because the statement gives them no bank "
+                                     "reference of their own", "schema": {"type": "string"}},
+    "X-Not-Applied-Transactions": {
+        "description": "a JSON list (non-ASCII characters escaped) naming each confident match not applied, in the "
+                       "words of the Apply Matches button and `xlcredit match --apply`: \"not applied: <file> line "
+                       "<n> (<date>, <amount> <currency>, <payer>): no bank reference, … enter it in the Payments "
+                       "table by hand …\"", "schema": {"type": "string"}},
+}
 
 
 def _save_statements(statements: list[UploadFile], folder: Path) -> list[Path]:
@@ -52,7 +67,14 @@ def add_bank_routes(app: FastAPI, *, context: Callable[..., Any] | None = None, 
     """Add ``POST /v1/bank/match`` and ``POST /v1/bank/apply`` (see the module docstring). ``db``: the team's credit
     database, whose register holds the references of the letters ``POST /v1/letters`` issued."""
     from xlcredit.core.cashapp import AUTO
-    from xlcredit.jobs.cashapp import apply_matches, load_accounts, proposal_rows, run_match
+    from xlcredit.jobs.cashapp import (
+        apply_matches,
+        load_accounts,
+        proposal_rows,
+        run_match,
+        unreferenced,
+        unreferenced_line,
+    )
 
     def run(uploads: dict[str, UploadFile | None], statements: list[UploadFile], accounts: UploadFile | None,
             as_of: Any, tmp: Path) -> Any:
@@ -92,8 +114,11 @@ def add_bank_routes(app: FastAPI, *, context: Callable[..., Any] | None = None, 
                           "payments.csv with one row per matched invoice (invoice_ref, bank_reference); a bank "
                           "reference already in the table is not added again (a workbook upload: the new rows "
                           "only). `accept`: only these bank references (comma-separated), of those matched with "
-                          "confidence.",
-              responses={**responses, 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+                          "confidence. A confident match the statement gives no bank reference of its own (blank, "
+                          "NOTPROVIDED/NONREF) is not applied — nothing would tell it from a new payment next time "
+                          "— and is named in `X-Not-Applied-Transactions` (how many: `X-Not-Applied`).",
+              responses={**responses, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                                            "headers": APPLY_HEADERS}})
     def post_apply(_who: Annotated[Any, controller],
                    uploads: Annotated[dict[str, UploadFile | None], Depends(book_files)],
                    statements: Annotated[list[UploadFile], File(description="bank statement files")],
@@ -120,6 +145,8 @@ def add_bank_routes(app: FastAPI, *, context: Callable[..., Any] | None = None, 
                     raise XlcError("payments", "must be uploaded as .csv to have the matches appended", None)
                 shutil.copy(book.paths["payments"], out / "payments.csv")
             added = apply_matches(out, chosen)
+            skipped = [f"not applied: {unreferenced_line(p)}" for p in unreferenced(chosen)]
             body = (out / "payments.csv").read_bytes() if (out / "payments.csv").is_file() else b""
         return Response(body, media_type="text/csv", headers={
-            "Content-Disposition": 'attachment; filename="payments.csv"', "X-Rows-Added": str(added)})
+            "Content-Disposition": 'attachment; filename="payments.csv"', "X-Rows-Added": str(added),
+            "X-Not-Applied": str(len(skipped)), "X-Not-Applied-Transactions": json.dumps(skipped)})
