@@ -152,9 +152,10 @@ _CAMT_STAND_IN = re.compile(r"^/\d+$")   # the n-th detail of a CAMT entry that 
 
 def own_reference(tx: BankTransaction) -> str:
     """The bank's own reference of a transaction, or "" when the statement gave none: a blank one, a placeholder
-    (NOTPROVIDED, NONREF), or what the reader stands in for it — ``<source>:<line>`` for a CSV row, ``/<n>`` for a
-    CAMT entry's n-th detail — which only says where it stood in that file, so the same payment in the next export
-    would get another one (and another payment this one)."""
+    (NOTPROVIDED, NONREF), or a position stood in for it — ``<source>:<line>`` for a CSV row, ``/<n>`` for a CAMT
+    entry's n-th detail, as the readers gave before they left such transactions blank (:mod:`xlcredit.io.bank`) —
+    which only says where it stood in that file, so the same payment in the next export would get another one (and
+    another payment this one)."""
     ref = tx.bank_reference.strip()
     if not ref or ref.upper() in _PLACEHOLDERS or _CAMT_STAND_IN.match(ref):
         return ""
