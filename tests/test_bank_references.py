@@ -21,6 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from xlcredit.core.cashapp import match_transactions
 from xlcredit.core.ledger import Invoice, Ledger
 from xlcredit.core.openitems import allocate
@@ -148,3 +151,24 @@ def test_a_transaction_without_a_reference_is_still_matched():
     tx = read_csv("Date,Description,Amount\n2026-11-03,INV-2026-00087,100.00\n", "x.csv").transactions
     (p,) = match_transactions(tx, positions, {"C1": "Ostermoor Werkzeugbau AG"})
     assert (p.status, p.invoices, p.transaction.bank_reference) == ("auto", ("INV-2026-00087",), "")
+
+
+_REFS = st.one_of(st.sampled_from(["", "NOTPROVIDED", "NONREF", "nonref"]),
+                  st.from_regex(r"[A-Z]{3}[0-9]{3}", fullmatch=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_REFS, st.integers(1, 99_999)), min_size=1, max_size=8), st.integers(0, 5))
+def test_a_csv_rows_reference_does_not_depend_on_where_it_stands(rows, shift):
+    """Invariant: the same rows read with ``shift`` other rows before them get the same references (their own, or
+    blank for none and the placeholders); only ``source`` moves — and blank ones are never duplicates."""
+    body = "".join(f"2026-11-03,{ref},row {i},{cents / 100:.2f}\n" for i, (ref, cents) in enumerate(rows))
+    head = "Date,Reference,Description,Amount\n"
+    before = "".join(f"2026-11-01,X{i},other,1.00\n" for i in range(shift))
+    plain = read_csv(head + body, "a.csv").transactions
+    moved = read_csv(head + before + body, "a.csv").transactions[shift:]
+    want = ["" if ref.upper() in ("NOTPROVIDED", "NONREF") else ref for ref, _cents in rows]
+    assert [t.bank_reference for t in plain] == [t.bank_reference for t in moved] == want
+    assert [t.source for t in moved] == [f"a.csv line {n + 2 + shift}" for n in range(len(rows))]
+    blank = [t for t in plain if not t.bank_reference]
+    assert "duplicate" not in _statuses(blank)
