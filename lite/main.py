@@ -9,8 +9,7 @@ add-in's Environment Variables) the customer-level formulas read its results; wi
 the last "Refresh Ageing" script run in this workbook session.
 
 The three scripts below run the desktop buttons' jobs (in the wheel) over the open workbook and write the same
-sheets; they need pandas, numpy and sqlalchemy in requirements.txt (Pyodide ships them). Review Portfolio also
-needs pyarrow, which Pyodide does not have: in Lite it says so and writes nothing.
+sheets; they need pandas, numpy and sqlalchemy in requirements.txt (Pyodide ships them).
 """
 
 import xlwings as xw

@@ -52,3 +52,28 @@ def test_currencies_are_upper_cased_and_numbers_read_as_pandas_writes_them():
     assert codes[0].tolist() == [0, 0, 1] and codes[1].tolist() == [2, 2, 3]
     (a_codes, a_labels), _ = _both(columns, "upper")
     assert a_labels == list(labels) and [c.tolist() for c in a_codes] == [c.tolist() for c in codes]
+
+
+def test_the_review_without_pyarrow_is_the_review_with_it(monkeypatch):
+    """The Review Portfolio job on the bundled sample: the same Review sheet whether the id columns, amounts and
+    invoice numbers go through Arrow or (as in Pyodide) through pandas alone."""
+    import xlcredit.core.fast.labels as labels
+    import xlcredit.io.ledger as ledger
+    from xlcredit.data.sample import SAMPLE_AS_OF
+    from xlcredit.jobs.book import FolderBook
+    from xlcredit.jobs.review import review, review_sheet
+
+    with_arrow = review(FolderBook(), SAMPLE_AS_OF, record=False, write=False)
+    monkeypatch.setattr(labels, "arrow_available", lambda: False)
+    monkeypatch.setattr(ledger, "arrow_available", lambda: False)
+    import xlcredit.core.fast.ageing as ageing
+
+    def no_arrow(*_args, **_kwargs):
+        raise AssertionError("an Arrow path was taken")
+
+    for name in ("_text_of", "_arrow_of", "_normalised"):   # where the bulk path turns columns into Arrow arrays
+        monkeypatch.setattr(ageing, name, no_arrow)
+    without = review(FolderBook(), SAMPLE_AS_OF, record=False, write=False)
+    pd.testing.assert_frame_equal(review_sheet(without.review), review_sheet(with_arrow.review))
+    assert without.review.provision.total_ecl == with_arrow.review.provision.total_ecl
+    assert [p.problem for p in without.problems] == [p.problem for p in with_arrow.problems]

@@ -12,10 +12,10 @@ previous one left it, as Lite hands each script the workbook anew), as of 2026-1
 ``xlcredit.jobs.*`` over ``WorkbookFile`` (the .xlsm written on disk) with a credit database file.
 
 Found: Refresh Ageing (Ageing sheet, Dashboard) and Worklist (Worklist sheet) equal the desktop's, and the customer
-formulas after the Refresh answer as the desktop formulas do. Review Portfolio cannot run in Lite: its bulk
-ageing (``xlcredit.core.fast.ageing.frames_to_arrays``) reads the ledger through pyarrow, which Pyodide does not
-ship — the script says so and writes nothing; with pyarrow let through (CPython only) it writes the desktop's
-Review sheet and Dashboard forecast exactly, so pyarrow is the only gap.
+formulas after the Refresh answer as the desktop formulas do. Review Portfolio too: its bulk
+ageing (``xlcredit.core.fast.ageing.frames_to_arrays``) reads the ledger through pyarrow where it can; Pyodide does
+not ship it, so there ids, amounts and invoice numbers go through pandas alone (``xlcredit.core.fast.labels``) and
+the Review sheet and Dashboard forecast are the desktop's exactly — with pyarrow let through, too.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def in_lite(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def with_pyarrow(tmp_path_factory) -> dict:
-    """The same, with pyarrow let through (it is not in Pyodide): what Review Portfolio lacks, and only that."""
+    """The same, with pyarrow let through (it is not in Pyodide): the Arrow path of the bulk ageing."""
     return _run_in_lite(tmp_path_factory.mktemp("lite_arrow"), allow=("pyarrow", "cloudpickle"))
 
 
@@ -253,20 +253,15 @@ def test_the_customer_formulas_after_refresh_answer_as_the_desktop(in_lite, desk
     assert isinstance(in_lite["formulas"]["credit_limit('C001',)"], float)
 
 
-def test_review_portfolio_says_it_needs_pyarrow_and_writes_nothing(in_lite):
-    review = in_lite["scripts"]["review_portfolio"]
-    assert review["written"] == {} and review["actions"] == ["alert"]
-    (message,) = review["alerts"]
-    assert message.startswith("Review Portfolio needs pyarrow"), message
-    assert "Pyodide" in message and "Refresh Ageing and Worklist work here" in message
-
-
-def test_with_pyarrow_review_portfolio_writes_the_desktop_review_sheet(with_pyarrow, desktop):
-    """pyarrow is the only thing Review Portfolio lacks in Lite: let through, it writes the desktop's Review sheet
-    and Dashboard forecast exactly (Lite's Book API and the rest of the closure suffice)."""
-    review = with_pyarrow["scripts"]["review_portfolio"]
+@pytest.mark.parametrize("run", ["in_lite", "with_pyarrow"])
+def test_review_portfolio_writes_the_desktop_review_sheet(run, desktop, request):
+    """Review Portfolio in Lite (no pyarrow: ids, amounts and invoice numbers go through pandas alone,
+    ``xlcredit.core.fast.labels``) writes the desktop's Review sheet and Dashboard forecast exactly — and the same
+    with pyarrow let through."""
+    out = request.getfixturevalue(run)
+    review = out["scripts"]["review_portfolio"]
     assert review["alerts"][0].startswith("Reviewed 60 customers: "), review["alerts"]
-    state = _lite_states(with_pyarrow)["review_portfolio"]
+    state = _lite_states(out)["review_portfolio"]
     after = desktop["after"]["review_portfolio"]
     assert _differences(state["Review"], after, "Review") == []
     assert _differences(state["Dashboard"], after, "Dashboard", skip=REFRESHED_AT) == []

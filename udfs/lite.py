@@ -26,8 +26,8 @@ What differs is where the answers come from (:class:`udfs._convert.WorkbookSessi
 Scripts (buttons): :func:`refresh_ageing`, :func:`review_portfolio` and :func:`worklist` run the desktop jobs
 (:mod:`xlcredit.jobs.refresh`, :mod:`xlcredit.jobs.review`, :mod:`xlcredit.jobs.worklist`, in the wheel) over the
 open workbook through :class:`LiteBook`, the desktop adapter :class:`xlcredit.excel.XlwingsBook` (whose calls stay
-inside the part of xlwings' ``Book`` that Lite has) with the session's credit store instead of a file. Review
-Portfolio needs pyarrow, which Pyodide lacks, and says so (:func:`engine_missing`).
+inside the part of xlwings' ``Book`` that Lite has) with the session's credit store instead of a file. Pyodide has no
+pyarrow; the review's bulk ageing then reads ids and amounts through pandas alone (:mod:`xlcredit.core.fast.labels`).
 """
 
 from __future__ import annotations
@@ -203,12 +203,9 @@ def engine_missing(script: str, exc: ModuleNotFoundError) -> str:
         return (f"{script} needs {missing}, which this workbook's Python does not have: add the lines pandas, numpy "
                 "and sqlalchemy to the requirements.txt tab (see lite/requirements.txt) and restart xlwings Lite. "
                 "The formulas work without them.")
-    if missing == "pyarrow":
-        return (f"{script} needs pyarrow (the review reads the ledger through Arrow columns), which xlwings Lite's "
-                "Python (Pyodide) does not have: run Review Portfolio in the desktop workbook or with xlcredit "
-                "review. Refresh Ageing and Worklist work here.")
-    return (f"{script} needs {exc.name}, which xlwings Lite's Python does not have. The formulas, Refresh Ageing "
-            "and Worklist work here; the team service (XLCREDIT_SERVER_URL, XLCREDIT_API_KEY) has the rest.")
+    return (f"{script} needs {exc.name}, which xlwings Lite's Python does not have. The formulas and the Refresh "
+            "Ageing, Review Portfolio and Worklist scripts work here; the team service (XLCREDIT_SERVER_URL, "
+            "XLCREDIT_API_KEY) has the rest.")
 
 
 def _tell(book: Any, message: str | None) -> None:

@@ -93,6 +93,7 @@ import pandas as pd
 
 from xlcredit.core.coerce import MAX_DAYS, clean_text, to_date
 from xlcredit.core.errors import XlcError, describe
+from xlcredit.core.fast.labels import arrow_available
 from xlcredit.core.ledger import CreditNote, FxRates, Invoice, Ledger, Payment, RowProblem
 from xlcredit.core.money import currency_code, minor_units, to_decimal
 from xlcredit.core.policy import Policy
@@ -695,7 +696,7 @@ def _amounts(series: pd.Series, exps: np.ndarray, decimal_comma: bool, *,
             frac = parts[2].str.pad(9, side="right", fillchar="0").to_numpy(dtype=object).astype(np.int64)
             minor[plain] = _rescale(whole * 10**9 + frac, 9, exps[plain])
             todo = ~plain
-    elif series.dtype == object and n:
+    elif series.dtype == object and n and arrow_available():   # Decimal objects in one pass (no pyarrow: cell by cell)
         import pyarrow as pa
 
         try:
@@ -1138,7 +1139,8 @@ class LedgerFrames:
         return _notes_of(self.tables)
 
     def contract_tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The three tables under the documented column names, ``amount`` as an exact Arrow decimal.
+        """The three tables under the documented column names, ``amount`` as an exact Arrow decimal (Decimal
+        objects where pyarrow is missing, as in Pyodide).
 
         Made for ``xlcredit.core.fast.ageing.frames_to_arrays(*frames.contract_tables())``: the amounts
         are ``decimal128(18, 3)`` built from ``amount_minor`` without a Python loop.
@@ -1147,10 +1149,17 @@ class LedgerFrames:
 
 
 def _with_amount(frame: pd.DataFrame) -> pd.DataFrame:
-    import pyarrow as pa
-
     codes, uniques = pd.factorize(frame["currency"], use_na_sentinel=False)
     exponents = np.array([minor_units(c) for c in list(uniques)] + [2], dtype=np.int64)[codes]
+    if not arrow_available():   # Pyodide (xlwings Lite): the same exact amounts as Decimal objects
+        amounts = [Decimal(int(m)).scaleb(-int(e)) for m, e in zip(frame["amount_minor"].tolist(), exponents.tolist(),
+                                                                     strict=True)]
+        out = frame.drop(columns=["amount_minor"])
+        out.insert(list(frame.columns).index("amount_minor"), "amount",
+                   pd.Series(amounts, index=frame.index, dtype=object))
+        return out
+    import pyarrow as pa
+
     unscaled = frame["amount_minor"].to_numpy(dtype=np.int64) * 10 ** (3 - exponents)
     words = np.empty(2 * unscaled.shape[0], dtype="<i8")
     words[0::2] = unscaled

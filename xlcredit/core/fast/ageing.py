@@ -927,6 +927,10 @@ def _shared_codes(columns: Sequence[pd.Series], case: str = "") -> tuple[list[np
     appearance (column by column, each in its dictionary order); equal labels share a code. Vectorised:
     only the distinct values are normalised and hashed, rows are mapped with one gather per column.
     """
+    from xlcredit.core.fast.labels import arrow_available, shared_codes_without_arrow
+
+    if not arrow_available():   # Pyodide (xlwings Lite): the same codes and labels, by pandas
+        return shared_codes_without_arrow(columns, _CASES[case])
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -955,7 +959,7 @@ def _shared_codes(columns: Sequence[pd.Series], case: str = "") -> tuple[list[np
 def _codes_of(series: pd.Series, case: str = "") -> tuple[np.ndarray, list[str]]:
     """Codes per row (-1 = blank) and the distinct labels after trimming (and ``case``), first seen first."""
     codes, labels = _shared_codes([series], case)
-    return codes[0], labels.to_pylist()
+    return codes[0], list(labels) if isinstance(labels, np.ndarray) else labels.to_pylist()
 
 
 def _day_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1309,7 +1313,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
 
     cust_codes, cust_arrow = _shared_codes([f["customer_id"] for _, f in present])
     ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper")
-    ccy_labels = ccy_arrow.to_pylist()
+    ccy_labels = list(ccy_arrow) if isinstance(ccy_arrow, np.ndarray) else ccy_arrow.to_pylist()
     ccy_valid = np.array([bool(_ISO_CCY.fullmatch(c)) for c in ccy_labels] + [False])
     exponents = np.array([minor_units(c) for c in ccy_labels] + [2], np.int64)
 
@@ -1363,8 +1367,8 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     else:
         disputed = np.zeros(n_inv, bool)
 
-    inv_text = _text_of(inv["invoice_no"])
-    numbers = _numbered(inv_text)
+    # invoice numbers of one pattern take the Arrow fast path; without pyarrow, the general one below
+    numbers = _numbered(_text_of(inv["invoice_no"])) if not isinstance(cust_arrow, np.ndarray) else None
     if numbers is not None:  # fast path: text order is numeric order
         rank = numbers.values
         first_row, find = _first_rows(rank)
@@ -1452,10 +1456,11 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     problems = sorted(flags.items, key=lambda p: (table_order[p.table], p.row))
     return BulkFrames(
         invoices=invoices_out, credits=credits_out,
-        customers=cust_arrow.to_numpy(zero_copy_only=False).astype(object, copy=False),
+        customers=(cust_arrow if isinstance(cust_arrow, np.ndarray)
+                   else cust_arrow.to_numpy(zero_copy_only=False).astype(object, copy=False)),
         currencies=tuple(ccy_labels),
         invoice_rows=kept_inv.astype(np.int64, copy=False), credit_table=credit_table, credit_rows=credit_rows,
-        problems=tuple(problems), customer_text=cust_arrow,
+        problems=tuple(problems), customer_text=None if isinstance(cust_arrow, np.ndarray) else cust_arrow,
     )
 
 

@@ -10,7 +10,6 @@ which path ran.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -24,7 +23,11 @@ __all__ = ["arrow_available", "shared_codes_without_arrow"]
 @lru_cache(maxsize=1)
 def arrow_available() -> bool:
     """Whether pyarrow can be imported here (it cannot in Pyodide)."""
-    return importlib.util.find_spec("pyarrow") is not None
+    try:
+        import pyarrow  # noqa: F401 - the bulk path imports it next anyway
+    except ImportError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str:
