@@ -166,7 +166,7 @@ def _run(code: str, **env: str) -> str:
 
 
 def test_small_ledgers_and_the_core_never_import_numba(tmp_path) -> None:
-    """``import xlcredit.core`` and ``age_frames`` on the shipped sample-sized ledger stay numba-free (start-up)."""
+    """``import xlcredit.core``, ``age_frames`` on a small ledger and ``xlcredit age`` on the sample stay numba-free."""
     frame = pd.DataFrame({"customer_id": ["C1", "C2"], "invoice_no": ["I1", "I2"], "invoice_date": ["2026-09-01"] * 2,
                           "due_date": ["2026-10-01"] * 2, "amount": ["100.00", "50.00"], "currency": ["EUR"] * 2})
     frame.to_parquet(tmp_path / "inv.parquet")
@@ -175,6 +175,9 @@ def test_small_ledgers_and_the_core_never_import_numba(tmp_path) -> None:
             f"t = age_frames({str(tmp_path / 'inv.parquet')!r}, as_of='2026-10-31')\n"
             "print(str(t['open'].sum()), 'numba' in sys.modules)")
     assert _run(code) == "150.00 False"
+    cli = ("import sys\nfrom typer.testing import CliRunner\nfrom xlcredit.cli import app\n"
+           "r = CliRunner().invoke(app, ['age'])\nprint(r.exit_code, 'numba' in sys.modules)")
+    assert _run(cli) == "0 False"  # xlcredit age on the bundled sample
 
 
 def test_no_writable_cache_folder_compiles_in_memory_instead() -> None:
