@@ -8,6 +8,8 @@ rule; ``tests/test_fast_matches_reference.py`` holds the two paths equal to the 
 A change of rule is made in the reference first, then here.
 
 * :mod:`xlcredit.core.fast.ageing` — allocation, open items, ageing buckets, late interest.
+* :mod:`xlcredit.core.fast.compiled` — the ageing kernel compiled with numba (the same answers as ``ageing``'s
+  numpy kernel; imported only when chosen, so the core imports without numba).
 * :mod:`xlcredit.core.fast.monitoring` — settlement slices, payment histories, trends, roll-rate balances,
   cash forecast.
 """
