@@ -195,3 +195,74 @@ def test_no_writable_cache_folder_compiles_in_memory_instead() -> None:
             "r = age_bulk((inv, cr), 20100, kernel='numba')\n"
             "print(compiled.cached(), r.open_minor.tolist(), r.item_row.tolist(), r.item_open.tolist())")
     assert _run(code, NUMBA_CACHE_LOCATOR_CLASSES="ZipCacheLocator") == "False [230] [1, 0] [130, 100]"
+
+
+# ---------------------------------------------------------------------------- reading the columns, once numba is in
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(template=st.sampled_from(["INV#######", "INV-####-#####", "##########", "A-##############B", "#"]),
+       seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300))
+def test_compiled_invoice_numbers_equal_the_numpy_reading(template, seed, n, monkeypatch) -> None:
+    """Invoice numbers of one fixed-width template, read by the compiled pass and by numpy: the same number and
+    fits flag for every value (values that do not fit included, bytes below "0" and above "9" included)."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    shape = np.frombuffer(template.encode(), np.uint8)
+    mat = np.where(shape == ord("#"), rng.integers(48, 58, (n, shape.size)), shape).astype(np.uint8)
+    bad = rng.random((n, shape.size)) < 0.02  # now and then any printable byte, anywhere
+    mat = np.where(bad, rng.integers(32, 127, (n, shape.size)), mat).astype(np.uint8)
+    arr = pa.array([bytes(row).decode() for row in mat])
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: False)
+    want = ageing._template_numbers(arr, template.encode())
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
+    monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
+    got = ageing._template_numbers(arr, template.encode())
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), spread=st.sampled_from([1, 2, 4]))
+def test_compiled_first_rows_and_lookup_equal_numpy(seed, n, spread, monkeypatch) -> None:
+    """Repeated keys (the first row wins), gaps, negative keys; lookups inside, outside and between the keys."""
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(-5, spread * n, n).astype(np.int64)
+    queries = rng.integers(-20, spread * n + 20, 3 * n).astype(np.int64)
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: False)
+    first, lookup = ageing._first_rows(keys)
+    want = lookup(queries)
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
+    monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
+    first_c, lookup_c = ageing._first_rows(keys)
+    assert np.array_equal(first_c, first) and first_c.dtype == first.dtype
+    got = lookup_c(queries)
+    assert np.array_equal(got, want) and got.dtype == want.dtype
+
+
+def test_frames_to_arrays_reads_the_same_once_numba_is_loaded(monkeypatch) -> None:
+    """The whole conversion (numbers, references, repeats, bad rows) with and without the compiled helpers."""
+    from xlcredit.core.fast.ageing import frames_to_arrays
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    numbers = rng.permutation(n) * 3 + 100
+    inv = pd.DataFrame({"customer_id": [f"C{c:03d}" for c in rng.integers(0, 90, n)],
+                        "invoice_no": [f"INV{k:07d}" for k in numbers], "invoice_date": ["2026-09-01"] * n,
+                        "due_date": ["2026-10-01"] * n, "amount": ["10.00"] * n, "currency": ["EUR"] * n})
+    inv.loc[7, "invoice_no"] = inv.loc[3, "invoice_no"]  # a repeat: reported, left out
+    refs = [f"INV{k:07d}" for k in rng.choice(numbers, 1_000)] + ["INV9999999", "X1", None]
+    pay = pd.DataFrame({"customer_id": [f"C{c:03d}" for c in rng.integers(0, 90, len(refs))],
+                        "payment_date": ["2026-09-15"] * len(refs), "amount": ["4.00"] * len(refs),
+                        "currency": ["EUR"] * len(refs), "invoice_ref": refs})
+    import pyarrow as pa
+
+    tables = [pa.Table.from_pandas(f).to_pandas(types_mapper=pd.ArrowDtype) for f in (inv, pay)]
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: False)
+    want = frames_to_arrays(*tables)
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
+    monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
+    got = frames_to_arrays(*tables)
+    assert got.problems == want.problems and len(want.problems) > 3
+    for part in ("invoices", "credits"):
+        for name, value in vars(getattr(want, part)).items():
+            if value is not None:
+                assert np.array_equal(getattr(getattr(got, part), name), value), (part, name)

@@ -1150,8 +1150,12 @@ def _template_numbers(arr: Any, template: bytes) -> tuple[np.ndarray, np.ndarray
     if not bool((np.diff(offsets) == width).all()):
         return None
     mat = data[int(offsets[0]): int(offsets[0]) + n * width].reshape(n, width)
-    ok = np.ones(n, bool)
     n_digits = template.count(b"#")
+    if n >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same numbers, one pass over the bytes
+        from xlcredit.core.fast.compiled import template_numbers
+
+        return template_numbers(mat, np.frombuffer(template, np.uint8), n_digits <= 9)
+    ok = np.ones(n, bool)
     values = np.zeros(n, np.uint32 if n_digits <= 9 else np.int64)
     for j, char in enumerate(template):
         column = mat[:, j]
@@ -1247,6 +1251,15 @@ def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
             return np.where((q >= lo) & (q < lo + n), q - lo, -1)
 
         return rows, lookup_consecutive
+    if span <= 4 * n + 1024 and n >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same, one pass each
+        from xlcredit.core.fast.compiled import first_rows_table, table_lookup
+
+        first_c, table_c = first_rows_table(keys, lo, span)
+
+        def lookup_compiled(q: np.ndarray) -> np.ndarray:
+            return table_lookup(table_c, lo, q)
+
+        return first_c, lookup_compiled
     if span <= 4 * n + 1024:
         table = np.full(span, -1, np.int64)
         rel = keys - lo

@@ -29,7 +29,8 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["age_compiled", "cached", "loaded", "release_workspace"]
+__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "release_workspace", "table_lookup",
+           "template_numbers", "warm_up"]
 
 
 def _jit(fn: Any) -> Any:
@@ -311,6 +312,81 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
 
 
 _kernel = _jit(_kernel)
+
+
+# ---------------------------------------------------------------------------- reading the ledger's columns
+# The same results as numpy helpers of xlcredit.core.fast.ageing, one pass each; ageing takes them once this
+# module is loaded (``_numba_loaded``), for columns of at least NUMBA_LOADED_FROM_ROWS rows.
+def _template_kernel(mat: np.ndarray, template: np.ndarray, narrow: bool, values: np.ndarray, ok: np.ndarray) -> None:
+    hash_ = 35  # "#": a digit goes here
+    for i in range(mat.shape[0]):
+        value = 0
+        fits = True
+        for j in range(template.shape[0]):
+            c = mat[i, j]
+            if template[j] != hash_:
+                if c != template[j]:
+                    fits = False
+                continue
+            digit = (c - 48) & 0xFF  # as the numpy path: uint8 arithmetic, so bytes below "0" wrap
+            if digit > 9:
+                fits = False
+            value = value * 10 + digit
+            if narrow:  # the numpy path accumulates in uint32 when there are at most 9 digits
+                value &= 0xFFFFFFFF
+        values[i] = value
+        ok[i] = fits
+
+
+_template_kernel = _jit(_template_kernel)
+
+
+def template_numbers(mat: np.ndarray, template: np.ndarray, narrow: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``ageing._template_numbers`` on an n × width byte matrix: the same value for every row (fitting or not)
+    and the same fits flags."""
+    values = np.empty(mat.shape[0], np.int64)
+    ok = np.empty(mat.shape[0], np.bool_)
+    _template_kernel(np.ascontiguousarray(mat), template, narrow, values, ok)
+    return values, ok
+
+
+def _first_rows_kernel(keys: np.ndarray, lo: int, table: np.ndarray, first: np.ndarray) -> None:
+    for r in range(table.shape[0]):
+        table[r] = -1
+    for i in range(keys.shape[0]):
+        at = keys[i] - lo
+        if table[at] < 0:  # the first row holding a key wins
+            table[at] = i
+        first[i] = table[at]
+
+
+_first_rows_kernel = _jit(_first_rows_kernel)
+
+
+def first_rows_table(keys: np.ndarray, lo: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ageing._first_rows``'s table branch: (first row holding each row's key, key - lo → first row or -1)."""
+    table = np.empty(span, np.int64)
+    first = np.empty(keys.shape[0], np.int64)
+    _first_rows_kernel(keys.astype(np.int64, copy=False), lo, table, first)
+    return first, table
+
+
+def _lookup_kernel(table: np.ndarray, lo: int, q: np.ndarray, out: np.ndarray) -> None:
+    span = table.shape[0]
+    for i in range(q.shape[0]):
+        at = q[i] - lo
+        out[i] = table[at] if 0 <= at < span else -1
+
+
+_lookup_kernel = _jit(_lookup_kernel)
+
+
+def table_lookup(table: np.ndarray, lo: int, q: np.ndarray) -> np.ndarray:
+    """The first row holding each key of ``q`` (-1: none), from :func:`first_rows_table`'s table."""
+    query = np.asarray(q, dtype=np.int64)
+    out = np.empty(query.shape, np.int64)
+    _lookup_kernel(table, lo, query.reshape(-1), out.reshape(-1))
+    return out
 
 
 # ---------------------------------------------------------------------------- work arrays kept between calls
