@@ -105,6 +105,20 @@ def test_compiled_equals_numpy_on_larger_ledgers(customers, rank, step) -> None:
     check(inv, cr)
 
 
+@pytest.mark.parametrize("days", [1, 3, 40])
+def test_many_invoices_due_the_same_day(days) -> None:
+    """Runs of one due date of every length (2, up to 16: sorted in place; longer: the segment sort)."""
+    rng = np.random.default_rng(days)
+    inv, cr = random_ledger(rng, 6_000, 4_000, 12, 2, "unique")
+    date = D("2026-09-01") + rng.integers(0, days, len(inv))
+    inv = BulkInvoices(inv.customer, inv.currency, inv.amount_minor, date, date + rng.choice([0, 30], len(inv)),
+                       inv.disputed, inv.number_rank)
+    check(inv, cr)
+    no_numbers = BulkInvoices(inv.customer, inv.currency, inv.amount_minor, inv.invoice_date, inv.due_date,
+                              inv.disputed, None)
+    check(no_numbers, cr)
+
+
 def test_due_dates_spread_too_wide_for_a_counting_pass() -> None:
     """Due dates over more days than 4 × n + 65,536: each (customer-currency, disputed) bucket is sorted whole."""
     rng = np.random.default_rng(9)

@@ -215,7 +215,19 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
                 r1 = r0 + 1
                 while r1 < hi and (rec[r1, 0] >> shift_due) == day:
                     r1 += 1
-                if r1 - r0 > 1:
+                if r1 - r0 == 2:  # the usual run: two invoices due the same day
+                    if rec[r0, 0] > rec[r0 + 1, 0]:
+                        for f in range(3):
+                            rec[r0, f], rec[r0 + 1, f] = rec[r0 + 1, f], rec[r0, f]
+                elif r1 - r0 <= 16:  # short: insertion sort in place (stable: only larger keys move)
+                    for q in range(r0 + 1, r1):
+                        key, left, row = rec[q, 0], rec[q, 1], rec[q, 2]
+                        j = q - 1
+                        while j >= r0 and rec[j, 0] > key:
+                            rec[j + 1, 0], rec[j + 1, 1], rec[j + 1, 2] = rec[j, 0], rec[j, 1], rec[j, 2]
+                            j -= 1
+                        rec[j + 1, 0], rec[j + 1, 1], rec[j + 1, 2] = key, left, row
+                elif r1 - r0 > 16:
                     for q in range(r0, r1):
                         for f in range(3):
                             stage[q, f] = rec[q, f]
