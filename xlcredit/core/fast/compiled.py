@@ -488,7 +488,8 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
 
 
 def warm_up() -> str:
-    """Compile (or load) the kernel once on a two-invoice ledger, e.g. after installing or in a worker image.
+    """Compile (or load) the kernel and the column helpers once on tiny inputs, e.g. after installing or in a
+    worker image.
 
     Returns a line saying where the machine code is cached (or that it is compiled in memory only).
     """
@@ -500,6 +501,8 @@ def warm_up() -> str:
     cr = BulkCredits(np.array([0], np.int32), np.array([0], np.int32), np.array([120]),
                      np.array([20005], np.int32), np.array([-1]))
     age_bulk((inv, cr), 20100, kernel="numba")
+    template_numbers(np.frombuffer(b"INV01INV02", np.uint8).reshape(2, 5), np.frombuffer(b"INV##", np.uint8), True)
+    table_lookup(first_rows_table(np.array([3, 5, 3], np.int64), 3, 3)[1], 3, np.array([5, 9], np.int64))
     if not cached():
         return "the compiled kernel runs, compiled in memory (no writable cache folder: set NUMBA_CACHE_DIR)"
     return f"the compiled kernel is cached in {_kernel.stats.cache_path}"
