@@ -158,3 +158,42 @@ def test_apply_to_a_workbook_refuses_write_off_and_the_sample_is_never_written(b
     assert r.exit_code == 2 and "--charges-as: write-off writes credit_notes.csv of a folder" in r.output
     r = CliRunner().invoke(app, ["match", str(STATEMENT), "--apply"])
     assert r.exit_code == 2 and "the bundled sample is not written" in r.output
+
+
+@pytest.mark.parametrize("below", ["formula", "excel_empty_formula", "merged"])
+def test_a_formula_showing_nothing_or_merged_cells_below_the_table_are_never_overwritten(book: Path, below: str):
+    """A formula whose saved result is empty (openpyxl saves none; Excel's =IF(...,"",...) saves "") is a cell of
+    the user's as much as a value is; merged cells there would put the grown table over a merge, which Excel
+    repairs away. Both are refused and the file is left as it was."""
+    import openpyxl
+
+    loaded = openpyxl.load_workbook(book, keep_vba=True)
+    ws = loaded["Payments"]
+    last = ws.max_row
+    if below == "formula":
+        ws.cell(last + 1, 4).value = "=SUM(Payments[Amount])"
+    elif below == "merged":
+        ws.merge_cells(start_row=last + 1, start_column=1, end_row=last + 2, end_column=3)
+    loaded.save(book)
+    if below == "excel_empty_formula":   # as Excel saves it: a string result that is empty
+        import zipfile
+
+        from xlcredit.io.workbook import _sheet_parts
+
+        with zipfile.ZipFile(book) as zf:
+            parts = {n: zf.read(n) for n in zf.namelist()}
+            sheet = _sheet_parts(zf)["Payments"]
+        xml = parts[sheet].decode("utf-8")
+        row = f'<row r="{last + 1}"><c r="D{last + 1}" t="str"><f>IF(1=1,"",1)</f><v></v></c></row>'
+        xml = xml.replace("</sheetData>", row + "</sheetData>") if f'<row r="{last + 1}"' not in xml else xml
+        parts[sheet] = xml.encode("utf-8")
+        with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zf:
+            for n, data in parts.items():
+                zf.writestr(n, data)
+    proposals = run_match([STATEMENT], WorkbookFile(book), as_of=SAMPLE_AS_OF).proposals
+    original = book.read_bytes()
+    words = r"merged cells below the Payments table" if below == "merged" else \
+        rf"cells right below the Payments table \(row {last + 1}\)"
+    with pytest.raises(XlcError, match=rf"Payments: has {words}"):
+        apply_to_workbook(book, proposals)
+    assert book.read_bytes() == original

@@ -980,6 +980,15 @@ def _unescape(text: str) -> str:
         "&amp;", "&")
 
 
+_FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
+
+
+def _merge_refs(xml: str) -> list[str]:
+    """The ranges of a sheet's merged cells (``A4:C5``)."""
+    m = re.search(r"<mergeCells\b[^>]*>(.*?)</mergeCells>", xml, re.S)
+    return [_attr(mc, "ref") or "A1" for mc in re.findall(r"<mergeCell\b[^>]*/>", m.group(1))] if m else []
+
+
 def _drop_merges_below(xml: str, header_row: int) -> str:
     m = re.search(r"<mergeCells\b[^>]*>(.*?)</mergeCells>", xml, re.S)
     if not m:
@@ -1157,7 +1166,8 @@ def append_table_rows(path: str | Path, key: str, rows: Sequence[Mapping[str, An
 
     Only the sheet's rows below the table and the table's range change (cells take their column's format); the
     rows above, the other sheets, the VBA project and the buttons are copied unchanged. Refused before anything is
-    written: a field without a column, a table with a totals row, or cells of the user's right below the table.
+    written: a field without a column, a table with a totals row, cells of the user's below the table (a value or
+    a formula, even one showing nothing) or merged cells there.
     ``unchanged_since``: the file's ``os.stat`` when the caller read it (to decide the rows) — a file saved since
     is refused, so nothing is added twice. ``before_replace``: called with the written temp file (tests).
     """
@@ -1196,14 +1206,20 @@ def append_table_rows(path: str | Path, key: str, rows: Sequence[Mapping[str, An
         if not rows:
             return 0
 
-        def filled(number: int) -> bool:
+        def filled(number: int) -> bool:   # a value, or a formula (even one whose saved result is empty)
             row = sheet_rows.get(number)
-            return row is not None and any(left <= c <= right and _cell_text(x, shared) != "" for c, x in row.cells)
+            return row is not None and any(left <= c <= right and (_cell_text(x, shared) != "" or _FORMULA.search(x))
+                                           for c, x in row.cells)
 
         below = [n for n in sheet_rows if n > bottom and filled(n)]
         if below:
             raise XlcError(spec.sheet, f"has cells right below the {spec.table} table (row {min(below)}): move them "
                                        "away (or into the table in Excel) and run again", min(below))
+        merged = [ref for ref in _merge_refs(xml) if (b := _range_bounds(ref))[2] > bottom
+                  and b[1] <= right and b[3] >= left]
+        if merged:   # an Excel table cannot grow over merged cells
+            raise XlcError(spec.sheet, f"has merged cells below the {spec.table} table ({merged[0]}): unmerge them "
+                                       "or move them away and run again", merged[0])
         if bottom == top + 1 and not filled(bottom):
             bottom = top        # an empty table's one blank row is filled, not left above the new rows
         values = {f"{_col_letters(headers[k])}{bottom + i}": v
