@@ -124,3 +124,47 @@ def test_a_young_answerless_key_on_another_worker_names_every_cause_and_asks_to_
         assert "timed out" in detail and "may still be running" in detail, detail
         assert len(_reviews(other)) == 1
     store2.close()
+
+
+def test_a_retry_while_a_later_request_with_the_key_is_finishing_waits_for_its_answer(tmp_path: Path):
+    """Reviewer's sequence: the first request times out (503) and then fails, committing nothing; a second one with
+    the same key commits and is still finishing when a third arrives. The third must wait for and replay the
+    second's answer — not be told at once that "the first request was answered 503 … no answer was kept"."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    seed = CreditStore(url)
+    seed.replace_snapshot("2026-10-31", [{"customer_id": "C001", "name": "Customer 1"}], [], "seed", source="test")
+    api_key = seed.create_api_key("Maria", "controller")
+    seed.close()
+    store = CreditStore(url)
+    record = store.record_review
+    calls = []
+
+    def first_fails_then_slow_after_commit(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(1.3)                                  # answered 503 after 1 s ...
+            raise RuntimeError("the database went away")   # ... then rolled back: no review, no key
+        result = record(*args, **kwargs)                     # the change and the key commit ...
+        time.sleep(0.6)                                      # ... and the answer is still being made
+        return result
+
+    store.record_review = first_fails_then_slow_after_commit   # type: ignore[method-assign]
+    client = TestClient(create_app(url, store=store, settings=Settings(request_timeout=1.0)),
+                        headers={"X-API-Key": api_key}, raise_server_exceptions=False)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    assert client.post("/v1/reviews", json=BODY, headers=key).status_code == 503
+    time.sleep(0.5)                                          # the first request's work has given up
+    second: dict = {}
+    worker = threading.Thread(target=lambda: second.update(r=client.post("/v1/reviews", json=BODY, headers=key)))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not _reviews(client) and time.monotonic() < deadline:   # the second request's commit
+        time.sleep(0.05)
+    third = client.post("/v1/reviews", json=BODY, headers=key)
+    worker.join(20)
+    assert second["r"].status_code == 201, second["r"].text
+    assert third.status_code == 201, third.text
+    assert third.headers.get("idempotent-replayed") == "true" and third.json() == second["r"].json()
+    assert len(_reviews(client)) == 1

@@ -151,6 +151,9 @@ class IdempotencyMiddleware:
         if found is not None:
             await self._answer_kept(found, owner, key, fingerprint, send)
             return
+        # nothing committed under the key yet: this request does the work, so a key that appears from now on is
+        # (most likely) its own, not that of an earlier request this process answered with an error
+        self._unanswered.pop((owner, key), None)
 
         slot = IdempotencySlot(owner, key, fingerprint)
         sent_body = False
