@@ -45,6 +45,14 @@ def test_an_inline_ledger_of_ids_and_a_categorical():
     assert a_labels == list(labels) and [c.tolist() for c in a_codes] == [c.tolist() for c in codes]
 
 
+def test_a_categorical_of_numbers_is_coded_as_the_arrow_path_codes_it():
+    """Reviewer's case: categories that are not text (the Arrow path turns them into text, first seen first)."""
+    column = pd.Series(pd.Categorical([20, 10, 20], categories=[10, 20]))
+    (a_codes, a_labels), (p_codes, p_labels) = _both([column], "")
+    assert p_labels == a_labels == ["20", "10"]
+    assert p_codes[0].tolist() == a_codes[0].tolist() == [0, 1, 0]
+
+
 def test_currencies_are_upper_cased_and_numbers_read_as_pandas_writes_them():
     columns = [pd.Series(["eur", " EUR", "gbp"]), pd.Series([1001, "1001", 7.5], dtype=object)]
     codes, labels = shared_codes_without_arrow(columns, _CASES["upper"])

@@ -4,8 +4,8 @@ The bulk path (:func:`xlcredit.core.fast.ageing.frames_to_arrays`) hashes id col
 the Python inside xlwings Lite — ships pandas and numpy but not pyarrow, so the Review Portfolio script there takes
 this path: each column is factorised by pandas, only its distinct values are trimmed (and upper- or lower-cased) in
 Python, and equal labels share one code. Codes and label order are those of the Arrow path (labels first seen
-first, column by column; a categorical column in its categories' order; blank = -1), so results do not depend on
-which path ran.
+first, column by column; a categorical column of text in its categories' order; blank = -1), so results do not
+depend on which path ran.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def shared_codes_without_arrow(columns: Sequence[pd.Series], normalise: Callable
     code_of: dict[str, int] = {}
     out: list[np.ndarray] = []
     for series in columns:
-        if isinstance(series.dtype, pd.CategoricalDtype):   # the Arrow path keeps a dictionary's own order
+        if isinstance(series.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in series.cat.categories):
+            # a categorical of text: the Arrow path keeps its dictionary's own order (other categoricals it turns
+            # into text first, first seen first, as factorize does below)
             codes = series.cat.codes.to_numpy(dtype=np.int64)
             uniques: Sequence[Any] = list(series.cat.categories)
         else:
