@@ -64,17 +64,26 @@ def test_camt_notprovided_is_no_reference_and_two_such_payments_are_not_duplicat
     assert _statuses(read.transactions) == ["unmatched", "unmatched"]
 
 
-def test_camt_reference_order_account_servicer_then_end_to_end_id():
-    """The transaction's AcctSvcrRef; else the entry's (one transaction in the entry); else the EndToEndId the
-    payer gave; else blank — an entry without any is not given ``/1`` or its line."""
+def test_camt_reference_is_the_account_servicers_never_the_payers_end_to_end_id():
+    """The transaction's AcctSvcrRef; else the entry's (one transaction in the entry); else blank — not the
+    EndToEndId, which the payer chooses (an entry without any is not given ``/1`` or its line either)."""
     read = read_camt(_camt(_entry("1.00", entry_ref="E1", tx_ref="T1", e2e="P1"), _entry("2.00", entry_ref="E2"),
                            _entry("3.00", e2e="P3"), _entry("4.00", e2e="notprovided"), _entry("5.00")), "s.xml")
-    assert [t.bank_reference for t in read.transactions] == ["T1", "E2", "P3", "", ""]
+    assert [t.bank_reference for t in read.transactions] == ["T1", "E2", "", "", ""]
+
+
+def test_two_payers_with_the_same_end_to_end_id_are_two_payments_not_a_duplicate():
+    """Reviewer's case: two payments without the bank's reference whose payers both sent the end-to-end id
+    ACME-PAYRUN (a payment run's name). The second was called a duplicate of the first and never matched."""
+    read = read_camt(_camt(_entry("100.00", e2e="ACME-PAYRUN"), _entry("250.00", e2e="ACME-PAYRUN")), "s.xml")
+    assert [t.bank_reference for t in read.transactions] == ["", ""]
+    assert "duplicate" not in _statuses(read.transactions)
 
 
 def test_camt_batch_entry_without_references_gives_each_transaction_its_own_or_none():
-    """A batch entry (several TxDtls) without an entry reference: each transaction its EndToEndId or blank — before,
-    ``/1``, ``/2``, so the second transaction of every such batch was a "duplicate" of the first batch's."""
+    """A batch entry (several TxDtls) without an entry reference: each transaction blank (its EndToEndId is the
+    payer's) — before, ``/1``, ``/2``, so the second transaction of every such batch was a "duplicate" of the first
+    batch's."""
     batch = ("<Ntry>\n<Amt Ccy=\"EUR\">300.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"
              "<BookgDt><Dt>2026-11-03</Dt></BookgDt><NtryDtls>"
              "<TxDtls><Refs><EndToEndId>P-A</EndToEndId></Refs><AmtDtls><TxAmt><Amt Ccy=\"EUR\">100.00</Amt></TxAmt>"
@@ -83,7 +92,7 @@ def test_camt_batch_entry_without_references_gives_each_transaction_its_own_or_n
              "</TxAmt></AmtDtls></TxDtls></NtryDtls>\n</Ntry>\n")
     read = read_camt(_camt(batch, batch.replace("P-A", "P-B")), "b.xml")
     assert [(t.bank_reference, t.amount) for t in read.transactions] == [
-        ("P-A", Decimal("100.00")), ("", Decimal("200.00")), ("P-B", Decimal("100.00")), ("", Decimal("200.00"))]
+        ("", Decimal("100.00")), ("", Decimal("200.00")), ("", Decimal("100.00")), ("", Decimal("200.00"))]
     assert _statuses(read.transactions) == ["unmatched"] * 4
 
 
@@ -98,13 +107,13 @@ def test_camt_batch_entry_with_its_reference_keeps_entry_slash_n():
 
 
 def test_overlapping_camt_statements_still_find_duplicates_by_reference_only():
-    """The same entry in two overlapping statements: a duplicate when it has a reference (the bank's or the
-    payer's end-to-end id); without one it cannot be told from a second payment of the same amount, so it is not
-    called a duplicate (Match Bank never ticks it, Apply never applies it: it is entered by hand)."""
+    """The same entry in two overlapping statements: a duplicate when it has the bank's reference; without one it
+    cannot be told from a second payment of the same amount, so it is not called a duplicate (Match Bank never
+    ticks it, Apply never applies it: it is entered by hand)."""
     first = read_camt(_camt(_entry("100.00", entry_ref="E1"), _entry("7.00", e2e="P2"), _entry("9.00")), "a.xml")
     second = read_camt(_camt(_entry("100.00", entry_ref="E1"), _entry("7.00", e2e="P2"), _entry("9.00")), "b.xml")
     assert _statuses([*first.transactions, *second.transactions]) == [
-        "unmatched", "unmatched", "unmatched", "duplicate", "duplicate", "unmatched"]
+        "unmatched", "unmatched", "unmatched", "duplicate", "unmatched", "unmatched"]
 
 
 # --------------------------------------------------------------------------- MT940
@@ -113,14 +122,15 @@ MT_HEAD = ":20:X\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261101EUR0,00\n"
 
 def test_mt940_nonref_without_bank_reference_is_blank_and_not_a_duplicate():
     """:61: subfield 7 NONREF and no subfield 8: no reference — before, both lines were "NONREF" and the second a
-    duplicate. With subfield 8 it is the reference; without it, subfield 7 when it is a real one."""
+    duplicate. With subfield 8 it is the reference; without it, blank — subfield 7 is the account owner's reference,
+    which repeats across payments (one payment run's)."""
     mt = (MT_HEAD + ":61:2611031103C100,00NTRFNONREF\n:86:/NAME/A GmbH/REMI/thanks\n"
           ":61:2611031103C250,00NTRFNONREF\n:86:/NAME/B GmbH/REMI/thanks\n"
           ":61:2611031103C5,00NTRFNONREF//BNK9\n:86:/NAME/C GmbH/REMI/thanks\n"
           ":61:2611031103C6,00NTRFKD-4711\n:86:/NAME/D GmbH/REMI/thanks\n:62F:C261103EUR361,00\n")
     read = read_mt940(mt, "m.sta")
     assert [(t.bank_reference, t.source) for t in read.transactions] == [
-        ("", "m.sta line 5"), ("", "m.sta line 7"), ("BNK9", "m.sta line 9"), ("KD-4711", "m.sta line 11")]
+        ("", "m.sta line 5"), ("", "m.sta line 7"), ("BNK9", "m.sta line 9"), ("", "m.sta line 11")]
     assert _statuses(read.transactions) == ["unmatched"] * 4
 
 

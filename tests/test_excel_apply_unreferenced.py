@@ -86,7 +86,7 @@ def test_a_pasted_row_without_a_reference_is_never_applied_under_its_position(bo
     assert "1 ticked transaction(s) without a bank reference not applied" in message
     assert re.search(r"Bank sheet line 2 \(2026-11-02, 4815\.70 GBP, Bramley Vale Supplies plc\): no bank reference",
                      message), message
-    assert "enter it in the Payments table by hand" in message
+    assert "check it is not in the Payments table already, then enter it there by hand" in message
 
     later = [rows[0], ["01.11.2026", "01.11.2026", "BNK000001", "Someone Else", "", "unknown", "10,00", "EUR"],
              *rows[1:]]

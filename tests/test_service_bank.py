@@ -84,9 +84,9 @@ def test_apply_names_the_transactions_it_did_not_apply_for_want_of_a_reference(t
         lines = json.loads(applied.headers["X-Not-Applied-Transactions"])
         assert lines == [
             "not applied: bank.csv line 5 (2026-11-05, 399.00 EUR, Hasselbach): no bank reference, so it could not be "
-            "recorded in a way that stops it being applied twice — not applied; enter it in the Payments table by "
-            "hand (with a Bank reference of your own, e.g. the date and amount), or use an export that has a "
-            "reference column"]
+            "recorded in a way that stops it being applied twice — not applied; check it is not in the Payments table "
+            "already, then enter it there by hand (with a Bank reference of your own, e.g. the date and amount), or "
+            "use an export that has a reference column"]
         clean = client.post("/v1/bank/apply", files=_files(), headers=ctl)
         assert clean.headers["X-Not-Applied"] == "0" and json.loads(clean.headers["X-Not-Applied-Transactions"]) == []
         chosen = client.post("/v1/bank/apply", files=files, data={"accept": "B1"}, headers=ctl)
@@ -95,3 +95,26 @@ def test_apply_names_the_transactions_it_did_not_apply_for_want_of_a_reference(t
         answer = schema["paths"]["/v1/bank/apply"]["post"]["responses"]["200"]
         assert {"X-Rows-Added", "X-Not-Applied", "X-Not-Applied-Transactions"} <= set(answer["headers"])
         assert "no bank reference" in answer["headers"]["X-Not-Applied-Transactions"]["description"]
+
+
+def test_the_not_applied_header_names_a_few_and_counts_the_rest(tmp_path: Path, monkeypatch):
+    """Reviewer's finding: the header grew ≈ 350 bytes per unapplied match (a bank export without a reference column
+    makes every one unapplied) past what proxies accept. It names the first ``NOT_APPLIED_NAMED`` and counts the
+    rest; ``X-Not-Applied`` keeps the whole count. (Here the limit is 0, so the one unapplied match is counted.)"""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    import xlcredit.service.bank as bank_routes
+    from xlcredit.service.app import create_app
+
+    monkeypatch.setattr(bank_routes, "NOT_APPLIED_NAMED", 0)
+    db = tmp_path / "team.credit.db"
+    store = CreditStore(db, stamp_ttl=0)
+    ctl = {"X-API-Key": store.create_api_key("ctl", "controller")}
+    files = [*_files()[:3], ("statements", ("bank.csv", UNREFERENCED.encode()))]
+    with TestClient(create_app(str(db), store=store)) as client:
+        applied = client.post("/v1/bank/apply", files=files, headers=ctl)
+    assert applied.headers["X-Not-Applied"] == "1"
+    assert json.loads(applied.headers["X-Not-Applied-Transactions"]) == [
+        "… and 1 more: POST /v1/bank/match lists every proposal, those without a bank reference with it blank"]

@@ -2,11 +2,13 @@
 
 A transaction's ``bank_reference`` is the reference the file gives it, or blank — never one made up: CAMT the
 account servicer's reference (``AcctSvcrRef`` of the transaction, else of its entry; a batch entry's transaction
-without one: the entry's and its place in the entry, ``E1/2``), else the payer's ``EndToEndId``; MT940 the :61:
-reference of the account servicing institution (subfield 8, after ``//``), else the account owner's (subfield 7);
-CSV the reference column. The "none given" placeholders (:data:`NO_REFERENCE`: ISO 20022 ``NOTPROVIDED``, SWIFT
-``NONREF``) are blank. Where the transaction stood is its ``source`` ("bank.csv line 7"), for messages only: a
-position is not a reference (the same payment stands elsewhere in the next export, and another payment there).
+without one: the entry's and its place in the entry, ``E1/2``); MT940 the :61: reference of the account servicing
+institution (subfield 8, after ``//``); CSV the reference column. Not the payer's ``EndToEndId`` nor the account
+owner's :61: subfield 7: their senders choose them, and two payments (two payers', or one payment run's) can carry
+the same one, which would make the second a "duplicate". The "none given" placeholders (:data:`NO_REFERENCE`:
+ISO 20022 ``NOTPROVIDED``, SWIFT ``NONREF``) are blank. Where the transaction stood is its ``source`` ("bank.csv
+line 7"), for messages only: a position is not a reference (the same payment stands elsewhere in the next export,
+and another payment there).
 
 Formats: ISO 20022 CAMT.053 (statement) and CAMT.054 (notification), any version (the namespace is ignored),
 read with the standard library's ``xml.etree``; SWIFT MT940 with the ``mt-940`` package (the :86: field: the
@@ -161,13 +163,13 @@ def _camt_entry(entry: ET.Element, account: str, where: str) -> list[BankTransac
         if tx_amt is None:
             raise XlcError("Amt", "is missing", None)
         amount = to_decimal((tx_amt.text or "").strip(), "Amt", allow_negative=False)
-        # the bank's reference of the transaction, of its entry (a batch: the entry's and the place in it), else
-        # the payer's end-to-end id; blank when none is given — a position in the file is not a reference
+        # the bank's reference of the transaction, or of its entry (a batch: the entry's and the place in it);
+        # blank when the bank gives none. Not the payer's end-to-end id: the payer chooses it, so two payments
+        # (of two payers, or one payer's payment run) can carry the same one and one would be taken for a
+        # duplicate of the other; not a position in the file either
         ref = given_reference(_text(tx, "Refs/AcctSvcrRef"))
         if not ref and entry_ref:
             ref = entry_ref if len(details) == 1 else f"{entry_ref}/{k + 1}"
-        if not ref:
-            ref = given_reference(_text(tx, "Refs/EndToEndId"))
         party = "Dbtr" if sign > 0 else "Cdtr"
         name = _text(tx, f"RltdPties/{party}/Nm") or _text(tx, f"RltdPties/{party}/Pty/Nm")
         iban = _text(tx, f"RltdPties/{party}Acct/Id/IBAN")
@@ -203,8 +205,9 @@ def read_mt940(text: str, source: str = "mt940") -> BankRead:
                 remit = " ".join(str(d.get(k) or "") for k in ("purpose", "additional_purpose")).strip()
             else:
                 name, iban, remit = _mt940_details(str(d.get("transaction_details") or ""))
-            # :61: subfield 8 (the bank's reference), else subfield 7 (the account owner's) unless NONREF
-            ref = given_reference(d.get("bank_reference")) or given_reference(d.get("customer_reference"))
+            # :61: subfield 8, the bank's reference; not subfield 7 (the account owner's, which repeats across
+            # payments, e.g. one payment run's): blank when the bank gives none
+            ref = given_reference(d.get("bank_reference"))
             out.append(BankTransaction(ref, to_date(d.get("date"), ":61: date"), Decimal(amount.amount),
                                        str(amount.currency or d.get("currency") or "").upper(), name, iban, remit,
                                        f"{source} line {line}", account))

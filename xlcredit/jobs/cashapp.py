@@ -174,8 +174,8 @@ def unreferenced_line(p: Proposal) -> str:
     payer = f", {tx.payer_name}" if tx.payer_name else ""
     return (f"{tx.source or 'a transaction'} ({tx.booking_date.isoformat()}, {tx.amount} {tx.currency}{payer}): "
             "no bank reference, so it could not be recorded in a way that stops it being applied twice — not "
-            "applied; enter it in the Payments table by hand (with a Bank reference of your own, e.g. the date and "
-            "amount), or use an export that has a reference column")
+            "applied; check it is not in the Payments table already, then enter it there by hand (with a Bank "
+            "reference of your own, e.g. the date and amount), or use an export that has a reference column")
 
 
 def payment_rows(proposals: Sequence[Proposal], already: set[str]) -> list[dict[str, str]]:

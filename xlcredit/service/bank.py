@@ -30,6 +30,9 @@ from xlcredit.service.models import AsOfDate
 from xlcredit.service.uploads import _client_names, _problems, book_files, uploaded_book
 
 MAX_STATEMENTS = 20
+#: At most this many unapplied matches are named in the X-Not-Applied-Transactions header (≈ 350 bytes each):
+#: proxies refuse answers whose headers pass a few kilobytes (nginx: 4–8 KB by default).
+NOT_APPLIED_NAMED = 10
 
 #: The headers of ``POST /v1/bank/apply``'s answer beside the CSV body, as documented in the OpenAPI schema.
 APPLY_HEADERS: dict[str, dict[str, Any]] = {
@@ -40,7 +43,7 @@ APPLY_HEADERS: dict[str, dict[str, Any]] = {
         "description": "a JSON list (non-ASCII characters escaped) naming each confident match not applied, in the "
                        "words of the Apply Matches button and `xlcredit match --apply`: \"not applied: <file> line "
                        "<n> (<date>, <amount> <currency>, <payer>): no bank reference, … enter it in the Payments "
-                       "table by hand …\"", "schema": {"type": "string"}},
+                       "table by hand …\" — the first 10, then \"… and <n> more: …\"", "schema": {"type": "string"}},
 }
 
 
@@ -145,8 +148,12 @@ def add_bank_routes(app: FastAPI, *, context: Callable[..., Any] | None = None, 
                     raise XlcError("payments", "must be uploaded as .csv to have the matches appended", None)
                 shutil.copy(book.paths["payments"], out / "payments.csv")
             added = apply_matches(out, chosen)
-            skipped = [f"not applied: {unreferenced_line(p)}" for p in unreferenced(chosen)]
+            missing = unreferenced(chosen)
+            skipped = [f"not applied: {unreferenced_line(p)}" for p in missing[:NOT_APPLIED_NAMED]]
+            if len(missing) > NOT_APPLIED_NAMED:   # a header stays small: proxies refuse answers with big ones
+                skipped.append(f"… and {len(missing) - NOT_APPLIED_NAMED} more: POST /v1/bank/match lists every "
+                               "proposal, those without a bank reference with it blank")
             body = (out / "payments.csv").read_bytes() if (out / "payments.csv").is_file() else b""
         return Response(body, media_type="text/csv", headers={
             "Content-Disposition": 'attachment; filename="payments.csv"', "X-Rows-Added": str(added),
-            "X-Not-Applied": str(len(skipped)), "X-Not-Applied-Transactions": json.dumps(skipped)})
+            "X-Not-Applied": str(len(missing)), "X-Not-Applied-Transactions": json.dumps(skipped)})
