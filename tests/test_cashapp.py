@@ -419,9 +419,9 @@ def _one_invoice_folder(tmp_path: Path, bank: str) -> Path:
 
 
 def test_apply_never_keys_a_payment_on_its_line_in_the_export(tmp_path):
-    """A bank CSV row without a reference: the reader stands in ``bank.csv:2`` (its line). ``--apply`` used to write
-    that as the bank reference, so the same payment in the next export, one line lower, was applied again; now it
-    is not applied and the command names it with what to do."""
+    """A bank CSV row without a reference: the reader used to stand in ``bank.csv:2`` (its line) and ``--apply``
+    wrote that as the bank reference, so the same payment in the next export, one line lower, was applied again;
+    now its reference is blank, it is not applied and the command names it with what to do."""
     folder = _one_invoice_folder(tmp_path, "Date,Reference,Description,Amount\n2026-11-03,,INV-2026-00087,1000.00\n")
     args = ["match", str(folder / "bank.csv"), str(folder), "--as-of", "2026-10-31", "--apply"]
     first = CliRunner().invoke(app, args)
