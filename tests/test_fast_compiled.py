@@ -172,6 +172,24 @@ def test_without_numba_auto_is_numpy_and_numba_names_the_fix(monkeypatch) -> Non
     assert_same(age_bulk((inv, cr), dt.date(2026, 10, 31)), age_bulk((inv, cr), dt.date(2026, 10, 31), kernel="numpy"))
 
 
+def test_numba_installed_but_broken_is_numpy_for_auto_and_one_line_for_numba(monkeypatch, tmp_path) -> None:
+    """Reviewer's case: numba is installed (find_spec finds it) but importing it fails — e.g. built for another
+    numpy. "auto" answers with the numpy kernel; "numba" is one line naming the cause and the fix, no traceback."""
+    broken = tmp_path / "numba"
+    broken.mkdir()
+    (broken / "__init__.py").write_text('raise ImportError("Numba needs NumPy 2.5 or less. Got NumPy 2.9.")\n')
+    inv, cr = random_ledger(np.random.default_rng(5), 200, 100, 5)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "numba" or m.startswith(("numba.", "llvmlite"))] + [
+            "xlcredit.core.fast.compiled"]:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(ageing, "NUMBA_FROM_ROWS", 0)
+    assert ageing.numba_available()
+    assert_same(age_bulk((inv, cr), dt.date(2026, 10, 31)), age_bulk((inv, cr), dt.date(2026, 10, 31), kernel="numpy"))
+    with pytest.raises(XlcError, match=r"^kernel: numba is installed but cannot be loaded \(Numba needs NumPy 2\.5"):
+        age_bulk((inv, cr), dt.date(2026, 10, 31), kernel="numba")
+
+
 def _run(code: str, **env: str) -> str:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
                           env={**os.environ, **env})

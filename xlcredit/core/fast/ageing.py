@@ -656,9 +656,9 @@ def _default_policy() -> Policy:
 
 KERNELS = ("auto", "numba", "numpy")
 #: ``kernel="auto"`` takes numba from this many invoices + credits when it is not loaded in the process yet:
-#: importing numba and loading its cached machine code takes ≈ 0.45 s (the first compile ≈ 10 s), and the
-#: compiled kernel saves ≈ 0.1 s per million rows against the numpy one (BENCHMARKS.md, issue 16), so a
-#: one-off run only gains from about five million rows.
+#: importing numba and loading its cached machine code takes ≈ 0.43 s (the first compile ≈ 8 s), and the
+#: compiled kernel saves ≈ 0.03–0.1 s per million rows against the numpy one (BENCHMARKS.md, issue 16: 86 vs
+#: 119 ms at 1M, 456 vs 880 ms at 5M), so a one-off run only gains from about five million rows.
 NUMBA_FROM_ROWS = 5_000_000
 #: ... and from this many once the compiled kernel is loaded (a service or a benchmark ageing repeatedly).
 NUMBA_LOADED_FROM_ROWS = 50_000
@@ -692,8 +692,9 @@ def _kernel_of(kernel: str, rows: int) -> str:
 
 
 def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: tuple[int, ...], by: str,
-                  rate: Fraction, basis: int, labels: tuple[str, ...]) -> BulkAgeing | None:
-    """The compiled kernel's answer, or None when the ledger needs the numpy kernel's wider arithmetic."""
+                  rate: Fraction, basis: int, labels: tuple[str, ...], required: bool = False) -> BulkAgeing | None:
+    """The compiled kernel's answer, or None when the ledger needs the numpy kernel's wider arithmetic (or, unless
+    ``required``, when numba is installed but cannot be loaded)."""
     n, m = len(invoices), len(credits)
     total = int(invoices.amount_minor.sum()) if n else 0
     total_cr = int(credits.amount_minor.sum()) if m else 0
@@ -708,8 +709,13 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
     max_x = (int(invoices.amount_minor.max()) * max(a - int(invoices.due_date.min()), 0)) if n else 0
     if not (max_x < _MAX_SAFE and 2 * den * max(num, 1) < _MAX_SAFE and (max_x // den + 1) * num < _MAX_SAFE):
         return None  # interest needs Python integers: the numpy kernel has that path
-    from xlcredit.core.fast.compiled import age_compiled
-
+    try:
+        from xlcredit.core.fast.compiled import age_compiled
+    except ImportError as exc:   # installed but not loadable (e.g. built for another numpy): say so, or use numpy
+        if required:
+            raise XlcError("kernel", f"numba is installed but cannot be loaded ({str(exc)[:200]}); use "
+                                     "kernel='numpy' or reinstall numba", "numba") from None
+        return None
     out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den)
     if out is None:
         return None
@@ -749,7 +755,8 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
     if not isinstance(data, PreparedLedger):
         inv, cr = data
         if _kernel_of(kernel, len(inv) + len(cr)) == "numba":
-            done = _age_compiled(inv, cr, a, bounds, by, fraction, int(basis), _labels(bounds))
+            done = _age_compiled(inv, cr, a, bounds, by, fraction, int(basis), _labels(bounds),
+                                 required=kernel == "numba")
             if done is not None:
                 return done
     else:
