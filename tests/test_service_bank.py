@@ -3,6 +3,7 @@ with the confident matches appended — twice the same statement adds nothing; b
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -60,13 +61,9 @@ def test_match_and_apply_over_http(tmp_path: Path):
 UNREFERENCED = STATEMENT + "2026-11-05,,Hasselbach,,Rechnung INV-2026-00102,399.00,EUR\n"
 
 
-def test_apply_names_the_transactions_it_did_not_apply_for_want_of_a_reference(tmp_path: Path):
-    """A confident match without a bank reference (the export's reference cell is empty) is not applied — as the
-    Apply Matches button and ``xlcredit match --apply`` — and the answer names it in their words: ``X-Not-Applied``
-    (how many) and ``X-Not-Applied-Transactions`` (a JSON list of ASCII-escaped lines), both in the OpenAPI schema.
-    Before, only ``X-Rows-Added`` was right and the skipped payment was not mentioned at all."""
-    import json
-
+@contextlib.contextmanager
+def _team_service(tmp_path: Path):
+    """The service over a fresh team database, and a controller's API-key header."""
     from fastapi.testclient import TestClient
 
     from xlcredit.service.app import create_app
@@ -74,8 +71,19 @@ def test_apply_names_the_transactions_it_did_not_apply_for_want_of_a_reference(t
     db = tmp_path / "team.credit.db"
     store = CreditStore(db, stamp_ttl=0)
     ctl = {"X-API-Key": store.create_api_key("ctl", "controller")}
-    files = [*_files()[:3], ("statements", ("bank.csv", UNREFERENCED.encode()))]
     with TestClient(create_app(str(db), store=store)) as client:
+        yield client, ctl
+
+
+def test_apply_names_the_transactions_it_did_not_apply_for_want_of_a_reference(tmp_path: Path):
+    """A confident match without a bank reference (the export's reference cell is empty) is not applied — as the
+    Apply Matches button and ``xlcredit match --apply`` — and the answer names it in their words: ``X-Not-Applied``
+    (how many) and ``X-Not-Applied-Transactions`` (a JSON list of ASCII-escaped lines), both in the OpenAPI schema.
+    Before, only ``X-Rows-Added`` was right and the skipped payment was not mentioned at all."""
+    import json
+
+    with _team_service(tmp_path) as (client, ctl):
+        files = [*_files()[:3], ("statements", ("bank.csv", UNREFERENCED.encode()))]
         applied = client.post("/v1/bank/apply", files=files, headers=ctl)
         assert applied.status_code == 200, applied.text
         assert applied.headers["X-Rows-Added"] == "2"
@@ -103,17 +111,11 @@ def test_the_not_applied_header_names_a_few_and_counts_the_rest(tmp_path: Path, 
     rest; ``X-Not-Applied`` keeps the whole count. (Here the limit is 0, so the one unapplied match is counted.)"""
     import json
 
-    from fastapi.testclient import TestClient
-
     import xlcredit.service.bank as bank_routes
-    from xlcredit.service.app import create_app
 
     monkeypatch.setattr(bank_routes, "NOT_APPLIED_NAMED", 0)
-    db = tmp_path / "team.credit.db"
-    store = CreditStore(db, stamp_ttl=0)
-    ctl = {"X-API-Key": store.create_api_key("ctl", "controller")}
-    files = [*_files()[:3], ("statements", ("bank.csv", UNREFERENCED.encode()))]
-    with TestClient(create_app(str(db), store=store)) as client:
+    with _team_service(tmp_path) as (client, ctl):
+        files = [*_files()[:3], ("statements", ("bank.csv", UNREFERENCED.encode()))]
         applied = client.post("/v1/bank/apply", files=files, headers=ctl)
     assert applied.headers["X-Not-Applied"] == "1"
     assert json.loads(applied.headers["X-Not-Applied-Transactions"]) == [

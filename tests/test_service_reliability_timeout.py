@@ -77,9 +77,9 @@ def test_a_retry_after_a_timed_out_request_that_committed_later_is_told_what_hap
     store.close()
 
 
-def test_the_same_key_retried_after_the_wait_on_another_worker_is_not_told_its_server_stopped(tmp_path: Path):
-    """A worker that did not serve the first request cannot know why its answer is missing: the words name both
-    causes. The key is aged past the request timeout + 30 s, as a retry after the wait finds it."""
+def _timed_out_and_committed(tmp_path: Path) -> tuple[str, str, str]:
+    """A keyed request answered 503 (timed out) whose handler then committed, on one worker that is then gone: the
+    API key, the Idempotency-Key and the database URL, for another worker to be asked."""
     client, store, url = _service(tmp_path, slow=1.5)
     key = client.headers["X-API-Key"]
     idem = str(uuid.uuid4())
@@ -87,6 +87,13 @@ def test_the_same_key_retried_after_the_wait_on_another_worker_is_not_told_its_s
         assert client.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem}).status_code == 503
         _wait_for_commit(client)
     store.close()
+    return key, idem, url
+
+
+def test_the_same_key_retried_after_the_wait_on_another_worker_is_not_told_its_server_stopped(tmp_path: Path):
+    """A worker that did not serve the first request cannot know why its answer is missing: the words name both
+    causes. The key is aged past the request timeout + 30 s, as a retry after the wait finds it."""
+    key, idem, url = _timed_out_and_committed(tmp_path)
     aged = CreditStore(url)
     with aged.engine.begin() as conn:
         conn.execute(sa.update(idempotency_table).where(idempotency_table.c.key == idem).values(
@@ -109,13 +116,7 @@ def test_the_same_key_retried_after_the_wait_on_another_worker_is_not_told_its_s
 def test_a_young_answerless_key_on_another_worker_names_every_cause_and_asks_to_retry(tmp_path: Path):
     """Within the wait, a worker that did not serve the first request says it may still be running and names the
     timeout beside the stopped server (Retry-After 1)."""
-    client, store, _url = _service(tmp_path, slow=1.5)
-    key = client.headers["X-API-Key"]
-    idem = str(uuid.uuid4())
-    with client:
-        assert client.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem}).status_code == 503
-        _wait_for_commit(client)
-    store.close()
+    key, idem, _url = _timed_out_and_committed(tmp_path)
     other, store2, _url = _service(tmp_path, slow=0, key=key)
     with other:
         again = other.post("/v1/reviews", json=BODY, headers={"Idempotency-Key": idem})

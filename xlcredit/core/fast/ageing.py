@@ -430,8 +430,9 @@ def _first_per_group(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return out
 
 
-def prepare_bulk(invoices: BulkInvoices, credits: BulkCredits) -> PreparedLedger:
-    """Sort the invoices once into allocation order (group, disputed last, due, invoice date, number)."""
+def _checked_sizes(invoices: BulkInvoices, credits: BulkCredits) -> tuple[int, int]:
+    """The invoice and credit counts, after checking what both kernels need: totals within 64-bit minor units and
+    every referenced invoice row present."""
     n, m = len(invoices), len(credits)
     total = int(invoices.amount_minor.sum()) if n else 0
     total_cr = int(credits.amount_minor.sum()) if m else 0
@@ -442,6 +443,13 @@ def prepare_bulk(invoices: BulkInvoices, credits: BulkCredits) -> PreparedLedger
         row = int(np.flatnonzero(ref >= n)[0])
         raise XlcError("credits.invoice_row", f"names invoice row {int(ref[row])} of {n} (credit row {row})",
                        int(ref[row]))
+    return n, m
+
+
+def prepare_bulk(invoices: BulkInvoices, credits: BulkCredits) -> PreparedLedger:
+    """Sort the invoices once into allocation order (group, disputed last, due, invoice date, number)."""
+    n, m = _checked_sizes(invoices, credits)
+    ref = credits.invoice_row
 
     # number the (customer, currency) pairs that occur
     n_ccy = int(max(invoices.currency.max(initial=-1), credits.currency.max(initial=-1))) + 1
@@ -695,16 +703,7 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
                   rate: Fraction, basis: int, labels: tuple[str, ...], required: bool = False) -> BulkAgeing | None:
     """The compiled kernel's answer, or None when the ledger needs the numpy kernel's wider arithmetic (or, unless
     ``required``, when numba is installed but cannot be loaded)."""
-    n, m = len(invoices), len(credits)
-    total = int(invoices.amount_minor.sum()) if n else 0
-    total_cr = int(credits.amount_minor.sum()) if m else 0
-    if total >= _MAX_SAFE or total_cr >= _MAX_SAFE:
-        raise XlcError("amount_minor", "totals are too large for 64-bit minor units", max(total, total_cr))
-    ref = credits.invoice_row
-    if m and ref.max(initial=-1) >= n:
-        row = int(np.flatnonzero(ref >= n)[0])
-        raise XlcError("credits.invoice_row", f"names invoice row {int(ref[row])} of {n} (credit row {row})",
-                       int(ref[row]))
+    n, _credits = _checked_sizes(invoices, credits)
     num, den = rate.numerator, rate.denominator * int(basis)
     max_x = (int(invoices.amount_minor.max()) * max(a - int(invoices.due_date.min()), 0)) if n else 0
     if not (max_x < _MAX_SAFE and 2 * den * max(num, 1) < _MAX_SAFE and (max_x // den + 1) * num < _MAX_SAFE):
