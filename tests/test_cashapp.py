@@ -385,13 +385,7 @@ def test_a_promise_is_kept_by_the_payment_applied_from_the_statement(tmp_path):
     from xlcredit.core.collections import Promise, promise_status
     from xlcredit.core.policy import Policy
 
-    folder = tmp_path / "book"
-    folder.mkdir()
-    (folder / "customers.csv").write_text("customer_id,name,currency\nC1,Ostermoor Werkzeugbau AG,EUR\n")
-    (folder / "invoices.csv").write_text("customer_id,invoice_no,currency,amount,invoice_date,due_date\n"
-                                         "C1,INV-2026-00087,EUR,1000.00,2026-09-01,2026-10-01\n")
-    (folder / "payments.csv").write_text("payment_id,customer_id,payment_date,amount,currency,invoice_ref\n")
-    (folder / "bank.csv").write_text("Date,Reference,Description,Amount\n2026-11-03,B1,INV-2026-00087,1000.00\n")
+    folder = _one_invoice_folder(tmp_path, "Date,Reference,Description,Amount\n2026-11-03,B1,INV-2026-00087,1000.00\n")
     promise = Promise("C1", dt.date(2026, 11, 5), dt.date(2026, 10, 28), invoice_nos=("INV-2026-00087",),
                       currency="EUR")
     as_of = dt.date(2026, 11, 6)
