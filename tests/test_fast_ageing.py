@@ -481,7 +481,9 @@ def test_frames_worked_example():
     C3 GBP: 120.00 against C-1 99.99 → 20.01 unapplied."""
     table, frames, result = age_frames(*ledger_frames(), dt.date(2026, 10, 31))
     assert frames.problems == ()
-    assert list(frames.customers) == ["C1", "C2", "C3"] and frames.currencies == ("EUR", "JPY", "GBP")
+    # currency codes follow the labels' text order (the answer needs no sort); C1..C3 fit one template
+    assert list(frames.customers) == ["C1", "C2", "C3"] and frames.currencies == ("EUR", "GBP", "JPY")
+    assert not frames.customers_sorted  # " C2 " is trimmed: the general path numbers the ids
     rows = {(r.customer_id, r.currency): r for r in table.itertuples()}
     c1, c2, c3 = rows["C1", "EUR"], rows["C2", "JPY"], rows["C3", "GBP"]
     assert (c1.open, c1._5, c1.unapplied) == (3050, 3050, 0)  # column "31-60"
@@ -753,3 +755,62 @@ def test_shared_codes_trim_and_case_as_python_does(values, case):
     assert labels.to_pylist() == expected
     got = [labels.to_pylist()[c] if c >= 0 else "" for col in codes for c in col.tolist()]
     assert got == [norm(v) for v in values] + [""]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["C######", "CUST-####-##", "#####", "K-é###"]),
+       st.lists(st.integers(0, 999), min_size=1, max_size=120), st.integers(0, 3), st.booleans())
+def test_numbered_ids_label_every_row_as_the_general_path(template, numbers, table_split, as_dictionary):
+    """Fixed-width ids (``C000123``) are numbered without hashing a string: each row's label must be the one the
+    general path gives it, the labels unique, and the codes in the labels' text order (the answer is not sorted
+    again)."""
+    from xlcredit.core.fast.ageing import _numbered_codes, _shared_codes
+
+    digits = template.count("#")
+
+    def text(n: int) -> str:
+        out, rest = list(template), str(n).zfill(digits)
+        for i, j in enumerate(k for k, ch in enumerate(template) if ch == "#"):
+            out[j] = rest[i]
+        return "".join(out)
+
+    values = [text(n) for n in numbers]
+    cut = min(table_split, len(values))
+    second = pa.array(values[cut:], pa.string())
+    columns = [pd.Series(values[:cut], dtype="string[pyarrow]"),
+               pd.Series(pd.arrays.ArrowExtensionArray(second.dictionary_encode() if as_dictionary else second))]
+    numbered = _numbered_codes(columns)
+    assert numbered is not None
+    codes, labels = numbered
+    general_codes, general_labels = _shared_codes(columns)
+    got = [labels.to_pylist()[c] for col in codes for c in col.tolist()]
+    assert got == [general_labels.to_pylist()[c] for col in general_codes for c in col.tolist()] == values
+    assert labels.to_pylist() == sorted(set(values))
+
+
+@pytest.mark.parametrize("values", [
+    ["C001", "C002", " C003"],        # spaces are trimmed: the general path
+    ["C001", "C0002"],                # another width
+    ["C001", "D002"],                 # another prefix
+    ["C001", None],                   # a blank id is reported by the general path
+    ["ABC", "ABD"],                   # no digits
+    ["C1", "C1000000000"],            # another width again
+])
+def test_numbered_ids_leave_other_ids_to_the_general_path(values):
+    from xlcredit.core.fast.ageing import _numbered_codes
+
+    assert _numbered_codes([pd.Series(values, dtype="string[pyarrow]")]) is None
+
+
+def test_answer_is_the_same_whichever_path_numbers_the_ids():
+    """The worked example with its one padded id (general path) and with that id written plainly (numbered
+    path): the same answer table, row for row."""
+    from xlcredit.bulk import age_frames as public_age_frames
+
+    inv, pay, cn = ledger_frames()
+    plain = inv.assign(customer_id=inv["customer_id"].str.strip())
+    a = public_age_frames(inv, pay, credit_notes=cn, as_of=dt.date(2026, 10, 31), money="minor")
+    b = public_age_frames(plain, pay, credit_notes=cn, as_of=dt.date(2026, 10, 31), money="minor")
+    pd.testing.assert_frame_equal(a, b)
+    assert a["customer_id"].tolist() == ["C1", "C2", "C3"] and a["currency"].tolist() == ["EUR", "JPY", "GBP"]
+    assert frames_to_arrays(plain, pay, cn).customers_sorted and not frames_to_arrays(inv, pay, cn).customers_sorted

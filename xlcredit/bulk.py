@@ -161,7 +161,42 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     """
     frames = frames_to_arrays(invoices, payments, credit_notes)
     result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel)
-    # sort the groups by their labels: rank the (few) distinct labels, then sort integer codes
+    order = _label_order(frames, result.customer, result.currency)
+    import pyarrow as pa
+
+    def rows(values: np.ndarray) -> np.ndarray:
+        return values if order is None else values[order]
+
+    # the figures as one int64 block (pandas keeps it as it is: no copy into a block of its own)
+    labels = policy.bucket_labels
+    columns = ["open", *labels, "interest", "unapplied", "balance", "disputed"]
+    block = np.empty((len(columns), len(result.customer)), np.int64)
+    block[0] = rows(result.open_minor)
+    block[1: 1 + len(labels)] = rows(result.buckets).T
+    for k, values in enumerate((result.interest_minor, result.unapplied_minor, result.balance_minor,
+                                result.disputed_minor), start=1 + len(labels)):
+        block[k] = rows(values)
+    table = pd.DataFrame(block.T, columns=columns, copy=False)
+    # text columns built from Arrow: pandas keeps them as its Arrow-backed str without a pass over Python objects
+    customer_text = frames.customer_text if frames.customer_text is not None else pa.array(frames.customers)
+    table.insert(0, "currency", pa.array(frames.currencies, pa.large_string()).take(
+        pa.array(rows(result.currency))).to_pandas())
+    table.insert(0, "customer_id", customer_text.take(pa.array(rows(result.customer))).to_pandas())
+    return table, frames.problems
+
+
+def _label_order(frames: Any, customer: np.ndarray, currency: np.ndarray) -> np.ndarray | None:
+    """The order of the groups by customer_id text then currency text; None when they are in that order already
+    (the usual case: :func:`~xlcredit.core.fast.ageing.frames_to_arrays` numbers fixed-width ids and the
+    currencies in text order, and the kernels give the groups in code order)."""
+    n_ccy = max(len(frames.currencies), 1)
+    ccy_rank = np.empty(len(frames.currencies), np.int64)
+    ccy_rank[np.argsort(np.array(frames.currencies, dtype=object), kind="stable")] = np.arange(len(frames.currencies))
+    if frames.customers_sorted:
+        key = customer.astype(np.int64) * n_ccy + ccy_rank[currency]
+        if bool((key[1:] > key[:-1]).all()):
+            return None
+        return np.argsort(key, kind="stable")
     cust_rank = np.empty(len(frames.customers), np.int64)
     if frames.customer_text is not None:  # Arrow sorts strings by their UTF-8 bytes: the order of Python's str
         import pyarrow.compute as pc
@@ -170,24 +205,7 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     else:
         by_text = np.argsort(frames.customers, kind="stable")
     cust_rank[by_text] = np.arange(len(frames.customers))
-    ccy_rank = np.empty(len(frames.currencies), np.int64)
-    ccy_rank[np.argsort(np.array(frames.currencies, dtype=object), kind="stable")] = np.arange(len(frames.currencies))
-    order = np.lexsort((ccy_rank[result.currency], cust_rank[result.customer]))
-    labels = policy.bucket_labels
-    import pyarrow as pa
-
-    # text columns built from Arrow: pandas keeps them as its Arrow-backed str without a pass over Python objects
-    customer_text = frames.customer_text if frames.customer_text is not None else pa.array(frames.customers)
-    data: dict[str, Any] = {
-        "customer_id": customer_text.take(pa.array(result.customer[order])).to_pandas(),
-        "currency": pa.array(frames.currencies, pa.large_string()).take(pa.array(result.currency[order])).to_pandas(),
-        "open": result.open_minor[order],
-    }
-    for j, label in enumerate(labels):
-        data[label] = result.buckets[order, j]
-    data.update(interest=result.interest_minor[order], unapplied=result.unapplied_minor[order],
-                balance=result.balance_minor[order], disputed=result.disputed_minor[order])
-    return pd.DataFrame(data), frames.problems
+    return np.lexsort((ccy_rank[currency], cust_rank[customer]))
 
 
 def _money_columns(policy: Policy) -> list[str]:

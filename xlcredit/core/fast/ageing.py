@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -847,13 +847,25 @@ class BulkFrames:
 
     invoices: BulkInvoices
     credits: BulkCredits
-    customers: np.ndarray
+    customer_labels: Any  # an Arrow string array, or (without pyarrow) an object ndarray
     currencies: tuple[str, ...]
     invoice_rows: np.ndarray
     credit_table: np.ndarray
     credit_rows: np.ndarray
     problems: tuple[BulkProblem, ...]
-    customer_text: Any = None  # the customer labels as an Arrow string array (sorts faster than objects)
+    customers_sorted: bool = False  # True when customer codes follow the labels' text order (code i < code j ⇔ text)
+
+    @cached_property
+    def customers(self) -> np.ndarray:
+        """The customer id of each customer code (an object array of str), made on first use."""
+        if isinstance(self.customer_labels, np.ndarray):
+            return self.customer_labels
+        return self.customer_labels.to_numpy(zero_copy_only=False).astype(object, copy=False)
+
+    @property
+    def customer_text(self) -> Any:
+        """The customer labels as an Arrow string array (sorts faster than objects); None without pyarrow."""
+        return None if isinstance(self.customer_labels, np.ndarray) else self.customer_labels
 
 
 _NET_DAYS = re.compile(r"(?i)\bnet\s*(\d{1,4})\b")
@@ -1239,6 +1251,82 @@ def _numbered(text: Any) -> _Numbers | None:
     return _Numbers(parsed[0], template)
 
 
+def _template_of(text: Any) -> bytes | None:
+    """The fixed-width template of a label (``C000123`` → ``C######``), None when it has no digits, more than
+    18, or spaces around it (those labels are trimmed: the general path)."""
+    first = text.as_py()
+    if not isinstance(first, str) or first != first.strip():
+        return None
+    raw = first.encode()
+    template = bytes(ord("#") if 48 <= c <= 57 else c for c in raw)
+    return template if 0 < template.count(b"#") <= 18 else None
+
+
+def _template_texts(numbers: np.ndarray, template: bytes) -> Any:
+    """The labels of ``numbers`` written in ``template`` (the inverse of :func:`_template_numbers`)."""
+    import pyarrow as pa
+
+    n, width = numbers.shape[0], len(template)
+    mat = np.empty((n, width), np.uint8)
+    rest = numbers.astype(np.int64, copy=True)
+    for j in range(width - 1, -1, -1):
+        if template[j] == ord("#"):
+            mat[:, j] = rest % 10 + 48
+            rest //= 10
+        else:
+            mat[:, j] = template[j]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(mat.reshape(-1)))
+
+
+def _numbered_codes(columns: Sequence[pd.Series]) -> tuple[list[np.ndarray], Any] | None:
+    """:func:`_shared_codes` for ids of one fixed-width template (``C000123``), without hashing a string.
+
+    Every value of every column must fit the first one's template and none may be empty; else None (the
+    general path). The codes then follow the labels' text order (fixed width: text order = numeric order)
+    and the labels are written back from the numbers. For the customer ids of large ledgers: hashing a
+    million ids (and sorting the labels for the answer) was the largest part of reading them.
+    """
+    import pyarrow as pa
+
+    texts = [_text_of(s) for s in columns]
+    if not texts or any(t.null_count for t in texts) or not any(len(t) for t in texts):
+        return None
+    first = next(t for t in texts if len(t))
+    template = _template_of(first.dictionary[first.indices[0].as_py()] if pa.types.is_dictionary(first.type)
+                            else first[0])
+    if template is None:
+        return None
+    numbers = []
+    for text in texts:
+        if pa.types.is_dictionary(text.type):  # parse the (fewer) distinct values, then gather
+            values = text.dictionary
+            if values.null_count or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+                return None
+            parsed = _template_numbers(values, template) if len(values) else (np.zeros(0, np.int64), np.ones(0, bool))
+            if parsed is None or not bool(parsed[1].all()):
+                return None
+            numbers.append(parsed[0][text.indices.to_numpy(zero_copy_only=False)])
+        else:
+            if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+                return None
+            parsed = _template_numbers(text, template) if len(text) else (np.zeros(0, np.int64), np.ones(0, bool))
+            if parsed is None or not bool(parsed[1].all()):
+                return None
+            numbers.append(parsed[0])
+    lo = min(int(x.min()) for x in numbers if x.size)
+    span = max(int(x.max()) for x in numbers if x.size) - lo + 1
+    if span > 4 * sum(x.shape[0] for x in numbers) + 1024:  # sparse numbers: a table would not pay
+        return None
+    present = np.zeros(span, bool)
+    for x in numbers:
+        present[x - lo] = True
+    dense = np.cumsum(present, dtype=np.int32)
+    dense -= 1
+    codes = [dense[x - lo] for x in numbers]
+    return codes, _template_texts(np.flatnonzero(present) + lo, template)
+
+
 def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
     """For int keys: the first row holding each row's key, and a lookup key → first row (-1 = none)."""
     n = keys.shape[0]
@@ -1318,6 +1406,8 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     Rows with problems are left out and listed; a blank due date is derived from the terms and flagged.
     Invoice numbers of one prefix and fixed width (INV0001234) take a fast numeric path.
     """
+    from xlcredit.core.fast.labels import arrow_available
+
     flags = _Flags()
     date_col = {"invoices": "invoice_date", "payments": "payment_date", "credit_notes": "date"}
     given = [("invoices", invoices), ("payments", payments), ("credit_notes", credit_notes)]
@@ -1330,9 +1420,18 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                 raise XlcError(f"{name}.{col}", "column is missing", None)
     frames = dict(present)
 
-    cust_codes, cust_arrow = _shared_codes([f["customer_id"] for _, f in present])
+    numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
+    customers_sorted = numbered is not None
+    cust_codes, cust_arrow = numbered or _shared_codes([f["customer_id"] for _, f in present])
     ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper")
     ccy_labels = list(ccy_arrow) if isinstance(ccy_arrow, np.ndarray) else ccy_arrow.to_pylist()
+    if any(a > b for a, b in pairwise(ccy_labels)):  # codes in the labels' order: the answer needs no sort
+        by_label = sorted(range(len(ccy_labels)), key=ccy_labels.__getitem__)
+        recode = np.empty(len(ccy_labels) + 1, np.int32)
+        recode[by_label] = np.arange(len(ccy_labels), dtype=np.int32)
+        recode[-1] = -1
+        ccy_codes = [recode[c] for c in ccy_codes]
+        ccy_labels = [ccy_labels[i] for i in by_label]
     ccy_valid = np.array([bool(_ISO_CCY.fullmatch(c)) for c in ccy_labels] + [False])
     exponents = np.array([minor_units(c) for c in ccy_labels] + [2], np.int64)
 
@@ -1475,11 +1574,9 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     problems = sorted(flags.items, key=lambda p: (table_order[p.table], p.row))
     return BulkFrames(
         invoices=invoices_out, credits=credits_out,
-        customers=(cust_arrow if isinstance(cust_arrow, np.ndarray)
-                   else cust_arrow.to_numpy(zero_copy_only=False).astype(object, copy=False)),
-        currencies=tuple(ccy_labels),
+        customer_labels=cust_arrow, currencies=tuple(ccy_labels),
         invoice_rows=kept_inv.astype(np.int64, copy=False), credit_table=credit_table, credit_rows=credit_rows,
-        problems=tuple(problems), customer_text=None if isinstance(cust_arrow, np.ndarray) else cust_arrow,
+        problems=tuple(problems), customers_sorted=customers_sorted,
     )
 
 
