@@ -273,3 +273,22 @@ def test_parquet_empty_due_date_is_derived_from_the_terms(tmp_path):
     assert table.equals(age_frames(full, pay, as_of=AS_OF, credit_notes=cn))
     assert [(p.row, p.column, p.problem) for p in table.attrs["problems"]] == [
         (1, "due_date", "is empty: derived from invoice_date and terms (kept)")]
+
+
+def test_parquet_ids_past_the_dictionary_page_are_read_as_text_with_the_same_answer(tmp_path):
+    """A writer stops dictionary-encoding a column once its dictionary page is full (plain strings after it);
+    such customer ids are read as strings, not hashed back into a dictionary — and the answer is the same."""
+    from xlcredit.bulk import _dictionary_pays
+
+    inv, pay, cn = mixed_ledger()
+    expected = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn)
+    for limit, pays in ((1 << 20, True), (64, False)):  # a 64-byte dictionary page falls back at once
+        paths = []
+        for name, frame in zip(("invoices", "payments", "credit_notes"), (inv, pay, cn), strict=True):
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            path = tmp_path / f"{name}-{limit}.parquet"
+            pq.write_table(table, path, dictionary_pagesize_limit=limit)
+            paths.append(path)
+        assert _dictionary_pays(pq.read_metadata(paths[0]), "customer_id") is pays
+        got = age_frames(paths[0], paths[1], as_of=AS_OF, credit_notes=paths[2])
+        pd.testing.assert_frame_equal(got, expected)

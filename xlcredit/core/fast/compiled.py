@@ -112,17 +112,18 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     m = c_cust.shape[0]
     n_pairs = renumber.shape[0]
     # 1. number the (customer, currency) pairs that occur, in pair order (customer * n_ccy + currency)
-    for p in range(n_pairs):
-        renumber[p] = -1
+    seen = np.zeros(n_pairs, np.uint8)  # a byte a pair: the marking pass stays in cache
     for i in range(n):
-        renumber[i_cust[i] * n_ccy + i_ccy[i]] = 0
+        seen[i_cust[i] * n_ccy + i_ccy[i]] = 1
     for j in range(m):
-        renumber[c_cust[j] * n_ccy + c_ccy[j]] = 0
+        seen[c_cust[j] * n_ccy + c_ccy[j]] = 1
     g_count = 0
     for p in range(n_pairs):
-        if renumber[p] == 0:
+        if seen[p]:
             renumber[p] = g_count
             g_count += 1
+        else:
+            renumber[p] = -1
     group_pair = np.empty(g_count, np.int64)
     for p in range(n_pairs):
         if renumber[p] >= 0:
@@ -133,7 +134,7 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     start = np.zeros(n_b2 + 1, np.int64)
     first_invoice = np.full(g_count, np.iinfo(np.int32).max, np.int64)
     for i in range(n):
-        g = renumber[i_cust[i] * n_ccy + i_ccy[i]]
+        g = np.int64(renumber[i_cust[i] * n_ccy + i_ccy[i]])
         row_info[i, 0] = (g << 32) | (i_date[i] - date_lo)
         row_info[i, 1] = 0
         start[2 * g + (1 if i_disputed[i] else 0) + 1] += 1
@@ -150,7 +151,7 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
         w_mark[j] = False
         if c_date[j] > a:
             continue
-        g = renumber[c_cust[j] * n_ccy + c_ccy[j]]
+        g = np.int64(renumber[c_cust[j] * n_ccy + c_ccy[j]])
         credit_total[g] += c_amount[j]
         credit_count[g] += 1
         t = c_ref[j]
@@ -466,7 +467,7 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
     if max(n_cust, n_ccy) < 2**31:  # one machine-code signature (int32 codes, as frames_to_arrays gives them)
         i_cust, i_ccy, c_cust, c_ccy = (c if c.dtype == np.int32 else c.astype(np.int32)
                                         for c in (i_cust, i_ccy, c_cust, c_ccy))
-    renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width), np.int64)
+    renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width), np.int32)
     (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
      item_row, item_open, item_days, item_interest, problems) = _kernel(
         i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date, invoices.due_date, invoices.disputed,
