@@ -298,3 +298,34 @@ def test_frames_to_arrays_reads_the_same_once_numba_is_loaded(monkeypatch) -> No
         for name, value in vars(getattr(want, part)).items():
             if value is not None:
                 assert np.array_equal(getattr(getattr(got, part), name), value), (part, name)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), consecutive=st.booleans(),
+       cut=st.integers(0, 7), dictionary=st.booleans())
+def test_compiled_references_equal_parse_and_lookup(seed, n, consecutive, cut, dictionary, monkeypatch) -> None:
+    """References read in one compiled pass over the bytes: the same invoice row and filled flag for every value
+    as ``parse`` + the lookup — nulls (also in a slice whose validity bits start mid-byte), blanks, values with
+    spaces around them, other lengths, other prefixes, numbers of no invoice, both lookups (consecutive numbers
+    and a table)."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    keys = (np.arange(n) + 40 if consecutive else rng.permutation(n) * 3 + 40).astype(np.int64)
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
+    monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
+    numbers = ageing._Numbers(keys, b"INV#####")
+    _, find = ageing._first_rows(keys)
+    one_run = consecutive or n == 1
+    assert getattr(find, "direct", 0) == (n if one_run else 0) and (one_run or find.table is not None)
+    pick = [f"INV{k:05d}" for k in rng.choice(keys, 2 * n)] + [f"INV{k:05d}" for k in rng.integers(0, 4 * n, n)]
+    odd = [None, "", "   ", f" INV{int(keys[0]):05d} ", f"INV{int(keys[-1]):05d}\t", "INV1", "XNV00041", "INV0004a",
+           "INV000041", "ÍNV00041"]
+    values = list(rng.permutation(np.array(pick + odd, dtype=object)))
+    arr = pa.array(values, pa.string()).slice(cut)
+    if dictionary:
+        arr = arr.dictionary_encode()
+    fused = ageing._refs_compiled(numbers, arr, find)
+    assert fused is not None
+    nums, shaped, has = numbers.parse(arr)
+    assert np.array_equal(fused[0], np.where(shaped, find(nums), -1)) and np.array_equal(fused[1], has)

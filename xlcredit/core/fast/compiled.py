@@ -29,8 +29,8 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "release_workspace", "table_lookup",
-           "template_numbers", "warm_up"]
+__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "release_workspace", "resolve_refs",
+           "table_lookup", "template_numbers", "warm_up"]
 
 
 def _jit(fn: Any) -> Any:
@@ -402,6 +402,63 @@ def table_lookup(table: np.ndarray, lo: int, q: np.ndarray) -> np.ndarray:
     return out
 
 
+def _refs_kernel(offsets: np.ndarray, data: np.ndarray, validity: np.ndarray, bit0: int, template: np.ndarray,
+                 lo: int, table: np.ndarray, direct: int, found: np.ndarray, filled: np.ndarray,
+                 odd: np.ndarray) -> None:
+    hash_ = 35
+    width = template.shape[0]
+    span = table.shape[0] if direct == 0 else direct
+    check = validity.shape[0] > 0
+    for i in range(found.shape[0]):
+        found[i] = -1
+        odd[i] = False
+        if check and not (validity[(bit0 + i) >> 3] >> ((bit0 + i) & 7)) & 1:  # null
+            filled[i] = False
+            continue
+        start = offsets[i]
+        length = offsets[i + 1] - start
+        filled[i] = length > 0
+        if length != width:
+            odd[i] = length > 0
+            continue
+        value = 0
+        fits = True
+        for j in range(width):
+            c = data[start + j]
+            if template[j] != hash_:
+                if c != template[j]:
+                    fits = False
+                    break
+                continue
+            digit = (c - 48) & 0xFF
+            if digit > 9:
+                fits = False
+                break
+            value = value * 10 + digit
+        if fits:
+            at = value - lo
+            if 0 <= at < span:
+                found[i] = table[at] if direct == 0 else at
+
+
+_refs_kernel = _jit(_refs_kernel)
+
+
+def resolve_refs(offsets: np.ndarray, data: np.ndarray, validity: np.ndarray, bit0: int, template: np.ndarray,
+                 lo: int, table: np.ndarray, direct: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """References (an Arrow string array's offsets, bytes and validity bitmap) → the first invoice row of each
+    one's number (-1: none or not of the template), whether it is filled, and whether its length is not the
+    template's (those are trimmed and read one by one by the caller). One pass, nothing copied: what
+    ``ageing._Numbers.parse`` and :func:`table_lookup` give together. ``direct`` = n > 0: the numbers run
+    lo … lo + n − 1 in row order (no table: the row is the number − lo)."""
+    n = offsets.shape[0] - 1
+    found = np.empty(n, np.int64)
+    filled = np.empty(n, np.bool_)
+    odd = np.empty(n, np.bool_)
+    _refs_kernel(offsets, data, validity, bit0, template, lo, table, direct, found, filled, odd)
+    return found, filled, odd
+
+
 # ---------------------------------------------------------------------------- work arrays kept between calls
 _local = threading.local()
 
@@ -503,7 +560,10 @@ def warm_up() -> str:
                      np.array([20005], np.int32), np.array([-1]))
     age_bulk((inv, cr), 20100, kernel="numba")
     template_numbers(np.frombuffer(b"INV01INV02", np.uint8).reshape(2, 5), np.frombuffer(b"INV##", np.uint8), True)
-    table_lookup(first_rows_table(np.array([3, 5, 3], np.int64), 3, 3)[1], 3, np.array([5, 9], np.int64))
+    table = first_rows_table(np.array([3, 5, 3], np.int64), 3, 3)[1]
+    table_lookup(table, 3, np.array([5, 9], np.int64))
+    resolve_refs(np.array([0, 5, 10], np.int32), np.frombuffer(b"INV03INV09", np.uint8), np.zeros(0, np.uint8), 0,
+                 np.frombuffer(b"INV##", np.uint8), 3, table)
     if not cached():
         return "the compiled kernel runs, compiled in memory (no writable cache folder: set NUMBA_CACHE_DIR)"
     return f"the compiled kernel is cached in {_kernel.stats.cache_path}"
