@@ -1375,7 +1375,7 @@ def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
         return rows, lookup_none
     lo = int(keys.min())
     span = int(keys.max()) - lo + 1 if n else 0
-    if span == n and n and bool((np.diff(keys) == 1).all()):  # consecutive numbering, no gaps
+    if (span == n and int(keys[0]) == lo and bool((np.diff(keys) == 1).all())):  # consecutive numbering, no gaps
 
         def lookup_consecutive(q: np.ndarray) -> np.ndarray:
             return np.where((q >= lo) & (q < lo + n), q - lo, -1)
@@ -1549,8 +1549,10 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         ci["ok"] &= ~dup
 
     kept_inv = np.flatnonzero(ci["ok"])
-    new_index = np.full(n_inv + 1, -1, np.int64)
-    new_index[kept_inv] = np.arange(kept_inv.shape[0])
+    new_index = None  # each invoice row's row among the kept ones (-1: left out); made only when one is left out
+    if kept_inv.shape[0] != n_inv:
+        new_index = np.full(n_inv + 1, -1, np.int64)
+        new_index[kept_inv] = np.arange(kept_inv.shape[0])
 
     # credits: resolve invoice_ref to a kept invoice of the same customer and currency
     credit_parts = []
@@ -1574,7 +1576,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                 found = np.where(has & (code >= 0), find_code(label_rank[np.maximum(code, 0)]), -1)
             live = has & cc["ok"]
             # the kept invoice's new row (-1: none); every invoice kept: the rows stay as they are
-            target = found if kept_inv.shape[0] == n_inv else new_index[np.where(found >= 0, found, n_inv)]
+            target = found if new_index is None else new_index[np.where(found >= 0, found, n_inv)]
             other = np.zeros(len(frame), bool)
             named = np.flatnonzero(target >= 0)
             if named.size:  # does the named invoice belong to another customer or currency?
