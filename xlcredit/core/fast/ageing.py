@@ -664,9 +664,9 @@ def _default_policy() -> Policy:
 
 KERNELS = ("auto", "numba", "numpy")
 #: ``kernel="auto"`` takes numba from this many invoices + credits when it is not loaded in the process yet:
-#: importing numba and loading its cached machine code takes ≈ 0.43 s (the first compile ≈ 8 s), and the
-#: compiled kernel saves ≈ 0.03–0.1 s per million rows against the numpy one (BENCHMARKS.md, issue 16: 86 vs
-#: 119 ms at 1M, 456 vs 880 ms at 5M), so a one-off run only gains from about five million rows.
+#: importing numba and loading its cached machine code takes ≈ 0.45 s (the first compile ≈ 8.5 s), and the
+#: compiled kernel saves ≈ 0.04–0.12 s per million rows against the numpy one (BENCHMARKS.md, issue 16: 84 vs
+#: 121 ms at 1M, 435 vs 1,048 ms at 5M), so a one-off run only gains from about five million rows.
 NUMBA_FROM_ROWS = 5_000_000
 #: ... and from this many once the compiled kernel is loaded (a service or a benchmark ageing repeatedly).
 NUMBA_LOADED_FROM_ROWS = 50_000
