@@ -187,3 +187,25 @@ def test_the_command_line(tmp_path, scheduler):
     assert written["open"].tolist() == [str(v) for v in expected["open"]]
     bad = CliRunner().invoke(app, ["age", *files, "--scheduler", scheduler])
     assert bad.exit_code == 2 and "--scheduler: is for --engine dask only" in bad.output
+
+
+def test_partition_hash_is_fnv1a_on_the_utf8_bytes():
+    """The split's hash is 64-bit FNV-1a (test vectors of the FNV reference, isthe.com/chongo/tech/comp/fnv:
+    "" → cbf29ce484222325, "a" → af63dc4c8601ec8c, "foobar" → 85944171f73967e8), the same whichever path
+    reads the bytes (one length or mixed lengths, a slice of an array), and blank ids go to partition 0."""
+
+    from xlcredit.dask_engine import _fnv1a, _hash_bucket
+
+    def fnv(text: str) -> int:
+        h = 0xCBF29CE484222325
+        for b in text.encode():
+            h = ((h ^ b) * 0x100000001B3) % 2**64
+        return h
+
+    mixed = _fnv1a(pa.array(["", "a", "foobar", "Müller", "北京"]))
+    assert [int(v) for v in mixed[:3]] == [0xCBF29CE484222325, 0xAF63DC4C8601EC8C, 0x85944171F73967E8]
+    assert [int(v) for v in mixed] == [fnv(t) for t in ["", "a", "foobar", "Müller", "北京"]]
+    same = _fnv1a(pa.array(["x", "C000123", "C000124", "C000999"]).slice(1))
+    assert [int(v) for v in same] == [fnv(t) for t in ["C000123", "C000124", "C000999"]]
+    buckets = _hash_bucket(pd.Series(["  C000123 ", "", None, "C000123"], dtype=object), 7)
+    assert buckets[1] == buckets[2] == 0 and buckets[0] == buckets[3] == fnv("C000123") % 7

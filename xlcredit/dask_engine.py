@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.fast.ageing import BulkProblem, frames_to_arrays
+from xlcredit.core.fast.ageing import BulkProblem, _string_bytes, _text_of, frames_to_arrays
 from xlcredit.core.policy import Policy
 
 __all__ = ["age_on_dask"]
@@ -34,17 +34,50 @@ TABLES = ("invoices", "payments", "credit_notes")
 _REPEAT = "repeats the invoice number of row"
 
 
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def _fnv1a(arr: Any) -> np.ndarray:
+    """64-bit FNV-1a of each string's UTF-8 bytes (an Arrow string array without nulls), vectorised: one numpy
+    pass per byte position, no Python string made. Fixed arithmetic, so every process and machine agrees."""
+    n = len(arr)
+    offsets, data = _string_bytes(arr)
+    starts = offsets[:-1].astype(np.int64)
+    lengths = np.diff(offsets).astype(np.int64)
+    h = np.full(n, _FNV_OFFSET, np.uint64)
+    if n == 0:
+        return h
+    width = int(lengths.max())
+    if int(lengths.min()) == width:  # one length (C000123, INV-2024-00001): the bytes as an n × width matrix
+        mat = data[int(starts[0]): int(starts[0]) + n * width].reshape(n, width)
+        for j in range(width):
+            h ^= mat[:, j]
+            h *= _FNV_PRIME
+        return h
+    for j in range(width):
+        live = np.flatnonzero(lengths > j)
+        h[live] = (h[live] ^ data[starts[live] + j]) * _FNV_PRIME
+    return h
+
+
 def _hash_bucket(texts: pd.Series, parts: int) -> np.ndarray:
-    """Stable partition number per row (the same in every process): blank → 0."""
+    """Stable partition number per row (the same in every process): the trimmed text's FNV-1a hash; blank → 0.
+
+    Hashing went through Python strings before (``pd.util.hash_array`` over objects): the 10M-invoice split
+    spent most of its time there."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    from xlcredit.core.fast.ageing import _text_of
-
-    arr = pc.utf8_trim_whitespace(_decoded(_text_of(texts)))
-    values = np.asarray(arr.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-    if values.size == 0:
+    arr = pc.utf8_trim_whitespace(_decoded(_text_of(texts))).fill_null("")
+    if len(arr) == 0:
         return np.zeros(0, np.int64)
-    return (pd.util.hash_array(values) % np.uint64(parts)).astype(np.int64)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    h = _fnv1a(arr)
+    bucket = (h % np.uint64(parts)).astype(np.int64)
+    bucket[np.diff(_string_bytes(arr)[0]) == 0] = 0
+    return bucket
 
 
 def _decoded(arr: Any) -> Any:
@@ -72,17 +105,20 @@ def _split(piece: Any, table: str, parts: int) -> tuple[int, list[tuple[np.ndarr
         out.append((rows, frame.iloc[rows].reset_index(drop=True)))
     keys: list[Any] = []
     if table == "invoices":
+        import pyarrow as pa
         import pyarrow.compute as pc
 
-        from xlcredit.core.fast.ageing import _text_of
-
         numbers = pc.utf8_trim_whitespace(_decoded(_text_of(frame["invoice_no"]))).fill_null("")
-        text = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=object)
-        nonblank = np.flatnonzero(text != "")
-        key_bucket = _hash_bucket(pd.Series(text[nonblank], dtype=object), parts) if nonblank.size else nonblank
+        if isinstance(numbers, pa.ChunkedArray):
+            numbers = numbers.combine_chunks()
+        nonblank = np.flatnonzero(np.diff(_string_bytes(numbers)[0]) > 0)
+        kept = numbers.take(pa.array(nonblank))  # Arrow strings throughout: no Python string per number
+        key_bucket = (_fnv1a(kept) % np.uint64(parts)).astype(np.int64) if nonblank.size else nonblank
         for p in range(parts):
-            at = nonblank[key_bucket == p]
-            keys.append(pd.DataFrame({"number": text[at], "row": at, "partition": bucket[at]}))
+            pick = np.flatnonzero(key_bucket == p)
+            at = nonblank[pick]
+            keys.append(pd.DataFrame({"number": pd.Series(kept.take(pa.array(pick)), dtype=pd.ArrowDtype(kept.type)),
+                                      "row": at, "partition": bucket[at]}))
     return len(frame), out, keys
 
 
