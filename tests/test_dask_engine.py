@@ -209,3 +209,19 @@ def test_partition_hash_is_fnv1a_on_the_utf8_bytes():
     assert [int(v) for v in same] == [fnv(t) for t in ["C000123", "C000124", "C000999"]]
     buckets = _hash_bucket(pd.Series(["  C000123 ", "", None, "C000123"], dtype=object), 7)
     assert buckets[1] == buckets[2] == 0 and buckets[0] == buckets[3] == fnv("C000123") % 7
+
+
+def test_partition_hash_reads_each_byte_once_with_one_very_long_id():
+    """Ids of mixed lengths: each byte position reads only the ids that long (one 20,000-character id among
+    short ones once made every position read every row); the hashes stay FNV-1a."""
+    from xlcredit.dask_engine import _fnv1a
+
+    ids = ["C1", "C22", "x" * 20_000, ""]
+    got = [int(v) for v in _fnv1a(pa.array(ids))]
+    want = []
+    for text in ids:
+        h = 0xCBF29CE484222325
+        for b in text.encode():
+            h = ((h ^ b) * 0x100000001B3) % 2**64
+        want.append(h)
+    assert got == want

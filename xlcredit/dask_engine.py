@@ -55,8 +55,9 @@ def _fnv1a(arr: Any) -> np.ndarray:
             h ^= mat[:, j]
             h *= _FNV_PRIME
         return h
-    for j in range(width):
-        live = np.flatnonzero(lengths > j)
+    live = np.arange(n)
+    for j in range(width):  # byte j of the strings that long: the rows still in play shrink as j grows
+        live = live[lengths[live] > j]
         h[live] = (h[live] ^ data[starts[live] + j]) * _FNV_PRIME
     return h
 

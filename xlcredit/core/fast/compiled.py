@@ -149,7 +149,7 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     #    on or before as_of) or is reported
     credit_total = np.zeros(g_count, np.int64)
     credit_count = np.zeros(g_count, np.int64)
-    c_group = np.empty(m, np.int32)
+    c_group = np.empty(m, np.int64)
     for j in range(m):  # as above: the lookups in a loop of their own
         c_group[j] = renumber[c_cust[j] * n_ccy + c_ccy[j]]
     for j in range(m):
@@ -537,7 +537,9 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
     if max(n_cust, n_ccy) < 2**31:  # one machine-code signature (int32 codes, as frames_to_arrays gives them)
         i_cust, i_ccy, c_cust, c_ccy = (c if c.dtype == np.int32 else c.astype(np.int32)
                                         for c in (i_cust, i_ccy, c_cust, c_ccy))
-    renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width), np.int32)
+    # group numbers fit int32 below 2³¹ rows (half the memory the lookups wander through); int64 beyond
+    renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width),
+                     np.int32 if n + m < 2**31 else np.int64)
     (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
      item_row, item_open, item_days, item_interest, problems) = _kernel(
         i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date, invoices.due_date, invoices.disputed,
