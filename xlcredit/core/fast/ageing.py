@@ -1043,6 +1043,10 @@ def _rescale_codes(units: np.ndarray, codes: np.ndarray, exponents: np.ndarray, 
 
     Only the rows of currencies with other digits than the file's are touched (usually none, or the yen rows).
     """
+    if units.shape[0] >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same units in one compiled pass
+        from xlcredit.core.fast.compiled import rescale_units
+
+        return rescale_units(units, codes, exponents, scale)
     out = np.array(units)  # contiguous, writable
     for e in np.unique(exponents[exponents != scale]).tolist():
         rows = np.flatnonzero((exponents == e)[codes])

@@ -29,8 +29,8 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "release_workspace", "resolve_refs",
-           "table_lookup", "template_numbers", "warm_up"]
+__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "release_workspace", "rescale_units",
+           "resolve_refs", "table_lookup", "template_numbers", "warm_up"]
 
 
 def _jit(fn: Any) -> Any:
@@ -472,6 +472,34 @@ def resolve_refs(offsets: np.ndarray, data: np.ndarray, validity: np.ndarray, bi
     return found, filled, odd
 
 
+def _rescale_kernel(units: np.ndarray, codes: np.ndarray, exponents: np.ndarray, scale: int, out: np.ndarray) -> None:
+    last = exponents.shape[0] - 1
+    for i in range(units.shape[0]):
+        c = codes[i]
+        e = exponents[c if c >= 0 else last]
+        u = units[i]
+        if e == scale:
+            out[i] = u
+        elif e > scale:
+            out[i] = u * 10 ** (e - scale)
+        else:  # half up, away from zero, as the numpy path
+            div = 10 ** (scale - e)
+            q = (abs(u) * 2 + div) // (2 * div)
+            out[i] = -q if u < 0 else q
+
+
+_rescale_kernel = _jit(_rescale_kernel)
+
+
+def rescale_units(units: np.ndarray, codes: np.ndarray, exponents: np.ndarray, scale: int) -> np.ndarray:
+    """``ageing._rescale_codes`` in one pass: amounts with ``scale`` decimals → minor units of each row's currency
+    (``exponents[code]`` decimals; code -1 → the last entry), half up — contiguous int64, whatever ``units`` is
+    (the low words of Arrow decimals are every other int64)."""
+    out = np.empty(units.shape[0], np.int64)
+    _rescale_kernel(units, codes, exponents.astype(np.int64, copy=False), int(scale), out)
+    return out
+
+
 # ---------------------------------------------------------------------------- work arrays kept between calls
 _local = threading.local()
 
@@ -579,6 +607,8 @@ def warm_up() -> str:
     table_lookup(table, 3, np.array([5, 9], np.int64))
     resolve_refs(np.array([0, 5, 10], np.int32), np.frombuffer(b"INV03INV09", np.uint8), np.zeros(0, np.uint8), 0,
                  np.frombuffer(b"INV##", np.uint8), 3, table)
+    words = np.array([250, 0, -1234, -1], np.int64)  # decimal128 low/high words, read as ageing reads them
+    rescale_units(words[0::2], np.array([0, -1], np.int32), np.array([0, 2], np.int64), 2)
     if not cached():
         return "the compiled kernel runs, compiled in memory (no writable cache folder: set NUMBA_CACHE_DIR)"
     return f"the compiled kernel is cached in {_kernel.stats.cache_path}"
