@@ -266,6 +266,8 @@ def test_compiled_first_rows_and_lookup_equal_numpy(seed, n, spread, monkeypatch
     monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
     first_c, lookup_c = ageing._first_rows(keys)
     assert np.array_equal(first_c, first) and first_c.dtype == first.dtype
+    repeats = int((first != np.arange(n)).sum())  # rows whose key an earlier row holds
+    assert getattr(lookup_c, "repeats", repeats) == repeats and getattr(lookup, "repeats", repeats) == repeats
     got = lookup_c(queries)
     assert np.array_equal(got, want) and got.dtype == want.dtype
 

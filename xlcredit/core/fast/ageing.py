@@ -1358,25 +1358,29 @@ def _numbered_codes(columns: Sequence[pd.Series]) -> tuple[list[np.ndarray], Any
     span = max(int(x.max()) for x in numbers if x.size) - lo + 1
     if span > 4 * sum(x.shape[0] for x in numbers) + 1024:  # sparse numbers: a table would not pay
         return None
+    at = [x - lo for x in numbers]  # each id's place in the span, made once
     present = np.zeros(span, bool)
-    for x in numbers:
-        present[x - lo] = True
+    for rel in at:
+        present[rel] = True
     dense = np.cumsum(present, dtype=np.int32)
     dense -= 1
-    codes = [dense[x - lo] for x in numbers]
+    codes = [dense[rel] for rel in at]
     return codes, _template_texts(np.flatnonzero(present) + lo, template)
 
 
 def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
-    """For int keys: the first row holding each row's key, and a lookup key → first row (-1 = none)."""
+    """For int keys: the first row holding each row's key, and a lookup key → first row (-1 = none).
+
+    The lookup's ``repeats`` attribute, when it has one, says how many rows repeat an earlier row's key (0: the
+    caller need not compare every row with its first)."""
     n = keys.shape[0]
-    rows = np.arange(n, dtype=np.int64)
     if n == 0:  # no invoices: every reference names no invoice
 
         def lookup_none(q: np.ndarray) -> np.ndarray:
             return np.full(np.shape(q), -1, np.int64)
 
-        return rows, lookup_none
+        lookup_none.repeats = 0  # type: ignore[attr-defined]
+        return np.zeros(0, np.int64), lookup_none
     lo = int(keys.min())
     span = int(keys.max()) - lo + 1 if n else 0
     if (span == n and int(keys[0]) == lo and bool((np.diff(keys) == 1).all())):  # consecutive numbering, no gaps
@@ -1385,19 +1389,21 @@ def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, Any]:
             return np.where((q >= lo) & (q < lo + n), q - lo, -1)
 
         lookup_consecutive.direct, lookup_consecutive.lo = n, lo  # type: ignore[attr-defined]  # _refs_compiled
-
-        return rows, lookup_consecutive
+        lookup_consecutive.repeats = 0  # type: ignore[attr-defined]
+        return np.arange(n, dtype=np.int64), lookup_consecutive
     if span <= 4 * n + 1024 and n >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same, one pass each
         from xlcredit.core.fast.compiled import first_rows_table, table_lookup
 
-        first_c, table_c = first_rows_table(keys, lo, span)
+        first_c, table_c, repeats = first_rows_table(keys, lo, span)
 
         def lookup_compiled(q: np.ndarray) -> np.ndarray:
             return table_lookup(table_c, lo, q)
 
         lookup_compiled.table, lookup_compiled.lo = table_c, lo  # type: ignore[attr-defined]  # for _refs_compiled
+        lookup_compiled.repeats = repeats  # type: ignore[attr-defined]
 
         return first_c, lookup_compiled
+    rows = np.arange(n, dtype=np.int64)
     if span <= 4 * n + 1024:
         table = np.full(span, -1, np.int64)
         rel = keys - lo
@@ -1545,8 +1551,12 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         first_row, find_code = _first_rows(rank)
         first_row = np.where(rank >= 0, first_row, np.arange(n_inv))
         label_index = pd.Index(no_labels)
-    dup = first_row != np.arange(n_inv)
-    if dup.any():
+    lookup = find if numbers is not None else find_code
+    if getattr(lookup, "repeats", None) == 0:  # each row its own first: no pass to find the repeats
+        dup = None
+    else:
+        dup = first_row != np.arange(n_inv)
+    if dup is not None and dup.any():
         for row in np.flatnonzero(dup).tolist():
             flags.items.append(BulkProblem("invoices", row, "invoice_no", inv["invoice_no"].iloc[row],
                                            f"repeats the invoice number of row {int(first_row[row])}"))

@@ -368,28 +368,33 @@ def template_numbers(mat: np.ndarray, template: np.ndarray, narrow: bool) -> tup
     return values, ok
 
 
-def _first_rows_kernel(keys: np.ndarray, lo: int, table: np.ndarray, first: np.ndarray) -> None:
+def _first_rows_kernel(keys: np.ndarray, lo: int, table: np.ndarray, first: np.ndarray) -> int:
     for r in range(table.shape[0]):
         table[r] = -1
+    repeats = 0
     for i in range(keys.shape[0]):
         at = keys[i] - lo
         if table[at] < 0:  # the first row holding a key wins
             table[at] = i
+        else:
+            repeats += 1
         first[i] = table[at]
+    return repeats
 
 
 _first_rows_kernel = _jit(_first_rows_kernel)
 
 
-def first_rows_table(keys: np.ndarray, lo: int, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """``ageing._first_rows``'s table branch: (first row holding each row's key, key - lo → first row or -1).
+def first_rows_table(keys: np.ndarray, lo: int, span: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``ageing._first_rows``'s table branch: (first row holding each row's key, key - lo → first row or -1,
+    how many rows repeat an earlier row's key).
 
     The table holds int32 rows (int64 past 2³¹ rows): half the memory the lookups wander through, which is
     what they cost once the table outgrows the caches (10M invoices: an 80 MB table of int64)."""
     table = np.empty(span, np.int32 if keys.shape[0] < 2**31 else np.int64)
     first = np.empty(keys.shape[0], np.int64)
-    _first_rows_kernel(keys.astype(np.int64, copy=False), lo, table, first)
-    return first, table
+    repeats = _first_rows_kernel(keys.astype(np.int64, copy=False), lo, table, first)
+    return first, table, int(repeats)
 
 
 def _lookup_kernel(table: np.ndarray, lo: int, q: np.ndarray, out: np.ndarray) -> None:
