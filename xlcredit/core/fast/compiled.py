@@ -184,27 +184,34 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     if b_key + b_local > 63:
         b_local = 0
     shift_due = b_date + b_tail
+    # ... by due date first when the due dates span few enough days (a cache-friendly counting pass), then by
+    # (group, disputed): both stable, so each bucket comes out by due date, rows in row order within a day;
+    # otherwise straight into each (group, disputed) bucket, which is then sorted whole
+    by_day = np.zeros(due_span + 1, np.int64)
     if due_span > 0:
-        # ... by due date first (a few hundred or thousand days: a cache-friendly pass), then by (group, disputed):
-        # both stable, so each bucket comes out by due date, rows in row order within a day
-        by_day = np.zeros(due_span + 1, np.int64)
         for i in range(n):
             by_day[i_due[i] - due_lo + 1] += 1
         for d in range(due_span):
             by_day[d + 1] += by_day[d]
-        for i in range(n):
-            g = row_info[i, 0] >> 32
-            amount = i_amount[i] if i_date[i] <= a else 0
-            take = min(amount, row_info[i, 1])
-            applied_total[g] += take
-            remaining_total[g] += amount - take
+    for i in range(n):
+        g = row_info[i, 0] >> 32
+        amount = i_amount[i] if i_date[i] <= a else 0
+        take = min(amount, row_info[i, 1])
+        applied_total[g] += take
+        remaining_total[g] += amount - take
+        k = 2 * g + (1 if i_disputed[i] else 0)
+        if due_span > 0:
             p = by_day[i_due[i] - due_lo]
             by_day[i_due[i] - due_lo] = p + 1
-            tail = (i_rank[i] - rank_lo) if has_rank else 0
-            stage[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
-            stage[p, 1] = amount - take
-            stage[p, 2] = i
-            stage[p, 3] = 2 * g + (1 if i_disputed[i] else 0)
+            stage[p, 3] = k
+        else:
+            p = fill[k]
+            fill[k] = p + 1
+        tail = (i_rank[i] - rank_lo) if has_rank else 0
+        stage[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
+        stage[p, 1] = amount - take
+        stage[p, 2] = i
+    if due_span > 0:
         for q in range(n):
             k = stage[q, 3]
             p = fill[k]
@@ -240,19 +247,6 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
                     _sort_segment_jit(stage, rec, r0, r1, local, b_local)
                 r0 = r1
     else:  # due dates spread too wide for a counting pass: each bucket sorted as a whole
-        for i in range(n):
-            g = row_info[i, 0] >> 32
-            amount = i_amount[i] if i_date[i] <= a else 0
-            take = min(amount, row_info[i, 1])
-            applied_total[g] += take
-            remaining_total[g] += amount - take
-            k = 2 * g + (1 if i_disputed[i] else 0)
-            p = fill[k]
-            fill[k] = p + 1
-            tail = (i_rank[i] - rank_lo) if has_rank else 0
-            stage[p, 0] = ((((i_due[i] - due_lo) << b_date) | (i_date[i] - date_lo)) << b_tail) | tail
-            stage[p, 1] = amount - take
-            stage[p, 2] = i
         for k in range(n_b2):
             _sort_segment_jit(stage, rec, start[k], start[k + 1], local, b_local)
 
