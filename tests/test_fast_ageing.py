@@ -814,3 +814,16 @@ def test_answer_is_the_same_whichever_path_numbers_the_ids():
     pd.testing.assert_frame_equal(a, b)
     assert a["customer_id"].tolist() == ["C1", "C2", "C3"] and a["currency"].tolist() == ["EUR", "JPY", "GBP"]
     assert frames_to_arrays(plain, pay, cn).customers_sorted and not frames_to_arrays(inv, pay, cn).customers_sorted
+
+
+def test_invoice_numbers_with_unicode_spaces_around_them_take_the_general_path():
+    """A first invoice number ending in a no-break space is trimmed by the general path (as Python's str.strip
+    does), so a reference written without it still finds its invoice; the fixed-width path must not take it."""
+    inv = pd.DataFrame({"customer_id": ["C1", "C1"], "invoice_no": ["INV001\u00a0", "INV002\u00a0"],
+                        "currency": ["EUR", "EUR"], "amount": ["100.00", "50.00"],
+                        "invoice_date": ["2026-09-01", "2026-09-01"], "due_date": ["2026-10-01", "2026-10-01"]})
+    pay = pd.DataFrame({"customer_id": ["C1"], "payment_date": ["2026-09-15"], "amount": ["50.00"],
+                        "currency": ["EUR"], "invoice_ref": ["INV002"]})
+    frames = frames_to_arrays(pa.Table.from_pandas(inv).to_pandas(types_mapper=pd.ArrowDtype),
+                              pa.Table.from_pandas(pay).to_pandas(types_mapper=pd.ArrowDtype))
+    assert frames.problems == () and frames.credits.invoice_row.tolist() == [1]

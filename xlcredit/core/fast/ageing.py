@@ -1277,9 +1277,8 @@ def _numbered(text: Any) -> _Numbers | None:
         return None
     if pa.types.is_dictionary(text.type):
         text = text.dictionary_decode()
-    first = text[0].as_py().encode()
-    template = bytes(ord("#") if 48 <= c <= 57 else c for c in first)
-    if not 0 < template.count(b"#") <= 18 or first != first.strip():
+    template = _template_of(text[0])
+    if template is None:
         return None
     parsed = _template_numbers(text, template)
     if parsed is None or not bool(parsed[1].all()):
