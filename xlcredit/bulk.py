@@ -203,7 +203,7 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
 
     # the figures as one int64 block (pandas keeps it as it is: no copy into a block of its own)
     labels = policy.bucket_labels
-    columns = ["open", *labels, "interest", "unapplied", "balance", "disputed"]
+    columns = _money_columns(policy)  # open, the buckets, interest, unapplied, balance, disputed
     block = np.empty((len(columns), len(result.customer)), np.int64)
     block[0] = rows(result.open_minor)
     block[1: 1 + len(labels)] = rows(result.buckets).T
