@@ -104,3 +104,21 @@ def test_tables_fit_80_and_120_columns_with_a_chinese_name_and_money(tmp_path):
     narrow = CliRunner().invoke(app, ["age", "--as-of", "2026-10-31"], env={"COLUMNS": "80", "NO_COLOR": "1"})
     assert "not shown at this width (80 columns):" in " ".join(narrow.stderr.split())
     assert "--out FILE.csv" in narrow.stderr
+
+
+def test_bank_matches_show_their_status_at_80_columns():
+    """What a controller reads first in `xlcredit match` is each transaction's status (auto / review / unmatched):
+    at 80 columns it shows beside the amount and customer; the invoices and reasons are named as left out."""
+    from pathlib import Path
+
+    from rich.cells import cell_len
+
+    statement = Path(__file__).resolve().parent / "fixtures" / "bank" / "statement.camt053.xml"
+    result = CliRunner().invoke(app, ["match", str(statement), "--as-of", "2026-10-31"], env=NARROW)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if "Bank ref" in line)
+    assert "Status" in header and "Amount" in header and "Customer" in header
+    assert all(cell_len(line) <= 80 for line in lines)
+    assert any("review" in line for line in lines) and any("auto" in line for line in lines)
+    assert "Invoices, Reason" in " ".join(result.stderr.split())

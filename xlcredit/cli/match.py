@@ -106,9 +106,9 @@ def match(paths: Annotated[list[Path], typer.Argument(
         rows = proposal_rows(outcome.proposals)
         show_table(f"Bank matches as of {outcome.as_of} — {book.label}", rows, [
             Column("bank_reference", "Bank ref"), Column("date", "Date"), Column("amount", "Amount", "right"),
-            Column("currency", "Cur"), Column("customer_id", "Customer"), Column("invoices", "Invoices"),
-            Column("confidence", "Conf", "right"), Column("status", "Status"),
-            Column("reason", "Reason", flexible=True)])
+            Column("currency", "Cur"), Column("customer_id", "Customer"), Column("status", "Status"),
+            Column("confidence", "Conf", "right"), Column("invoices", "Invoices", flexible=True),
+            Column("reason", "Reason", flexible=True)])  # status before the invoices: it still shows at 80 columns
         print_problems(outcome.problems)
         write_out(rows, out, sheet="Matches")
         summary = (f"{len(rows)} transactions: {outcome.count('auto')} matched, {outcome.count('review')} for "
