@@ -105,6 +105,44 @@ def test_compiled_equals_numpy_on_larger_ledgers(customers, rank, step) -> None:
     check(inv, cr)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), m=st.integers(0, 400), customers=st.integers(1, 40),
+       threads=st.integers(2, 4), per_range=st.sampled_from([16, 64, 100_000]),
+       rank=st.sampled_from(["none", "unique", "repeats"]))
+def test_customer_ranges_on_threads_answer_as_one_kernel(seed, n, m, customers, threads, per_range, rank,
+                                                         monkeypatch) -> None:
+    """The ledger split into customer ranges aged on several threads (ranges of a few rows: many more ranges
+    than threads) gives every field of the one-thread answer: items in the same order, problems in credit
+    order, references to another range's customer reported as the one kernel reports them."""
+    from xlcredit.core.fast import compiled
+
+    monkeypatch.setattr(compiled, "ROWS_PER_RANGE", per_range)
+    inv, cr = random_ledger(np.random.default_rng(seed), n, m, customers, 3, rank)
+    for when in AS_OFS:
+        one = age_bulk((inv, cr), when, kernel="numba", threads=1)
+        assert_same(age_bulk((inv, cr), when, kernel="numba", threads=threads), one)
+    assert_same(one, age_bulk((inv, cr), AS_OFS[-1], kernel="numpy"))
+
+
+def test_customer_ranges_are_used_and_threads_are_checked(monkeypatch) -> None:
+    """A large ledger takes the ranges by default on 2 or more CPUs; ``threads`` is a whole number ≥ 1."""
+    from xlcredit.core.fast import compiled
+
+    ran = []
+    real = compiled._age_ranges
+    monkeypatch.setattr(compiled, "_age_ranges", lambda *a: ran.append(a[0]) or real(*a))
+    inv, cr = random_ledger(np.random.default_rng(9), 60_000, 45_000, 3_000, 2, "unique")
+    assert ageing.kernel_threads(len(inv) + len(cr)) == min(len(os.sched_getaffinity(0)), 8)
+    assert_same(age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=2),
+                age_bulk((inv, cr), AS_OFS[1], kernel="numpy"))
+    assert ran == [2]
+    assert ageing.kernel_threads(ageing.THREADS_FROM_ROWS - 1) == 1
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(XlcError, match="threads: must be a whole number of at least 1"):
+            age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=bad)
+
+
 @pytest.mark.parametrize("days", [1, 3, 40])
 def test_many_invoices_due_the_same_day(days) -> None:
     """Runs of one due date of every length (2, up to 16: sorted in place; longer: the segment sort)."""
@@ -283,10 +321,15 @@ def test_frames_to_arrays_reads_the_same_once_numba_is_loaded(monkeypatch) -> No
                         "invoice_no": [f"INV{k:07d}" for k in numbers], "invoice_date": ["2026-09-01"] * n,
                         "due_date": ["2026-10-01"] * n, "amount": ["10.00"] * n, "currency": ["EUR"] * n})
     inv.loc[7, "invoice_no"] = inv.loc[3, "invoice_no"]  # a repeat: reported, left out
-    refs = [f"INV{k:07d}" for k in rng.choice(numbers, 1_000)] + ["INV9999999", "X1", None]
+    inv.loc[11, "amount"] = "abc"  # left out: a payment naming it names "an invoice with problems"
+    refs = [f"INV{k:07d}" for k in rng.choice(numbers, 1_000)] + ["INV9999999", "X1", None, inv.loc[11, "invoice_no"]]
     pay = pd.DataFrame({"customer_id": [f"C{c:03d}" for c in rng.integers(0, 90, len(refs))],
                         "payment_date": ["2026-09-15"] * len(refs), "amount": ["4.00"] * len(refs),
                         "currency": ["EUR"] * len(refs), "invoice_ref": refs})
+    same = rng.random(len(refs)) < 0.5  # half name their own customer's invoice, some of them in another currency
+    by_no = dict(zip(inv["invoice_no"], inv["customer_id"], strict=False))
+    pay.loc[same, "customer_id"] = [by_no.get(r, "C000") for r in pay.loc[same, "invoice_ref"]]
+    pay.loc[same & (rng.random(len(refs)) < 0.2), "currency"] = "USD"
     import pyarrow as pa
 
     tables = [pa.Table.from_pandas(f).to_pandas(types_mapper=pd.ArrowDtype) for f in (inv, pay)]
@@ -296,6 +339,9 @@ def test_frames_to_arrays_reads_the_same_once_numba_is_loaded(monkeypatch) -> No
     monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
     got = frames_to_arrays(*tables)
     assert got.problems == want.problems and len(want.problems) > 3
+    said = {p.problem.split(" (got")[0] for p in want.problems}
+    assert {"names an invoice with problems", "names an invoice of another customer or currency"} <= said
+    assert (want.credits.invoice_row >= 0).sum() > 300  # and many that settle their invoice
     for part in ("invoices", "credits"):
         for name, value in vars(getattr(want, part)).items():
             if value is not None:

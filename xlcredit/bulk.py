@@ -187,14 +187,16 @@ def _fx_of(fx_rates: Any, policy: Policy) -> FxRates | None:
 
 
 def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_notes: pd.DataFrame | None,
-              as_of: dt.date, policy: Policy, kernel: str = "auto") -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
+              as_of: dt.date, policy: Policy, kernel: str = "auto",
+              threads: int | None = None) -> tuple[pd.DataFrame, tuple[BulkProblem, ...]]:
     """The kernel on one set of tables: one row per (customer, currency), money in int64 minor units.
 
     Rows are sorted by customer_id then currency; this is what each Dask worker runs on its partition.
-    ``kernel``: see :func:`age_frames`.
+    ``kernel``: see :func:`age_frames`; ``threads``: see :func:`~xlcredit.core.fast.ageing.age_bulk` (a Dask
+    worker passes 1: its own threads already share the CPUs).
     """
     frames = frames_to_arrays(invoices, payments, credit_notes)
-    result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel)
+    result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel, threads=threads)
     order = _label_order(frames, result.customer, result.currency)
     import pyarrow as pa
 

@@ -177,7 +177,8 @@ def _age_partition(p: int, inv_parts: list[Any], pay_parts: list[Any] | None, cn
     for name, parts in (("payments", pay_parts), ("credit_notes", cn_parts)):
         credit[name] = None if parts is None else _concat(parts, lengths[name])
     table, kernel_problems = age_minor(inv[~drop].reset_index(drop=True), *(
-        None if credit[n] is None else credit[n][0] for n in ("payments", "credit_notes")), as_of, policy, kernel)
+        None if credit[n] is None else credit[n][0] for n in ("payments", "credit_notes")), as_of, policy, kernel,
+        threads=1)  # one thread per task: the worker's threads already run one partition each
     row_maps = {"invoices": inv_rows[~drop], **{n: c[1] for n, c in credit.items() if c is not None}}
     problems = [BulkProblem(q.table, int(row_maps[q.table][q.row]), q.column, q.value, q.problem)
                 for q in kernel_problems]

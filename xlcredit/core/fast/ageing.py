@@ -44,6 +44,7 @@ Dates are ``int32`` day numbers (days since 1970-01-01, the ``datetime64[D]`` ep
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -699,8 +700,27 @@ def _kernel_of(kernel: str, rows: int) -> str:
     return "numba"
 
 
+#: The compiled kernel splits the customers over threads from this many invoices + credits (below, starting the
+#: threads and gathering each range's rows costs about what the second core saves).
+THREADS_FROM_ROWS = 100_000
+
+
+def kernel_threads(rows: int, threads: int | None = None) -> int:
+    """How many threads the compiled kernel uses: ``threads`` when given (at least 1), else the CPUs this
+    process may run on (at most 8) for a ledger of :data:`THREADS_FROM_ROWS` rows or more, else 1."""
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+            raise XlcError("threads", f"must be a whole number of at least 1 (got {describe(threads)})", threads)
+        return int(threads)
+    if rows < THREADS_FROM_ROWS:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, 8))
+
+
 def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: tuple[int, ...], by: str,
-                  rate: Fraction, basis: int, labels: tuple[str, ...], required: bool = False) -> BulkAgeing | None:
+                  rate: Fraction, basis: int, labels: tuple[str, ...], required: bool = False,
+                  threads: int = 1) -> BulkAgeing | None:
     """The compiled kernel's answer, or None when the ledger needs the numpy kernel's wider arithmetic (or, unless
     ``required``, when numba is installed but cannot be loaded)."""
     n, _credits = _checked_sizes(invoices, credits)
@@ -715,7 +735,7 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
             raise XlcError("kernel", f"numba is installed but cannot be loaded ({str(exc)[:200]}); use "
                                      "kernel='numpy' or reinstall numba", "numba") from None
         return None
-    out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den)
+    out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den, threads)
     if out is None:
         return None
     return BulkAgeing(as_of=a, labels=labels, n_invoices=n, balance_minor=out["open_minor"] - out["unapplied_minor"],
@@ -724,7 +744,8 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
 
 def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any, policy: Policy | None = None,
              *, bounds: Sequence[int] | None = None, by: str | None = None,
-             annual_rate: Any = None, basis: int | None = None, kernel: str = "auto") -> BulkAgeing:
+             annual_rate: Any = None, basis: int | None = None, kernel: str = "auto",
+             threads: int | None = None) -> BulkAgeing:
     """Open items, ageing buckets and late interest per (customer, currency) at ``as_of``.
 
     ``policy`` supplies the defaults (``ageing.bounds``, ``ageing.basis``, ``late.contract_rate``,
@@ -736,6 +757,8 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
     kernel is loaded in this process), else numpy — small ledgers (the workbook, the sample) never import
     numba. When numba is not installed, "auto" is numpy and "numba" is an error naming the fix.
     A :class:`PreparedLedger` is always aged by numpy (it is numpy's sort).
+    ``threads``: how many threads the compiled kernel splits the customers over (see :func:`kernel_threads`;
+    the answer is the same whatever the number).
     """
     policy = policy or _default_policy()
     bounds = tuple(int(b) for b in (bounds if bounds is not None else policy.ageing.bounds))
@@ -753,9 +776,10 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
     a = day_number(as_of)
     if not isinstance(data, PreparedLedger):
         inv, cr = data
+        n_threads = kernel_threads(len(inv) + len(cr), threads)
         if _kernel_of(kernel, len(inv) + len(cr)) == "numba":
             done = _age_compiled(inv, cr, a, bounds, by, fraction, int(basis), _labels(bounds),
-                                 required=kernel == "numba")
+                                 required=kernel == "numba", threads=n_threads)
             if done is not None:
                 return done
     else:
@@ -1588,22 +1612,30 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                 code = label_index.get_indexer(refs.astype("string").str.strip().fillna(""))
                 found = np.where(has & (code >= 0), find_code(label_rank[np.maximum(code, 0)]), -1)
             live = has & cc["ok"]
-            # the kept invoice's new row (-1: none); every invoice kept: the rows stay as they are
-            target = found if new_index is None else new_index[np.where(found >= 0, found, n_inv)]
-            other = np.zeros(len(frame), bool)
-            named = np.flatnonzero(target >= 0)
-            if named.size:  # does the named invoice belong to another customer or currency?
-                f_named = found[named]
-                other[named] = ((ci["customer"][f_named] != cc["customer"][named]) |
-                                (ci["currency"][f_named] != cc["currency"][named]))
+            if len(frame) >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same rows and flags, one pass
+                from xlcredit.core.fast.compiled import ref_rows
+
+                ref_row, other = ref_rows(found, new_index, ci["customer"], ci["currency"], cc["customer"],
+                                          cc["currency"])
+                left_out = (found >= 0) & (ref_row < 0) & ~other
+            else:
+                # the kept invoice's new row (-1: none); every invoice kept: the rows stay as they are
+                target = found if new_index is None else new_index[np.where(found >= 0, found, n_inv)]
+                other = np.zeros(len(frame), bool)
+                named = np.flatnonzero(target >= 0)
+                if named.size:  # does the named invoice belong to another customer or currency?
+                    f_named = found[named]
+                    other[named] = ((ci["customer"][f_named] != cc["customer"][named]) |
+                                    (ci["currency"][f_named] != cc["currency"][named]))
+                left_out = (found >= 0) & (target < 0)
+                ref_row = np.where(other, -1, target)
             flags.add(name, live & (found < 0), "invoice_ref", refs,
                       lambda v: f"names no invoice (got {describe(v)}); the amount joins the pool")
-            flags.add(name, live & (found >= 0) & (target < 0), "invoice_ref", refs,
+            flags.add(name, live & left_out, "invoice_ref", refs,
                       lambda v: f"names an invoice with problems (got {describe(v)}); the amount joins the pool")
             flags.add(name, live & other, "invoice_ref", refs,
                       lambda v: f"names an invoice of another customer or currency (got {describe(v)}); "
                                 "the amount joins the pool")
-            ref_row = np.where(other, -1, target)
         keep = np.flatnonzero(cc["ok"])
         credit_parts.append((table_no, keep, cc, ref_row))
 
