@@ -337,15 +337,33 @@ def test_frames_to_arrays_reads_the_same_once_numba_is_loaded(monkeypatch) -> No
     want = frames_to_arrays(*tables)
     monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
     monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
-    got = frames_to_arrays(*tables)
-    assert got.problems == want.problems and len(want.problems) > 3
     said = {p.problem.split(" (got")[0] for p in want.problems}
     assert {"names an invoice with problems", "names an invoice of another customer or currency"} <= said
     assert (want.credits.invoice_row >= 0).sum() > 300  # and many that settle their invoice
-    for part in ("invoices", "credits"):
-        for name, value in vars(getattr(want, part)).items():
-            if value is not None:
-                assert np.array_equal(getattr(getattr(got, part), name), value), (part, name)
+    for threads in (1, 2):  # 2: the numbers and references read in a second thread meanwhile
+        got = frames_to_arrays(*tables, threads=threads)
+        assert got.problems == want.problems and len(want.problems) > 3
+        for part in ("invoices", "credits"):
+            for name, value in vars(getattr(want, part)).items():
+                if value is not None:
+                    assert np.array_equal(getattr(getattr(got, part), name), value), (part, name)
+
+
+def test_numbers_read_in_a_second_thread_also_fall_back_to_the_general_path() -> None:
+    """Invoice numbers not of one template (and a bad column) with ``threads=2``: the same as on one thread."""
+    from xlcredit.core.fast.ageing import frames_to_arrays
+
+    inv = pd.DataFrame({"customer_id": ["C1", "C2", "C1"], "invoice_no": ["INV001", "X-7", "INV002"],
+                        "invoice_date": ["2026-09-01"] * 3, "due_date": ["2026-10-01"] * 3,
+                        "amount": ["10.00", "5.00", "oops"], "currency": ["EUR"] * 3})
+    pay = pd.DataFrame({"customer_id": ["C2", "C1"], "payment_date": ["2026-09-15"] * 2, "amount": ["4.00"] * 2,
+                        "currency": ["EUR"] * 2, "invoice_ref": ["X-7", "INV002"]})
+    one, two = (frames_to_arrays(inv, pay, threads=t) for t in (1, 2))
+    assert one.problems == two.problems and [p.problem.split(" (got")[0] for p in two.problems] == [
+        "is not a number", "names an invoice with problems"]
+    assert np.array_equal(two.credits.invoice_row, [1, -1]) and np.array_equal(one.credits.invoice_row, [1, -1])
+    with pytest.raises(XlcError, match=r"invoices\.invoice_no: column is missing"):
+        frames_to_arrays(inv.drop(columns="invoice_no"), pay, threads=2)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

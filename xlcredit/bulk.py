@@ -195,7 +195,7 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     ``kernel``: see :func:`age_frames`; ``threads``: see :func:`~xlcredit.core.fast.ageing.age_bulk` (a Dask
     worker passes 1: its own threads already share the CPUs).
     """
-    frames = frames_to_arrays(invoices, payments, credit_notes)
+    frames = frames_to_arrays(invoices, payments, credit_notes, threads=threads)
     result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel, threads=threads)
     order = _label_order(frames, result.customer, result.currency)
     import pyarrow as pa

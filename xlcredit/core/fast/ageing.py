@@ -1468,8 +1468,19 @@ class _Flags:
             self.items.append(BulkProblem(table, row, column, value, problem(value) if callable(problem) else problem))
 
 
+def _numbers_and_references(invoice_no: pd.Series, references: dict[str, pd.Series]) -> tuple | None:
+    """Invoice numbers of one template, each row's first row, the lookup, and each table's references resolved
+    (found rows and filled flags, or None where the compiled pass does not apply); None: not of one template."""
+    numbers = _numbered(_text_of(invoice_no))
+    if numbers is None:
+        return None
+    first_row, find = _first_rows(numbers.values)
+    found = {name: _refs_compiled(numbers, _text_of(refs), find) for name, refs in references.items()}
+    return numbers, first_row, find, found
+
+
 def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = None,
-                     credit_notes: pd.DataFrame | None = None) -> BulkFrames:
+                     credit_notes: pd.DataFrame | None = None, *, threads: int | None = None) -> BulkFrames:
     """Ledger tables (contract column names) → kernel columns; ids are factorised once here.
 
     Invoices: customer_id, invoice_no, currency, amount, invoice_date, due_date, terms, disputed.
@@ -1477,7 +1488,9 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     Credit notes: customer_id, date, amount, currency, invoice_ref.
     Amounts may be Decimal/text/float/int or Arrow decimals and are taken to minor units half up.
     Rows with problems are left out and listed; a blank due date is derived from the terms and flagged.
-    Invoice numbers of one prefix and fixed width (INV0001234) take a fast numeric path.
+    Invoice numbers of one prefix and fixed width (INV0001234) take a fast numeric path. With ``threads`` > 1
+    (default: :func:`kernel_threads`), the invoice numbers and references are read in a second thread while the
+    ids, currencies, amounts and dates are read.
     """
     from xlcredit.core.fast.labels import arrow_available
 
@@ -1492,6 +1505,15 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
             if col not in frame.columns:
                 raise XlcError(f"{name}.{col}", "column is missing", None)
     frames = dict(present)
+    references = {name: frames[name]["invoice_ref"] for name in ("payments", "credit_notes")
+                  if name in frames and "invoice_ref" in frames[name].columns}
+    ahead = None  # the invoice numbers and references, read meanwhile in a second thread
+    if arrow_available() and kernel_threads(sum(len(f) for _, f in present), threads) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="xlcredit-numbers")
+        ahead = pool.submit(_numbers_and_references, frames["invoices"]["invoice_no"], references)
+        pool.shutdown(wait=False)
 
     numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
     customers_sorted = numbered is not None
@@ -1559,10 +1581,18 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         disputed = np.zeros(n_inv, bool)
 
     # invoice numbers of one pattern take the Arrow fast path; without pyarrow, the general one below
-    numbers = _numbered(_text_of(inv["invoice_no"])) if not isinstance(cust_arrow, np.ndarray) else None
+    found_ahead: dict[str, Any] = {}
+    if ahead is not None:
+        read = ahead.result()
+        numbers = None if read is None else read[0]
+        if read is not None:
+            first_row, find, found_ahead = read[1], read[2], read[3]
+    else:
+        numbers = _numbered(_text_of(inv["invoice_no"])) if not isinstance(cust_arrow, np.ndarray) else None
+        if numbers is not None:
+            first_row, find = _first_rows(numbers.values)
     if numbers is not None:  # fast path: text order is numeric order
         rank = numbers.values
-        first_row, find = _first_rows(rank)
     else:
         no_codes, no_labels = _codes_of(inv["invoice_no"])
         flags.add("invoices", no_codes < 0, "invoice_no", inv["invoice_no"], "is empty")
@@ -1601,7 +1631,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         if "invoice_ref" in frame.columns:
             refs = frame["invoice_ref"]
             if numbers is not None:
-                fused = _refs_compiled(numbers, _text_of(refs), find)
+                fused = found_ahead[name] if name in found_ahead else _refs_compiled(numbers, _text_of(refs), find)
                 if fused is not None:
                     found, has = fused
                 else:
