@@ -125,6 +125,25 @@ def test_customer_ranges_on_threads_answer_as_one_kernel(seed, n, m, customers, 
     assert_same(one, age_bulk((inv, cr), AS_OFS[-1], kernel="numpy"))
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_without_items_the_group_figures_are_the_same(threads, monkeypatch) -> None:
+    """``items=False`` (what a report per customer asks for): every per-group figure as with the items, the
+    per-item arrays empty — with either kernel, on one thread and on ranges."""
+    from xlcredit.core.fast import compiled
+
+    monkeypatch.setattr(compiled, "ROWS_PER_RANGE", 500)
+    inv, cr = random_ledger(np.random.default_rng(21), 4_000, 3_000, 60, 3, "unique")
+    for kernel in ("numba", "numpy"):
+        full = age_bulk((inv, cr), AS_OFS[1], kernel=kernel, threads=threads)
+        bare = age_bulk((inv, cr), AS_OFS[1], kernel=kernel, threads=threads, items=False)
+        assert len(full.item_row) > 300
+        for name in FIELDS:
+            if name.startswith("item_"):
+                assert getattr(bare, name).shape == (0,) and getattr(bare, name).dtype == getattr(full, name).dtype
+            else:
+                assert np.array_equal(getattr(bare, name), getattr(full, name)), (kernel, name)
+
+
 def test_customer_ranges_are_used_and_threads_are_checked(monkeypatch) -> None:
     """A large ledger takes the ranges by default on 2 or more CPUs; ``threads`` is a whole number ≥ 1."""
     from xlcredit.core.fast import compiled

@@ -196,7 +196,8 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     worker passes 1: its own threads already share the CPUs).
     """
     frames = frames_to_arrays(invoices, payments, credit_notes, threads=threads)
-    result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel, threads=threads)
+    result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel, threads=threads,
+                      items=False)  # the answer is per customer and currency: no per-item arrays
     order = _label_order(frames, result.customer, result.currency)
     import pyarrow as pa
 

@@ -720,7 +720,7 @@ def kernel_threads(rows: int, threads: int | None = None) -> int:
 
 def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: tuple[int, ...], by: str,
                   rate: Fraction, basis: int, labels: tuple[str, ...], required: bool = False,
-                  threads: int = 1) -> BulkAgeing | None:
+                  threads: int = 1, items: bool = True) -> BulkAgeing | None:
     """The compiled kernel's answer, or None when the ledger needs the numpy kernel's wider arithmetic (or, unless
     ``required``, when numba is installed but cannot be loaded)."""
     n, _credits = _checked_sizes(invoices, credits)
@@ -735,7 +735,7 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
             raise XlcError("kernel", f"numba is installed but cannot be loaded ({str(exc)[:200]}); use "
                                      "kernel='numpy' or reinstall numba", "numba") from None
         return None
-    out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den, threads)
+    out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den, threads, items)
     if out is None:
         return None
     return BulkAgeing(as_of=a, labels=labels, n_invoices=n, balance_minor=out["open_minor"] - out["unapplied_minor"],
@@ -745,7 +745,7 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
 def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any, policy: Policy | None = None,
              *, bounds: Sequence[int] | None = None, by: str | None = None,
              annual_rate: Any = None, basis: int | None = None, kernel: str = "auto",
-             threads: int | None = None) -> BulkAgeing:
+             threads: int | None = None, items: bool = True) -> BulkAgeing:
     """Open items, ageing buckets and late interest per (customer, currency) at ``as_of``.
 
     ``policy`` supplies the defaults (``ageing.bounds``, ``ageing.basis``, ``late.contract_rate``,
@@ -758,7 +758,8 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
     numba. When numba is not installed, "auto" is numpy and "numba" is an error naming the fix.
     A :class:`PreparedLedger` is always aged by numpy (it is numpy's sort).
     ``threads``: how many threads the compiled kernel splits the customers over (see :func:`kernel_threads`;
-    the answer is the same whatever the number).
+    the answer is the same whatever the number). ``items=False``: the per-group figures only, the per-item
+    arrays left empty (what a report per customer needs; spares allocating and filling them).
     """
     policy = policy or _default_policy()
     bounds = tuple(int(b) for b in (bounds if bounds is not None else policy.ageing.bounds))
@@ -779,7 +780,7 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
         n_threads = kernel_threads(len(inv) + len(cr), threads)
         if _kernel_of(kernel, len(inv) + len(cr)) == "numba":
             done = _age_compiled(inv, cr, a, bounds, by, fraction, int(basis), _labels(bounds),
-                                 required=kernel == "numba", threads=n_threads)
+                                 required=kernel == "numba", threads=n_threads, items=items)
             if done is not None:
                 return done
     else:
@@ -838,14 +839,15 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
 
     # report only groups with a document on or before as_of
     keep = np.flatnonzero((p.first_invoice <= a) | (credit_count > 0))
+    shown = slice(None) if items else slice(0)  # items=False: the per-item arrays empty, as the compiled kernel's
     return BulkAgeing(
         as_of=a, labels=_labels(bounds), n_invoices=n,
         customer=p.group_customer[keep], currency=p.group_currency[keep],
         buckets=bucket_sums.reshape(n_groups, n_b)[keep], open_minor=open_total[keep],
         unapplied_minor=unapplied[keep], balance_minor=open_total[keep] - unapplied[keep],
         disputed_minor=disputed[keep], interest_minor=interest[keep],
-        item_row=p.order[nz], item_open=open_v, item_days_overdue=days_over.astype(np.int32),
-        item_interest=interest_v, ref_problems=ref_problems.astype(np.int64),
+        item_row=p.order[nz][shown], item_open=open_v[shown], item_days_overdue=days_over.astype(np.int32)[shown],
+        item_interest=interest_v[shown], ref_problems=ref_problems.astype(np.int64),
     )
 
 

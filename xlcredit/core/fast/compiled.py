@@ -104,7 +104,8 @@ _sort_segment_jit = _jit(_sort_segment)
 def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date: np.ndarray, i_due: np.ndarray,
             i_disputed: np.ndarray, i_rank: np.ndarray, has_rank: bool,
             c_cust: np.ndarray, c_ccy: np.ndarray, c_amount: np.ndarray, c_date: np.ndarray, c_ref: np.ndarray,
-            n_ccy: int, renumber: np.ndarray, a: int, bounds: np.ndarray, by_due: bool, num: int, den: int,
+            n_ccy: int, renumber: np.ndarray, a: int, bounds: np.ndarray, by_due: bool, items: bool, num: int,
+            den: int,
             due_lo: int, date_lo: int, rank_lo: int, b_date: int, b_tail: int, b_key: int,
             due_span: int, row_info: np.ndarray, stage: np.ndarray, rec: np.ndarray, w_mark: np.ndarray) -> tuple:
     """Everything after the checks. ``row_info`` (n × 2): per invoice row, group·2³² + day, referenced credit;
@@ -276,6 +277,8 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
     buckets = np.zeros((g_count, n_bk), np.int64)
     interest = np.zeros(g_count, np.int64)
     disputed = np.zeros(g_count, np.int64)
+    if not items:  # the group figures only: no per-item arrays to fill
+        n_items = 0
     item_row = np.empty(n_items, np.int64)
     item_open = np.empty(n_items, np.int64)
     item_days = np.empty(n_items, np.int32)
@@ -301,11 +304,12 @@ def _kernel(i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray, i_date:
                 disputed[g] += rem
             else:
                 interest[g] += charge
-            item_row[q] = rec[p, 2]
-            item_open[q] = rem
-            item_days[q] = over
-            item_interest[q] = charge
-            q += 1
+            if items:
+                item_row[q] = rec[p, 2]
+                item_open[q] = rem
+                item_days[q] = over
+                item_interest[q] = charge
+                q += 1
 
     # 8. references that named another customer's invoice or one dated after as_of
     n_prob = 0
@@ -738,13 +742,14 @@ def _bits(n: int) -> int:
 
 
 def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], by_due: bool,
-                 num: int, den: int, threads: int = 1) -> dict[str, np.ndarray] | None:
+                 num: int, den: int, threads: int = 1, items: bool = True) -> dict[str, np.ndarray] | None:
     """The kernel on :class:`~xlcredit.core.fast.ageing.BulkInvoices` and ``BulkCredits`` (already checked).
 
     ``num / den`` is the interest per day as a fraction (annual rate / basis); the caller has checked that
     no product overflows. ``threads`` > 1 splits the customers into that many ranges, aged side by side (the
-    same answer). Returns the per-group and per-item columns of ``BulkAgeing``, or None when the sort key (due
-    date, invoice date, number) would not fit 63 bits — then the numpy kernel answers.
+    same answer); ``items`` False leaves the per-item columns empty. Returns the per-group and per-item columns
+    of ``BulkAgeing``, or None when the sort key (due date, invoice date, number) would not fit 63 bits — then
+    the numpy kernel answers.
     """
     n, m = len(invoices), len(credits)
     rank = invoices.number_rank
@@ -782,7 +787,7 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
     # group numbers fit int32 below 2³¹ rows (half the memory the lookups wander through); int64 beyond
     renumber = _work("renumber", (pairs.shape[0] if pairs is not None else n_cust * width),
                      np.int32 if n + m < 2**31 else np.int64)
-    kernel_args = (np.asarray(bounds, np.int64), by_due, num, den,
+    kernel_args = (np.asarray(bounds, np.int64), by_due, items, num, den,
                    due_lo, date_lo, rank_lo, b_date, b_tail, b_due + b_date + b_tail, due_span)
     ranged = None
     if pairs is None:
@@ -802,11 +807,13 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
             _work("mark", m, np.bool_))
     if pairs is not None:
         group_pair = pairs[group_pair]
-    kept = np.flatnonzero(keep)
-    group_pair = group_pair[kept]
+    if not bool(keep.all()):  # usually every group is kept: no copies
+        kept = np.flatnonzero(keep)
+        group_pair, buckets, open_total, unapplied, disputed, interest = (
+            x[kept] for x in (group_pair, buckets, open_total, unapplied, disputed, interest))
     return {"customer": group_pair // max(n_ccy, 1), "currency": group_pair % max(n_ccy, 1),
-            "buckets": buckets[kept], "open_minor": open_total[kept], "unapplied_minor": unapplied[kept],
-            "disputed_minor": disputed[kept], "interest_minor": interest[kept],
+            "buckets": buckets, "open_minor": open_total, "unapplied_minor": unapplied,
+            "disputed_minor": disputed, "interest_minor": interest,
             "item_row": item_row, "item_open": item_open, "item_days_overdue": item_days,
             "item_interest": item_interest, "ref_problems": problems}
 
