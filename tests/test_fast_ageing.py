@@ -757,14 +757,24 @@ def test_shared_codes_trim_and_case_as_python_does(values, case):
     assert got == [norm(v) for v in values] + [""]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["C######", "CUST-####-##", "#####", "K-é###"]),
-       st.lists(st.integers(0, 999), min_size=1, max_size=120), st.integers(0, 3), st.booleans())
-def test_numbered_ids_label_every_row_as_the_general_path(template, numbers, table_split, as_dictionary):
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(template=st.sampled_from(["C######", "CUST-####-##", "#####", "K-é###"]),
+       numbers=st.lists(st.integers(0, 999), min_size=1, max_size=120), table_split=st.integers(0, 3),
+       as_dictionary=st.booleans(), compiled=st.booleans())
+def test_numbered_ids_label_every_row_as_the_general_path(template, numbers, table_split, as_dictionary, compiled,
+                                                          monkeypatch):
     """Fixed-width ids (``C000123``) are numbered without hashing a string: each row's label must be the one the
     general path gives it, the labels unique, and the codes in the labels' text order (the answer is not sorted
-    again)."""
+    again) — with numpy, and with the compiled numbering and labels (``compiled``)."""
+    from xlcredit.core.fast import ageing
     from xlcredit.core.fast.ageing import _numbered_codes, _shared_codes
+
+    if compiled:
+        import xlcredit.core.fast.compiled  # noqa: F401  (loads numba)
+
+        monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
+        monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
 
     digits = template.count("#")
 
@@ -786,6 +796,7 @@ def test_numbered_ids_label_every_row_as_the_general_path(template, numbers, tab
     got = [labels.to_pylist()[c] for col in codes for c in col.tolist()]
     assert got == [general_labels.to_pylist()[c] for col in general_codes for c in col.tolist()] == values
     assert labels.to_pylist() == sorted(set(values))
+    assert all(col.dtype == np.int32 for col in codes)
 
 
 @pytest.mark.parametrize("values", [

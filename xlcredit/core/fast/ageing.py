@@ -1328,16 +1328,22 @@ def _template_texts(numbers: np.ndarray, template: bytes) -> Any:
     import pyarrow as pa
 
     n, width = numbers.shape[0], len(template)
-    mat = np.empty((n, width), np.uint8)
-    rest = numbers.astype(np.int64, copy=True)
-    for j in range(width - 1, -1, -1):
-        if template[j] == ord("#"):
-            mat[:, j] = rest % 10 + 48
-            rest //= 10
-        else:
-            mat[:, j] = template[j]
+    if n >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same bytes, one compiled pass
+        from xlcredit.core.fast.compiled import template_texts
+
+        data = template_texts(numbers, np.frombuffer(template, np.uint8))
+    else:
+        mat = np.empty((n, width), np.uint8)
+        rest = numbers.astype(np.int64, copy=True)
+        for j in range(width - 1, -1, -1):
+            if template[j] == ord("#"):
+                mat[:, j] = rest % 10 + 48
+                rest //= 10
+            else:
+                mat[:, j] = template[j]
+        data = mat.reshape(-1)
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(mat.reshape(-1)))
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _numbered_codes(columns: Sequence[pd.Series]) -> tuple[list[np.ndarray], Any] | None:
@@ -1379,9 +1385,15 @@ def _numbered_codes(columns: Sequence[pd.Series]) -> tuple[list[np.ndarray], Any
             if parsed is None or not bool(parsed[1].all()):
                 return None
             numbers.append(parsed[0])
+    limit = 4 * sum(x.shape[0] for x in numbers) + 1024  # sparse numbers beyond: a table would not pay
+    if sum(x.shape[0] for x in numbers) >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same, compiled
+        from xlcredit.core.fast.compiled import number_codes
+
+        done = number_codes(numbers, limit)
+        return None if done is None else (done[0], _template_texts(done[1], template))
     lo = min(int(x.min()) for x in numbers if x.size)
     span = max(int(x.max()) for x in numbers if x.size) - lo + 1
-    if span > 4 * sum(x.shape[0] for x in numbers) + 1024:  # sparse numbers: a table would not pay
+    if span > limit:
         return None
     at = [x - lo for x in numbers]  # each id's place in the span, made once
     present = np.zeros(span, bool)

@@ -31,8 +31,9 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "ref_rows", "release_workspace",
-           "rescale_units", "resolve_refs", "table_lookup", "template_numbers", "warm_up"]
+__all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "number_codes", "ref_rows",
+           "release_workspace", "rescale_units", "resolve_refs", "table_lookup", "template_numbers",
+           "template_texts", "warm_up"]
 
 
 def _jit(fn: Any) -> Any:
@@ -689,6 +690,80 @@ def ref_rows(found: np.ndarray, new_index: np.ndarray | None, i_cust: np.ndarray
     return ref_row, other
 
 
+def _min_max_kernel(values: np.ndarray, out: np.ndarray) -> None:
+    for i in range(values.shape[0]):
+        v = values[i]
+        if v < out[0]:
+            out[0] = v
+        if v > out[1]:
+            out[1] = v
+
+
+_min_max_kernel = _jit(_min_max_kernel)
+
+
+def _mark_kernel(values: np.ndarray, lo: int, present: np.ndarray) -> None:
+    for i in range(values.shape[0]):
+        present[values[i] - lo] = True
+
+
+_mark_kernel = _jit(_mark_kernel)
+
+
+def _code_kernel(values: np.ndarray, lo: int, dense: np.ndarray, every: bool, out: np.ndarray) -> None:
+    for i in range(values.shape[0]):
+        out[i] = values[i] - lo if every else dense[values[i] - lo]
+
+
+_code_kernel = _jit(_code_kernel)
+
+
+def number_codes(numbers: list[np.ndarray], limit: int) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """``ageing._numbered_codes``' numbering: int32 codes of the numbers in order of value (one shared list for
+    every array) and the numbers that occur, sorted; None when they span more than ``limit`` values. A pass
+    or two per array, no temporaries (when every number in the span occurs, a code is the number − the first)."""
+    bounds = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min], np.int64)
+    for x in numbers:
+        _min_max_kernel(x, bounds)
+    lo, span = int(bounds[0]), int(bounds[1]) - int(bounds[0]) + 1
+    if span > limit:
+        return None
+    present = np.zeros(span, np.bool_)
+    for x in numbers:
+        _mark_kernel(x, lo, present)
+    dense = np.cumsum(present, dtype=np.int32)
+    dense -= 1
+    every = int(dense[-1]) == span - 1
+    codes = []
+    for x in numbers:
+        out = np.empty(x.shape[0], np.int32)
+        _code_kernel(x, lo, dense, every, out)
+        codes.append(out)
+    return codes, (np.arange(lo, lo + span, dtype=np.int64) if every else np.flatnonzero(present) + lo)
+
+
+def _texts_kernel(numbers: np.ndarray, template: np.ndarray, out: np.ndarray) -> None:
+    width = template.shape[0]
+    for i in range(numbers.shape[0]):
+        rest = numbers[i]
+        for j in range(width - 1, -1, -1):
+            if template[j] == 35:  # "#"
+                out[i * width + j] = 48 + rest % 10
+                rest //= 10
+            else:
+                out[i * width + j] = template[j]
+
+
+_texts_kernel = _jit(_texts_kernel)
+
+
+def template_texts(numbers: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """The bytes of ``numbers`` written in ``template`` one after another (``ageing._template_texts``' matrix)."""
+    out = np.empty(numbers.shape[0] * template.shape[0], np.uint8)
+    _texts_kernel(numbers.astype(np.int64, copy=False), template, out)
+    return out
+
+
 def _rescale_kernel(units: np.ndarray, codes: np.ndarray, exponents: np.ndarray, scale: int, out: np.ndarray) -> None:
     last = exponents.shape[0] - 1
     for i in range(units.shape[0]):
@@ -839,6 +914,8 @@ def warm_up() -> str:
                  np.frombuffer(b"INV##", np.uint8), 3, table)
     ref_rows(np.array([0, -1, 1]), None, np.array([0, 1], np.int32), np.array([0, 0], np.int32),
              np.array([0, 0, 0], np.int32), np.array([0, 0, 0], np.int32))
+    number_codes([np.array([7, 9], np.int64)], 10)
+    template_texts(np.array([7], np.int64), np.frombuffer(b"C##", np.uint8))
     words = np.array([250, 0, -1234, -1], np.int64)  # decimal128 low/high words, read as ageing reads them
     rescale_units(words[0::2], np.array([0, -1], np.int32), np.array([0, 2], np.int64), 2)
     if not cached():
