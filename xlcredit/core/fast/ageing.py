@@ -875,11 +875,27 @@ class BulkFrames:
     credits: BulkCredits
     customer_labels: Any  # an Arrow string array, or (without pyarrow) an object ndarray
     currencies: tuple[str, ...]
-    invoice_rows: np.ndarray
-    credit_table: np.ndarray
-    credit_rows: np.ndarray
     problems: tuple[BulkProblem, ...]
+    #: the rows kept: of the invoices, then (table, rows) of each credit table; a count n = all n rows kept
+    kept_rows: tuple[np.ndarray | int, tuple[tuple[int, np.ndarray | int], ...]]
     customers_sorted: bool = False  # True when customer codes follow the labels' text order (code i < code j ⇔ text)
+
+    @cached_property
+    def invoice_rows(self) -> np.ndarray:
+        """Each kept invoice's row in the invoices table (made on first use: usually every row is kept)."""
+        return _rows_of(self.kept_rows[0])
+
+    @cached_property
+    def credit_table(self) -> np.ndarray:
+        """Which table each credit came from: 0 = payments, 1 = credit notes."""
+        parts = [np.full(_rows_of(k).shape[0], t, np.int8) for t, k in self.kept_rows[1]]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int8)
+
+    @cached_property
+    def credit_rows(self) -> np.ndarray:
+        """Each credit's row in its own table."""
+        parts = [_rows_of(k) for _, k in self.kept_rows[1]]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     @cached_property
     def customers(self) -> np.ndarray:
@@ -892,6 +908,10 @@ class BulkFrames:
     def customer_text(self) -> Any:
         """The customer labels as an Arrow string array (sorts faster than objects); None without pyarrow."""
         return None if isinstance(self.customer_labels, np.ndarray) else self.customer_labels
+
+
+def _rows_of(kept: np.ndarray | int) -> np.ndarray:
+    return np.arange(kept, dtype=np.int64) if isinstance(kept, int) else kept.astype(np.int64, copy=False)
 
 
 _NET_DAYS = re.compile(r"(?i)\bnet\s*(\d{1,4})\b")
@@ -1629,9 +1649,9 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                                            f"repeats the invoice number of row {int(first_row[row])}"))
         ci["ok"] &= ~dup
 
-    kept_inv = np.flatnonzero(ci["ok"])
+    kept_inv = None if ci["ok"].all() else np.flatnonzero(ci["ok"])  # None: every invoice kept (the usual case)
     new_index = None  # each invoice row's row among the kept ones (-1: left out); made only when one is left out
-    if kept_inv.shape[0] != n_inv:
+    if kept_inv is not None:
         new_index = np.full(n_inv + 1, -1, np.int64)
         new_index[kept_inv] = np.arange(kept_inv.shape[0])
 
@@ -1680,11 +1700,12 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
             flags.add(name, live & other, "invoice_ref", refs,
                       lambda v: f"names an invoice of another customer or currency (got {describe(v)}); "
                                 "the amount joins the pool")
-        keep = np.flatnonzero(cc["ok"])
+        keep = np.flatnonzero(cc["ok"]) if not cc["ok"].all() else None
         credit_parts.append((table_no, keep, cc, ref_row))
 
-    def take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return values if rows.shape[0] == values.shape[0] else values[rows]
+    def take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        return values if rows is None else values[rows]
+
 
     invoices_out = BulkInvoices(
         customer=take(ci["customer"], kept_inv), currency=take(ci["currency"], kept_inv),
@@ -1699,19 +1720,17 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
             date=np.concatenate([take(c["date"], k) for _, k, c, _ in credit_parts]),
             invoice_row=np.concatenate([take(r, k) for _, k, _, r in credit_parts]),
         )
-        credit_table = np.concatenate([np.full(k.shape[0], t, np.int8) for t, k, _, _ in credit_parts])
-        credit_rows = np.concatenate([k for _, k, _, _ in credit_parts]).astype(np.int64, copy=False)
     else:
         none = np.zeros(0, np.int64)
         credits_out = BulkCredits(none, none, none, none.astype(np.int32), none)
-        credit_table, credit_rows = np.zeros(0, np.int8), none
     table_order = {"invoices": 0, "payments": 1, "credit_notes": 2}
     problems = sorted(flags.items, key=lambda p: (table_order[p.table], p.row))
+    kept_rows = (n_inv if kept_inv is None else kept_inv,
+                 tuple((t, len(c["ok"]) if k is None else k) for t, k, c, _ in credit_parts))
     return BulkFrames(
         invoices=invoices_out, credits=credits_out,
         customer_labels=cust_arrow, currencies=tuple(ccy_labels),
-        invoice_rows=kept_inv.astype(np.int64, copy=False), credit_table=credit_table, credit_rows=credit_rows,
-        problems=tuple(problems), customers_sorted=customers_sorted,
+        problems=tuple(problems), kept_rows=kept_rows, customers_sorted=customers_sorted,
     )
 
 
