@@ -767,14 +767,17 @@ def test_numbered_ids_label_every_row_as_the_general_path(template, numbers, tab
     """Fixed-width ids (``C000123``) are numbered without hashing a string: each row's label must be the one the
     general path gives it, the labels unique, and the codes in the labels' text order (the answer is not sorted
     again) — with numpy, and with the compiled numbering and labels (``compiled``)."""
+    import xlcredit.core.fast.compiled  # noqa: F401  (loads numba)
     from xlcredit.core.fast import ageing
+
+    with monkeypatch.context() as patch:  # undone after each example: the numpy examples stay numpy
+        patch.setattr(ageing, "_numba_loaded", lambda: compiled)
+        patch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
+        check_numbered_ids(template, numbers, table_split, as_dictionary)
+
+
+def check_numbered_ids(template, numbers, table_split, as_dictionary) -> None:
     from xlcredit.core.fast.ageing import _numbered_codes, _shared_codes
-
-    if compiled:
-        import xlcredit.core.fast.compiled  # noqa: F401  (loads numba)
-
-        monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
-        monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
 
     digits = template.count("#")
 

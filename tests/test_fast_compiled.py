@@ -107,7 +107,7 @@ def test_compiled_equals_numpy_on_larger_ledgers(customers, rank, step) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), m=st.integers(0, 400), customers=st.integers(1, 40),
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), m=st.integers(0, 400), customers=st.integers(2, 40),
        threads=st.integers(2, 4), per_range=st.sampled_from([16, 64, 100_000]),
        rank=st.sampled_from(["none", "unique", "repeats"]))
 def test_customer_ranges_on_threads_answer_as_one_kernel(seed, n, m, customers, threads, per_range, rank,
@@ -123,6 +123,55 @@ def test_customer_ranges_on_threads_answer_as_one_kernel(seed, n, m, customers, 
         one = age_bulk((inv, cr), when, kernel="numba", threads=1)
         assert_same(age_bulk((inv, cr), when, kernel="numba", threads=threads), one)
     assert_same(one, age_bulk((inv, cr), AS_OFS[-1], kernel="numpy"))
+
+
+def test_customer_ranges_with_due_dates_spread_too_wide_for_a_range(monkeypatch) -> None:
+    """One due date typed decades away spans more days than a small range can count: that range sorts its buckets
+    whole (as one kernel does for the whole ledger), with the same answer."""
+    from xlcredit.core.fast import compiled
+
+    monkeypatch.setattr(compiled, "ROWS_PER_RANGE", 2_000)
+    inv, cr = random_ledger(np.random.default_rng(17), 12_000, 9_000, 300, 2, "unique")
+    due = inv.due_date.copy()
+    due[5] += 90_000  # ≈ 250 years: more than 4 × a range's rows + 65,536 days, less than the ledger's limit
+    inv = BulkInvoices(inv.customer, inv.currency, inv.amount_minor, inv.invoice_date, due, inv.disputed,
+                       inv.number_rank)
+    for when in AS_OFS:
+        assert_same(age_bulk((inv, cr), when, kernel="numba", threads=3),
+                    age_bulk((inv, cr), when, kernel="numpy"))
+
+
+def test_a_kernel_thread_that_cannot_start_leaves_no_thread_waiting(monkeypatch) -> None:
+    """``can't start new thread`` for the second helper: the error reaches the caller and the helper already
+    started is released from its barrier (it had waited forever); a started thread's own error reaches the
+    caller too."""
+    import threading
+
+    from xlcredit.core.fast import compiled
+
+    class Refused(threading.Thread):
+        def start(self) -> None:
+            if self.name.endswith("-2"):
+                raise RuntimeError("can't start new thread")
+            super().start()
+
+    inv, cr = random_ledger(np.random.default_rng(4), 3_000, 2_000, 50)
+    monkeypatch.setattr(compiled.threading, "Thread", Refused)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3)
+    monkeypatch.undo()
+    for t in threading.enumerate():
+        if t.name.startswith("xlcredit-kernel"):
+            t.join(timeout=5)
+            assert not t.is_alive(), t.name
+
+    def broken(*args):
+        raise ValueError("scatter failed")
+
+    monkeypatch.setattr(compiled, "_scatter_credits", broken)
+    with pytest.raises(ValueError, match="scatter failed"):
+        age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("xlcredit-kernel")]
 
 
 @pytest.mark.parametrize("threads", [1, 3])

@@ -701,10 +701,10 @@ def _kernel_of(kernel: str, rows: int) -> str:
 
 
 #: The compiled kernel splits the customers over threads from this many invoices + credits: below, partitioning
-#: the rows costs what the second core saves (random ledgers, 2 cores, medians of 15: 350k rows 10.6 ms on one
-#: thread against 12.9 on two, 700k 24.2 against 26.3, 1.05M 37.7 against 35.0, 1.4M 150.6 against 112.6 ms
-#: with 5 invoices a customer; the issue's ledgers of 1.75M rows: 87 against 75 ms at 1k customers, 145 against
-#: 112 ms at 200k — medians of 9, interleaved).
+#: the rows costs what the second core saves (random ledgers, 2 cores, medians of 15, one thread against two:
+#: 100 invoices a customer — 350k rows 10.6 against 12.9 ms, 700k 24.2 against 26.3, 1.05M 37.7 against 35.0;
+#: 5 invoices a customer — 350k 28.3 against 34.0, 700k 77.8 against 71.9, 1.4M 150.6 against 112.6 ms; the
+#: issue's ledgers of 1.75M rows: 87 against 75 ms at 1k customers, 145 against 112 ms at 200k — medians of 9).
 THREADS_FROM_ROWS = 1_000_000
 
 

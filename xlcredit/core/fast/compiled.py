@@ -419,8 +419,8 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     n, m = i_cust.shape[0], c_cust.shape[0]
     if threads < 2 or n_cust < 2 or n >= 2**31:  # on one thread, partitioning costs more than the caches save
         return None
+    threads = min(threads, n_cust, 64, max(2, (n + m) // 64))  # no more threads than customers or work for them
     n_ranges = max(threads, -(-(n + m) // ROWS_PER_RANGE))
-    threads = min(threads, n_ranges)
     i_cut = [n * t // threads for t in range(threads + 1)]  # each thread's slice of the rows
     c_cut = [m * t // threads for t in range(threads + 1)]
     has_rank = rank is not None
@@ -464,10 +464,13 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         lo, i0, i1, c0, c1 = (int(plan["first_code"][r]), int(plan["i_start"][r]), int(plan["i_start"][r + 1]),
                               int(plan["c_start"][r]), int(plan["c_start"][r + 1]))
         span = (int(plan["bounds"][r + 1]) - lo) * width
+        args = kernel_args  # the due dates' counting pass, unless they span too many days for this range's rows
+        if kernel_args[-1] > 4 * (i1 - i0) + 65536:
+            args = (*kernel_args[:-1], 0)
         out = _kernel(g["i_cust"][i0:i1], g["i_ccy"][i0:i1], g["i_amount"][i0:i1], g["i_date"][i0:i1],
                       g["i_due"][i0:i1], g["i_disputed"][i0:i1], g["i_rank"][i0:i1] if has_rank else i_rank,
                       has_rank, g["c_cust"][c0:c1], g["c_ccy"][c0:c1], g["c_amount"][c0:c1], g["c_date"][c0:c1],
-                      g["c_ref"][c0:c1], width, renumber[lo * width: lo * width + span], a, *kernel_args,
+                      g["c_ref"][c0:c1], width, renumber[lo * width: lo * width + span], a, *args,
                       row_info[i0:i1], stage[i0:i1], rec[i0:i1], mark[c0:c1])
         (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
          item_row, item_open, item_days, item_interest, problems) = out
@@ -506,8 +509,16 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
             barrier.abort()
 
     helpers = [threading.Thread(target=work, args=(t,), name=f"xlcredit-kernel-{t}") for t in range(1, threads)]
-    for h in helpers:
-        h.start()
+    started = []
+    try:
+        for h in helpers:
+            h.start()
+            started.append(h)
+    except BaseException:  # e.g. "can't start new thread": release the started ones from the barrier, then say so
+        barrier.abort()
+        for h in started:
+            h.join()
+        raise
     work(0)
     for h in helpers:
         h.join()
@@ -823,8 +834,10 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
     """The kernel on :class:`~xlcredit.core.fast.ageing.BulkInvoices` and ``BulkCredits`` (already checked).
 
     ``num / den`` is the interest per day as a fraction (annual rate / basis); the caller has checked that
-    no product overflows. ``threads`` > 1 splits the customers into that many ranges, aged side by side (the
-    same answer); ``items`` False leaves the per-item columns empty. Returns the per-group and per-item columns
+    no product overflows. ``threads`` > 1 ages ranges of customers side by side on that many threads (at most
+    one per customer, 64 in all; ranges of about :data:`ROWS_PER_RANGE` rows, at least one per thread) — the
+    same answer; one kernel on this thread when the codes are sparse (pairs numbered first) or there is one
+    customer. ``items`` False leaves the per-item columns empty. Returns the per-group and per-item columns
     of ``BulkAgeing``, or None when the sort key (due date, invoice date, number) would not fit 63 bits — then
     the numpy kernel answers.
     """
