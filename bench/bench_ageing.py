@@ -447,11 +447,13 @@ def _runs(frames: Any, con: Any, inv_pl: Any, cr_pl: Any, inv_p: pd.DataFrame, c
           sources: tuple[str, str, str], folder: Path) -> dict[str, Any]:
     """What each tool runs: compute on tables already in memory, and end to end from the Parquet files."""
     from xlcredit import age_frames
-    from xlcredit.core.fast.ageing import age_bulk, prepare_bulk
+    from xlcredit.bulk import available_cpus
+    from xlcredit.core.fast.ageing import age_bulk, kernel_threads, prepare_bulk
 
     paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
+    threads = kernel_threads(len(frames.invoices) + len(frames.credits), None, available_cpus())  # as age_frames
     return {
-        "xlcredit": lambda: age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel="numba"),
+        "xlcredit": lambda: age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel="numba", threads=threads),
         "xlcredit-numpy": lambda: age_bulk(prepare_bulk(frames.invoices, frames.credits), AS_OF_DATE),
         "duckdb": lambda: duckdb_ageing(con),
         "polars": lambda: polars_ageing(inv_pl, cr_pl),
@@ -646,9 +648,10 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
         t0 = time.perf_counter()
         tables = bulk.read_tables(*paths)
         t1 = time.perf_counter()
-        frames = frames_to_arrays(*tables)
+        threads = bulk.kernel_threads(sum(len(t) for t in tables if t is not None), None, bulk.available_cpus())
+        frames = frames_to_arrays(*tables, threads=threads)  # the steps as age_frames runs them
         t2 = time.perf_counter()
-        age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel=kernel)
+        age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel=kernel, threads=threads, items=False)
         t3 = time.perf_counter()
         for name, value in zip(("read", "frames_to_arrays", "kernel"), (t1 - t0, t2 - t1, t3 - t2), strict=True):
             steps[name].append(value)

@@ -194,15 +194,17 @@ def test_without_items_the_group_figures_are_the_same(threads, monkeypatch) -> N
 
 
 def test_customer_ranges_are_used_and_threads_are_checked(monkeypatch) -> None:
-    """``threads=2`` takes the ranges; by default a ledger of THREADS_FROM_ROWS rows gets every CPU (at most 8),
-    a smaller one a single thread; ``threads`` is a whole number ≥ 1."""
+    """``threads=2`` takes the ranges; a ledger of THREADS_FROM_ROWS rows gets the CPUs the caller names (at most
+    8), a smaller one a single thread; ``threads`` is a whole number ≥ 1."""
     from xlcredit.core.fast import compiled
 
     ran = []
     real = compiled._age_ranges
     monkeypatch.setattr(compiled, "_age_ranges", lambda *a: ran.append(a[0]) or real(*a))
     inv, cr = random_ledger(np.random.default_rng(9), 60_000, 45_000, 3_000, 2, "unique")
-    assert ageing.kernel_threads(ageing.THREADS_FROM_ROWS) == min(len(os.sched_getaffinity(0)), 8)
+    assert ageing.kernel_threads(ageing.THREADS_FROM_ROWS) == 1  # the core does not ask the machine
+    assert ageing.kernel_threads(ageing.THREADS_FROM_ROWS, cpus=4) == 4
+    assert ageing.kernel_threads(ageing.THREADS_FROM_ROWS, cpus=32) == 8
     assert_same(age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=2),
                 age_bulk((inv, cr), AS_OFS[1], kernel="numpy"))
     assert ran == [2]

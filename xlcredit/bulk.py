@@ -20,7 +20,7 @@ import pandas as pd
 
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.fast.ageing import KERNELS, BulkProblem, age_bulk, frames_to_arrays
+from xlcredit.core.fast.ageing import KERNELS, BulkProblem, age_bulk, frames_to_arrays, kernel_threads
 from xlcredit.core.ledger import FxRates
 from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
@@ -192,9 +192,13 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     """The kernel on one set of tables: one row per (customer, currency), money in int64 minor units.
 
     Rows are sorted by customer_id then currency; this is what each Dask worker runs on its partition.
-    ``kernel``: see :func:`age_frames`; ``threads``: see :func:`~xlcredit.core.fast.ageing.age_bulk` (a Dask
-    worker passes 1: its own threads already share the CPUs).
+    ``kernel``: see :func:`age_frames`; ``threads``: see :func:`~xlcredit.core.fast.ageing.age_bulk` — by default
+    the CPUs this process may run on, for ledgers of 1M rows or more (a Dask worker passes 1: its own threads
+    already share the CPUs).
     """
+    if threads is None:  # both cores (or more) for a ledger large enough to gain from them
+        rows = sum(len(t) for t in (invoices, payments, credit_notes) if t is not None)
+        threads = kernel_threads(rows, None, available_cpus())
     frames = frames_to_arrays(invoices, payments, credit_notes, threads=threads)
     result = age_bulk((frames.invoices, frames.credits), as_of, policy, kernel=kernel, threads=threads,
                       items=False)  # the answer is per customer and currency: no per-item arrays
@@ -220,6 +224,13 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
         pa.array(rows(result.currency))).to_pandas())
     table.insert(0, "customer_id", customer_text.take(pa.array(rows(result.customer))).to_pandas())
     return table, frames.problems
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS has one, else the machine's count)."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _label_order(frames: Any, customer: np.ndarray, currency: np.ndarray) -> np.ndarray | None:

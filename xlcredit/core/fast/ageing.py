@@ -44,7 +44,6 @@ Dates are ``int32`` day numbers (days since 1970-01-01, the ``datetime64[D]`` ep
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -708,17 +707,15 @@ def _kernel_of(kernel: str, rows: int) -> str:
 THREADS_FROM_ROWS = 1_000_000
 
 
-def kernel_threads(rows: int, threads: int | None = None) -> int:
-    """How many threads the compiled kernel uses: ``threads`` when given (at least 1), else the CPUs this
-    process may run on (at most 8) for a ledger of :data:`THREADS_FROM_ROWS` rows or more, else 1."""
+def kernel_threads(rows: int, threads: int | None = None, cpus: int = 1) -> int:
+    """How many threads the compiled kernel uses: ``threads`` when given (at least 1), else ``cpus`` (the CPUs
+    the caller may use — the core does not ask the machine; :func:`xlcredit.bulk.age_frames` does; at most 8)
+    for a ledger of :data:`THREADS_FROM_ROWS` rows or more, else 1."""
     if threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
             raise XlcError("threads", f"must be a whole number of at least 1 (got {describe(threads)})", threads)
         return int(threads)
-    if rows < THREADS_FROM_ROWS:
-        return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, 8))
+    return max(1, min(int(cpus), 8)) if rows >= THREADS_FROM_ROWS else 1
 
 
 def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: tuple[int, ...], by: str,
@@ -760,9 +757,9 @@ def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any
     kernel is loaded in this process), else numpy — small ledgers (the workbook, the sample) never import
     numba. When numba is not installed, "auto" is numpy and "numba" is an error naming the fix.
     A :class:`PreparedLedger` is always aged by numpy (it is numpy's sort).
-    ``threads``: how many threads the compiled kernel splits the customers over (see :func:`kernel_threads`;
-    the answer is the same whatever the number). ``items=False``: the per-group figures only, the per-item
-    arrays left empty (what a report per customer needs; spares allocating and filling them).
+    ``threads``: how many threads the compiled kernel splits the customers over (default 1; see
+    :func:`kernel_threads`; the answer is the same whatever the number). ``items=False``: the per-group figures
+    only, the per-item arrays left empty (what a report per customer needs; spares allocating and filling them).
     """
     policy = policy or _default_policy()
     bounds = tuple(int(b) for b in (bounds if bounds is not None else policy.ageing.bounds))
@@ -1526,8 +1523,8 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     Amounts may be Decimal/text/float/int or Arrow decimals and are taken to minor units half up.
     Rows with problems are left out and listed; a blank due date is derived from the terms and flagged.
     Invoice numbers of one prefix and fixed width (INV0001234) take a fast numeric path. With ``threads`` > 1
-    (default: :func:`kernel_threads`), the invoice numbers and references are read in a second thread while the
-    ids, currencies, amounts and dates are read.
+    (default 1; see :func:`kernel_threads`), the invoice numbers and references are read in a second thread
+    while the ids, currencies, amounts and dates are read.
     """
     from xlcredit.core.fast.labels import arrow_available
 
