@@ -122,3 +122,8 @@ def test_bank_matches_show_their_status_at_80_columns():
     assert all(cell_len(line) <= 80 for line in lines)
     assert any("review" in line for line in lines) and any("auto" in line for line in lines)
     assert "Invoices, Reason" in " ".join(result.stderr.split())
+    # confidence as the workbook shows it, a share in whole per cent ("98 %", "50 %"), not "0.98" beside "0.5"
+    rows = [line for line in lines if line.startswith("│ BNK")]
+    conf = [line.rstrip("│ ").rsplit("│", 1)[1].strip() for line in rows]
+    assert conf and all(re.fullmatch(r"\d{1,3} %", c) for c in conf), conf[:5]
+    assert {"98 %", "50 %"} <= set(conf)
