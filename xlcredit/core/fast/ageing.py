@@ -1615,16 +1615,12 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         disputed = np.zeros(n_inv, bool)
 
     # invoice numbers of one pattern take the Arrow fast path; without pyarrow, the general one below
-    found_ahead: dict[str, Any] = {}
-    if ahead is not None:
-        read = ahead.result()
-        numbers = None if read is None else read[0]
-        if read is not None:
-            first_row, find, found_ahead = read[1], read[2], read[3]
-    else:
-        numbers = _numbered(_text_of(inv["invoice_no"])) if not isinstance(cust_arrow, np.ndarray) else None
-        if numbers is not None:
-            first_row, find = _first_rows(numbers.values)
+    # invoice numbers of one template, with the references resolved (read in the second thread, or here)
+    read = ahead.result() if ahead is not None else (
+        _numbers_and_references(inv["invoice_no"], references) if arrow_available() else None)
+    numbers, found_ahead = None, {}
+    if read is not None:
+        numbers, first_row, find, found_ahead = read
     if numbers is not None:  # fast path: text order is numeric order
         rank = numbers.values
     else:
@@ -1665,7 +1661,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         if "invoice_ref" in frame.columns:
             refs = frame["invoice_ref"]
             if numbers is not None:
-                fused = found_ahead[name] if name in found_ahead else _refs_compiled(numbers, _text_of(refs), find)
+                fused = found_ahead[name]
                 if fused is not None:
                     found, has = fused
                 else:
