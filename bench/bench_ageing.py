@@ -627,7 +627,7 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
     """``age_frames`` from the Parquet files in a process of its own (nothing else loaded), median of ``repeat``
     after one untimed call; the same steps timed apart: reading, ``frames_to_arrays``, the kernel."""
     from xlcredit import age_frames, bulk
-    from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays
+    from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays, kernel_threads
 
     folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
     paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
@@ -648,7 +648,7 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
         t0 = time.perf_counter()
         tables = bulk.read_tables(*paths)
         t1 = time.perf_counter()
-        threads = bulk.kernel_threads(sum(len(t) for t in tables if t is not None), None, bulk.available_cpus())
+        threads = kernel_threads(sum(len(t) for t in tables if t is not None), None, bulk.available_cpus())
         frames = frames_to_arrays(*tables, threads=threads)  # the steps as age_frames runs them
         t2 = time.perf_counter()
         age_bulk((frames.invoices, frames.credits), AS_OF_DATE, kernel=kernel, threads=threads, items=False)
