@@ -292,3 +292,66 @@ def test_parquet_ids_past_the_dictionary_page_are_read_as_text_with_the_same_ans
         assert _dictionary_pays(pq.read_metadata(paths[0]), "customer_id") is pays
         got = age_frames(paths[0], paths[1], as_of=AS_OF, credit_notes=paths[2])
         pd.testing.assert_frame_equal(got, expected)
+
+
+# ---------------------------------------------------------------------------- keeping freed memory (glibc)
+_FAULTS = """
+import resource, sys
+import numpy as np
+np._core.multiarray._set_madvise_hugepage(False)  # count 4 KiB pages, not the odd huge page
+if sys.argv[1] == "keep":
+    from xlcredit.bulk import keep_freed_memory
+    assert keep_freed_memory() is True and keep_freed_memory() is True  # once per process, then remembered
+faults = []
+for _ in range(3):  # a large call's working set: 8 arrays of 16 MB, written, then freed
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    arrays = [np.ones(2_000_000) for _ in range(8)]
+    del arrays
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[-1])
+"""
+
+
+def _run_python(code: str, *args: str, env: dict[str, str] | None = None) -> str:
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
+                          env={**base, **(env or {})})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="mallopt is glibc's (CI runs on it)")
+def test_keep_freed_memory_reuses_a_large_calls_memory_instead_of_faulting_it_in_again():
+    """By default glibc hands 128 MB of freed arrays back to the OS and the third round faults them in again
+    (32,000 pages); with :func:`keep_freed_memory` the third round reuses them."""
+    default = int(_run_python(_FAULTS, "default"))
+    kept = int(_run_python(_FAULTS, "keep"))
+    assert default > 20_000, default
+    assert kept < 2_000, kept
+
+
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="mallopt is glibc's (CI runs on it)")
+def test_keep_freed_memory_leaves_a_tuned_environment_alone():
+    """A process whose environment tunes glibc's malloc (a Dask nanny sets MALLOC_TRIM_THRESHOLD_) keeps it."""
+    code = "from xlcredit.bulk import keep_freed_memory; print(keep_freed_memory())"
+    assert _run_python(code) == "True"
+    assert _run_python(code, env={"MALLOC_TRIM_THRESHOLD_": "65536"}) == "False"
+    assert _run_python(code, env={"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=65536"}) == "False"
+
+
+def test_age_frames_keeps_freed_memory_from_a_large_ledger_only(monkeypatch):
+    """Only a ledger of THREADS_FROM_ROWS rows or more changes the process's allocator (the sample does not)."""
+    import xlcredit.bulk as bulk
+
+    calls: list[int] = []
+    monkeypatch.setattr(bulk, "keep_freed_memory", lambda: calls.append(1) or True)
+    inv, pay, cn = small_ledger()
+    expected = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor")
+    assert calls == []
+    monkeypatch.setattr(bulk, "THREADS_FROM_ROWS", len(inv) + len(pay) + len(cn))
+    assert age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor").equals(expected)
+    assert calls == [1]

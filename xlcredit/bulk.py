@@ -10,6 +10,8 @@ rules are those of the Decimal reference (:mod:`xlcredit.core.openitems`, :mod:`
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +22,19 @@ import pandas as pd
 
 from xlcredit.core.coerce import to_date
 from xlcredit.core.errors import XlcError, describe
-from xlcredit.core.fast.ageing import KERNELS, BulkProblem, age_bulk, frames_to_arrays, kernel_threads
+from xlcredit.core.fast.ageing import (
+    KERNELS,
+    THREADS_FROM_ROWS,
+    BulkProblem,
+    age_bulk,
+    frames_to_arrays,
+    kernel_threads,
+)
 from xlcredit.core.ledger import FxRates
 from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
 
-__all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "read_table", "read_tables"]
+__all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "keep_freed_memory", "read_table", "read_tables"]
 
 ENGINES = ("numpy", "dask")
 MONEY = ("decimal", "minor")
@@ -228,9 +237,39 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
 
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity where the OS has one, else the machine's count)."""
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+#: glibc's settings while :func:`keep_freed_memory` is in force: blocks up to 32 MiB (glibc's largest own choice)
+#: come from the heap, and up to 256 MiB of freed heap stays with the process.
+MMAP_FROM_BYTES = 32 * 2**20
+KEEP_FREE_BYTES = 256 * 2**20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Keep the memory one large ageing frees for the next, instead of handing it back to the OS (glibc, Linux).
+
+    By default glibc returns large freed blocks to the OS at once, and the next call on a ledger of a million
+    rows faults them in again: ≈ 7,000 page faults and 30–50 ms of system time a call (BENCHMARKS.md). This
+    sets glibc's ``mallopt`` once per process (:data:`MMAP_FROM_BYTES`, :data:`KEEP_FREE_BYTES`); the process
+    then holds on to the most it has used, as pooled allocators (pyarrow's, Polars') do. :func:`age_frames` calls it for
+    ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or more. It leaves glibc alone where
+    the environment already tunes it (``MALLOC_…_`` or ``GLIBC_TUNABLES``, as a Dask nanny does) or where the
+    C library is not glibc. Returns True when the setting is in force.
+    """
+    if any(k.startswith("MALLOC_") for k in os.environ) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is None:
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES) == 1 and mallopt(_M_TRIM_THRESHOLD, KEEP_FREE_BYTES) == 1)
 
 
 def _label_order(frames: Any, customer: np.ndarray, currency: np.ndarray) -> np.ndarray | None:
@@ -321,6 +360,10 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
     touches an amount. Rows with problems are left out and listed in ``answer.attrs["problems"]``
     (:class:`~xlcredit.core.fast.ageing.BulkProblem`: table, row, column, value, problem).
 
+    **Memory.** From :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows (1M) the in-process engine
+    asks glibc to keep freed memory for the next call (:func:`keep_freed_memory`): the process then holds on
+    to the most one call used instead of faulting it in again on every call.
+
     ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
     the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
     else a local cluster is started; ``partitions``: how many pieces, default one per worker thread).
@@ -351,6 +394,8 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
                                       partitions=partitions, kernel=kernel)
     else:
         inv, pay, cn = read_tables(invoices, payments, credit_notes)
+        if sum(len(t) for t in (inv, pay, cn) if t is not None) >= THREADS_FROM_ROWS:
+            keep_freed_memory()  # the next large call reuses this one's memory instead of faulting it in again
         table, problems = age_minor(inv, pay, cn, day, pol, kernel)
     columns = _money_columns(pol)
     if money == "decimal" or fx is not None:
