@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -97,10 +98,14 @@ def _micropip_wheel() -> Path:
     found = folder / f"micropip-{version}-py3-none-any.whl"
     if not found.is_file():
         folder.mkdir(exist_ok=True)
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                               "--python-version", python, f"micropip=={version}", "-d", str(folder)],
-                              capture_output=True, text=True, timeout=300)
-        if done.returncode != 0 or not found.is_file():
+        with tempfile.TemporaryDirectory(dir=folder) as part:  # then moved in whole: a test in another pytest
+            done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",  # worker never reads half
+                                   "--only-binary=:all:", "--python-version", python, f"micropip=={version}",
+                                   "-d", part], capture_output=True, text=True, timeout=300)
+            fetched = Path(part) / found.name
+            if done.returncode == 0 and fetched.is_file():
+                os.replace(fetched, found)
+        if not found.is_file():
             message = f"micropip {version} could not be downloaded: {done.stderr[-500:]}"
             if os.environ.get("CI") == "true":
                 pytest.fail(message)

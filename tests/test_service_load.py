@@ -31,6 +31,8 @@ from _store_fixtures import BACKENDS, db_url, serve
 
 from xlcredit.io.store import CreditStore, idempotency_table
 
+pytestmark = pytest.mark.serial  # timed: scripts/test.sh runs it alone, after the rest
+
 START = Decimal("50000")
 CLIENTS, INCREMENTS, STEP = 20, 10, Decimal("1000")
 

@@ -15,11 +15,14 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from xlcredit.io.store import CreditStore, idempotency_table
 from xlcredit.service.app import Settings, create_app
+
+pytestmark = pytest.mark.serial  # timed: scripts/test.sh runs it alone, after the rest
 
 BODY = {"customer_id": "C001", "review_date": "2026-10-31", "grade": "B", "score": 70, "notes": "slow one"}
 
