@@ -252,7 +252,7 @@ def keep_freed_memory() -> bool:
     """Keep the memory one large ageing frees for the next, instead of handing it back to the OS (glibc, Linux).
 
     By default glibc returns large freed blocks to the OS at once, and the next call on a ledger of a million
-    rows faults them in again: ≈ 7,000 page faults and 30–50 ms of system time a call (BENCHMARKS.md). This
+    rows faults them in again: 5,000–13,000 page faults and 30–260 ms of system time a call (BENCHMARKS.md). This
     sets glibc's ``mallopt`` once per process (:data:`MMAP_FROM_BYTES`, :data:`KEEP_FREE_BYTES`); the process
     then holds on to the most it has used, as pooled allocators (pyarrow's, Polars') do. :func:`age_frames` calls it for
     ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or more. It leaves glibc alone where
