@@ -252,12 +252,13 @@ def keep_freed_memory() -> bool:
     """Keep the memory one large ageing frees for the next, instead of handing it back to the OS (glibc, Linux).
 
     By default glibc returns large freed blocks to the OS at once, and the next call on a ledger of a million
-    rows faults them in again: 5,000–13,000 page faults and 30–260 ms of system time a call (BENCHMARKS.md). This
-    sets glibc's ``mallopt`` once per process (:data:`MMAP_FROM_BYTES`, :data:`KEEP_FREE_BYTES`); the process
-    then holds on to the most it has used, as pooled allocators (pyarrow's, Polars') do. :func:`age_frames` calls it for
-    ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or more. It leaves glibc alone where
-    the environment already tunes it (``MALLOC_…_`` or ``GLIBC_TUNABLES``, as a Dask nanny does) or where the
-    C library is not glibc. Returns True when the setting is in force.
+    rows faults them in again: 5,000–13,000 page faults and 30–260 ms of system time a call (BENCHMARKS.md).
+    This sets glibc's ``mallopt`` once per process: blocks up to :data:`MMAP_FROM_BYTES` come from the heap,
+    and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as pooled allocators (pyarrow's, Polars')
+    keep theirs. :func:`age_frames` calls it for ledgers of
+    :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or more. It leaves glibc alone where the
+    environment already tunes it (any ``MALLOC_…`` variable or ``GLIBC_TUNABLES``, as a Dask nanny sets) or
+    where the C library is not glibc. Returns True when the setting is in force.
     """
     if any(k.startswith("MALLOC_") for k in os.environ) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
         return False
