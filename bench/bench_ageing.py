@@ -465,6 +465,10 @@ def _runs(frames: Any, con: Any, inv_pl: Any, cr_pl: Any, inv_p: pd.DataFrame, c
     }
 
 
+#: The tools of the issue-16 runs (``--tools``); each with an ``-e2e`` row from Parquet runs that row too.
+TOOLS = ("xlcredit", "xlcredit-numpy", "duckdb", "polars", "pandas")
+
+
 def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int, tools: list[str]) -> int:
     """Each shape: every tool timed interleaved in this one process, median of ``repeat``; reports cross-checked."""
     import duckdb
@@ -766,8 +770,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default="1k,10k,100k,200k", help="customer counts of the issue-16 shapes")
     parser.add_argument("--invoices", type=int, default=1_000_000,
                         help="invoices per shape (payments 70 %%); e.g. 5000000 or 10000000 for the big sizes")
-    parser.add_argument("--tools", default="xlcredit,xlcredit-numpy,duckdb,polars,pandas",
-                        help="xlcredit = the compiled (numba) kernel, xlcredit-numpy = the numpy kernel")
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        help="xlcredit = the compiled (numba) kernel, xlcredit-numpy = the numpy kernel; a tool's "
+                             "from-Parquet row (xlcredit-e2e, duckdb-e2e, polars-e2e) runs with it")
     parser.add_argument("--threads", type=int, default=0,
                         help="limit every tool to this many threads (DuckDB SET threads, POLARS_MAX_THREADS, "
                              "pyarrow's pools; xlcredit then reads its files one after the other): same CPU budget")
@@ -778,6 +783,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jit", type=int, default=0, metavar="N",
                         help="instead: the compiled kernel's start-up, cold (empty numba cache) then N times warm")
     args = parser.parse_args(argv)
+    unknown = [t for t in args.tools.split(",") if t not in TOOLS]
+    if unknown:
+        parser.error(f"--tools: {', '.join(map(repr, unknown))} is not a tool here (choose from {', '.join(TOOLS)}; "
+                     "a tool's -e2e row runs with it)")
     if args.threads:
         _limit_threads(args.threads)
     if args.jit:

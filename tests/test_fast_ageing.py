@@ -695,6 +695,15 @@ def test_generator_is_deterministic_and_bench_variants_agree(tmp_path):
     pd.testing.assert_frame_equal(bulk, via_parquet)
 
 
+def test_the_bench_names_a_tool_it_does_not_have(capsys):
+    """``--tools xlcredit-e2e`` (a row, not a tool) is refused in words, not with a StopIteration after the runs."""
+    bench = _load("bench_ageing")
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--shapes", "1k", "--tools", "xlcredit,xlcredit-e2e"])
+    assert stop.value.code == 2
+    assert "--tools: 'xlcredit-e2e' is not a tool here (choose from xlcredit, xlcredit-numpy" in capsys.readouterr().err
+
+
 def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
     """No invoices, only payments and a credit note: nothing to settle, so by rule 3 of the allocation
     rule (xlcredit/core/openitems.py) every credit dated by as_of is unapplied cash; a reference naming no invoice
