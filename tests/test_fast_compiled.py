@@ -437,6 +437,33 @@ def test_numbers_read_in_a_second_thread_also_fall_back_to_the_general_path() ->
         frames_to_arrays(inv.drop(columns="invoice_no"), pay, threads=2)
 
 
+def test_a_failure_while_the_second_thread_reads_leaves_no_thread_running(monkeypatch) -> None:
+    """An error in the main thread's part of ``frames_to_arrays(threads=2)`` is raised only once the second
+    thread's reading of the numbers has finished: no thread runs on after the call, spending CPU for nothing."""
+    import threading
+    import time
+
+    from xlcredit.core.fast.ageing import frames_to_arrays
+
+    inv = pd.DataFrame({"customer_id": ["C1", "C2"], "invoice_no": ["INV001", "INV002"],
+                        "invoice_date": ["2026-09-01"] * 2, "due_date": ["2026-10-01"] * 2,
+                        "amount": ["10.00", "5.00"], "currency": ["EUR"] * 2})
+    real = ageing._numbers_and_references
+
+    def slow(*args):
+        time.sleep(0.5)
+        return real(*args)
+
+    def broken(*args):
+        raise RuntimeError("amounts failed")
+
+    monkeypatch.setattr(ageing, "_numbers_and_references", slow)
+    monkeypatch.setattr(ageing, "_minor_column", broken)
+    with pytest.raises(RuntimeError, match="amounts failed"):
+        frames_to_arrays(inv, threads=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("xlcredit-numbers") and t.is_alive()]
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), consecutive=st.booleans(),
        cut=st.integers(0, 7), dictionary=st.booleans())

@@ -1543,81 +1543,87 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
                   if name in frames and "invoice_ref" in frames[name].columns}
     ahead = None  # the invoice numbers and references, read meanwhile in a second thread
     if arrow_available() and kernel_threads(sum(len(f) for _, f in present), threads) > 1:
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor, wait
 
         pool = ThreadPoolExecutor(1, thread_name_prefix="xlcredit-numbers")
         ahead = pool.submit(_numbers_and_references, frames["invoices"]["invoice_no"], references)
         pool.shutdown(wait=False)
 
-    numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
-    customers_sorted = numbered is not None
-    cust_codes, cust_arrow = numbered or _shared_codes([f["customer_id"] for _, f in present])
-    ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper")
-    ccy_labels = list(ccy_arrow) if isinstance(ccy_arrow, np.ndarray) else ccy_arrow.to_pylist()
-    if any(a > b for a, b in pairwise(ccy_labels)):  # codes in the labels' order: the answer needs no sort
-        by_label = sorted(range(len(ccy_labels)), key=ccy_labels.__getitem__)
-        recode = np.empty(len(ccy_labels) + 1, np.int32)
-        recode[by_label] = np.arange(len(ccy_labels), dtype=np.int32)
-        recode[-1] = -1
-        ccy_codes = [recode[c] for c in ccy_codes]
-        ccy_labels = [ccy_labels[i] for i in by_label]
-    ccy_valid = np.array([bool(_ISO_CCY.fullmatch(c)) for c in ccy_labels] + [False])
-    exponents = np.array([minor_units(c) for c in ccy_labels] + [2], np.int64)
+    try:
+        numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
+        customers_sorted = numbered is not None
+        cust_codes, cust_arrow = numbered or _shared_codes([f["customer_id"] for _, f in present])
+        ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper")
+        ccy_labels = list(ccy_arrow) if isinstance(ccy_arrow, np.ndarray) else ccy_arrow.to_pylist()
+        if any(a > b for a, b in pairwise(ccy_labels)):  # codes in the labels' order: the answer needs no sort
+            by_label = sorted(range(len(ccy_labels)), key=ccy_labels.__getitem__)
+            recode = np.empty(len(ccy_labels) + 1, np.int32)
+            recode[by_label] = np.arange(len(ccy_labels), dtype=np.int32)
+            recode[-1] = -1
+            ccy_codes = [recode[c] for c in ccy_codes]
+            ccy_labels = [ccy_labels[i] for i in by_label]
+        ccy_valid = np.array([bool(_ISO_CCY.fullmatch(c)) for c in ccy_labels] + [False])
+        exponents = np.array([minor_units(c) for c in ccy_labels] + [2], np.int64)
 
-    cols: dict[str, dict[str, Any]] = {}
-    for (name, frame), c_codes, k_codes in zip(present, cust_codes, ccy_codes, strict=True):
-        dcol = date_col[name]
-        flags.add(name, c_codes < 0, "customer_id", frame["customer_id"], "is empty")
-        blank_ccy = k_codes < 0
-        bad_ccy = ~blank_ccy & ~ccy_valid[k_codes] if not ccy_valid[:-1].all() else np.zeros(len(frame), bool)
-        flags.add(name, blank_ccy, "currency", frame["currency"], "is empty")
-        flags.add(name, bad_ccy, "currency", frame["currency"],
-                  lambda v: f"is not an ISO 4217 code (got {describe(v)})")
-        amount, empty, bad = _minor_column(frame["amount"], k_codes, exponents)
-        negative = amount < 0
-        if negative.any():
-            negative &= ~empty & ~bad
-        flags.add(name, empty, "amount", frame["amount"], "is empty")
-        flags.add(name, bad, "amount", frame["amount"], lambda v: f"is not a number (got {describe(v)})")
-        flags.add(name, negative, "amount", frame["amount"], lambda v: f"must not be negative (got {v})")
-        days, d_empty, d_bad = _day_column(frame[dcol])
-        flags.add(name, d_empty, dcol, frame[dcol], "is empty")
-        flags.add(name, d_bad, dcol, frame[dcol], lambda v: f"is not a date (got {describe(v)})")
-        ok = c_codes >= 0
-        for problem in (blank_ccy, bad_ccy, empty, bad, negative, d_empty, d_bad):
-            if problem.any():  # usually none: skip the pass
-                ok &= ~problem
-        cols[name] = {"ok": ok, "customer": c_codes, "currency": k_codes, "amount": amount, "date": days}
+        cols: dict[str, dict[str, Any]] = {}
+        for (name, frame), c_codes, k_codes in zip(present, cust_codes, ccy_codes, strict=True):
+            dcol = date_col[name]
+            flags.add(name, c_codes < 0, "customer_id", frame["customer_id"], "is empty")
+            blank_ccy = k_codes < 0
+            bad_ccy = ~blank_ccy & ~ccy_valid[k_codes] if not ccy_valid[:-1].all() else np.zeros(len(frame), bool)
+            flags.add(name, blank_ccy, "currency", frame["currency"], "is empty")
+            flags.add(name, bad_ccy, "currency", frame["currency"],
+                      lambda v: f"is not an ISO 4217 code (got {describe(v)})")
+            amount, empty, bad = _minor_column(frame["amount"], k_codes, exponents)
+            negative = amount < 0
+            if negative.any():
+                negative &= ~empty & ~bad
+            flags.add(name, empty, "amount", frame["amount"], "is empty")
+            flags.add(name, bad, "amount", frame["amount"], lambda v: f"is not a number (got {describe(v)})")
+            flags.add(name, negative, "amount", frame["amount"], lambda v: f"must not be negative (got {v})")
+            days, d_empty, d_bad = _day_column(frame[dcol])
+            flags.add(name, d_empty, dcol, frame[dcol], "is empty")
+            flags.add(name, d_bad, dcol, frame[dcol], lambda v: f"is not a date (got {describe(v)})")
+            ok = c_codes >= 0
+            for problem in (blank_ccy, bad_ccy, empty, bad, negative, d_empty, d_bad):
+                if problem.any():  # usually none: skip the pass
+                    ok &= ~problem
+            cols[name] = {"ok": ok, "customer": c_codes, "currency": k_codes, "amount": amount, "date": days}
 
-    # invoices: due dates, disputes, numbers
-    inv = frames["invoices"]
-    ci = cols["invoices"]
-    n_inv = len(inv)
-    due, due_empty, due_bad = _day_column(inv["due_date"])
-    flags.add("invoices", due_bad, "due_date", inv["due_date"], lambda v: f"is not a date (got {describe(v)})")
-    ci["ok"] &= ~due_bad
-    if due_empty.any():
-        terms = inv["terms"] if "terms" in inv.columns else pd.Series([None] * n_inv, dtype=object)
-        t_codes, t_uniques = pd.factorize(terms, use_na_sentinel=True)
-        net = np.array([(-1 if (d := _net_days(u)) is None else d) for u in t_uniques] + [-1], np.int64)[t_codes]
-        derivable = due_empty & (net >= 0)
-        due = np.where(derivable, ci["date"].astype(np.int64) + np.maximum(net, 0), due).astype(np.int32)
-        flags.add("invoices", derivable & ci["ok"], "due_date", inv["due_date"],
-                  "is empty: derived from invoice_date and terms (kept)")
-        flags.add("invoices", due_empty & ~derivable, "due_date", inv["due_date"],
-                  "is empty and terms give no net days")
-        ci["ok"] &= ~(due_empty & ~derivable)
-    if "disputed" in inv.columns:
-        disputed, d_bad = _bool_column(inv["disputed"])
-        flags.add("invoices", d_bad, "disputed", inv["disputed"], lambda v: f"is not true/false (got {describe(v)})")
-        ci["ok"] &= ~d_bad
-    else:
-        disputed = np.zeros(n_inv, bool)
+        # invoices: due dates, disputes, numbers
+        inv = frames["invoices"]
+        ci = cols["invoices"]
+        n_inv = len(inv)
+        due, due_empty, due_bad = _day_column(inv["due_date"])
+        flags.add("invoices", due_bad, "due_date", inv["due_date"], lambda v: f"is not a date (got {describe(v)})")
+        ci["ok"] &= ~due_bad
+        if due_empty.any():
+            terms = inv["terms"] if "terms" in inv.columns else pd.Series([None] * n_inv, dtype=object)
+            t_codes, t_uniques = pd.factorize(terms, use_na_sentinel=True)
+            net = np.array([(-1 if (d := _net_days(u)) is None else d) for u in t_uniques] + [-1], np.int64)[t_codes]
+            derivable = due_empty & (net >= 0)
+            due = np.where(derivable, ci["date"].astype(np.int64) + np.maximum(net, 0), due).astype(np.int32)
+            flags.add("invoices", derivable & ci["ok"], "due_date", inv["due_date"],
+                      "is empty: derived from invoice_date and terms (kept)")
+            flags.add("invoices", due_empty & ~derivable, "due_date", inv["due_date"],
+                      "is empty and terms give no net days")
+            ci["ok"] &= ~(due_empty & ~derivable)
+        if "disputed" in inv.columns:
+            disputed, d_bad = _bool_column(inv["disputed"])
+            flags.add("invoices", d_bad, "disputed", inv["disputed"],
+                      lambda v: f"is not true/false (got {describe(v)})")
+            ci["ok"] &= ~d_bad
+        else:
+            disputed = np.zeros(n_inv, bool)
 
-    # invoice numbers of one pattern take the Arrow fast path; without pyarrow, the general one below
-    # invoice numbers of one template, with the references resolved (read in the second thread, or here)
-    read = ahead.result() if ahead is not None else (
-        _numbers_and_references(inv["invoice_no"], references) if arrow_available() else None)
+        # invoice numbers of one pattern take the Arrow fast path; without pyarrow, the general one below
+        # invoice numbers of one template, with the references resolved (read in the second thread, or here)
+        read = ahead.result() if ahead is not None else (
+            _numbers_and_references(inv["invoice_no"], references) if arrow_available() else None)
+    except BaseException:
+        if ahead is not None:  # the second thread's reading is of no use now: wait for it, so none runs on
+            wait([ahead])
+        raise
     numbers, found_ahead = None, {}
     if read is not None:
         numbers, first_row, find, found_ahead = read
