@@ -27,8 +27,11 @@ if [ "$#" -gt 0 ]; then  # a selection of one's own (scripts/test.sh -k ageing):
 fi
 # The whole suite: spread over the CPUs (pytest-xdist, at most 4 workers, a file's tests on one worker), then the
 # tests marked `serial` alone (they time a service, a kill or a race, and must not share the CPUs).
-workers="$(.venv/bin/python -c 'import os; print(max(1, min(4, len(os.sched_getaffinity(0)))))')"
+workers="$(.venv/bin/python -c 'import os
+cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+print(max(1, min(4, cpus)))')"
 rc=0
 .venv/bin/python -m pytest -q -n "$workers" --dist loadfile -m "not serial" || rc=$?
+[ "$rc" -eq 2 ] && exit 2  # interrupted (Ctrl-C) or a usage error: no second phase
 .venv/bin/python -m pytest -q -p no:xdist -m serial || rc=$?
 exit "$rc"

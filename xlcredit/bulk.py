@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -257,10 +258,14 @@ def keep_freed_memory() -> bool:
     and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as pooled allocators (pyarrow's, Polars')
     keep theirs. :func:`age_frames` calls it for ledgers of
     :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or more. It leaves glibc alone where the
-    environment already tunes it (any ``MALLOC_…`` variable or ``GLIBC_TUNABLES``, as a Dask nanny sets) or
-    where the C library is not glibc. Returns True when the setting is in force.
+    environment already tunes it (any ``MALLOC_…`` variable, or ``GLIBC_TUNABLES`` naming ``glibc.malloc``, as a
+    Dask nanny sets) or where the C library is not glibc. The setting lasts for the rest of the process; to keep
+    glibc as it is, start the process with any ``MALLOC_…`` variable set (``MALLOC_ARENA_MAX=8``, say).
+    Returns True when the setting is in force.
     """
     if any(k.startswith("MALLOC_") for k in os.environ) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    if not sys.platform.startswith("linux"):
         return False
     import ctypes
     import platform
@@ -362,8 +367,8 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
     (:class:`~xlcredit.core.fast.ageing.BulkProblem`: table, row, column, value, problem).
 
     **Memory.** From :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows (1M) the in-process engine
-    asks glibc to keep freed memory for the next call (:func:`keep_freed_memory`): the process then holds on
-    to the most one call used instead of faulting it in again on every call.
+    asks glibc, for the rest of the process, to keep freed memory for the next call (:func:`keep_freed_memory`:
+    up to 256 MiB of freed heap) instead of faulting it in again on every call.
 
     ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
     the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
