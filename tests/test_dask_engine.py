@@ -150,6 +150,34 @@ def test_parquet_files_with_a_customer_split_across_them(tmp_path, scheduler):
     pd.testing.assert_frame_equal(got, age_frames(inv, pay, credit_notes=cn, as_of=AS_OF))
 
 
+def test_one_large_file_is_read_by_several_workers_in_pieces_of_whole_row_groups(tmp_path, scheduler):
+    """A single invoices file of several row groups is split into pieces of whole row groups (not read by one
+    worker); the answer and every problem's row number are the in-process engine's, across the pieces."""
+    from xlcredit.dask_engine import RowGroups, _pieces
+
+    inv, pay, cn = ledger(5)
+    inv.loc[300, "amount"] = "lots"  # a bad row in a later row group keeps its row number in the whole file
+    inv.loc[250, "invoice_no"] = inv.loc[3, "invoice_no"]  # a number repeated across row groups
+    path = tmp_path / "invoices.parquet"
+    pq.write_table(pa.Table.from_pandas(inv, preserve_index=False), path, row_group_size=60)
+    groups = pq.read_metadata(path).num_row_groups
+    assert groups >= 5
+    pieces = _pieces(path, "invoices", 3, check_local=True)
+    assert len(pieces) == 3 and all(isinstance(q, RowGroups) and q.path == str(path) for q in pieces)
+    assert [g for q in pieces for g in q.groups] == list(range(groups))  # every group once, in file order
+    assert _pieces(path, "invoices", 1, check_local=True) == [str(path)]
+    one = tmp_path / "one.parquet"
+    pq.write_table(pa.Table.from_pandas(inv, preserve_index=False), one)
+    assert _pieces(one, "invoices", 3, check_local=True) == [str(one)]  # one row group: read whole
+
+    expected = age_frames(path, pay, credit_notes=cn, as_of=AS_OF)
+    got = age_frames(path, pay, credit_notes=cn, as_of=AS_OF, engine="dask", scheduler=scheduler, partitions=3)
+    pd.testing.assert_frame_equal(got, expected)
+    assert same_problems(got, expected)
+    rows = {(p.row, p.column) for p in got.attrs["problems"] if p.table == "invoices"}
+    assert {(300, "amount"), (250, "invoice_no")} <= rows
+
+
 def test_clear_messages(scheduler, tmp_path):
     inv, pay, _cn = ledger()
     with pytest.raises(XlcError, match="partitions: must be a whole number of at least 1"):

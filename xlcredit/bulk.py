@@ -35,7 +35,8 @@ from xlcredit.core.ledger import FxRates
 from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
 
-__all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "keep_freed_memory", "read_table", "read_tables"]
+__all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "keep_freed_memory", "read_row_groups", "read_table",
+           "read_tables"]
 
 ENGINES = ("numpy", "dask")
 MONEY = ("decimal", "minor")
@@ -98,7 +99,12 @@ def read_tables(invoices: Any, payments: Any = None,
         return (first, *later.result())
 
 
-def _read_parquet(source: Any, table: str) -> Any:
+def read_row_groups(path: str | Path, table: str, row_groups: Sequence[int]) -> pd.DataFrame:
+    """Some row groups of one Parquet file, read as :func:`read_table` reads the whole file (a Dask task's piece)."""
+    return _read_parquet(path, table, row_groups).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = None) -> Any:
     import pyarrow.parquet as pq
 
     paths = [source] if isinstance(source, str | Path) else list(source)
@@ -117,7 +123,11 @@ def _read_parquet(source: Any, table: str) -> Any:
             with pq.ParquetFile(local[0], metadata=meta,
                                 read_dictionary=[c for c in _DICTIONARY
                                                  if c in columns and _dictionary_pays(meta, c)]) as file:
+                if row_groups is not None:
+                    return file.read_row_groups(list(row_groups), columns=columns)
                 return file.read(columns=columns)
+        if row_groups is not None:
+            raise XlcError(table, "row groups are read from one local file only", str(paths[0]))
         meta = pq.read_metadata(_first_file(paths[0])) if local else None
         schema = meta.schema.to_arrow_schema() if meta is not None else None
         columns = [c for c in wanted if schema is None or c in schema.names]

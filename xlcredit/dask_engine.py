@@ -2,7 +2,8 @@
 
 The allocation rule works per customer and currency, so a customer's invoices, payments and credit
 notes must meet in one partition. Each input piece (a Parquet file or URL, or a slice of a DataFrame)
-is read on a worker and cut into ``partitions`` parts by a stable hash of the customer id; each
+— a large local Parquet file is read as several pieces of whole row groups — is read on a worker and cut
+into ``partitions`` parts by a stable hash of the customer id; each
 partition is aged by :func:`xlcredit.bulk.age_minor` — the in-process engine's own code, with the same
 ``kernel`` (numba or numpy) — and the answers are concatenated. Invoice numbers are unique across the
 whole ledger (the in-process engine keeps the first row holding a number and reports the later ones),
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +89,39 @@ def _decoded(arr: Any) -> Any:
     return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
 
 
-def _read_piece(piece: Any, table: str) -> pd.DataFrame:
-    from xlcredit.bulk import read_table
+@dataclass(frozen=True)
+class RowGroups:
+    """A piece of one Parquet file: whole row groups, in file order (so row numbers follow the file's)."""
 
+    path: str
+    groups: tuple[int, ...]
+
+
+def _read_piece(piece: Any, table: str) -> pd.DataFrame:
+    from xlcredit.bulk import read_row_groups, read_table
+
+    if isinstance(piece, RowGroups):
+        return read_row_groups(piece.path, table, piece.groups)
     return piece.reset_index(drop=True) if isinstance(piece, pd.DataFrame) else read_table(piece, table)
+
+
+def _file_pieces(path: str, chunks: int) -> list[Any]:
+    """A local Parquet file as up to ``chunks`` pieces of whole row groups, about as many rows each, so that
+    several workers read it; the file whole when it has one row group (or ``chunks`` is 1)."""
+    import pyarrow.parquet as pq
+
+    if chunks < 2:
+        return [path]
+    try:
+        meta = pq.read_metadata(path)
+    except (OSError, ValueError):  # not Parquet, or unreadable here: the worker reads it whole and says so
+        return [path]
+    if meta.num_row_groups < 2:
+        return [path]
+    rows = np.cumsum([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+    cuts = np.searchsorted(rows, rows[-1] * np.arange(1, chunks) / chunks, side="left") + 1
+    bounds = np.unique(np.concatenate([[0], np.minimum(cuts, meta.num_row_groups), [meta.num_row_groups]]))
+    return [RowGroups(path, tuple(range(a, b))) for a, b in itertools.pairwise(bounds.tolist())]
 
 
 def _split(piece: Any, table: str, parts: int) -> tuple[int, list[tuple[np.ndarray, pd.DataFrame]], list[Any]]:
@@ -195,7 +226,8 @@ def _age_partition(p: int, inv_parts: list[Any], pay_parts: list[Any] | None, cn
 
 
 def _pieces(source: Any, table: str, chunks: int, check_local: bool) -> list[Any]:
-    """What each split task reads: Parquet files/URLs one by one, DataFrames and Arrow tables in row slices."""
+    """What each split task reads: Parquet files/URLs one by one (a local file of several row groups in pieces of
+    whole row groups), DataFrames and Arrow tables in row slices."""
     import pyarrow as pa
 
     if isinstance(source, pa.Table):
@@ -221,11 +253,12 @@ def _pieces(source: Any, table: str, chunks: int, check_local: bool) -> list[Any
             files = sorted(local.rglob("*.parquet"))
             if not files and check_local:
                 raise XlcError("path", f"folder holds no .parquet files: {local}", str(local))
-            pieces += [str(f) for f in files]
+            pieces += [q for f in files for q in _file_pieces(str(f), chunks)]
         else:
             if check_local and not local.exists():
                 raise XlcError(table, f"file not found: {local}", str(local))
-            pieces.append(str(local))
+            # a file the workers see but this machine does not (a remote cluster's path) is read whole
+            pieces += _file_pieces(str(local), chunks) if local.is_file() else [str(local)]
     return pieces
 
 
