@@ -355,3 +355,17 @@ def test_age_frames_keeps_freed_memory_from_a_large_ledger_only(monkeypatch):
     monkeypatch.setattr(bulk, "THREADS_FROM_ROWS", len(inv) + len(pay) + len(cn))
     assert age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor").equals(expected)
     assert calls == [1]
+
+
+def test_row_groups_are_read_from_one_local_file_and_otherwise_refused_in_words(tmp_path):
+    """``read_row_groups`` (a Dask task's piece): the groups asked for, read as the whole file is; a folder is
+    refused in words, not as "cannot be read as Parquet"."""
+    from xlcredit.bulk import read_row_groups, read_table
+
+    inv, _pay, _cn = small_ledger()
+    path = tmp_path / "invoices.parquet"
+    pq.write_table(pa.Table.from_pandas(inv, preserve_index=False), path, row_group_size=1)
+    whole = read_table(path, "invoices")
+    pd.testing.assert_frame_equal(read_row_groups(path, "invoices", [1, 2]), whole.iloc[1:3].reset_index(drop=True))
+    with pytest.raises(XlcError, match=r"^invoices: row groups are read from one local file only"):
+        read_row_groups(tmp_path, "invoices", [0])

@@ -113,8 +113,11 @@ def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = No
         if not p.exists():
             raise XlcError(table, f"file not found: {p}", str(p))
     wanted = [c.rstrip("*") for c in LEDGER_COLUMNS[table]]
+    one_file = len(local) == len(paths) == 1 and local[0].is_file()
+    if row_groups is not None and not one_file:
+        raise XlcError(table, "row groups are read from one local file only", str(paths[0]))
     try:
-        if len(local) == len(paths) == 1 and local[0].is_file():  # one file: one chunk per row group
+        if one_file:  # one file: one chunk per row group
             meta = pq.read_metadata(local[0])
             schema = meta.schema.to_arrow_schema()
             columns = [c for c in wanted if c in schema.names]
@@ -126,8 +129,6 @@ def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = No
                 if row_groups is not None:
                     return file.read_row_groups(list(row_groups), columns=columns)
                 return file.read(columns=columns)
-        if row_groups is not None:
-            raise XlcError(table, "row groups are read from one local file only", str(paths[0]))
         meta = pq.read_metadata(_first_file(paths[0])) if local else None
         schema = meta.schema.to_arrow_schema() if meta is not None else None
         columns = [c for c in wanted if schema is None or c in schema.names]
