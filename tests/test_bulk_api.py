@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -355,6 +357,100 @@ def test_age_frames_keeps_freed_memory_from_a_large_ledger_only(monkeypatch):
     monkeypatch.setattr(bulk, "THREADS_FROM_ROWS", len(inv) + len(pay) + len(cn))
     assert age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor").equals(expected)
     assert calls == [1]
+
+
+# ---------------------------------------------------------------------------- keeping a read's pages (pyarrow)
+_READS = """
+import ctypes, resource, sys, time
+ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: count 4 KiB pages, also where huge pages are "always"
+import pyarrow as pa
+from xlcredit.bulk import read_table, reading_pool
+if sys.argv[2] == "kept":
+    pool = reading_pool()
+    assert pool is not None and pool is reading_pool() and pool.backend_name == "jemalloc"
+else:  # the same jemalloc, handing freed pages back at once
+    pa.jemalloc_set_decay_ms(0)
+    pool = pa.jemalloc_memory_pool()
+faults = []
+for _ in range(6):  # read, then let go: a call's reading; then a pause longer than pyarrow's default decay (1 s)
+    time.sleep(float(sys.argv[3]))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    frame = read_table(sys.argv[1], "invoices", pool)
+    assert pool.bytes_allocated() >= frame.memory_usage(index=False).sum() > 0  # read into the pool given
+    del frame
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(sum(faults[1:]))
+"""
+
+
+def _jemalloc() -> bool:
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _jemalloc() or __import__("sys").platform != "linux",
+                    reason="pyarrow's jemalloc (not in its Windows wheels); page faults counted on Linux (CI)")
+def test_reading_pool_keeps_a_reads_pages_for_the_next_read(tmp_path):
+    """A Parquet read of 600k invoices (≈ 40 MB) faults ~16,000 fresh pages each time when its pool hands them
+    back; read into :func:`reading_pool`, the later reads mostly reuse the earlier ones' pages, also after a pause
+    longer than pyarrow's default decay of 1 s (with that decay: 41,000–45,000 over five reads). Mostly: each
+    pyarrow thread allocates from a jemalloc arena of its own, and which thread decodes which column varies, so
+    one read faults 60–4,400 pages on this machine; five reads are counted (3,700–5,900 in all)."""
+    n = 600_000
+    rng = np.random.default_rng(7)
+    path = tmp_path / "invoices.parquet"
+    pq.write_table(pa.table({
+        "customer_id": pa.array(np.char.add("C", rng.integers(100_000, 150_000, n).astype(str))),
+        "invoice_no": pa.array(np.char.add("INV", np.arange(1_000_000, 1_000_000 + n).astype(str))),
+        "invoice_date": pa.array(np.full(n, 20_000, np.int32)).cast(pa.date32()),
+        "due_date": pa.array(np.full(n, 20_030, np.int32)).cast(pa.date32()),
+        "amount": pa.array(rng.integers(100, 10**6, n)).cast(pa.decimal128(19, 0)),
+        "currency": pa.array(["EUR"] * n),
+    }), path)
+    handed_back = int(_run_python(_READS, str(path), "decay0", "0"))
+    kept = int(_run_python(_READS, str(path), "kept", "1.2"))
+    assert handed_back > 40_000, handed_back
+    assert kept < handed_back / 3, (kept, handed_back)
+
+
+def test_reading_pool_is_left_to_the_user_who_chose_arrows_pool():
+    """``ARROW_DEFAULT_MEMORY_POOL`` (or jemalloc as the default already) means the user chose: no pool of ours."""
+    code = "from xlcredit.bulk import reading_pool; p = reading_pool(); print(p and p.backend_name)"
+    assert _run_python(code) == ("jemalloc" if _jemalloc() else "None")
+    assert _run_python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "system"}) == "None"
+    assert _run_python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}) == "None"
+
+
+def test_age_frames_reads_into_the_reading_pool_and_gives_a_large_read_back(tmp_path, monkeypatch):
+    """Parquet paths are read into :func:`reading_pool`'s pool; a read above KEEP_FREE_BYTES is handed back after
+    the call, a smaller one kept; tables given as DataFrames are not counted."""
+    import xlcredit.bulk as bulk
+
+    pool = pa.system_memory_pool()  # any pool: the test follows the bytes
+    given_back: list[Any] = []
+    monkeypatch.setattr(bulk, "reading_pool", lambda: pool)
+    monkeypatch.setattr(bulk, "_give_back", given_back.append)
+    seen: list[int] = []
+    real = bulk.age_minor
+    monkeypatch.setattr(bulk, "age_minor", lambda *a, **k: seen.append(pool.bytes_allocated()) or real(*a, **k))
+    inv, pay, cn = small_ledger()
+    paths = []
+    for name, frame in (("invoices", inv), ("payments", pay), ("credit_notes", cn)):
+        paths.append(tmp_path / f"{name}.parquet")
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), paths[-1])
+    expected = age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor")
+    before = pool.bytes_allocated()
+    got = age_frames(paths[0], paths[1], as_of=AS_OF, credit_notes=paths[2], money="minor")
+    pd.testing.assert_frame_equal(got, expected)
+    assert seen[-1] > before and given_back == []  # read into the pool; small: kept
+    monkeypatch.setattr(bulk, "KEEP_FREE_BYTES", 0)
+    age_frames(inv, pay, as_of=AS_OF, credit_notes=cn, money="minor")
+    assert given_back == []  # DataFrames given: nothing was read
+    age_frames(paths[0], paths[1], as_of=AS_OF, credit_notes=paths[2], money="minor")
+    assert given_back == [pool]
 
 
 def test_row_groups_are_read_from_one_local_file_and_otherwise_refused_in_words(tmp_path):

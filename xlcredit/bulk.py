@@ -36,7 +36,7 @@ from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
 
 __all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "keep_freed_memory", "read_row_groups", "read_table",
-           "read_tables"]
+           "read_tables", "reading_pool"]
 
 ENGINES = ("numpy", "dask")
 MONEY = ("decimal", "minor")
@@ -51,11 +51,12 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
 _DICTIONARY = ("customer_id", "currency", "terms")  # few distinct values: read as Arrow dictionaries
 
 
-def read_table(source: Any, table: str) -> pd.DataFrame:
+def read_table(source: Any, table: str, pool: Any = None) -> pd.DataFrame:
     """One ledger table as a DataFrame: a DataFrame as it is, a pyarrow Table or Parquet file(s) read zero-copy.
 
     Parquet ``source`` may be a path, a folder of files, a list of paths or an fsspec URL (``s3://…``,
-    with the filesystem package installed). Only the documented columns are read.
+    with the filesystem package installed). Only the documented columns are read. ``pool``: the pyarrow
+    memory pool one local file is read into (default: pyarrow's default pool; see :func:`reading_pool`).
     """
     if isinstance(source, pd.DataFrame):
         return source
@@ -64,7 +65,7 @@ def read_table(source: Any, table: str) -> pd.DataFrame:
     if isinstance(source, pa.Table):
         arrow = source
     elif _is_path(source):
-        arrow = _read_parquet(source, table)
+        arrow = _read_parquet(source, table, pool=pool)
     else:
         raise XlcError(table, f"must be a DataFrame, a pyarrow Table or a Parquet path (got {describe(source)})",
                        source)
@@ -76,10 +77,10 @@ def _is_path(source: Any) -> bool:
                                               and all(isinstance(s, str | Path) for s in source))
 
 
-def read_tables(invoices: Any, payments: Any = None,
-                credit_notes: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
-    """The three ledger tables (see :func:`read_table`); Parquet payments and credit notes are read in a second
-    thread while the invoices are read.
+def read_tables(invoices: Any, payments: Any = None, credit_notes: Any = None,
+                pool: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """The three ledger tables (see :func:`read_table`, and there ``pool``); Parquet payments and credit notes are
+    read in a second thread while the invoices are read.
 
     pyarrow already decodes a file's columns in parallel, so this gains little, but it does gain on a quiet
     machine with 2 cores: 1M invoices, 700k payments, 50k credit notes (median of 9, load 0.7): 91 against
@@ -87,15 +88,16 @@ def read_tables(invoices: Any, payments: Any = None,
     measured slower (session 4: 698 against 630 ms end to end at load 2.9), as any extra thread is there.
     """
     if payments is None or isinstance(payments, pd.DataFrame):
-        return (read_table(invoices, "invoices"),
-                None if payments is None else read_table(payments, "payments"),
-                None if credit_notes is None else read_table(credit_notes, "credit_notes"))
+        return (read_table(invoices, "invoices", pool),
+                None if payments is None else read_table(payments, "payments", pool),
+                None if credit_notes is None else read_table(credit_notes, "credit_notes", pool))
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(1, thread_name_prefix="xlcredit-read") as pool:
-        later = pool.submit(lambda: (read_table(payments, "payments"),
-                                     None if credit_notes is None else read_table(credit_notes, "credit_notes")))
-        first = read_table(invoices, "invoices")
+    with ThreadPoolExecutor(1, thread_name_prefix="xlcredit-read") as threads:
+        later = threads.submit(lambda: (read_table(payments, "payments", pool),
+                                        None if credit_notes is None else read_table(credit_notes, "credit_notes",
+                                                                                     pool)))
+        first = read_table(invoices, "invoices", pool)
         return (first, *later.result())
 
 
@@ -104,7 +106,7 @@ def read_row_groups(path: str | Path, table: str, row_groups: Sequence[int]) -> 
     return _read_parquet(path, table, row_groups).to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = None) -> Any:
+def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = None, pool: Any = None) -> Any:
     import pyarrow.parquet as pq
 
     paths = [source] if isinstance(source, str | Path) else list(source)
@@ -123,12 +125,17 @@ def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = No
             columns = [c for c in wanted if c in schema.names]
             if table == "invoices" and "terms" in columns and _never_empty(meta, schema, "due_date"):
                 columns.remove("terms")  # terms only stand in for an empty due date: not read when there is none
-            with pq.ParquetFile(local[0], metadata=meta,
-                                read_dictionary=[c for c in _DICTIONARY
-                                                 if c in columns and _dictionary_pays(meta, c)]) as file:
-                if row_groups is not None:
-                    return file.read_row_groups(list(row_groups), columns=columns)
-                return file.read(columns=columns)
+            import pyarrow.dataset as ds
+
+            # read as a dataset fragment: the one reader that takes a memory pool; one chunk per row group
+            dictionary = {c for c in _DICTIONARY if c in columns and _dictionary_pays(meta, c)}
+            fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
+            import pyarrow.fs
+
+            fragment = fmt.make_fragment(str(local[0].resolve()), filesystem=pyarrow.fs.LocalFileSystem(),
+                                         row_groups=None if row_groups is None else list(row_groups))
+            largest = max((meta.row_group(g).num_rows for g in range(meta.num_row_groups)), default=0)
+            return fragment.to_table(columns=columns, batch_size=max(largest, 1), memory_pool=pool)
         meta = pq.read_metadata(_first_file(paths[0])) if local else None
         schema = meta.schema.to_arrow_schema() if meta is not None else None
         columns = [c for c in wanted if schema is None or c in schema.names]
@@ -266,13 +273,12 @@ def keep_freed_memory() -> bool:
     By default glibc returns large freed blocks to the OS at once, and the next call on a ledger of a million
     rows faults them in again: 5,000–13,000 page faults and 30–260 ms of system time a call (BENCHMARKS.md).
     This sets glibc's ``mallopt`` once per process: blocks up to :data:`MMAP_FROM_BYTES` come from the heap,
-    and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as pooled allocators (pyarrow's, Polars')
-    keep theirs. :func:`age_frames` calls it for ledgers of
-    :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or more. It leaves glibc alone where the
-    environment already tunes it (any ``MALLOC_…`` variable, or ``GLIBC_TUNABLES`` naming ``glibc.malloc``, as a
-    Dask nanny sets) or where the C library is not glibc. The setting lasts for the rest of the process; to keep
-    glibc as it is, start the process with any ``MALLOC_…`` variable set (``MALLOC_ARENA_MAX=8``, say).
-    Returns True when the setting is in force.
+    and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as a pooled allocator keeps its own.
+    :func:`age_frames` calls it for ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or
+    more. It leaves glibc alone where the environment already tunes it (any ``MALLOC_…`` variable, or
+    ``GLIBC_TUNABLES`` naming ``glibc.malloc``, as a Dask nanny sets) or where the C library is not glibc. The
+    setting lasts for the rest of the process; to keep glibc as it is, start the process with any ``MALLOC_…``
+    variable set (``MALLOC_ARENA_MAX=8``, say). Returns True when the setting is in force.
     """
     if any(k.startswith("MALLOC_") for k in os.environ) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
         return False
@@ -287,6 +293,37 @@ def keep_freed_memory() -> bool:
     if mallopt is None:
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES) == 1 and mallopt(_M_TRIM_THRESHOLD, KEEP_FREE_BYTES) == 1)
+
+
+@functools.cache
+def reading_pool() -> Any:
+    """The pyarrow memory pool :func:`age_frames` reads a local Parquet file into: pyarrow's jemalloc, its freed
+    pages kept for the next call; None (pyarrow's default pool) where that is not ours to choose.
+
+    pyarrow's default pool (mimalloc) hands freed pages back to the OS within milliseconds, so each call on a
+    ledger of a million rows faulted its read buffers in again (BENCHMARKS.md, session 9). pyarrow's own jemalloc
+    serves nobody else unless it is the default pool; freed pages stay with it (decay off) until
+    :func:`age_frames` gives them back after a read larger than :data:`KEEP_FREE_BYTES`. None where the user chose
+    pyarrow's pool (``ARROW_DEFAULT_MEMORY_POOL`` set, or jemalloc already the default) or pyarrow has no jemalloc
+    (its Windows wheels). Set once per process.
+    """
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return None
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name == "jemalloc":
+        return None
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(-1)  # -1: freed pages are kept (jemalloc's "never decay")
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        return None
+    return pool
+
+
+def _give_back(pool: Any) -> None:
+    """Hand the pages a pool keeps back to the OS (after a read larger than :data:`KEEP_FREE_BYTES`)."""
+    pool.release_unused()
 
 
 def _label_order(frames: Any, customer: np.ndarray, currency: np.ndarray) -> np.ndarray | None:
@@ -379,7 +416,8 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
 
     **Memory.** From :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows (1M) the in-process engine
     asks glibc, for the rest of the process, to keep freed memory for the next call (:func:`keep_freed_memory`:
-    up to 256 MiB of freed heap) instead of faulting it in again on every call.
+    up to 256 MiB of freed heap) instead of faulting it in again on every call. A local Parquet file is read
+    into pyarrow's jemalloc, which keeps the pages of a read of up to 256 MiB for the next (:func:`reading_pool`).
 
     ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
     the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
@@ -410,10 +448,16 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
         table, problems = age_on_dask(invoices, payments, credit_notes, day, pol, scheduler=scheduler,
                                       partitions=partitions, kernel=kernel)
     else:
-        inv, pay, cn = read_tables(invoices, payments, credit_notes)
+        pool = reading_pool()
+        inv, pay, cn = read_tables(invoices, payments, credit_notes, pool)
         if sum(len(t) for t in (inv, pay, cn) if t is not None) >= THREADS_FROM_ROWS:
             keep_freed_memory()  # the next large call reuses this one's memory instead of faulting it in again
+        read_bytes = sum(int(t.memory_usage(index=False).sum()) for source, t in
+                         ((invoices, inv), (payments, pay), (credit_notes, cn)) if t is not None and _is_path(source))
         table, problems = age_minor(inv, pay, cn, day, pol, kernel)
+        del inv, pay, cn
+        if pool is not None and read_bytes > KEEP_FREE_BYTES:  # a read this large is given back, not kept
+            _give_back(pool)
     columns = _money_columns(pol)
     if money == "decimal" or fx is not None:
         exact = _to_decimal(table, columns)
