@@ -263,7 +263,7 @@ def available_cpus() -> int:
 #: come from the heap, and up to 256 MiB of freed heap stays with the process.
 MMAP_FROM_BYTES = 32 * 2**20
 KEEP_FREE_BYTES = 256 * 2**20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # mallopt's parameter numbers (malloc.h)
 
 
 @functools.cache
@@ -273,7 +273,9 @@ def keep_freed_memory() -> bool:
     By default glibc returns large freed blocks to the OS at once, and the next call on a ledger of a million
     rows faults them in again: 5,000–13,000 page faults and 30–260 ms of system time a call (BENCHMARKS.md).
     This sets glibc's ``mallopt`` once per process: blocks up to :data:`MMAP_FROM_BYTES` come from the heap,
-    and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as a pooled allocator keeps its own.
+    and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as a pooled allocator keeps its own — also
+    when another part of the program frees more (glibc then gives back down to that much, not down to nothing:
+    ``M_TOP_PAD``), and the heaps of other threads are kept too (glibc sizes them by the same pad).
     :func:`age_frames` calls it for ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or
     more. It leaves glibc alone where the environment already tunes it (any ``MALLOC_…`` variable, or
     ``GLIBC_TUNABLES`` naming ``glibc.malloc``, as a Dask nanny sets) or where the C library is not glibc. The
@@ -292,7 +294,8 @@ def keep_freed_memory() -> bool:
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     if mallopt is None:
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES) == 1 and mallopt(_M_TRIM_THRESHOLD, KEEP_FREE_BYTES) == 1)
+    return all(mallopt(option, value) == 1 for option, value in (
+        (_M_MMAP_THRESHOLD, MMAP_FROM_BYTES), (_M_TRIM_THRESHOLD, KEEP_FREE_BYTES), (_M_TOP_PAD, KEEP_FREE_BYTES)))
 
 
 @functools.cache
