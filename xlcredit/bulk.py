@@ -275,7 +275,7 @@ def keep_freed_memory() -> bool:
     This sets glibc's ``mallopt`` once per process: blocks up to :data:`MMAP_FROM_BYTES` come from the heap,
     and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as a pooled allocator keeps its own — also
     when another part of the program frees more (glibc then gives back down to that much, not down to nothing:
-    ``M_TOP_PAD``), and the heaps of other threads are kept too (glibc sizes them by the same pad).
+    ``M_TOP_PAD``); other threads' heaps are no longer unmapped when they empty (glibc keeps that pad in them).
     :func:`age_frames` calls it for ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or
     more. It leaves glibc alone where the environment already tunes it (any ``MALLOC_…`` variable, or
     ``GLIBC_TUNABLES`` naming ``glibc.malloc``, as a Dask nanny sets) or where the C library is not glibc. The
