@@ -127,12 +127,11 @@ def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = No
             if table == "invoices" and "terms" in columns and _never_empty(meta, schema, "due_date"):
                 columns.remove("terms")  # terms only stand in for an empty due date: not read when there is none
             import pyarrow.dataset as ds
+            import pyarrow.fs
 
             # read as a dataset fragment: the one reader that takes a memory pool; one chunk per row group
             dictionary = {c for c in _DICTIONARY if c in columns and _dictionary_pays(meta, c)}
             fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
-            import pyarrow.fs
-
             fragment = fmt.make_fragment(str(local[0].resolve()), filesystem=pyarrow.fs.LocalFileSystem(),
                                          row_groups=None if row_groups is None else list(row_groups))
             largest = max((meta.row_group(g).num_rows for g in range(meta.num_row_groups)), default=0)
@@ -306,8 +305,9 @@ def reading_pool() -> Any:
 
     pyarrow's default pool (mimalloc) hands freed pages back to the OS within milliseconds, so each call on a
     ledger of a million rows faulted its read buffers in again (BENCHMARKS.md, session 9). pyarrow's own jemalloc
-    serves nobody else unless it is the default pool; freed pages stay with it (decay off) until
-    :func:`age_frames` gives them back after a read larger than :data:`KEEP_FREE_BYTES`. None where the user chose
+    serves nobody else unless it is the default pool; freed pages stay with it (decay off, in the arenas it makes
+    from then on: the first keeps pyarrow's 1 s) until :func:`age_frames` gives them back after a read larger
+    than :data:`KEEP_FREE_BYTES`. None where the user chose
     pyarrow's pool (``ARROW_DEFAULT_MEMORY_POOL`` set, or jemalloc already the default) or pyarrow has no jemalloc
     (its Windows wheels). Set once per process.
     """
