@@ -653,7 +653,7 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
         cpu.append(time.process_time() - c0)
         faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
         t0 = time.perf_counter()
-        tables = bulk.read_tables(*paths, pool=bulk.reading_pool())  # into the pool age_frames reads into
+        tables = bulk.read_tables(*paths, pool=bulk.pool_for(*paths))  # into the pool age_frames reads into
         t1 = time.perf_counter()
         threads = kernel_threads(sum(len(t) for t in tables if t is not None), None, bulk.available_cpus())
         frames = frames_to_arrays(*tables, threads=threads)  # the steps as age_frames runs them

@@ -36,8 +36,8 @@ from xlcredit.core.ledger import FxRates
 from xlcredit.core.money import minor_units, round_money
 from xlcredit.core.policy import Policy
 
-__all__ = ["ENGINES", "LEDGER_COLUMNS", "age_frames", "keep_freed_memory", "read_row_groups", "read_table",
-           "read_tables", "reading_pool"]
+__all__ = ["ENGINES", "KEEP_READ_BYTES", "LEDGER_COLUMNS", "age_frames", "keep_freed_memory", "pool_for",
+           "read_row_groups", "read_table", "read_tables", "reading_pool"]
 
 ENGINES = ("numpy", "dask")
 MONEY = ("decimal", "minor")
@@ -126,16 +126,13 @@ def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = No
             columns = [c for c in wanted if c in schema.names]
             if table == "invoices" and "terms" in columns and _never_empty(meta, schema, "due_date"):
                 columns.remove("terms")  # terms only stand in for an empty due date: not read when there is none
-            import pyarrow.dataset as ds
-            import pyarrow.fs
-
-            # read as a dataset fragment: the one reader that takes a memory pool; one chunk per row group
-            dictionary = {c for c in _DICTIONARY if c in columns and _dictionary_pays(meta, c)}
-            fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
-            fragment = fmt.make_fragment(str(local[0].resolve()), filesystem=pyarrow.fs.LocalFileSystem(),
-                                         row_groups=None if row_groups is None else list(row_groups))
-            largest = max((meta.row_group(g).num_rows for g in range(meta.num_row_groups)), default=0)
-            return fragment.to_table(columns=columns, batch_size=max(largest, 1), memory_pool=pool)
+            dictionary = [c for c in _DICTIONARY if c in columns and _dictionary_pays(meta, c)]
+            if pool is not None and row_groups is None:
+                return _read_into(local[0], meta, columns, dictionary, pool)
+            with pq.ParquetFile(local[0], metadata=meta, read_dictionary=dictionary) as file:
+                if row_groups is not None:
+                    return file.read_row_groups(list(row_groups), columns=columns)
+                return file.read(columns=columns)
         meta = pq.read_metadata(_first_file(paths[0])) if local else None
         schema = meta.schema.to_arrow_schema() if meta is not None else None
         columns = [c for c in wanted if schema is None or c in schema.names]
@@ -144,6 +141,19 @@ def _read_parquet(source: Any, table: str, row_groups: Sequence[int] | None = No
                              read_dictionary=[c for c in _DICTIONARY if c in columns])
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise XlcError(table, f"cannot be read as Parquet ({exc})", str(paths[0])) from None
+
+
+def _read_into(path: Path, meta: Any, columns: list[str], dictionary: list[str], pool: Any) -> Any:
+    """One local file read into ``pool`` (a dataset fragment: the reader that takes a memory pool), its columns
+    one chunk each as ``ParquetFile.read`` gives them (the fragment gives one per row group)."""
+    import pyarrow.dataset as ds
+    import pyarrow.fs
+
+    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=set(dictionary)))
+    fragment = fmt.make_fragment(str(path.resolve()), filesystem=pyarrow.fs.LocalFileSystem())
+    largest = max((meta.row_group(g).num_rows for g in range(meta.num_row_groups)), default=0)
+    table = fragment.to_table(columns=columns, batch_size=max(largest, 1), memory_pool=pool)
+    return table.combine_chunks(memory_pool=pool) if meta.num_row_groups > 1 else table
 
 
 def _dictionary_pays(meta: Any, column: str) -> bool:
@@ -263,7 +273,7 @@ def available_cpus() -> int:
 #: come from the heap, and up to 256 MiB of freed heap stays with the process.
 MMAP_FROM_BYTES = 32 * 2**20
 KEEP_FREE_BYTES = 256 * 2**20
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # mallopt's parameter numbers (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 
 
 @functools.cache
@@ -273,9 +283,11 @@ def keep_freed_memory() -> bool:
     By default glibc returns large freed blocks to the OS at once, and the next call on a ledger of a million
     rows faults them in again: 5,000–13,000 page faults and 30–260 ms of system time a call (BENCHMARKS.md).
     This sets glibc's ``mallopt`` once per process: blocks up to :data:`MMAP_FROM_BYTES` come from the heap,
-    and up to :data:`KEEP_FREE_BYTES` of freed heap stays for reuse, as a pooled allocator keeps its own — also
-    when another part of the program frees more (glibc then gives back down to that much, not down to nothing:
-    ``M_TOP_PAD``); other threads' heaps are no longer unmapped when they empty (glibc keeps that pad in them).
+    and up to :data:`KEEP_FREE_BYTES` of freed heap stays with the main heap for reuse, as a pooled allocator keeps
+    its own. Other threads' heaps (glibc's, 64 MiB each) are no longer shrunk either: 6 threads that each used and
+    freed 240 MB left 672–733 MiB with the process, against 134–203 MiB by default (BENCHMARKS.md, session 9).
+    When the program frees more than :data:`KEEP_FREE_BYTES` at the top of the main heap, glibc still gives all
+    of it back.
     :func:`age_frames` calls it for ledgers of :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows or
     more. It leaves glibc alone where the environment already tunes it (any ``MALLOC_…`` variable, or
     ``GLIBC_TUNABLES`` naming ``glibc.malloc``, as a Dask nanny sets) or where the C library is not glibc. The
@@ -295,7 +307,37 @@ def keep_freed_memory() -> bool:
     if mallopt is None:
         return False
     return all(mallopt(option, value) == 1 for option, value in (
-        (_M_MMAP_THRESHOLD, MMAP_FROM_BYTES), (_M_TRIM_THRESHOLD, KEEP_FREE_BYTES), (_M_TOP_PAD, KEEP_FREE_BYTES)))
+        (_M_MMAP_THRESHOLD, MMAP_FROM_BYTES), (_M_TRIM_THRESHOLD, KEEP_FREE_BYTES)))
+
+
+#: A call reads into :func:`reading_pool` when its local Parquet files hold at most this much (their columns'
+#: uncompressed sizes, twice over: decoded Arrow columns are larger, and the pool's arenas keep up to about twice
+#: what one read holds); a larger read goes to pyarrow's default pool, which hands it back.
+KEEP_READ_BYTES = 128 * 2**20
+
+
+def _read_size(sources: Sequence[Any]) -> int:
+    """Twice the uncompressed bytes of the local Parquet files among ``sources`` (0 when there is none): what
+    decides whether a read goes into :func:`reading_pool`."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for source in sources:
+        if not isinstance(source, str | Path) or "://" in str(source) or not Path(source).is_file():
+            continue
+        try:
+            meta = pq.read_metadata(source)
+        except (OSError, ValueError):
+            continue  # the read itself says what is wrong with the file
+        total += sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+    return 2 * total
+
+
+def pool_for(*sources: Any) -> Any:
+    """The pool :func:`age_frames` reads these sources into: :func:`reading_pool` when their local Parquet files
+    hold up to :data:`KEEP_READ_BYTES`, else None (pyarrow's default pool, which hands a large read back)."""
+    size = _read_size(sources)
+    return reading_pool() if 0 < size <= KEEP_READ_BYTES else None
 
 
 @functools.cache
@@ -305,11 +347,13 @@ def reading_pool() -> Any:
 
     pyarrow's default pool (mimalloc) hands freed pages back to the OS within milliseconds, so each call on a
     ledger of a million rows faulted its read buffers in again (BENCHMARKS.md, session 9). pyarrow's own jemalloc
-    serves nobody else unless it is the default pool; freed pages stay with it (decay off, in the arenas it makes
-    from then on: the first keeps pyarrow's 1 s) until :func:`age_frames` gives them back after a read larger
-    than :data:`KEEP_FREE_BYTES`. None where the user chose
-    pyarrow's pool (``ARROW_DEFAULT_MEMORY_POOL`` set, or jemalloc already the default) or pyarrow has no jemalloc
-    (its Windows wheels). Set once per process.
+    serves only code that asks for it by name unless it is the default pool; freed pages stay with it (decay off,
+    in the arenas it makes from then on: the first keeps pyarrow's 1 s). :func:`age_frames` reads into it only
+    reads of up to :data:`KEEP_READ_BYTES`, so what it keeps stays of that order (up to about twice one read:
+    each of pyarrow's threads allocates from an arena of its own); pyarrow 26's ``release_unused`` does not
+    purge its jemalloc, so nothing larger is kept to be given back later. None where the user chose pyarrow's pool
+    (``ARROW_DEFAULT_MEMORY_POOL`` set, or jemalloc already the default) or pyarrow has no jemalloc (its Windows
+    wheels). Set once per process, on the first call that reads a local Parquet file.
     """
     if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
         return None
@@ -323,11 +367,6 @@ def reading_pool() -> Any:
     except NotImplementedError:  # a pyarrow built without jemalloc
         return None
     return pool
-
-
-def _give_back(pool: Any) -> None:
-    """Hand the pages a pool keeps back to the OS (after a read larger than :data:`KEEP_FREE_BYTES`)."""
-    pool.release_unused()
 
 
 def _label_order(frames: Any, customer: np.ndarray, currency: np.ndarray) -> np.ndarray | None:
@@ -452,16 +491,10 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
         table, problems = age_on_dask(invoices, payments, credit_notes, day, pol, scheduler=scheduler,
                                       partitions=partitions, kernel=kernel)
     else:
-        pool = reading_pool()
-        held = pool.bytes_allocated() if pool is not None else 0
-        inv, pay, cn = read_tables(invoices, payments, credit_notes, pool)
-        read_bytes = pool.bytes_allocated() - held if pool is not None else 0  # what this call read into it
+        inv, pay, cn = read_tables(invoices, payments, credit_notes, pool_for(invoices, payments, credit_notes))
         if sum(len(t) for t in (inv, pay, cn) if t is not None) >= THREADS_FROM_ROWS:
             keep_freed_memory()  # the next large call reuses this one's memory instead of faulting it in again
         table, problems = age_minor(inv, pay, cn, day, pol, kernel)
-        del inv, pay, cn
-        if pool is not None and read_bytes > KEEP_FREE_BYTES:  # a read this large is given back, not kept
-            _give_back(pool)
     columns = _money_columns(pol)
     if money == "decimal" or fx is not None:
         exact = _to_decimal(table, columns)
