@@ -310,8 +310,8 @@ def keep_freed_memory() -> bool:
         (_M_MMAP_THRESHOLD, MMAP_FROM_BYTES), (_M_TRIM_THRESHOLD, KEEP_FREE_BYTES)))
 
 
-#: A call reads into :func:`reading_pool` when its local Parquet files hold at most this much (their columns'
-#: uncompressed sizes, twice over: decoded Arrow columns are larger, and the pool's arenas keep up to about twice
+#: A call reads into :func:`reading_pool` when its local Parquet files hold at most this much (their row groups'
+#: uncompressed bytes, twice over: decoded Arrow columns are larger, and the pool's arenas keep up to about twice
 #: what one read holds); a larger read goes to pyarrow's default pool, which hands it back.
 KEEP_READ_BYTES = 128 * 2**20
 
@@ -459,8 +459,9 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
 
     **Memory.** From :data:`~xlcredit.core.fast.ageing.THREADS_FROM_ROWS` rows (1M) the in-process engine
     asks glibc, for the rest of the process, to keep freed memory for the next call (:func:`keep_freed_memory`:
-    up to 256 MiB of freed heap) instead of faulting it in again on every call. A local Parquet file is read
-    into pyarrow's jemalloc, which keeps the pages of a read of up to 256 MiB for the next (:func:`reading_pool`).
+    up to 256 MiB of freed heap) instead of faulting it in again on every call. Local Parquet files of up to
+    :data:`KEEP_READ_BYTES` (128 MiB) are read into pyarrow's jemalloc, which keeps their pages for the next
+    (:func:`reading_pool`); larger reads go to pyarrow's default pool.
 
     ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
     the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
