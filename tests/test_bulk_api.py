@@ -307,8 +307,8 @@ faults = []
 for _ in range(3):  # a large call's working set: 8 arrays of 16 MB, written, then freed
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     arrays = [np.ones(2_000_000) for _ in range(8)]
-    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     del arrays
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 print(faults[-1])
 """
 
