@@ -354,24 +354,37 @@ def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i
                       has_rank: bool, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
                       range_start: np.ndarray, o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray,
                       o_date: np.ndarray, o_due: np.ndarray, o_disputed: np.ndarray, o_rank: np.ndarray,
-                      o_row: np.ndarray, local_row: np.ndarray) -> None:
+                      o_row: np.ndarray, local_row: np.ndarray, dest: np.ndarray) -> None:
     """Rows ``lo:hi`` to their ranges (``cursor``: where this slice's rows of each range go), codes made
-    relative to the range's first customer; ``local_row``: each row's range · 2³² + its place within the range."""
+    relative to the range's first customer; ``local_row``: each row's range · 2³² + its place within the range.
+
+    Each row's place is found first (``dest``), then the columns are moved one at a time: a pass writes to one
+    place in each range, not one in each range of every column at once, which the CPU's write buffers keep up
+    with (500k rows in 14 ranges: 6 against 15–18 ms, all columns in one pass)."""
     for i in range(lo, hi):
         c = i_cust[i]
         r = range_of[c]
         k = cursor[r]
         cursor[r] = k + 1
-        o_cust[k] = c - first_code[r]
-        o_ccy[k] = i_ccy[i]
-        o_amount[k] = i_amount[i]
-        o_date[k] = i_date[i]
-        o_due[k] = i_due[i]
-        o_disputed[k] = i_disputed[i]
-        if has_rank:
-            o_rank[k] = i_rank[i]
-        o_row[k] = i
+        dest[i] = k
         local_row[i] = (np.int64(r) << 32) | (k - range_start[r])  # range and place: one read for a reference
+    for i in range(lo, hi):
+        o_cust[dest[i]] = i_cust[i] - first_code[range_of[i_cust[i]]]
+    for i in range(lo, hi):
+        o_ccy[dest[i]] = i_ccy[i]
+    for i in range(lo, hi):
+        o_amount[dest[i]] = i_amount[i]
+    for i in range(lo, hi):
+        o_date[dest[i]] = i_date[i]
+    for i in range(lo, hi):
+        o_due[dest[i]] = i_due[i]
+    for i in range(lo, hi):
+        o_disputed[dest[i]] = i_disputed[i]
+    if has_rank:
+        for i in range(lo, hi):
+            o_rank[dest[i]] = i_rank[i]
+    for i in range(lo, hi):
+        o_row[dest[i]] = i
 
 
 _scatter_invoices = _jit(_scatter_invoices)
@@ -381,29 +394,35 @@ def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_
                      c_date: np.ndarray, c_ref: np.ndarray, local_row: np.ndarray, a: int,
                      range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray, o_cust: np.ndarray,
                      o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray, o_ref: np.ndarray,
-                     o_row: np.ndarray) -> None:
+                     o_row: np.ndarray, dest: np.ndarray) -> None:
     """As :func:`_scatter_invoices`; a reference becomes the invoice's place in the range. One naming an invoice of
     another range (another customer) is -2 when the credit counts (dated on or before ``a``): the kernel would
     report it, and the caller does; otherwise -1, as the kernel would pass it over."""
     for j in range(lo, hi):
-        c = c_cust[j]
-        r = range_of[c]
+        r = range_of[c_cust[j]]
         k = cursor[r]
         cursor[r] = k + 1
+        dest[j] = k
+    for j in range(lo, hi):
         t = c_ref[j]
         ref = -1
         if t >= 0:
             at = local_row[t]
-            if (at >> 32) == r:
+            if (at >> 32) == range_of[c_cust[j]]:
                 ref = at & 0xFFFFFFFF
             elif c_date[j] <= a:
                 ref = -2
-        o_cust[k] = c - first_code[r]
-        o_ccy[k] = c_ccy[j]
-        o_amount[k] = c_amount[j]
-        o_date[k] = c_date[j]
-        o_ref[k] = ref
-        o_row[k] = j
+        o_ref[dest[j]] = ref
+    for j in range(lo, hi):
+        o_cust[dest[j]] = c_cust[j] - first_code[range_of[c_cust[j]]]
+    for j in range(lo, hi):
+        o_ccy[dest[j]] = c_ccy[j]
+    for j in range(lo, hi):
+        o_amount[dest[j]] = c_amount[j]
+    for j in range(lo, hi):
+        o_date[dest[j]] = c_date[j]
+    for j in range(lo, hi):
+        o_row[dest[j]] = j
 
 
 _scatter_credits = _jit(_scatter_credits)
@@ -434,6 +453,7 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         ("c_amount", credits.amount_minor, m), ("c_date", credits.date, m), ("c_ref", credits.invoice_row, m))}
     i_row, local_row = _work("g_i_row", n, np.int64), _work("g_local_row", n, np.int64)
     c_row = _work("g_c_row", m, np.int64)
+    i_dest, c_dest = _work("g_i_dest", n, np.int64), _work("g_c_dest", m, np.int64)  # each row's place
     row_info, stage = _work("row_info", n, np.int64, 2), _work("stage", n, np.int64, 4)
     rec = _work("rec", n, np.int64, 3)
     mark = _work("mark", m, np.bool_)
@@ -488,12 +508,12 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
                               invoices.due_date, invoices.disputed, i_rank, has_rank, plan["range_of"],
                               plan["first_code"], plan["i_cursor"][t].copy(), plan["i_start"], g["i_cust"],
                               g["i_ccy"], g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
-                              g["i_rank"] if has_rank else i_rank, i_row, local_row)
+                              g["i_rank"] if has_rank else i_rank, i_row, local_row, i_dest)
             barrier.wait()  # every invoice's place is known: the credits' references can be made local
             _scatter_credits(c_cut[t], c_cut[t + 1], c_cust, c_ccy, credits.amount_minor, credits.date,
                              credits.invoice_row, local_row, a, plan["range_of"], plan["first_code"],
                              plan["c_cursor"][t].copy(), g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"],
-                             g["c_ref"], c_row)
+                             g["c_ref"], c_row, c_dest)
             barrier.wait()
             while True:
                 with lock:
