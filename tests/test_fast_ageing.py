@@ -747,10 +747,11 @@ _SPACES = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u2003\u3000"
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(alphabet=st.sampled_from(list("aAbß9-é北") + list(_SPACES)), max_size=6),
                 min_size=1, max_size=150),
-       st.sampled_from(["", "upper", "lower"]))
-def test_shared_codes_trim_and_case_as_python_does(values, case):
+       st.sampled_from(["", "upper", "lower"]), st.booleans())
+def test_shared_codes_trim_and_case_as_python_does(values, case, sort):
     """Ids and currencies are labelled by Arrow kernels for ASCII text: the labels must be Python's own
-    ``str.strip()`` (then ``upper``/``lower``) of each value, blanks left out, first seen first."""
+    ``str.strip()`` (then ``upper``/``lower``) of each value, blanks left out, first seen first — or, with
+    ``sort``, in Python's order of str (as the answer's currencies are listed)."""
     from xlcredit.core.fast.ageing import _shared_codes
 
     norm = {"": str.strip, "upper": lambda s: s.strip().upper(), "lower": lambda s: s.strip().lower()}[case]
@@ -759,9 +760,9 @@ def test_shared_codes_trim_and_case_as_python_does(values, case):
     values = values[:half] + filler + values[half:] + filler
     half += len(filler)
     columns = [pd.Series(values[:half], dtype=object), pd.Series([*values[half:], None], dtype="string[pyarrow]")]
-    codes, labels = _shared_codes(columns, case)
+    codes, labels = _shared_codes(columns, case, sort=sort)
     expected = list(dict.fromkeys(v for v in map(norm, values) if v))
-    assert labels.to_pylist() == expected
+    assert labels.to_pylist() == (sorted(expected) if sort else expected)
     got = [labels.to_pylist()[c] if c >= 0 else "" for col in codes for c in col.tolist()]
     assert got == [norm(v) for v in values] + [""]
 

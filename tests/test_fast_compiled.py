@@ -361,6 +361,32 @@ def test_compiled_invoice_numbers_equal_the_numpy_reading(template, seed, n, mon
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60), wide=st.booleans(), cut=st.integers(0, 3))
+def test_compiled_length_check_equals_numpy(seed, n, wide, cut, monkeypatch) -> None:
+    """Values of one length are read; any other length — even when the lengths still add up to n × width, as
+    "C1", "C123" for width 3 — makes both paths answer None (the general path), on sliced and large strings."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    lengths = np.full(n + cut, 3)
+    if rng.random() < 0.6 and n >= 2:  # one value a byte short and another a byte long: the total is unchanged
+        i, j = rng.choice(n, 2, replace=False) + cut
+        lengths[i], lengths[j] = 2, 4
+    values = ["C" + "".join(str(d) for d in rng.integers(0, 10, k - 1)) for k in lengths]
+    arr = pa.array(values, pa.large_string() if wide else pa.string()).slice(cut)
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: False)
+    want = ageing._template_numbers(arr, b"C##")
+    monkeypatch.setattr(ageing, "_numba_loaded", lambda: True)
+    monkeypatch.setattr(ageing, "NUMBA_LOADED_FROM_ROWS", 0)
+    got = ageing._template_numbers(arr, b"C##")
+    same = bool((lengths[cut:] == 3).all())
+    assert (want is None) == (got is None) == (not same)
+    if same:
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert got[0].tolist() == [int(v[1:]) for v in values[cut:]]
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), spread=st.sampled_from([1, 2, 4]))
 def test_compiled_first_rows_and_lookup_equal_numpy(seed, n, spread, monkeypatch) -> None:

@@ -984,12 +984,13 @@ def _normalised(dictionary: Any, case: str) -> Any:
     return out
 
 
-def _shared_codes(columns: Sequence[pd.Series], case: str = "") -> tuple[list[np.ndarray], Any]:
+def _shared_codes(columns: Sequence[pd.Series], case: str = "", sort: bool = False) -> tuple[list[np.ndarray], Any]:
     """Codes per row of each column (-1 = blank) on one shared list of labels, and that list (an Arrow array).
 
     Labels are the distinct values after trimming (``case``: also "upper" or "lower"), in order of first
     appearance (column by column, each in its dictionary order); equal labels share a code. Vectorised:
     only the distinct values are normalised and hashed, rows are mapped with one gather per column.
+    ``sort``: the labels in text order instead (with pyarrow; the rows still gathered once).
     """
     from xlcredit.core.fast.labels import arrow_available, shared_codes_without_arrow
 
@@ -1006,6 +1007,15 @@ def _shared_codes(columns: Sequence[pd.Series], case: str = "") -> tuple[list[np
     every = pc.if_else(pc.equal(every, ""), pa.scalar(None, pa.large_string()), every)  # blank = no label
     encoded = pc.dictionary_encode(every)
     shared = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    labels = encoded.dictionary
+    if sort and len(labels) > 1:  # renumber the few labels, not the rows: UTF-8 byte order is str order
+        order = pc.array_sort_indices(labels).to_numpy(zero_copy_only=False)
+        if bool((order[1:] < order[:-1]).any()):
+            rank = np.empty(len(order) + 1, np.int32)
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            rank[-1] = -1
+            shared = rank[shared]
+            labels = labels.take(pa.array(order))
     out, start = [], 0
     for arr in parts:
         k = len(arr.dictionary)
@@ -1017,7 +1027,7 @@ def _shared_codes(columns: Sequence[pd.Series], case: str = "") -> tuple[list[np
             out.append(idx)  # labels as they were: the dictionary's own indices
             continue
         out.append(np.append(remap, np.int32(-1))[idx])
-    return out, encoded.dictionary
+    return out, labels
 
 
 def _codes_of(series: pd.Series, case: str = "") -> tuple[np.ndarray, list[str]]:
@@ -1215,13 +1225,17 @@ def _template_numbers(arr: Any, template: bytes) -> tuple[np.ndarray, np.ndarray
     offsets, data = _string_bytes(arr)
     if n == 0 or int(offsets[-1] - offsets[0]) != n * width:
         return None
-    if not bool((np.diff(offsets) == width).all()):
+    compiled = n >= NUMBA_LOADED_FROM_ROWS and _numba_loaded()
+    if compiled:
+        from xlcredit.core.fast.compiled import same_lengths, template_numbers
+
+        if not same_lengths(offsets, width):
+            return None
+    elif not bool((np.diff(offsets) == width).all()):
         return None
     mat = data[int(offsets[0]): int(offsets[0]) + n * width].reshape(n, width)
     n_digits = template.count(b"#")
-    if n >= NUMBA_LOADED_FROM_ROWS and _numba_loaded():  # the same numbers, one pass over the bytes
-        from xlcredit.core.fast.compiled import template_numbers
-
+    if compiled:  # the same numbers, one pass over the bytes
         return template_numbers(mat, np.frombuffer(template, np.uint8), n_digits <= 9)
     ok = np.ones(n, bool)
     values = np.zeros(n, np.uint32 if n_digits <= 9 else np.int64)
@@ -1553,9 +1567,10 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
         customers_sorted = numbered is not None
         cust_codes, cust_arrow = numbered or _shared_codes([f["customer_id"] for _, f in present])
-        ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper")
+        ccy_codes, ccy_arrow = _shared_codes([f["currency"] for _, f in present], "upper", sort=True)
         ccy_labels = list(ccy_arrow) if isinstance(ccy_arrow, np.ndarray) else ccy_arrow.to_pylist()
         if any(a > b for a, b in pairwise(ccy_labels)):  # codes in the labels' order: the answer needs no sort
+            # (without pyarrow: _shared_codes gives them in order of first appearance)
             by_label = sorted(range(len(ccy_labels)), key=ccy_labels.__getitem__)
             recode = np.empty(len(ccy_labels) + 1, np.int32)
             recode[by_label] = np.arange(len(ccy_labels), dtype=np.int32)
@@ -1663,8 +1678,9 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
         if name not in frames:
             continue
         frame, cc = frames[name], cols[name]
-        ref_row = np.full(len(frame), -1, np.int64)
-        if "invoice_ref" in frame.columns:
+        if "invoice_ref" not in frame.columns:
+            ref_row = np.full(len(frame), -1, np.int64)
+        else:
             refs = frame["invoice_ref"]
             if numbers is not None:
                 fused = found_ahead[name]

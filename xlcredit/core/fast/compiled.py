@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 __all__ = ["age_compiled", "cached", "first_rows_table", "loaded", "number_codes", "ref_rows",
-           "release_workspace", "rescale_units", "resolve_refs", "table_lookup", "template_numbers",
+           "release_workspace", "rescale_units", "resolve_refs", "same_lengths", "table_lookup", "template_numbers",
            "template_texts", "warm_up"]
 
 
@@ -586,6 +586,24 @@ def template_numbers(mat: np.ndarray, template: np.ndarray, narrow: bool) -> tup
     return values, ok
 
 
+def _same_lengths_kernel(offsets: np.ndarray, width: int) -> bool:
+    same = True
+    for i in range(offsets.shape[0] - 1):
+        if offsets[i + 1] - offsets[i] != width:
+            same = False
+            break
+    return same
+
+
+_same_lengths_kernel = _jit(_same_lengths_kernel)
+
+
+def same_lengths(offsets: np.ndarray, width: int) -> bool:
+    """Whether every string of an Arrow offsets buffer is ``width`` bytes long (``np.diff(offsets) == width``
+    without its two arrays: one pass that stops at the first other length)."""
+    return bool(_same_lengths_kernel(offsets, int(width)))
+
+
 def _first_rows_kernel(keys: np.ndarray, lo: int, table: np.ndarray, first: np.ndarray) -> int:
     for r in range(table.shape[0]):
         table[r] = -1
@@ -943,6 +961,8 @@ def warm_up() -> str:
                      np.array([20005], np.int32), np.array([-1]))
     age_bulk((inv, cr), 20100, kernel="numba")
     template_numbers(np.frombuffer(b"INV01INV02", np.uint8).reshape(2, 5), np.frombuffer(b"INV##", np.uint8), True)
+    same_lengths(np.array([0, 5, 10], np.int32), 5)
+    same_lengths(np.array([0, 5, 10], np.int64), 5)
     table = first_rows_table(np.array([3, 5, 3], np.int64), 3, 3)[1]
     table_lookup(table, 3, np.array([5, 9], np.int64))
     resolve_refs(np.array([0, 5, 10], np.int32), np.frombuffer(b"INV03INV09", np.uint8), np.zeros(0, np.uint8), 0,
