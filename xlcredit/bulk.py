@@ -249,12 +249,15 @@ def age_minor(invoices: pd.DataFrame, payments: pd.DataFrame | None, credit_note
     # the figures as one int64 block (pandas keeps it as it is: no copy into a block of its own)
     labels = policy.bucket_labels
     columns = _money_columns(policy)  # open, the buckets, interest, unapplied, balance, disputed
-    block = np.empty((len(columns), len(result.customer)), np.int64)
-    block[0] = rows(result.open_minor)
-    block[1: 1 + len(labels)] = rows(result.buckets).T
-    for k, values in enumerate((result.interest_minor, result.unapplied_minor, result.balance_minor,
-                                result.disputed_minor), start=1 + len(labels)):
-        block[k] = rows(values)
+    if order is None and result.money is not None and result.money.shape[0] == len(columns):
+        block = result.money  # the compiled kernel's block, rows in this order already
+    else:
+        block = np.empty((len(columns), len(result.customer)), np.int64)
+        block[0] = rows(result.open_minor)
+        block[1: 1 + len(labels)] = rows(result.buckets).T
+        for k, values in enumerate((result.interest_minor, result.unapplied_minor, result.balance_minor,
+                                    result.disputed_minor), start=1 + len(labels)):
+            block[k] = rows(values)
     table = pd.DataFrame(block.T, columns=columns, copy=False)
     # text columns built from Arrow: pandas keeps them as its Arrow-backed str without a pass over Python objects
     customer_text = frames.customer_text if frames.customer_text is not None else pa.array(frames.customers)

@@ -594,6 +594,9 @@ class BulkAgeing:
     :meth:`interest_by_row` (0 where nothing is open).
     ``ref_problems``: credit rows (dated ≤ as_of) whose reference named no invoice of the same
     customer and currency dated ≤ as_of; their whole amount went to the pool.
+    ``money``: from the compiled kernel, the per-group figures as one int64 block, a column per group and the rows
+    open, the buckets, interest, unapplied, balance, disputed (the fields above are views of its rows: a report
+    takes the block as it is); None from the numpy kernel.
     """
 
     as_of: int
@@ -612,6 +615,7 @@ class BulkAgeing:
     item_days_overdue: np.ndarray
     item_interest: np.ndarray
     ref_problems: np.ndarray
+    money: np.ndarray | None = None
 
     @property
     def as_of_date(self) -> dt.date:
@@ -738,8 +742,7 @@ def _age_compiled(invoices: BulkInvoices, credits: BulkCredits, a: int, bounds: 
     out = age_compiled(invoices, credits, a, bounds, by == "due_date", num, den, threads, items)
     if out is None:
         return None
-    return BulkAgeing(as_of=a, labels=labels, n_invoices=n, balance_minor=out["open_minor"] - out["unapplied_minor"],
-                      **out)
+    return BulkAgeing(as_of=a, labels=labels, n_invoices=n, **out)
 
 
 def age_bulk(data: PreparedLedger | tuple[BulkInvoices, BulkCredits], as_of: Any, policy: Policy | None = None,
