@@ -482,3 +482,47 @@ def test_row_groups_are_read_from_one_local_file_and_otherwise_refused_in_words(
     pd.testing.assert_frame_equal(read_row_groups(path, "invoices", [1, 2]), whole.iloc[1:3].reset_index(drop=True))
     with pytest.raises(XlcError, match=r"^invoices: row groups are read from one local file only"):
         read_row_groups(tmp_path, "invoices", [0])
+
+
+def test_a_failed_invoice_read_waits_for_the_payments_read(tmp_path, monkeypatch) -> None:
+    """The invoices cannot be read while the payments are read on the helper thread: the error is raised only once
+    that read has finished (no work of the failed call runs on), and names the file."""
+    import time
+
+    from xlcredit import bulk
+
+    pay = tmp_path / "payments.parquet"
+    pd.DataFrame({"customer_id": ["C1"], "payment_date": [dt.date(2026, 9, 1)], "amount": [Decimal("1.00")],
+                  "currency": ["EUR"]}).to_parquet(pay)
+    real, done = bulk.read_table, []
+
+    def slow(source, table, pool=None):
+        if table == "payments":
+            time.sleep(0.4)
+            done.append(table)
+        return real(source, table, pool)
+
+    monkeypatch.setattr(bulk, "read_table", slow)
+    with pytest.raises(XlcError, match=r"^invoices: file not found: .*missing\.parquet"):
+        bulk.read_tables(tmp_path / "missing.parquet", pay)
+    assert done == ["payments"]
+
+
+def test_helper_threads_start_afresh_in_a_forked_child() -> None:
+    """A child forked after the helpers started (multiprocessing's fork) has none of their threads: its first
+    call starts its own instead of waiting for ever on the parent's."""
+    import os
+    import signal
+
+    from xlcredit.core.fast import workers
+
+    assert workers.submit(lambda: 1).result(timeout=10) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: at most 10 s, then a non-zero exit
+        signal.alarm(10)
+        try:
+            ok = workers.submit(lambda: 42).result(timeout=10) == 42
+        finally:
+            os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -141,37 +141,49 @@ def test_customer_ranges_with_due_dates_spread_too_wide_for_a_range(monkeypatch)
                     age_bulk((inv, cr), when, kernel="numpy"))
 
 
-def test_a_kernel_thread_that_cannot_start_leaves_no_thread_waiting(monkeypatch) -> None:
-    """``can't start new thread`` for the second helper: the error reaches the caller and the helper already
-    started is released from its barrier (it had waited forever); a started thread's own error reaches the
-    caller too."""
+def test_helpers_that_cannot_start_or_fail_leave_no_work_behind(monkeypatch) -> None:
+    """``can't start new thread`` for a helper: the caller's thread does the rest and the answer is the same; a
+    helper's own error reaches the caller, raised only once every begun task has finished (none runs on)."""
     import threading
 
-    from xlcredit.core.fast import compiled
-
-    class Refused(threading.Thread):
-        def start(self) -> None:
-            if self.name.endswith("-2"):
-                raise RuntimeError("can't start new thread")
-            super().start()
+    from xlcredit.core.fast import compiled, workers
 
     inv, cr = random_ledger(np.random.default_rng(4), 3_000, 2_000, 50)
-    monkeypatch.setattr(compiled.threading, "Thread", Refused)
-    with pytest.raises(RuntimeError, match="can't start new thread"):
-        age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3)
-    monkeypatch.undo()
-    for t in threading.enumerate():
-        if t.name.startswith("xlcredit-kernel"):
-            t.join(timeout=5)
-            assert not t.is_alive(), t.name
+    one = age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=1)
+    real_submit = workers.submit
+    calls = []
 
-    def broken(*args):
-        raise ValueError("scatter failed")
+    def refused(fn, *args):
+        calls.append(fn)
+        if len(calls) % 2 == 0:
+            raise RuntimeError("can't start new thread")
+        return real_submit(fn, *args)
+
+    monkeypatch.setattr(workers, "submit", refused)
+    assert_same(age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3), one)
+    assert len(calls) >= 4  # each phase asked for helpers
+    monkeypatch.undo()
+
+    running, finished = [], []
+    real_scatter = compiled._scatter_credits
+    lock = threading.Lock()
+
+    def broken(lo, *args):
+        with lock:
+            running.append(lo)
+        if lo == 0:  # the first slice fails at once; the others are slow and must be waited for
+            raise ValueError("scatter failed")
+        import time
+
+        time.sleep(0.3)
+        real_scatter(lo, *args)
+        with lock:
+            finished.append(lo)
 
     monkeypatch.setattr(compiled, "_scatter_credits", broken)
     with pytest.raises(ValueError, match="scatter failed"):
-        age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=2)
-    assert not [t for t in threading.enumerate() if t.name.startswith("xlcredit-kernel")]
+        age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3)
+    assert sorted(finished) == sorted(x for x in running if x != 0)  # every begun slice had finished
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -463,10 +475,9 @@ def test_numbers_read_in_a_second_thread_also_fall_back_to_the_general_path() ->
         frames_to_arrays(inv.drop(columns="invoice_no"), pay, threads=2)
 
 
-def test_a_failure_while_the_second_thread_reads_leaves_no_thread_running(monkeypatch) -> None:
-    """An error in the main thread's part of ``frames_to_arrays(threads=2)`` is raised only once the second
-    thread's reading of the numbers has finished: no thread runs on after the call, spending CPU for nothing."""
-    import threading
+def test_a_failure_while_the_second_thread_reads_leaves_no_work_running(monkeypatch) -> None:
+    """An error in the main thread's part of ``frames_to_arrays(threads=2)`` is raised only once the helper
+    thread's reading of the numbers has finished: no work runs on after the call, spending CPU for nothing."""
     import time
 
     from xlcredit.core.fast.ageing import frames_to_arrays
@@ -476,9 +487,13 @@ def test_a_failure_while_the_second_thread_reads_leaves_no_thread_running(monkey
                         "amount": ["10.00", "5.00"], "currency": ["EUR"] * 2})
     real = ageing._numbers_and_references
 
+    done = []
+
     def slow(*args):
         time.sleep(0.5)
-        return real(*args)
+        out = real(*args)
+        done.append(True)
+        return out
 
     def broken(*args):
         raise RuntimeError("amounts failed")
@@ -487,7 +502,7 @@ def test_a_failure_while_the_second_thread_reads_leaves_no_thread_running(monkey
     monkeypatch.setattr(ageing, "_minor_column", broken)
     with pytest.raises(RuntimeError, match="amounts failed"):
         frames_to_arrays(inv, threads=2)
-    assert not [t for t in threading.enumerate() if t.name.startswith("xlcredit-numbers") and t.is_alive()]
+    assert done == [True]  # the helper's reading had finished when the error was raised
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -81,7 +81,7 @@ def _is_path(source: Any) -> bool:
 def read_tables(invoices: Any, payments: Any = None, credit_notes: Any = None,
                 pool: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """The three ledger tables (see :func:`read_table`, and there ``pool``); Parquet payments and credit notes are
-    read in a second thread while the invoices are read.
+    read on a second thread (kept for the next call: :mod:`xlcredit.core.fast.workers`) while the invoices are read.
 
     pyarrow already decodes a file's columns in parallel, so this gains little, but it does gain on a quiet
     machine with 2 cores: 1M invoices, 700k payments, 50k credit notes (median of 9, load 0.7): 91 against
@@ -92,14 +92,18 @@ def read_tables(invoices: Any, payments: Any = None, credit_notes: Any = None,
         return (read_table(invoices, "invoices", pool),
                 None if payments is None else read_table(payments, "payments", pool),
                 None if credit_notes is None else read_table(credit_notes, "credit_notes", pool))
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import wait
 
-    with ThreadPoolExecutor(1, thread_name_prefix="xlcredit-read") as threads:
-        later = threads.submit(lambda: (read_table(payments, "payments", pool),
-                                        None if credit_notes is None else read_table(credit_notes, "credit_notes",
-                                                                                     pool)))
+    from xlcredit.core.fast.workers import submit
+
+    later = submit(lambda: (read_table(payments, "payments", pool),
+                            None if credit_notes is None else read_table(credit_notes, "credit_notes", pool)))
+    try:
         first = read_table(invoices, "invoices", pool)
-        return (first, *later.result())
+    except BaseException:
+        wait([later])  # the second read is of no use now: it has finished when the error is raised
+        raise
+    return (first, *later.result())
 
 
 def read_row_groups(path: str | Path, table: str, row_groups: Sequence[int]) -> pd.DataFrame:

@@ -1540,7 +1540,7 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     Amounts may be Decimal/text/float/int or Arrow decimals and are taken to minor units half up.
     Rows with problems are left out and listed; a blank due date is derived from the terms and flagged.
     Invoice numbers of one prefix and fixed width (INV0001234) take a fast numeric path. With ``threads`` > 1
-    (default 1; see :func:`kernel_threads`), the invoice numbers and references are read in a second thread
+    (default 1; see :func:`kernel_threads`), the invoice numbers and references are read on a kept helper thread
     while the ids, currencies, amounts and dates are read.
     """
     from xlcredit.core.fast.labels import arrow_available
@@ -1558,13 +1558,11 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     frames = dict(present)
     references = {name: frames[name]["invoice_ref"] for name in ("payments", "credit_notes")
                   if name in frames and "invoice_ref" in frames[name].columns}
-    ahead = None  # the invoice numbers and references, read meanwhile in a second thread
+    ahead = None  # the invoice numbers and references, read meanwhile on a helper thread (core.fast.workers)
     if arrow_available() and kernel_threads(sum(len(f) for _, f in present), threads) > 1:
-        from concurrent.futures import ThreadPoolExecutor, wait
+        from xlcredit.core.fast.workers import submit
 
-        pool = ThreadPoolExecutor(1, thread_name_prefix="xlcredit-numbers")
-        ahead = pool.submit(_numbers_and_references, frames["invoices"]["invoice_no"], references)
-        pool.shutdown(wait=False)
+        ahead = submit(_numbers_and_references, frames["invoices"]["invoice_no"], references)
 
     try:
         numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
@@ -1640,6 +1638,8 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
             _numbers_and_references(inv["invoice_no"], references) if arrow_available() else None)
     except BaseException:
         if ahead is not None:  # the second thread's reading is of no use now: wait for it, so none runs on
+            from concurrent.futures import wait
+
             wait([ahead])
         raise
     numbers, found_ahead = None, {}

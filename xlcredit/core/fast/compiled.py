@@ -336,11 +336,12 @@ _kernel = _jit(_kernel)
 # ---------------------------------------------------------------------------- the kernel on customer ranges
 # With 2 threads or more, a large ledger is aged in ranges of customer codes: the rows are first partitioned by
 # range (a stable radix pass, each thread taking a slice of the rows), then the ranges are shared among the
-# threads (numba releases the GIL) and the kernel runs on one range at a time, so that the range's groups and
-# sorted rows stay in the CPU's caches. A range's groups are its customers', so the answer is the ranges'
-# answers one after another, the same as one kernel's. Measured at 200k customers, 1M invoices, 750k credits:
-# the kernel's own passes took 114 ms whole and 73 ms summed over 8–16 ranges, but the partition pass costs
-# ≈ 60 ms on one thread (≈ 28 ms on two), so one thread keeps the whole ledger in one kernel.
+# threads (numba releases the GIL; the caller's thread and kept helpers, see _side_by_side) and the kernel runs
+# on one range at a time, so that the range's groups and sorted rows stay in the CPU's caches. A range's groups
+# are its customers', so the answer is the ranges' answers one after another, the same as one kernel's.
+# Measured at 200k customers, 1M invoices, 750k credits: the kernel's own passes took 114 ms whole and 73 ms
+# summed over 8–16 ranges, but the partition pass costs ≈ 60 ms on one thread (≈ 28 ms on two), so one thread
+# keeps the whole ledger in one kernel.
 def _histogram(codes: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
     for i in range(lo, hi):
         out[codes[i]] += 1
@@ -431,6 +432,49 @@ _scatter_credits = _jit(_scatter_credits)
 ROWS_PER_RANGE = 131_072
 
 
+def _side_by_side(tasks: int, run: Any, helpers: int | None = None) -> None:
+    """``run(0)`` … ``run(tasks - 1)``, each once, on this thread and up to ``helpers`` (default ``tasks`` − 1)
+    kept helper threads (:mod:`xlcredit.core.fast.workers`), each taking the next task until none is left.
+
+    This thread takes tasks too, so the work is done even when no helper can start or all are busy with other
+    callers' work: no task waits for another, so nothing can wait forever. A helper's task not yet begun when
+    the tasks have run out is cancelled. The first error is raised once every begun task has finished (no work
+    of a failed call runs on); after an error no further task is begun."""
+    from concurrent.futures import wait
+
+    from xlcredit.core.fast.workers import submit
+
+    lock = threading.Lock()
+    state = {"next": 0}
+    errors: list[BaseException] = []
+
+    def take() -> None:
+        while True:
+            with lock:
+                t = state["next"]
+                state["next"] = t + 1
+            if t >= tasks or errors:
+                return
+            try:
+                run(t)
+            except BaseException as exc:  # handed to the caller's thread; no further task is begun
+                errors.append(exc)
+                return
+
+    started = []
+    for _ in range(min(tasks - 1, tasks - 1 if helpers is None else helpers)):
+        try:
+            started.append(submit(take))
+        except RuntimeError:  # "can't start new thread" (or the interpreter shutting down): this thread goes on
+            break
+    take()
+    for future in started:
+        future.cancel()  # not begun: there is nothing left for it
+    wait(started)
+    if errors:
+        raise errors[0]
+
+
 def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.ndarray, c_ccy: np.ndarray,
                 n_cust: int, invoices: Any, credits: Any, rank: np.ndarray | None, width: int, a: int,
                 kernel_args: tuple, renumber: np.ndarray) -> tuple | None:
@@ -459,9 +503,6 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     mark = _work("mark", m, np.bool_)
     plan: dict[str, Any] = {}
     results: list[Any] = []
-    barrier = threading.Barrier(threads)
-    lock = threading.Lock()
-    errors: list[BaseException] = []
 
     def make_plan() -> None:  # once every slice is counted: the ranges, and where each slice's rows go
         rows = i_hist.sum(axis=0) + c_hist.sum(axis=0)
@@ -477,7 +518,6 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
             plan[f"{name}_start"] = start
             plan[f"{name}_cursor"] = start[:-1] + np.concatenate([np.zeros((1, k), np.int64),
                                                                   np.cumsum(per, axis=0)[:-1]])
-        plan["next"] = 0
         results.extend([None] * k)
 
     def one(r: int) -> tuple:
@@ -497,53 +537,31 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         return (group_pair + lo * width, keep, buckets, open_total, unapplied, interest, disputed,
                 i_row[i0:i1][item_row], item_open, item_days, item_interest, c_row[c0:c1][problems])
 
-    def work(t: int) -> None:
-        try:
-            _histogram(i_cust, i_cut[t], i_cut[t + 1], i_hist[t])
-            _histogram(c_cust, c_cut[t], c_cut[t + 1], c_hist[t])
-            if barrier.wait() == 0:
-                make_plan()
-            barrier.wait()
-            _scatter_invoices(i_cut[t], i_cut[t + 1], i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date,
-                              invoices.due_date, invoices.disputed, i_rank, has_rank, plan["range_of"],
-                              plan["first_code"], plan["i_cursor"][t].copy(), plan["i_start"], g["i_cust"],
-                              g["i_ccy"], g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
-                              g["i_rank"] if has_rank else i_rank, i_row, local_row, i_dest)
-            barrier.wait()  # every invoice's place is known: the credits' references can be made local
-            _scatter_credits(c_cut[t], c_cut[t + 1], c_cust, c_ccy, credits.amount_minor, credits.date,
-                             credits.invoice_row, local_row, a, plan["range_of"], plan["first_code"],
-                             plan["c_cursor"][t].copy(), g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"],
-                             g["c_ref"], c_row, c_dest)
-            barrier.wait()
-            while True:
-                with lock:
-                    r = plan["next"]
-                    plan["next"] = r + 1
-                if r >= len(results):
-                    return
-                results[r] = one(r)
-        except threading.BrokenBarrierError:
-            return
-        except BaseException as exc:  # handed to the caller's thread; the others stop at the next barrier
-            errors.append(exc)
-            barrier.abort()
+    def count(t: int) -> None:
+        _histogram(i_cust, i_cut[t], i_cut[t + 1], i_hist[t])
+        _histogram(c_cust, c_cut[t], c_cut[t + 1], c_hist[t])
 
-    helpers = [threading.Thread(target=work, args=(t,), name=f"xlcredit-kernel-{t}") for t in range(1, threads)]
-    started = []
-    try:
-        for h in helpers:
-            h.start()
-            started.append(h)
-    except BaseException:  # e.g. "can't start new thread": release the started ones from the barrier, then say so
-        barrier.abort()
-        for h in started:
-            h.join()
-        raise
-    work(0)
-    for h in helpers:
-        h.join()
-    if errors:
-        raise errors[0]
+    def place_invoices(t: int) -> None:
+        _scatter_invoices(i_cut[t], i_cut[t + 1], i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date,
+                          invoices.due_date, invoices.disputed, i_rank, has_rank, plan["range_of"],
+                          plan["first_code"], plan["i_cursor"][t].copy(), plan["i_start"], g["i_cust"],
+                          g["i_ccy"], g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
+                          g["i_rank"] if has_rank else i_rank, i_row, local_row, i_dest)
+
+    def place_credits(t: int) -> None:
+        _scatter_credits(c_cut[t], c_cut[t + 1], c_cust, c_ccy, credits.amount_minor, credits.date,
+                         credits.invoice_row, local_row, a, plan["range_of"], plan["first_code"],
+                         plan["c_cursor"][t].copy(), g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"],
+                         g["c_ref"], c_row, c_dest)
+
+    def age_range(r: int) -> None:
+        results[r] = one(r)
+
+    _side_by_side(threads, count)
+    make_plan()
+    _side_by_side(threads, place_invoices)
+    _side_by_side(threads, place_credits)  # every invoice's place is known: the credits' references made local
+    _side_by_side(len(results), age_range, helpers=threads - 1)
     joined = [np.concatenate([r[f] for r in results]) for f in range(12)]
     other = c_row[np.flatnonzero(g["c_ref"] == -2)]  # references to another range's invoice, dated on or before a
     joined[11] = np.sort(np.concatenate([joined[11], other]))  # in credit order, as one kernel lists them
