@@ -891,7 +891,8 @@ def age_compiled(invoices: Any, credits: Any, a: int, bounds: tuple[int, ...], b
 
     ``num / den`` is the interest per day as a fraction (annual rate / basis); the caller has checked that
     no product overflows. ``threads`` > 1 ages ranges of customers side by side on that many threads (at most
-    one per customer, 64 in all; ranges of about :data:`ROWS_PER_RANGE` rows, at least one per thread) — the
+    one per customer, 64 in all; ranges of about :data:`ROWS_PER_RANGE` rows, at least one per thread): this
+    one and kept helpers (:mod:`xlcredit.core.fast.workers`, at most ``WORKERS`` of them busy at once) — the
     same answer; one kernel on this thread when the codes are sparse (pairs numbered first) or there is one
     customer. ``items`` False leaves the per-item columns empty. Returns the per-group and per-item columns
     of ``BulkAgeing``, or None when the sort key (due date, invoice date, number) would not fit 63 bits — then
