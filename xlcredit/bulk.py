@@ -468,9 +468,9 @@ def age_frames(invoices: Any, payments: Any = None, *, as_of: Any, credit_notes:
     asks glibc, for the rest of the process, to keep freed memory for the next call (:func:`keep_freed_memory`:
     up to 256 MiB of freed heap) instead of faulting it in again on every call. Local Parquet files of up to
     :data:`KEEP_READ_BYTES` (128 MiB) are read into pyarrow's jemalloc, which keeps their pages for the next
-    (:func:`reading_pool`); larger reads go to pyarrow's default pool. From 1M rows on 2+ CPUs the side work
-    (the second file read, the invoice numbers, the kernel's slices and ranges) runs on helper threads kept for
-    the process (:mod:`xlcredit.core.fast.workers`, up to 8), whose glibc arenas keep their memory too.
+    (:func:`reading_pool`); larger reads go to pyarrow's default pool. Side work (the second Parquet read;
+    from 1M rows on 2+ CPUs also the invoice numbers and the kernel's slices and ranges) runs on helper threads
+    kept for the process (:mod:`xlcredit.core.fast.workers`, up to 8), whose glibc arenas keep their memory too.
 
     ``engine="numpy"`` runs in this process; ``engine="dask"`` partitions the ledger by customer and runs
     the same kernel on ``dask.distributed`` workers (``scheduler``: the address of a running scheduler,
