@@ -497,10 +497,12 @@ def test_a_failed_invoice_read_waits_for_the_payments_read(tmp_path, monkeypatch
     real, done = bulk.read_table, []
 
     def slow(source, table, pool=None):
-        if table == "payments":
-            time.sleep(0.4)
-            done.append(table)
-        return real(source, table, pool)
+        if table != "payments":
+            return real(source, table, pool)
+        time.sleep(0.4)
+        out = real(source, table, pool)
+        done.append(table)
+        return out
 
     monkeypatch.setattr(bulk, "read_table", slow)
     with pytest.raises(XlcError, match=r"^invoices: file not found: .*missing\.parquet"):
@@ -508,6 +510,7 @@ def test_a_failed_invoice_read_waits_for_the_payments_read(tmp_path, monkeypatch
     assert done == ["payments"]
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
 def test_helper_threads_start_afresh_in_a_forked_child() -> None:
     """A child forked after the helpers started (multiprocessing's fork) has none of their threads: its first
     call starts its own instead of waiting for ever on the parent's."""
@@ -518,11 +521,65 @@ def test_helper_threads_start_afresh_in_a_forked_child() -> None:
 
     assert workers.submit(lambda: 1).result(timeout=10) == 1
     pid = os.fork()
-    if pid == 0:  # the child: at most 10 s, then a non-zero exit
-        signal.alarm(10)
+    if pid == 0:  # the child: at most 10 s, then an exit code, whatever happens (never back into pytest)
+        ok = False
         try:
+            signal.alarm(10)
             ok = workers.submit(lambda: 42).result(timeout=10) == 42
+        except BaseException:
+            pass
         finally:
             os._exit(0 if ok else 3)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_caller_takes_back_work_no_helper_has_begun() -> None:
+    """Every helper busy with other callers' work: the caller does its own side work instead of waiting behind
+    theirs; work already begun is waited for."""
+    import threading
+
+    from xlcredit.core.fast import workers
+
+    release = threading.Event()
+    threading.Timer(5, release.set).start()  # should the caller wait after all, it gets the helper's answer late
+    blockers = [workers.submit(release.wait, 10) for _ in range(workers.WORKERS)]
+    try:
+        queued = workers.submit(lambda: "on a helper")
+        here = threading.get_ident()
+        assert workers.run_or_take_back(queued, lambda: ("here", threading.get_ident())) == ("here", here)
+        assert queued.cancelled()
+    finally:
+        release.set()
+    assert all(b.result(timeout=10) for b in blockers)
+    begun = workers.submit(lambda: "on a helper")
+    begun.result(timeout=10)
+    assert workers.run_or_take_back(begun, lambda: "here") == "on a helper"
+    assert workers.run_or_take_back(None, lambda: "here") == "here"
+
+
+def test_age_frames_with_the_compiled_kernel_answers_as_numpy() -> None:
+    """The compiled kernel's figures go to pandas as its own block (no copy): the same table as the numpy
+    kernel's, column by column, on a ledger with groups that are not shown (documents after as_of only)."""
+    rng = np.random.default_rng(7)
+    n = 400
+    invoices = pd.DataFrame({
+        "customer_id": [f"C{c:04d}" for c in rng.integers(0, 60, n)],
+        "invoice_no": [f"INV{i:06d}" for i in rng.permutation(n)],
+        "invoice_date": pd.to_datetime("2026-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+        "amount": [Decimal(int(a)) / 100 for a in rng.integers(100, 1_000_000, n)],
+        "currency": rng.choice(["EUR", "USD", "JPY"], n),
+    })
+    invoices["due_date"] = invoices["invoice_date"] + pd.to_timedelta(rng.choice([0, 30, 60], n), unit="D")
+    payments = pd.DataFrame({
+        "customer_id": invoices["customer_id"].iloc[:150].to_numpy(),
+        "payment_date": invoices["due_date"].iloc[:150].to_numpy(),
+        "amount": [a / 2 for a in invoices["amount"].iloc[:150]],
+        "currency": invoices["currency"].iloc[:150].to_numpy(),
+        "invoice_ref": invoices["invoice_no"].iloc[:150].to_numpy(),
+    })
+    for money in ("minor", "decimal"):
+        numba_table = age_frames(invoices, payments, as_of="2026-10-31", kernel="numba", money=money)
+        numpy_table = age_frames(invoices, payments, as_of="2026-10-31", kernel="numpy", money=money)
+        assert len(numba_table) < 60 * 3  # some customer-currency pairs have only later documents
+        pd.testing.assert_frame_equal(numba_table, numpy_table)

@@ -141,40 +141,63 @@ def test_customer_ranges_with_due_dates_spread_too_wide_for_a_range(monkeypatch)
                     age_bulk((inv, cr), when, kernel="numpy"))
 
 
-def test_helpers_that_cannot_start_or_fail_leave_no_work_behind(monkeypatch) -> None:
-    """``can't start new thread`` for a helper: the caller's thread does the rest and the answer is the same; a
-    helper's own error reaches the caller, raised only once every begun task has finished (none runs on)."""
+@pytest.mark.parametrize("refuse", ["every other", "all"])
+def test_helpers_that_cannot_start_leave_the_work_to_the_caller(refuse, monkeypatch) -> None:
+    """``can't start new thread`` for some helpers, or for all: the caller's thread does the rest (all of it
+    when no helper starts) and the answer is the same as one kernel's."""
     import threading
 
-    from xlcredit.core.fast import compiled, workers
+    from xlcredit.core.fast import workers
 
     inv, cr = random_ledger(np.random.default_rng(4), 3_000, 2_000, 50)
     one = age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=1)
     real_submit = workers.submit
-    calls = []
+    calls, ran_on = [], set()
 
     def refused(fn, *args):
         calls.append(fn)
-        if len(calls) % 2 == 0:
+        if refuse == "all" or len(calls) % 2 == 0:
             raise RuntimeError("can't start new thread")
         return real_submit(fn, *args)
 
+    from xlcredit.core.fast import compiled
+
+    real_scatter = compiled._scatter_invoices
+
+    def spy(*args):
+        ran_on.add(threading.get_ident())
+        return real_scatter(*args)
+
     monkeypatch.setattr(workers, "submit", refused)
+    monkeypatch.setattr(compiled, "_scatter_invoices", spy)
     assert_same(age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3), one)
     assert len(calls) >= 4  # each phase asked for helpers
-    monkeypatch.undo()
+    if refuse == "all":
+        assert ran_on == {threading.get_ident()}  # every slice on the caller's thread
 
+
+def test_a_failing_task_is_raised_once_every_begun_task_has_finished(monkeypatch) -> None:
+    """A helper's or the caller's task fails while others run: the error reaches the caller only once every
+    task begun has finished (no work of a failed call runs on), and no task is begun after it."""
+    import threading
+    import time
+
+    from xlcredit.core.fast import compiled
+
+    inv, cr = random_ledger(np.random.default_rng(4), 3_000, 2_000, 50)
     running, finished = [], []
+    other_began = threading.Event()
     real_scatter = compiled._scatter_credits
     lock = threading.Lock()
+    caller = threading.get_ident()
 
     def broken(lo, *args):
         with lock:
             running.append(lo)
-        if lo == 0:  # the first slice fails at once; the others are slow and must be waited for
+        if threading.get_ident() == caller:  # the caller's slice fails, once a helper's slice has begun
+            other_began.wait(timeout=10)
             raise ValueError("scatter failed")
-        import time
-
+        other_began.set()
         time.sleep(0.3)
         real_scatter(lo, *args)
         with lock:
@@ -183,7 +206,21 @@ def test_helpers_that_cannot_start_or_fail_leave_no_work_behind(monkeypatch) -> 
     monkeypatch.setattr(compiled, "_scatter_credits", broken)
     with pytest.raises(ValueError, match="scatter failed"):
         age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3)
-    assert sorted(finished) == sorted(x for x in running if x != 0)  # every begun slice had finished
+    assert len(running) >= 2, running  # the caller's slice and a helper's ran side by side
+    assert len(finished) == len(running) - 1  # every begun helper slice had finished
+
+
+def test_callers_on_many_threads_share_the_helpers_and_answer_alike() -> None:
+    """Several threads ageing at once (a service's requests) share the kept helpers: each gets its own answer,
+    the same as one kernel's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ledgers = [random_ledger(np.random.default_rng(seed), 2_000, 1_500, 40) for seed in range(6)]
+    want = [age_bulk(lg, AS_OFS[1], kernel="numba", threads=1) for lg in ledgers]
+    with ThreadPoolExecutor(6) as callers:
+        got = list(callers.map(lambda lg: age_bulk(lg, AS_OFS[1], kernel="numba", threads=4), ledgers * 2))
+    for g, w in zip(got, want * 2, strict=True):
+        assert_same(g, w)
 
 
 @pytest.mark.parametrize("threads", [1, 3])

@@ -595,8 +595,9 @@ class BulkAgeing:
     ``ref_problems``: credit rows (dated ≤ as_of) whose reference named no invoice of the same
     customer and currency dated ≤ as_of; their whole amount went to the pool.
     ``money``: from the compiled kernel, the per-group figures as one int64 block, a column per group and the rows
-    open, the buckets, interest, unapplied, balance, disputed (the fields above are views of its rows: a report
-    takes the block as it is); None from the numpy kernel.
+    open, the buckets, interest, unapplied, balance, disputed (the money fields above — buckets, open, unapplied,
+    balance, disputed, interest — are views of its rows: a report takes the block as it is); None from the numpy
+    kernel.
     """
 
     as_of: int
@@ -1562,7 +1563,10 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
     if arrow_available() and kernel_threads(sum(len(f) for _, f in present), threads) > 1:
         from xlcredit.core.fast.workers import submit
 
-        ahead = submit(_numbers_and_references, frames["invoices"]["invoice_no"], references)
+        try:
+            ahead = submit(_numbers_and_references, frames["invoices"]["invoice_no"], references)
+        except RuntimeError:  # no helper thread could be started: the numbers are read below, on this thread
+            ahead = None
 
     try:
         numbered = _numbered_codes([f["customer_id"] for _, f in present]) if arrow_available() else None
@@ -1633,11 +1637,15 @@ def frames_to_arrays(invoices: pd.DataFrame, payments: pd.DataFrame | None = Non
             disputed = np.zeros(n_inv, bool)
 
         # invoice numbers of one pattern take the Arrow fast path; without pyarrow, the general one below
-        # invoice numbers of one template, with the references resolved (read in the second thread, or here)
-        read = ahead.result() if ahead is not None else (
-            _numbers_and_references(inv["invoice_no"], references) if arrow_available() else None)
+        # invoice numbers of one template, with the references resolved (on the helper, or here)
+        if ahead is not None:
+            from xlcredit.core.fast.workers import run_or_take_back
+
+            read = run_or_take_back(ahead, _numbers_and_references, inv["invoice_no"], references)
+        else:
+            read = _numbers_and_references(inv["invoice_no"], references) if arrow_available() else None
     except BaseException:
-        if ahead is not None:  # the second thread's reading is of no use now: wait for it, so none runs on
+        if ahead is not None and not ahead.cancel():  # begun: of no use now, waited for so that none runs on
             from concurrent.futures import wait
 
             wait([ahead])

@@ -445,7 +445,7 @@ def _side_by_side(tasks: int, run: Any, helpers: int | None = None) -> None:
     from xlcredit.core.fast.workers import submit
 
     lock = threading.Lock()
-    state = {"next": 0}
+    state = {"next": 0, "stop": False}
     errors: list[BaseException] = []
 
     def take() -> None:
@@ -453,7 +453,7 @@ def _side_by_side(tasks: int, run: Any, helpers: int | None = None) -> None:
             with lock:
                 t = state["next"]
                 state["next"] = t + 1
-            if t >= tasks or errors:
+            if t >= tasks or errors or state["stop"]:
                 return
             try:
                 run(t)
@@ -461,16 +461,20 @@ def _side_by_side(tasks: int, run: Any, helpers: int | None = None) -> None:
                 errors.append(exc)
                 return
 
+    wanted = tasks - 1 if helpers is None else min(helpers, tasks - 1)
     started = []
-    for _ in range(min(tasks - 1, tasks - 1 if helpers is None else helpers)):
+    for _ in range(wanted):
         try:
             started.append(submit(take))
         except RuntimeError:  # "can't start new thread" (or the interpreter shutting down): this thread goes on
             break
-    take()
-    for future in started:
-        future.cancel()  # not begun: there is nothing left for it
-    wait(started)
+    try:
+        take()
+    finally:  # also when this thread is interrupted (KeyboardInterrupt, a job's time-out): no task begun after
+        state["stop"] = True
+        for future in started:
+            future.cancel()  # not begun: there is nothing left for it
+        wait(started)
     if errors:
         raise errors[0]
 
