@@ -484,30 +484,45 @@ def test_row_groups_are_read_from_one_local_file_and_otherwise_refused_in_words(
         read_row_groups(tmp_path, "invoices", [0])
 
 
-def test_a_failed_invoice_read_waits_for_the_payments_read(tmp_path, monkeypatch) -> None:
-    """The invoices cannot be read while the payments are read on the helper thread: the error is raised only once
-    that read has finished (no work of the failed call runs on), and names the file."""
+@pytest.mark.parametrize("helper_began", [True, False])
+def test_a_failed_invoice_read_waits_for_the_payments_read(helper_began, tmp_path, monkeypatch) -> None:
+    """The invoices cannot be read while the payments are read on a helper thread: a read already begun has
+    finished when the error is raised, one not yet begun is cancelled and never runs (no work of the failed
+    call runs on); the error names the file."""
+    import threading
     import time
 
     from xlcredit import bulk
+    from xlcredit.core.fast import workers
 
     pay = tmp_path / "payments.parquet"
     pd.DataFrame({"customer_id": ["C1"], "payment_date": [dt.date(2026, 9, 1)], "amount": [Decimal("1.00")],
                   "currency": ["EUR"]}).to_parquet(pay)
-    real, done = bulk.read_table, []
+    real, began, done = bulk.read_table, threading.Event(), []
 
     def slow(source, table, pool=None):
         if table != "payments":
+            if helper_began:
+                assert began.wait(timeout=10)
             return real(source, table, pool)
+        began.set()
         time.sleep(0.4)
         out = real(source, table, pool)
         done.append(table)
         return out
 
+    release = threading.Event()
+    blockers = [workers.submit(release.wait, 10) for _ in range(0 if helper_began else workers.WORKERS)]
     monkeypatch.setattr(bulk, "read_table", slow)
-    with pytest.raises(XlcError, match=r"^invoices: file not found: .*missing\.parquet"):
-        bulk.read_tables(tmp_path / "missing.parquet", pay)
-    assert done == ["payments"]
+    try:
+        with pytest.raises(XlcError, match=r"^invoices: file not found: .*missing\.parquet"):
+            bulk.read_tables(tmp_path / "missing.parquet", pay)
+        assert done == (["payments"] if helper_began else [])
+    finally:
+        release.set()
+    assert all(b.result(timeout=10) for b in blockers)
+    time.sleep(0.6)
+    assert done == (["payments"] if helper_began else [])  # nothing read after the call
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")

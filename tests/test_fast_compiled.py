@@ -512,34 +512,50 @@ def test_numbers_read_in_a_second_thread_also_fall_back_to_the_general_path() ->
         frames_to_arrays(inv.drop(columns="invoice_no"), pay, threads=2)
 
 
-def test_a_failure_while_the_second_thread_reads_leaves_no_work_running(monkeypatch) -> None:
-    """An error in the main thread's part of ``frames_to_arrays(threads=2)`` is raised only once the helper
-    thread's reading of the numbers has finished: no work runs on after the call, spending CPU for nothing."""
+@pytest.mark.parametrize("helper_began", [True, False])
+def test_a_failure_while_the_second_thread_reads_leaves_no_work_running(helper_began, monkeypatch) -> None:
+    """An error in the main thread's part of ``frames_to_arrays(threads=2)``: a helper's reading of the numbers
+    already begun has finished when the error is raised; one not yet begun is cancelled and never runs. Either
+    way no work runs on after the call, spending CPU for nothing."""
+    import threading
     import time
 
+    from xlcredit.core.fast import workers
     from xlcredit.core.fast.ageing import frames_to_arrays
 
     inv = pd.DataFrame({"customer_id": ["C1", "C2"], "invoice_no": ["INV001", "INV002"],
                         "invoice_date": ["2026-09-01"] * 2, "due_date": ["2026-10-01"] * 2,
                         "amount": ["10.00", "5.00"], "currency": ["EUR"] * 2})
     real = ageing._numbers_and_references
-
-    done = []
+    began, done = threading.Event(), []
 
     def slow(*args):
+        began.set()
         time.sleep(0.5)
         out = real(*args)
         done.append(True)
         return out
 
     def broken(*args):
+        if helper_began:
+            assert began.wait(timeout=10)
         raise RuntimeError("amounts failed")
 
+    release = threading.Event()
+    if not helper_began:  # every helper busy: the numbers' reading waits in the queue
+        blockers = [workers.submit(release.wait, 10) for _ in range(workers.WORKERS)]
     monkeypatch.setattr(ageing, "_numbers_and_references", slow)
     monkeypatch.setattr(ageing, "_minor_column", broken)
-    with pytest.raises(RuntimeError, match="amounts failed"):
-        frames_to_arrays(inv, threads=2)
-    assert done == [True]  # the helper's reading had finished when the error was raised
+    try:
+        with pytest.raises(RuntimeError, match="amounts failed"):
+            frames_to_arrays(inv, threads=2)
+        assert done == ([True] if helper_began else [])  # begun: finished before the error was raised
+    finally:
+        release.set()
+    if not helper_began:
+        assert all(b.result(timeout=10) for b in blockers)
+        time.sleep(0.7)
+        assert not began.is_set() and done == []  # cancelled: it never ran
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

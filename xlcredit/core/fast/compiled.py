@@ -350,6 +350,15 @@ def _histogram(codes: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
 _histogram = _jit(_histogram)
 
 
+def _move(src: np.ndarray, dest: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
+    """``out[dest[i]] = src[i]`` for rows ``lo:hi``: one column of a scatter."""
+    for i in range(lo, hi):
+        out[dest[i]] = src[i]
+
+
+_move = _jit(_move)
+
+
 def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray,
                       i_date: np.ndarray, i_due: np.ndarray, i_disputed: np.ndarray, i_rank: np.ndarray,
                       has_rank: bool, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
@@ -371,21 +380,14 @@ def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i
         local_row[i] = (np.int64(r) << 32) | (k - range_start[r])  # range and place: one read for a reference
     for i in range(lo, hi):
         o_cust[dest[i]] = i_cust[i] - first_code[range_of[i_cust[i]]]
-    for i in range(lo, hi):
-        o_ccy[dest[i]] = i_ccy[i]
-    for i in range(lo, hi):
-        o_amount[dest[i]] = i_amount[i]
-    for i in range(lo, hi):
-        o_date[dest[i]] = i_date[i]
-    for i in range(lo, hi):
-        o_due[dest[i]] = i_due[i]
-    for i in range(lo, hi):
-        o_disputed[dest[i]] = i_disputed[i]
-    if has_rank:
-        for i in range(lo, hi):
-            o_rank[dest[i]] = i_rank[i]
-    for i in range(lo, hi):
         o_row[dest[i]] = i
+    _move(i_ccy, dest, o_ccy, lo, hi)
+    _move(i_date, dest, o_date, lo, hi)
+    _move(i_due, dest, o_due, lo, hi)
+    _move(i_amount, dest, o_amount, lo, hi)
+    _move(i_disputed, dest, o_disputed, lo, hi)
+    if has_rank:
+        _move(i_rank, dest, o_rank, lo, hi)
 
 
 _scatter_invoices = _jit(_scatter_invoices)
@@ -416,14 +418,10 @@ def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_
         o_ref[dest[j]] = ref
     for j in range(lo, hi):
         o_cust[dest[j]] = c_cust[j] - first_code[range_of[c_cust[j]]]
-    for j in range(lo, hi):
-        o_ccy[dest[j]] = c_ccy[j]
-    for j in range(lo, hi):
-        o_amount[dest[j]] = c_amount[j]
-    for j in range(lo, hi):
-        o_date[dest[j]] = c_date[j]
-    for j in range(lo, hi):
         o_row[dest[j]] = j
+    _move(c_ccy, dest, o_ccy, lo, hi)
+    _move(c_date, dest, o_date, lo, hi)
+    _move(c_amount, dest, o_amount, lo, hi)
 
 
 _scatter_credits = _jit(_scatter_credits)
