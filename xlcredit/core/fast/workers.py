@@ -34,7 +34,7 @@ _state: dict[str, Any] = {"pool": None}
 
 def _alive(pool: ThreadPoolExecutor) -> bool:
     """False in a child forked after the pool's threads started: the child has none of them."""
-    threads = getattr(pool, "_threads", ())
+    threads = tuple(getattr(pool, "_threads", ()))  # copied in one step: other callers may be adding a thread
     return all(t.is_alive() for t in threads)
 
 
