@@ -359,6 +359,18 @@ def _move(src: np.ndarray, dest: np.ndarray, out: np.ndarray, lo: int, hi: int) 
 _move = _jit(_move)
 
 
+def _move_ids(cust: np.ndarray, range_of: np.ndarray, first_code: np.ndarray, dest: np.ndarray, o_cust: np.ndarray,
+              o_row: np.ndarray, lo: int, hi: int) -> None:
+    """The customer codes (made relative to their range's first customer) and the row numbers of rows ``lo:hi``
+    to their places."""
+    for i in range(lo, hi):
+        o_cust[dest[i]] = cust[i] - first_code[range_of[cust[i]]]
+        o_row[dest[i]] = i
+
+
+_move_ids = _jit(_move_ids)
+
+
 def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray,
                       i_date: np.ndarray, i_due: np.ndarray, i_disputed: np.ndarray, i_rank: np.ndarray,
                       has_rank: bool, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
@@ -378,9 +390,7 @@ def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i
         cursor[r] = k + 1
         dest[i] = k
         local_row[i] = (np.int64(r) << 32) | (k - range_start[r])  # range and place: one read for a reference
-    for i in range(lo, hi):
-        o_cust[dest[i]] = i_cust[i] - first_code[range_of[i_cust[i]]]
-        o_row[dest[i]] = i
+    _move_ids(i_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(i_ccy, dest, o_ccy, lo, hi)
     _move(i_date, dest, o_date, lo, hi)
     _move(i_due, dest, o_due, lo, hi)
@@ -416,9 +426,7 @@ def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_
             elif c_date[j] <= a:
                 ref = -2
         o_ref[dest[j]] = ref
-    for j in range(lo, hi):
-        o_cust[dest[j]] = c_cust[j] - first_code[range_of[c_cust[j]]]
-        o_row[dest[j]] = j
+    _move_ids(c_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(c_ccy, dest, o_ccy, lo, hi)
     _move(c_date, dest, o_date, lo, hi)
     _move(c_amount, dest, o_amount, lo, hi)
