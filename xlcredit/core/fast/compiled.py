@@ -340,8 +340,8 @@ _kernel = _jit(_kernel)
 # on one range at a time, so that the range's groups and sorted rows stay in the CPU's caches. A range's groups
 # are its customers', so the answer is the ranges' answers one after another, the same as one kernel's.
 # Measured at 200k customers, 1M invoices, 750k credits: the kernel's own passes took 114 ms whole and 73 ms
-# summed over 8–16 ranges, but the partition pass costs ≈ 60 ms on one thread (≈ 28 ms on two), so one thread
-# keeps the whole ledger in one kernel.
+# summed over 8–16 ranges, but the partition pass cost ≈ 60 ms on one thread (≈ 28 ms on two; session 7, before
+# it moved a column at a time: ≈ 20–27 ms on two since), so one thread keeps the whole ledger in one kernel.
 def _histogram(codes: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
     for i in range(lo, hi):
         out[codes[i]] += 1
