@@ -339,7 +339,6 @@ _kernel = _jit(_kernel)
 # threads (numba releases the GIL; the caller's thread and kept helpers, see _side_by_side) and the kernel runs
 # on one range at a time, so that the range's groups and sorted rows stay in the CPU's caches. A range's groups
 # are its customers', so the answer is the ranges' answers one after another, the same as one kernel's.
-# A credit's reference is made the invoice's place in its range when the range is aged (_local_refs).
 # Measured at 200k customers, 1M invoices, 750k credits: the kernel's own passes took 114 ms whole and 73 ms
 # summed over 8–16 ranges, but the partition pass cost ≈ 60 ms on one thread (≈ 28 ms on two; session 7, before
 # it moved a column at a time: ≈ 20–27 ms on two since), so one thread keeps the whole ledger in one kernel.
@@ -375,20 +374,22 @@ _move_ids = _jit(_move_ids)
 def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray,
                       i_date: np.ndarray, i_due: np.ndarray, i_disputed: np.ndarray, i_rank: np.ndarray,
                       has_rank: bool, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
-                      o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray,
-                      o_due: np.ndarray, o_disputed: np.ndarray, o_rank: np.ndarray, o_row: np.ndarray,
-                      dest: np.ndarray) -> None:
+                      range_start: np.ndarray, o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray,
+                      o_date: np.ndarray, o_due: np.ndarray, o_disputed: np.ndarray, o_rank: np.ndarray,
+                      o_row: np.ndarray, local_row: np.ndarray, dest: np.ndarray) -> None:
     """Rows ``lo:hi`` to their ranges (``cursor``: where this slice's rows of each range go), codes made
-    relative to the range's first customer.
+    relative to the range's first customer; ``local_row``: each row's range · 2³² + its place within the range.
 
     Each row's place is found first (``dest``), then the columns are moved one at a time: a pass writes to one
     place in each range, not one in each range of every column at once, which the CPU's write buffers keep up
     with (500k rows in 14 ranges: 6 against 15–18 ms, all columns in one pass)."""
     for i in range(lo, hi):
-        r = range_of[i_cust[i]]
+        c = i_cust[i]
+        r = range_of[c]
         k = cursor[r]
         cursor[r] = k + 1
         dest[i] = k
+        local_row[i] = (np.int64(r) << 32) | (k - range_start[r])  # range and place: one read for a reference
     _move_ids(i_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(i_ccy, dest, o_ccy, lo, hi)
     _move(i_date, dest, o_date, lo, hi)
@@ -403,61 +404,35 @@ _scatter_invoices = _jit(_scatter_invoices)
 
 
 def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_amount: np.ndarray,
-                     c_date: np.ndarray, c_ref: np.ndarray, range_of: np.ndarray, first_code: np.ndarray,
-                     cursor: np.ndarray, o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray,
-                     o_date: np.ndarray, o_ref: np.ndarray, o_row: np.ndarray, dest: np.ndarray) -> None:
-    """As :func:`_scatter_invoices`; a reference still names an invoice row of the whole ledger
-    (:func:`_local_refs` makes it the invoice's place in the range, once the range is aged)."""
+                     c_date: np.ndarray, c_ref: np.ndarray, local_row: np.ndarray, a: int,
+                     range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray, o_cust: np.ndarray,
+                     o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray, o_ref: np.ndarray,
+                     o_row: np.ndarray, dest: np.ndarray) -> None:
+    """As :func:`_scatter_invoices`; a reference becomes the invoice's place in the range. One naming an invoice of
+    another range (another customer) is -2 when the credit counts (dated on or before ``a``): the kernel would
+    report it, and the caller does; otherwise -1, as the kernel would pass it over."""
     for j in range(lo, hi):
         r = range_of[c_cust[j]]
         k = cursor[r]
         cursor[r] = k + 1
         dest[j] = k
+    for j in range(lo, hi):
+        t = c_ref[j]
+        ref = -1
+        if t >= 0:
+            at = local_row[t]
+            if (at >> 32) == range_of[c_cust[j]]:
+                ref = at & 0xFFFFFFFF
+            elif c_date[j] <= a:
+                ref = -2
+        o_ref[dest[j]] = ref
     _move_ids(c_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(c_ccy, dest, o_ccy, lo, hi)
     _move(c_date, dest, o_date, lo, hi)
     _move(c_amount, dest, o_amount, lo, hi)
-    _move(c_ref, dest, o_ref, lo, hi)
 
 
 _scatter_credits = _jit(_scatter_credits)
-
-
-def _local_refs(rows: np.ndarray, refs: np.ndarray, dates: np.ndarray, a: int, shift: int,
-                table: np.ndarray) -> None:
-    """Each reference of a range's credits (``refs``, an invoice row of the whole ledger) made the invoice's place
-    among the range's invoices (``rows``: their rows in the whole ledger, ascending), in place. One naming an
-    invoice of another range (another customer) becomes -2 when the credit counts (dated on or before ``a``): the
-    kernel would report it, and the caller does; otherwise -1, as the kernel would pass it over.
-
-    Why here and not in the scatter: there each reference read the invoice's place from a table of the whole
-    ledger's invoices, from memory at a random place once that table outgrows the CPU's caches (5M invoices: 36
-    ms a thread, 7 × the 1M time). Here the work stays within the range's own few hundred kB: ``table[b]`` is the
-    first place whose row ``>> shift`` is ``b`` or more (a few invoices a slot), and the slot is scanned."""
-    k = rows.shape[0]
-    slots = table.shape[0] - 1
-    table[:] = 0
-    for p in range(k):
-        table[(rows[p] >> shift) + 1] = p + 1
-    for b in range(1, slots + 1):
-        if table[b] < table[b - 1]:
-            table[b] = table[b - 1]
-    for j in range(refs.shape[0]):
-        t = refs[j]
-        if t < 0:
-            continue
-        ref = -2 if dates[j] <= a else -1
-        b = t >> shift
-        if b < slots:
-            for q in range(table[b], table[b + 1]):
-                if rows[q] >= t:
-                    if rows[q] == t:
-                        ref = q
-                    break
-        refs[j] = ref
-
-
-_local_refs = _jit(_local_refs)
 
 #: Rows (invoices + credits) per customer range: its work arrays (≈ 100 bytes a row) then stay within a few MB.
 ROWS_PER_RANGE = 131_072
@@ -530,7 +505,7 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         ("i_date", invoices.invoice_date, n), ("i_due", invoices.due_date, n), ("i_disputed", invoices.disputed, n),
         ("i_rank", i_rank, n if has_rank else 0), ("c_cust", c_cust, m), ("c_ccy", c_ccy, m),
         ("c_amount", credits.amount_minor, m), ("c_date", credits.date, m), ("c_ref", credits.invoice_row, m))}
-    i_row = _work("g_i_row", n, np.int64)
+    i_row, local_row = _work("g_i_row", n, np.int64), _work("g_local_row", n, np.int64)
     c_row = _work("g_c_row", m, np.int64)
     i_dest, c_dest = _work("g_i_dest", n, np.int64), _work("g_c_dest", m, np.int64)  # each row's place
     row_info, stage = _work("row_info", n, np.int64, 2), _work("stage", n, np.int64, 4)
@@ -562,9 +537,6 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         args = kernel_args  # the due dates' counting pass, unless they span too many days for this range's rows
         if kernel_args[-1] > 4 * (i1 - i0) + 65536:
             args = (*kernel_args[:-1], 0)
-        shift = max(0, (n - 1).bit_length() - (i1 - i0).bit_length() + 2)  # 2–8 invoices a slot of the table
-        _local_refs(i_row[i0:i1], g["c_ref"][c0:c1], g["c_date"][c0:c1], a, shift,
-                    _work("g_ref_table", ((n - 1) >> shift) + 2, np.int32))
         out = _kernel(g["i_cust"][i0:i1], g["i_ccy"][i0:i1], g["i_amount"][i0:i1], g["i_date"][i0:i1],
                       g["i_due"][i0:i1], g["i_disputed"][i0:i1], g["i_rank"][i0:i1] if has_rank else i_rank,
                       has_rank, g["c_cust"][c0:c1], g["c_ccy"][c0:c1], g["c_amount"][c0:c1], g["c_date"][c0:c1],
@@ -579,22 +551,26 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         _histogram(i_cust, i_cut[t], i_cut[t + 1], i_hist[t])
         _histogram(c_cust, c_cut[t], c_cut[t + 1], c_hist[t])
 
-    def place(t: int) -> None:
+    def place_invoices(t: int) -> None:
         _scatter_invoices(i_cut[t], i_cut[t + 1], i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date,
                           invoices.due_date, invoices.disputed, i_rank, has_rank, plan["range_of"],
-                          plan["first_code"], plan["i_cursor"][t].copy(), g["i_cust"], g["i_ccy"],
-                          g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
-                          g["i_rank"] if has_rank else i_rank, i_row, i_dest)
+                          plan["first_code"], plan["i_cursor"][t].copy(), plan["i_start"], g["i_cust"],
+                          g["i_ccy"], g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
+                          g["i_rank"] if has_rank else i_rank, i_row, local_row, i_dest)
+
+    def place_credits(t: int) -> None:
         _scatter_credits(c_cut[t], c_cut[t + 1], c_cust, c_ccy, credits.amount_minor, credits.date,
-                         credits.invoice_row, plan["range_of"], plan["first_code"], plan["c_cursor"][t].copy(),
-                         g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"], g["c_ref"], c_row, c_dest)
+                         credits.invoice_row, local_row, a, plan["range_of"], plan["first_code"],
+                         plan["c_cursor"][t].copy(), g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"],
+                         g["c_ref"], c_row, c_dest)
 
     def age_range(r: int) -> None:
         results[r] = one(r)
 
     _side_by_side(threads, count)
     make_plan()
-    _side_by_side(threads, place)  # each range's invoice rows come out ascending: slices and rows in row order
+    _side_by_side(threads, place_invoices)
+    _side_by_side(threads, place_credits)  # every invoice's place is known: the credits' references made local
     _side_by_side(len(results), age_range, helpers=threads - 1)
     joined = [np.concatenate([r[f] for r in results]) for f in range(12)]
     other = c_row[np.flatnonzero(g["c_ref"] == -2)]  # references to another range's invoice, dated on or before a
