@@ -374,22 +374,20 @@ _move_ids = _jit(_move_ids)
 def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray,
                       i_date: np.ndarray, i_due: np.ndarray, i_disputed: np.ndarray, i_rank: np.ndarray,
                       has_rank: bool, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
-                      range_start: np.ndarray, o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray,
-                      o_date: np.ndarray, o_due: np.ndarray, o_disputed: np.ndarray, o_rank: np.ndarray,
-                      o_row: np.ndarray, local_row: np.ndarray, dest: np.ndarray) -> None:
+                      o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray,
+                      o_due: np.ndarray, o_disputed: np.ndarray, o_rank: np.ndarray, o_row: np.ndarray,
+                      dest: np.ndarray) -> None:
     """Rows ``lo:hi`` to their ranges (``cursor``: where this slice's rows of each range go), codes made
-    relative to the range's first customer; ``local_row``: each row's range · 2³² + its place within the range.
+    relative to the range's first customer; ``dest``: each row's place among all the ranges' rows.
 
     Each row's place is found first (``dest``), then the columns are moved one at a time: a pass writes to one
     place in each range, not one in each range of every column at once, which the CPU's write buffers keep up
     with (500k rows in 14 ranges: 6 against 15–18 ms, all columns in one pass)."""
     for i in range(lo, hi):
-        c = i_cust[i]
-        r = range_of[c]
+        r = range_of[i_cust[i]]
         k = cursor[r]
         cursor[r] = k + 1
         dest[i] = k
-        local_row[i] = (np.int64(r) << 32) | (k - range_start[r])  # range and place: one read for a reference
     _move_ids(i_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(i_ccy, dest, o_ccy, lo, hi)
     _move(i_date, dest, o_date, lo, hi)
@@ -404,32 +402,34 @@ _scatter_invoices = _jit(_scatter_invoices)
 
 
 def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_amount: np.ndarray,
-                     c_date: np.ndarray, c_ref: np.ndarray, local_row: np.ndarray, a: int,
+                     c_date: np.ndarray, c_ref: np.ndarray, i_dest: np.ndarray, i_start: np.ndarray, a: int,
                      range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray, o_cust: np.ndarray,
                      o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray, o_ref: np.ndarray,
                      o_row: np.ndarray, dest: np.ndarray) -> None:
-    """As :func:`_scatter_invoices`; a reference becomes the invoice's place in the range. One naming an invoice of
-    another range (another customer) is -2 when the credit counts (dated on or before ``a``): the kernel would
-    report it, and the caller does; otherwise -1, as the kernel would pass it over."""
+    """As :func:`_scatter_invoices`; a reference becomes the invoice's place in the range (``i_dest``: each
+    invoice's place among all the ranges' invoices, int32; ``i_start``: where each range's invoices begin). One
+    naming an invoice of another range (another customer) is -2 when the credit counts (dated on or before
+    ``a``): the kernel would report it, and the caller does; otherwise -1, as the kernel would pass it over."""
     for j in range(lo, hi):
         r = range_of[c_cust[j]]
         k = cursor[r]
         cursor[r] = k + 1
         dest[j] = k
     at = np.zeros(1024, np.int64)
-    none = local_row.shape[0] == 0  # no invoice: no reference names one, and there is no place to read
+    none = i_dest.shape[0] == 0  # no invoice: no reference names one, and there is no place to read
     for b0 in range(lo, hi, 1024):  # the invoices' places read first, a block at a time, with no branch between
-        b1 = min(b0 + 1024, hi)     # the reads (a random place in memory each, once local_row outgrows the caches:
+        b1 = min(b0 + 1024, hi)     # the reads (a random place in memory each, once i_dest outgrows the caches:
         for j in range(b0, b1):     # the CPU keeps more of them under way; 5M rows: 26 against 32 ms a thread)
             t = c_ref[j]
             if not none:
-                at[j - b0] = local_row[t if t >= 0 else 0]
+                at[j - b0] = i_dest[t if t >= 0 else 0]
         for j in range(b0, b1):
             t = c_ref[j]
             ref = -1
             if t >= 0:
-                if (at[j - b0] >> 32) == range_of[c_cust[j]]:
-                    ref = at[j - b0] & 0xFFFFFFFF
+                r = range_of[c_cust[j]]
+                if i_start[r] <= at[j - b0] < i_start[r + 1]:
+                    ref = at[j - b0] - i_start[r]
                 elif c_date[j] <= a:
                     ref = -2
             o_ref[dest[j]] = ref
@@ -497,7 +497,8 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
                 kernel_args: tuple, renumber: np.ndarray) -> tuple | None:
     """The kernel on ranges of customers (see above), ``threads`` threads; None when one range would do."""
     n, m = i_cust.shape[0], c_cust.shape[0]
-    if threads < 2 or n_cust < 2 or n >= 2**31:  # on one thread, partitioning costs more than the caches save
+    if threads < 2 or n_cust < 2 or n >= 2**31:  # one thread: partitioning costs more than the caches save (and
+        # the invoices' places are int32 below)
         return None
     threads = min(threads, n_cust, 64, max(2, (n + m) // 64))  # no more threads than customers or work for them
     n_ranges = max(threads, -(-(n + m) // ROWS_PER_RANGE))
@@ -512,9 +513,9 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         ("i_date", invoices.invoice_date, n), ("i_due", invoices.due_date, n), ("i_disputed", invoices.disputed, n),
         ("i_rank", i_rank, n if has_rank else 0), ("c_cust", c_cust, m), ("c_ccy", c_ccy, m),
         ("c_amount", credits.amount_minor, m), ("c_date", credits.date, m), ("c_ref", credits.invoice_row, m))}
-    i_row, local_row = _work("g_i_row", n, np.int64), _work("g_local_row", n, np.int64)
-    c_row = _work("g_c_row", m, np.int64)
-    i_dest, c_dest = _work("g_i_dest", n, np.int64), _work("g_c_dest", m, np.int64)  # each row's place
+    i_row, c_row = _work("g_i_row", n, np.int64), _work("g_c_row", m, np.int64)
+    # each row's place; the invoices' in int32 (n < 2³¹ here), half the table the credits' references read from
+    i_dest, c_dest = _work("g_i_dest", n, np.int32), _work("g_c_dest", m, np.int64)
     row_info, stage = _work("row_info", n, np.int64, 2), _work("stage", n, np.int64, 4)
     rec = _work("rec", n, np.int64, 3)
     mark = _work("mark", m, np.bool_)
@@ -561,13 +562,13 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     def place_invoices(t: int) -> None:
         _scatter_invoices(i_cut[t], i_cut[t + 1], i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date,
                           invoices.due_date, invoices.disputed, i_rank, has_rank, plan["range_of"],
-                          plan["first_code"], plan["i_cursor"][t].copy(), plan["i_start"], g["i_cust"],
-                          g["i_ccy"], g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
-                          g["i_rank"] if has_rank else i_rank, i_row, local_row, i_dest)
+                          plan["first_code"], plan["i_cursor"][t].copy(), g["i_cust"], g["i_ccy"],
+                          g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
+                          g["i_rank"] if has_rank else i_rank, i_row, i_dest)
 
     def place_credits(t: int) -> None:
         _scatter_credits(c_cut[t], c_cut[t + 1], c_cust, c_ccy, credits.amount_minor, credits.date,
-                         credits.invoice_row, local_row, a, plan["range_of"], plan["first_code"],
+                         credits.invoice_row, i_dest, plan["i_start"], a, plan["range_of"], plan["first_code"],
                          plan["c_cursor"][t].copy(), g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"],
                          g["c_ref"], c_row, c_dest)
 
