@@ -7,6 +7,7 @@ of ``--repeat``, compute (tables in memory) and end to end (from the Parquet fil
 compared cell by cell to the cent; ratios and the process's peak RSS are printed.
 
     .venv/bin/python bench/bench_ageing.py                      # the four shapes, 1M invoices, repeat 5
+    .venv/bin/python bench/bench_ageing.py --targets            # issue 16's item 3: shapes, 1M/5M, 10M, judged
     .venv/bin/python bench/bench_ageing.py --invoices 5000000 --shapes 10k --tools xlcredit   # big sizes
     .venv/bin/python bench/bench_ageing.py --shapes 10k --invoices 10000000 --dask 2 --repeat 3  # Dask vs in-process
     .venv/bin/python bench/bench_ageing.py --shapes 10k --alone numba --repeat 7  # age_frames from Parquet alone
@@ -472,8 +473,10 @@ def _runs(frames: Any, con: Any, inv_pl: Any, cr_pl: Any, inv_p: pd.DataFrame, c
 TOOLS = ("xlcredit", "xlcredit-numpy", "duckdb", "polars", "pandas")
 
 
-def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int, tools: list[str]) -> int:
-    """Each shape: every tool timed interleaved in this one process, median of ``repeat``; reports cross-checked."""
+def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int, tools: list[str],
+               summary_out: Path | None = None) -> int:
+    """Each shape: every tool timed interleaved in this one process, median of ``repeat``; reports cross-checked.
+    ``summary_out``: each shape's medians (seconds) and the peak RSS also written there as JSON (``--targets``)."""
     import duckdb
     import generate
     import polars as pl
@@ -485,6 +488,7 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
           f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(_machine())
     failed = False
+    summary: list[dict[str, Any]] = []
     for shape in shapes:
         folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
         if not (folder / "invoices.parquet").exists():
@@ -569,7 +573,11 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
             for name, r in reports.items():
                 if not r.equals(ref):
                     print(f"  MISMATCH: {name} differs from {next(iter(reports))}", file=sys.stderr)
+        summary.append({"shape": shape, "invoices": n_invoices, "agree": agree, "rss_peak_mb": _rss_mb(),
+                        "median_s": {name: statistics.median(values) for name, values in times.items()}})
         con.close()
+    if summary_out is not None:
+        summary_out.write_text(json.dumps(summary))
     return 1 if failed else 0
 
 
@@ -630,16 +638,20 @@ def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
     return 0 if same else 1
 
 
-def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
+def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str, summary_out: Path | None = None) -> int:
     """``age_frames`` from the Parquet files in a process of its own (nothing else loaded), median of ``repeat``
-    after one untimed call; the same steps timed apart: reading, ``frames_to_arrays``, the kernel."""
+    after one untimed call; the same steps timed apart: reading, ``frames_to_arrays``, the kernel. The shape's
+    files are generated first when missing. ``summary_out``: the medians (seconds) and peak RSS as JSON."""
     from xlcredit import age_frames, bulk
     from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays, kernel_threads
 
     folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
     paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
     if not paths[0].exists():
-        raise SystemExit(f"no data in {folder}: run the shapes first")
+        import generate
+
+        generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_invoices * 7 // 10), folder,
+                       {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
     load_before = os.getloadavg()
     age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE, money="minor", kernel=kernel)
     steps: dict[str, list[float]] = {"age_frames": [], "read": [], "frames_to_arrays": [], "kernel": []}
@@ -670,6 +682,66 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str) -> int:
         print(f"  {name:<18}{_fmt_ms(statistics.median(values)):>11} median{_fmt_ms(min(values)):>11} min")
     print(f"  age_frames CPU median {_fmt_ms(statistics.median(cpu))}, minor page faults median "
           f"{statistics.median(faults):,.0f}; peak RSS {_rss_mb():,.0f} MB")
+    if summary_out is not None:
+        summary_out.write_text(json.dumps({"shape": shape, "invoices": n_invoices, "rss_peak_mb": _rss_mb(),
+                                           "median_s": {k: statistics.median(v) for k, v in steps.items()}}))
+    return 0
+
+
+#: Issue 16's item 3, as ``--targets`` judges it: compute at most this share of DuckDB's and of Polars', end to end
+#: from Parquet within this many seconds, 5M invoices within this multiple of 1M's compute, 10M within this
+#: peak RSS (a 16 GB machine).
+TARGET_SHARE, TARGET_E2E_S, TARGET_SCALING, TARGET_RSS_MB = 1 / 3, 0.3, 5.5, 16 * 1024
+
+
+def judge_targets(shapes: list[dict[str, Any]], one_m: dict[str, Any], five_m: dict[str, Any],
+                  ten_m: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """Item 3 from the runs' summaries (``--summary-out``): (target, what was measured, the line, met)."""
+    rows = []
+    for other, whose in (("duckdb", "DuckDB's"), ("polars", "Polars'")):
+        share, shape = max((s["median_s"]["xlcredit"] / s["median_s"][other], s["shape"]) for s in shapes)
+        rows.append((f"compute ÷ {whose} (the worst shape)", f"{share:.2f} ({shape})", f"≤ {TARGET_SHARE:.2f}",
+                     share <= TARGET_SHARE))
+    e2e, shape = max((s["median_s"]["xlcredit-e2e"], s["shape"]) for s in shapes)
+    rows.append(("end to end from Parquet (the slowest shape)", f"{e2e * 1e3:,.0f} ms ({shape})",
+                 f"≤ {TARGET_E2E_S * 1e3:,.0f} ms", e2e <= TARGET_E2E_S))
+    a, b = one_m["median_s"]["xlcredit"], five_m["median_s"]["xlcredit"]
+    rows.append(("5M ÷ 1M invoices, compute", f"{b / a:.3f} ({a * 1e3:,.1f} → {b * 1e3:,.1f} ms)",
+                 f"≤ {TARGET_SCALING}", b / a <= TARGET_SCALING))
+    rows.append(("10M invoices from Parquet: peak RSS", f"{ten_m['rss_peak_mb']:,.0f} MB "
+                 f"({ten_m['median_s']['age_frames']:.2f} s)", f"< {TARGET_RSS_MB:,} MB (16 GB)",
+                 ten_m["rss_peak_mb"] < TARGET_RSS_MB))
+    return rows
+
+
+def run_targets(repeat: int) -> int:
+    """Issue 16's item 3 in one command: the four shapes (as the default run), then 1M and 5M invoices on the 10k
+    shape (compute), then 10M from Parquet alone (peak RSS), each in a process of its own as the separate
+    commands run them; their tables as they print them, then the targets judged. Exit status 1 when a run
+    fails or its reports disagree; a target not met is printed, not an error."""
+    import tempfile
+
+    runs = [("shapes", ["--repeat", str(repeat)]),
+            ("1M", ["--shapes", "10k", "--tools", "xlcredit", "--invoices", "1000000", "--repeat", str(repeat)]),
+            ("5M", ["--shapes", "10k", "--tools", "xlcredit", "--invoices", "5000000", "--repeat", str(repeat)]),
+            ("10M", ["--shapes", "10k", "--alone", "numba", "--invoices", "10000000", "--repeat", "3"])]
+    got: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, args in runs:
+            out = Path(tmp) / f"{name}.json"
+            print(f"\n== {name}: bench/bench_ageing.py {' '.join(args)}", flush=True)
+            rc = subprocess.run([sys.executable, "-u", __file__, *args, "--summary-out", str(out)],
+                                check=False).returncode
+            if rc != 0 or not out.exists():
+                print(f"FAILURE: the {name} run ended with exit status {rc}", file=sys.stderr)
+                return 1
+            got[name] = json.loads(out.read_text())
+    rows = judge_targets(got["shapes"], got["1M"][0], got["5M"][0], got["10M"])
+    print(f"\nIssue 16, item 3 ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {_machine()})")
+    print(f"  {'target':<46}{'measured':<28}{'line':<24}met")
+    for target, measured, line, met in rows:
+        print(f"  {target:<46}{measured:<28}{line:<24}{'yes' if met else 'NO'}")
+    print(f"  {sum(r[3] for r in rows)} of {len(rows)} met")
     return 0
 
 
@@ -783,6 +855,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead: in-process vs a local Dask cluster of this many workers (first shape)")
     parser.add_argument("--alone", default="", metavar="KERNEL",
                         help="instead: age_frames from Parquet in this process only (first shape), kernel numba/numpy")
+    parser.add_argument("--targets", action="store_true",
+                        help="instead: issue 16's item 3 in one command — the four shapes, 1M and 5M invoices, 10M "
+                             "from Parquet, each in its own process — then the targets judged")
+    parser.add_argument("--summary-out", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--jit", type=int, default=0, metavar="N",
                         help="instead: the compiled kernel's start-up, cold (empty numba cache) then N times warm")
     args = parser.parse_args(argv)
@@ -794,13 +870,15 @@ def main(argv: list[str] | None = None) -> int:
         _limit_threads(args.threads)
     if args.jit:
         return run_jit(args.jit)
+    if args.targets:
+        return run_targets(args.repeat)
     if args.alone:
-        return run_alone(args.shapes.split(",")[0], args.repeat, args.invoices, args.alone)
+        return run_alone(args.shapes.split(",")[0], args.repeat, args.invoices, args.alone, args.summary_out)
     if args.dask:
         return run_dask(args.shapes.split(",")[0], args.repeat, args.invoices, args.dask)
     if not args.classic and not args.worker:
         return run_shapes(args.shapes.split(","), args.repeat, args.invoices, args.invoices * 7 // 10,
-                          args.tools.split(","))
+                          args.tools.split(","), args.summary_out)
     folder = args.data or HERE / "_data" / f"scale-{args.scale:g}"
 
     if args.worker:

@@ -704,6 +704,46 @@ def test_the_bench_names_a_tool_it_does_not_have(capsys):
     assert "--tools: 'xlcredit-e2e' is not a tool here (choose from xlcredit, xlcredit-numpy" in capsys.readouterr().err
 
 
+def test_the_bench_judges_issue_16s_targets_from_its_runs():
+    """``--targets`` judges item 3 from the runs' summaries: the worst shape's share of DuckDB's and Polars'
+    compute, the slowest end to end, 5M ÷ 1M and the 10M peak RSS — each against its line, met or not."""
+    bench = _load("bench_ageing")
+    shapes = [{"shape": "1k", "median_s": {"xlcredit": 0.05, "duckdb": 0.5, "polars": 0.4, "xlcredit-e2e": 0.2}},
+              {"shape": "200k", "median_s": {"xlcredit": 0.1, "duckdb": 0.25, "polars": 0.5, "xlcredit-e2e": 0.31}}]
+    rows = bench.judge_targets(shapes, {"median_s": {"xlcredit": 0.05}}, {"median_s": {"xlcredit": 0.27}},
+                               {"rss_peak_mb": 3780.4, "median_s": {"age_frames": 2.19}})
+    assert rows == [
+        ("compute ÷ DuckDB's (the worst shape)", "0.40 (200k)", "≤ 0.33", False),
+        ("compute ÷ Polars' (the worst shape)", "0.20 (200k)", "≤ 0.33", True),
+        ("end to end from Parquet (the slowest shape)", "310 ms (200k)", "≤ 300 ms", False),
+        ("5M ÷ 1M invoices, compute", "5.400 (50.0 → 270.0 ms)", "≤ 5.5", True),
+        ("10M invoices from Parquet: peak RSS", "3,780 MB (2.19 s)", "< 16,384 MB (16 GB)", True)]
+    over = bench.judge_targets(shapes[:1], {"median_s": {"xlcredit": 0.05}}, {"median_s": {"xlcredit": 0.2751}},
+                               {"rss_peak_mb": 16_384, "median_s": {"age_frames": 9.0}})
+    assert [r[3] for r in over] == [True, True, True, False, False]
+
+
+def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path, monkeypatch, capsys):
+    """``--summary-out`` (what ``--targets`` reads): the shapes run writes each tool's median and the peak RSS,
+    the run alone its steps' medians; a missing shape is generated first (into the bench's data folder)."""
+    import json
+
+    bench = _load("bench_ageing")
+    monkeypatch.setattr(bench, "HERE", tmp_path)
+    shapes, alone = tmp_path / "shapes.json", tmp_path / "alone.json"
+    assert bench.main(["--shapes", "1k", "--alone", "numba", "--invoices", "3000", "--repeat", "1",
+                       "--summary-out", str(alone)]) == 0  # first: it generates the shape
+    assert (tmp_path / "_data" / "shape-1k-3000" / "invoices.parquet").exists()
+    assert bench.main(["--shapes", "1k", "--tools", "xlcredit", "--invoices", "3000", "--repeat", "1",
+                       "--summary-out", str(shapes)]) == 0
+    (one,) = json.loads(shapes.read_text())
+    assert one["shape"] == "1k" and one["invoices"] == 3000 and one["agree"] is True
+    assert set(one["median_s"]) == {"xlcredit", "xlcredit-e2e"} and all(v > 0 for v in one["median_s"].values())
+    ran = json.loads(alone.read_text())
+    assert set(ran["median_s"]) == {"age_frames", "read", "frames_to_arrays", "kernel"} and ran["rss_peak_mb"] > 0
+    assert "all 2 reports agree to the cent" in capsys.readouterr().out
+
+
 def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
     """No invoices, only payments and a credit note: nothing to settle, so by rule 3 of the allocation
     rule (xlcredit/core/openitems.py) every credit dated by as_of is unapplied cash; a reference naming no invoice
