@@ -710,22 +710,23 @@ def test_the_bench_judges_issue_16s_targets_from_its_runs():
     bench = _load("bench_ageing")
     shapes = [{"shape": "1k", "median_s": {"xlcredit": 0.05, "duckdb": 0.5, "polars": 0.4, "xlcredit-e2e": 0.2}},
               {"shape": "200k", "median_s": {"xlcredit": 0.1, "duckdb": 0.25, "polars": 0.5, "xlcredit-e2e": 0.31}}]
-    rows = bench.judge_targets(shapes, {"median_s": {"xlcredit": 0.05}}, {"median_s": {"xlcredit": 0.27}},
+    rows = bench.judge_targets(shapes, {"median_s": {"1000000": 0.05, "5000000": 0.27}},
                                {"rss_peak_mb": 3780.4, "median_s": {"age_frames": 2.19}})
     assert rows == [
         ("compute ÷ DuckDB's (the worst shape)", "0.40 (200k)", "≤ 0.33", False),
         ("compute ÷ Polars' (the worst shape)", "0.20 (200k)", "≤ 0.33", True),
         ("end to end from Parquet (the slowest shape)", "310 ms (200k)", "≤ 300 ms", False),
-        ("5M ÷ 1M invoices, compute", "5.400 (50.0 → 270.0 ms)", "≤ 5.5", True),
+        ("5M ÷ 1M invoices, compute (interleaved)", "5.400 (50.0 → 270.0 ms)", "≤ 5.5", True),
         ("10M invoices from Parquet: peak RSS", "3,780 MB (2.19 s)", "< 16,384 MB (16 GB)", True)]
-    over = bench.judge_targets(shapes[:1], {"median_s": {"xlcredit": 0.05}}, {"median_s": {"xlcredit": 0.2751}},
+    over = bench.judge_targets(shapes[:1], {"median_s": {"1000000": 0.05, "5000000": 0.2751}},
                                {"rss_peak_mb": 16_384, "median_s": {"age_frames": 9.0}})
     assert [r[3] for r in over] == [True, True, True, False, False]
 
 
 def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path, monkeypatch, capsys):
     """``--summary-out`` (what ``--targets`` reads): the shapes run writes each tool's median and the peak RSS,
-    the run alone its steps' medians; a missing shape is generated first (into the bench's data folder)."""
+    the run alone its steps' medians, the scaling run each size's median; a missing shape is generated first
+    (into the bench's data folder); sizes that are not numbers are refused in words."""
     import json
 
     bench = _load("bench_ageing")
@@ -742,6 +743,17 @@ def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path
     ran = json.loads(alone.read_text())
     assert set(ran["median_s"]) == {"age_frames", "read", "frames_to_arrays", "kernel"} and ran["rss_peak_mb"] > 0
     assert "all 2 reports agree to the cent" in capsys.readouterr().out
+    scaling = tmp_path / "scaling.json"
+    assert bench.main(["--shapes", "1k", "--scaling", "3000,6000", "--repeat", "2",
+                       "--summary-out", str(scaling)]) == 0
+    sized = json.loads(scaling.read_text())
+    assert set(sized["median_s"]) == {"3000", "6000"} and all(v > 0 for v in sized["median_s"].values())
+    assert "6,000 invoices" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--shapes", "1k", "--scaling", "1M,5M"])
+    assert stop.value.code == 2
+    assert "--scaling: invoice counts separated by commas, e.g. 1000000,5000000 (got '1M,5M')" in \
+        capsys.readouterr().err
 
 
 def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
