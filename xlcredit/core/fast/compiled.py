@@ -497,8 +497,8 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
                 kernel_args: tuple, renumber: np.ndarray) -> tuple | None:
     """The kernel on ranges of customers (see above), ``threads`` threads; None when one range would do."""
     n, m = i_cust.shape[0], c_cust.shape[0]
-    if threads < 2 or n_cust < 2 or n >= 2**31:  # one thread: partitioning costs more than the caches save (and
-        # the invoices' places are int32 below)
+    if threads < 2 or n_cust < 2 or max(n, m) >= 2**31:  # one thread: partitioning costs more than the caches
+        # save; and rows and places are int32 below
         return None
     threads = min(threads, n_cust, 64, max(2, (n + m) // 64))  # no more threads than customers or work for them
     n_ranges = max(threads, -(-(n + m) // ROWS_PER_RANGE))
@@ -513,9 +513,10 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         ("i_date", invoices.invoice_date, n), ("i_due", invoices.due_date, n), ("i_disputed", invoices.disputed, n),
         ("i_rank", i_rank, n if has_rank else 0), ("c_cust", c_cust, m), ("c_ccy", c_ccy, m),
         ("c_amount", credits.amount_minor, m), ("c_date", credits.date, m), ("c_ref", credits.invoice_row, m))}
-    i_row, c_row = _work("g_i_row", n, np.int64), _work("g_c_row", m, np.int64)
-    # each row's place; the invoices' in int32 (n < 2³¹ here), half the table the credits' references read from
-    i_dest, c_dest = _work("g_i_dest", n, np.int32), _work("g_c_dest", m, np.int64)
+    # each row's row in the ledger, and its place among the ranges' rows: int32 (n < 2³¹ here; m too, below), so
+    # that the placing moves and reads 4 bytes a row less for each (it is bound by memory from about 5M rows)
+    i_row, c_row = _work("g_i_row", n, np.int32), _work("g_c_row", m, np.int32)
+    i_dest, c_dest = _work("g_i_dest", n, np.int32), _work("g_c_dest", m, np.int32)
     row_info, stage = _work("row_info", n, np.int64, 2), _work("stage", n, np.int64, 4)
     rec = _work("rec", n, np.int64, 3)
     mark = _work("mark", m, np.bool_)
@@ -553,7 +554,8 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         (group_pair, keep, buckets, open_total, unapplied, interest, disputed,
          item_row, item_open, item_days, item_interest, problems) = out
         return (group_pair + lo * width, keep, buckets, open_total, unapplied, interest, disputed,
-                i_row[i0:i1][item_row], item_open, item_days, item_interest, c_row[c0:c1][problems])
+                i_row[i0:i1][item_row].astype(np.int64), item_open, item_days, item_interest,
+                c_row[c0:c1][problems].astype(np.int64))
 
     def count(t: int) -> None:
         _histogram(i_cust, i_cut[t], i_cut[t + 1], i_hist[t])
@@ -581,7 +583,8 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     _side_by_side(threads, place_credits)  # every invoice's place is known: the credits' references made local
     _side_by_side(len(results), age_range, helpers=threads - 1)
     joined = [np.concatenate([r[f] for r in results]) for f in range(12)]
-    other = c_row[np.flatnonzero(g["c_ref"] == -2)]  # references to another range's invoice, dated on or before a
+    other = c_row[np.flatnonzero(g["c_ref"] == -2)].astype(np.int64)  # references to another range's invoice,
+    # dated on or before a
     joined[11] = np.sort(np.concatenate([joined[11], other]))  # in credit order, as one kernel lists them
     return tuple(joined)
 
