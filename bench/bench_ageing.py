@@ -492,9 +492,12 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
     summary: list[dict[str, Any]] = []
     for shape in shapes:
         folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
-        if not (folder / "invoices.parquet").exists():
-            generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_payments), folder,
-                           {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
+        if not (folder / "invoices.parquet").exists():  # in a child process: not in this one's peak RSS
+            if n_payments == n_invoices * 7 // 10:
+                _ensure_shape(shape, n_invoices)
+            else:
+                generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_payments), folder,
+                               {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
         frames = frames_to_arrays(*read_frames(folder))
         others = bool({"duckdb", "polars", "pandas"} & set(tools))  # their inputs only when they run
         # the other tools get integer keys too, made once here, outside the timed part, as xlcredit's own
@@ -639,6 +642,20 @@ def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
     return 0 if same else 1
 
 
+def _ensure_shape(shape: str, n_invoices: int) -> Path:
+    """The shape's folder, its Parquet files written first when missing — in a child process, so that the
+    writing's memory does not count in the peak RSS this process then prints."""
+    folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
+    if not (folder / "invoices.parquet").exists():
+        code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import generate; "
+                "shape, n, folder = sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]); "
+                "generate.write(generate.generate_shape(generate.SHAPES[shape], n, n * 7 // 10), folder, "
+                "{'shape': shape, 'customers': generate.SHAPES[shape], 'invoices': n})")
+        subprocess.run([sys.executable, "-c", code, str(Path(__file__).resolve().parent), shape, str(n_invoices),
+                        str(folder)], check=True)
+    return folder
+
+
 def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str, summary_out: Path | None = None) -> int:
     """``age_frames`` from the Parquet files in a process of its own (nothing else loaded), median of ``repeat``
     after one untimed call; the same steps timed apart: reading, ``frames_to_arrays``, the kernel. The shape's
@@ -646,13 +663,8 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str, summary_out
     from xlcredit import age_frames, bulk
     from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays, kernel_threads
 
-    folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
+    folder = _ensure_shape(shape, n_invoices)
     paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
-    if not paths[0].exists():
-        import generate
-
-        generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_invoices * 7 // 10), folder,
-                       {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
     load_before = os.getloadavg()
     age_frames(paths[0], paths[1], credit_notes=paths[2], as_of=AS_OF_DATE, money="minor", kernel=kernel)
     steps: dict[str, list[float]] = {"age_frames": [], "read": [], "frames_to_arrays": [], "kernel": []}
@@ -693,18 +705,12 @@ def run_scaling(shape: str, sizes: list[int], repeat: int, summary_out: Path | N
     """The compute (``xlcredit``, as the shapes run times it) on ledgers of each size of one shape, interleaved in
     this one process, median of ``repeat``: the sizes see the same minutes of the machine, whose speed drifts by
     10–30 % from one minute (and one process) to the next. Prints each size and each ratio to the first size."""
-    import generate
-
     from xlcredit.bulk import available_cpus
     from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays, kernel_threads
 
     loaded = {}
     for n in sizes:
-        folder = HERE / "_data" / f"shape-{shape}-{n}"
-        if not (folder / "invoices.parquet").exists():
-            generate.write(generate.generate_shape(generate.SHAPES[shape], n, n * 7 // 10), folder,
-                           {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n})
-        frames = frames_to_arrays(*read_frames(folder))
+        frames = frames_to_arrays(*read_frames(_ensure_shape(shape, n)))
         threads = kernel_threads(len(frames.invoices) + len(frames.credits), None, available_cpus())
         loaded[n] = (frames, threads)
     load_before = os.getloadavg()
@@ -755,16 +761,20 @@ def judge_targets(shapes: list[dict[str, Any]], scaling: dict[str, Any],
     return rows
 
 
-def run_targets(repeat: int) -> int:
+def run_targets(repeat: int, threads: int = 0) -> int:
     """Issue 16's item 3 in one command: the four shapes (as the default run), then the compute on 1M and 5M
     invoices of the 10k shape interleaved in one process (``--scaling``), then 10M from Parquet alone (peak
     RSS), each in a process of its own; their tables as they print them, then the targets judged. Exit status 1
-    when a run fails or its reports disagree; a target not met is printed, not an error."""
+    when a run fails or its reports disagree; a target not met is printed, not an error. ``threads``: each run's
+    ``--threads``."""
     import tempfile
 
-    runs = [("shapes", ["--repeat", str(repeat)]),
-            ("5M against 1M", ["--shapes", "10k", "--scaling", "1000000,5000000", "--repeat", str(repeat + 2)]),
-            ("10M", ["--shapes", "10k", "--alone", "numba", "--invoices", "10000000", "--repeat", "3"])]
+    extra = ["--threads", str(threads)] if threads else []
+
+    runs = [("shapes", ["--repeat", str(repeat), *extra]),
+            ("5M against 1M", ["--shapes", "10k", "--scaling", "1000000,5000000", "--repeat", str(repeat + 2),
+                               *extra]),
+            ("10M", ["--shapes", "10k", "--alone", "numba", "--invoices", "10000000", "--repeat", "3", *extra])]
     got: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, args in runs:
@@ -773,7 +783,8 @@ def run_targets(repeat: int) -> int:
             rc = subprocess.run([sys.executable, "-u", __file__, *args, "--summary-out", str(out)],
                                 check=False).returncode
             if rc != 0 or not out.exists():
-                print(f"FAILURE: the {name} run ended with exit status {rc}", file=sys.stderr)
+                print(f"FAILURE: the {name} run ended with exit status {rc}"
+                      f"{'' if rc else ' and wrote no summary'}", file=sys.stderr)
                 return 1
             got[name] = json.loads(out.read_text())
     rows = judge_targets(got["shapes"], got["5M against 1M"], got["10M"])
@@ -909,12 +920,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--tools: {', '.join(map(repr, unknown))} is not a tool here (choose from {', '.join(TOOLS)}; "
                      "a tool's -e2e row runs with it)")
+    if args.targets and (args.tools != parser.get_default("tools") or args.shapes != parser.get_default("shapes")
+                         or args.invoices != parser.get_default("invoices")):
+        parser.error("--targets runs its own shapes, sizes and tools; only --repeat and --threads go with it")
+    if args.repeat < 1:
+        parser.error(f"--repeat: at least 1 (got {args.repeat})")
     if args.threads:
         _limit_threads(args.threads)
     if args.jit:
         return run_jit(args.jit)
     if args.targets:
-        return run_targets(args.repeat)
+        return run_targets(args.repeat, args.threads)
     if args.scaling:
         try:
             sizes = [int(x) for x in args.scaling.split(",")]

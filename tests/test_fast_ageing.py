@@ -726,7 +726,8 @@ def test_the_bench_judges_issue_16s_targets_from_its_runs():
 def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path, monkeypatch, capsys):
     """``--summary-out`` (what ``--targets`` reads): the shapes run writes each tool's median and the peak RSS,
     the run alone its steps' medians, the scaling run each size's median; a missing shape is generated first
-    (into the bench's data folder); sizes that are not numbers are refused in words."""
+    (into the bench's data folder, by a child process); sizes that are not numbers, options ``--targets`` does
+    not take and no repeats are refused in words."""
     import json
 
     bench = _load("bench_ageing")
@@ -754,6 +755,12 @@ def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path
     assert stop.value.code == 2
     assert "--scaling: invoice counts separated by commas, e.g. 1000000,5000000 (got '1M,5M')" in \
         capsys.readouterr().err
+    for argv, words in ((["--targets", "--shapes", "1k"], "--targets runs its own shapes, sizes and tools; only "
+                                                          "--repeat and --threads go with it"),
+                        (["--shapes", "1k", "--repeat", "0"], "--repeat: at least 1 (got 0)")):
+        with pytest.raises(SystemExit) as stop:
+            bench.main(argv)
+        assert stop.value.code == 2 and words in capsys.readouterr().err
 
 
 def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():

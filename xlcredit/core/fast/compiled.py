@@ -513,7 +513,7 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         ("i_date", invoices.invoice_date, n), ("i_due", invoices.due_date, n), ("i_disputed", invoices.disputed, n),
         ("i_rank", i_rank, n if has_rank else 0), ("c_cust", c_cust, m), ("c_ccy", c_ccy, m),
         ("c_amount", credits.amount_minor, m), ("c_date", credits.date, m), ("c_ref", credits.invoice_row, m))}
-    # each row's row in the ledger, and its place among the ranges' rows: int32 (n < 2³¹ here; m too, below), so
+    # each row's row in the ledger, and its place among the ranges' rows: int32 (n, m < 2³¹: the guard above), so
     # that the placing moves and reads 4 bytes a row less for each (it is bound by memory from about 5M rows)
     i_row, c_row = _work("g_i_row", n, np.int32), _work("g_c_row", m, np.int32)
     i_dest, c_dest = _work("g_i_dest", n, np.int32), _work("g_c_dest", m, np.int32)
