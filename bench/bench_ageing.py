@@ -479,7 +479,6 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
     """Each shape: every tool timed interleaved in this one process, median of ``repeat``; reports cross-checked.
     ``summary_out``: each shape's medians (seconds) and the peak RSS also written there as JSON (``--targets``)."""
     import duckdb
-    import generate
     import polars as pl
 
     from xlcredit.core.fast.ageing import frames_to_arrays
@@ -491,13 +490,7 @@ def run_shapes(shapes: list[str], repeat: int, n_invoices: int, n_payments: int,
     failed = False
     summary: list[dict[str, Any]] = []
     for shape in shapes:
-        folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
-        if not (folder / "invoices.parquet").exists():  # in a child process: not in this one's peak RSS
-            if n_payments == n_invoices * 7 // 10:
-                _ensure_shape(shape, n_invoices)
-            else:
-                generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_payments), folder,
-                               {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
+        folder = _ensure_shape(shape, n_invoices, n_payments)
         frames = frames_to_arrays(*read_frames(folder))
         others = bool({"duckdb", "polars", "pandas"} & set(tools))  # their inputs only when they run
         # the other tools get integer keys too, made once here, outside the timed part, as xlcredit's own
@@ -592,15 +585,11 @@ def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
     returns the answer in minor units. Both answers must be equal cell by cell. Prints this process's peak
     RSS and each worker's.
     """
-    import generate
     from dask.distributed import Client, LocalCluster
 
     from xlcredit import age_frames
 
-    folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
-    if not (folder / "invoices.parquet").exists():
-        generate.write(generate.generate_shape(generate.SHAPES[shape], n_invoices, n_invoices * 7 // 10), folder,
-                       {"shape": shape, "customers": generate.SHAPES[shape], "invoices": n_invoices})
+    folder = _ensure_shape(shape, n_invoices)
     paths = [folder / f"{t}.parquet" for t in ("invoices", "payments", "credit_notes")]
     print(f"dask vs in-process, shape {shape}: {n_invoices:,} invoices, {n_invoices * 7 // 10:,} payments, "
           f"{n_invoices // 20:,} credit notes; median of {repeat}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
@@ -642,17 +631,16 @@ def run_dask(shape: str, repeat: int, n_invoices: int, workers: int) -> int:
     return 0 if same else 1
 
 
-def _ensure_shape(shape: str, n_invoices: int) -> Path:
-    """The shape's folder, its Parquet files written first when missing — in a child process, so that the
-    writing's memory does not count in the peak RSS this process then prints."""
+def _ensure_shape(shape: str, n_invoices: int, n_payments: int | None = None) -> Path:
+    """The shape's folder, its Parquet files written first when missing (payments default: 70 % of the invoices)
+    — by ``generate.py`` in a child process, so that the writing's memory does not count in the peak RSS this
+    process then prints."""
     folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
     if not (folder / "invoices.parquet").exists():
-        code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import generate; "
-                "shape, n, folder = sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]); "
-                "generate.write(generate.generate_shape(generate.SHAPES[shape], n, n * 7 // 10), folder, "
-                "{'shape': shape, 'customers': generate.SHAPES[shape], 'invoices': n})")
-        subprocess.run([sys.executable, "-c", code, str(Path(__file__).resolve().parent), shape, str(n_invoices),
-                        str(folder)], check=True)
+        payments = n_invoices * 7 // 10 if n_payments is None else n_payments
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "generate.py"), "--shape", shape,
+                        "--invoices", str(n_invoices), "--payments", str(payments), "--out", str(folder)],
+                       check=True)
     return folder
 
 

@@ -283,9 +283,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 1M invoices; 0.01 = 10k")
     parser.add_argument("--seed", type=int, default=20261031)
     parser.add_argument("--out", type=Path, default=None, help="folder (default bench/_data/scale-<scale>)")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default=None,
+                        help="instead: an issue-16 shape (generate_shape) of --invoices invoices and --payments "
+                             "payments (default 70 %% of the invoices), into --out (required)")
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--payments", type=int, default=None)
     args = parser.parse_args(argv)
-    out = args.out or DATA_DIR / f"scale-{args.scale:g}"
     t0 = time.perf_counter()
+    if args.shape:
+        if args.out is None:
+            parser.error("--shape: --out names the folder to write")
+        payments = args.invoices * 7 // 10 if args.payments is None else args.payments
+        tables = generate_shape(SHAPES[args.shape], args.invoices, payments)
+        write(tables, args.out, {"shape": args.shape, "customers": SHAPES[args.shape], "invoices": args.invoices})
+        print(f"wrote {args.out} in {time.perf_counter() - t0:.1f} s: "
+              + ", ".join(f"{v.num_rows:,} {k}" for k, v in tables.items()))
+        return 0
+    out = args.out or DATA_DIR / f"scale-{args.scale:g}"
     tables = generate(args.scale, args.seed)
     meta = {"seed": args.seed, "scale": args.scale, "as_of": AS_OF.isoformat(),
             **{f"rows_{k}": v.num_rows for k, v in tables.items()}}

@@ -761,6 +761,9 @@ def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path
         with pytest.raises(SystemExit) as stop:
             bench.main(argv)
         assert stop.value.code == 2 and words in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # the generator writes a shape only where it is told
+        _load("generate").main(["--shape", "1k", "--invoices", "100"])
+    assert stop.value.code == 2 and "--shape: --out names the folder to write" in capsys.readouterr().err
 
 
 def test_frames_with_no_invoice_rows_make_the_credits_unapplied_cash():
