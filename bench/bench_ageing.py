@@ -712,14 +712,20 @@ def run_scaling(shape: str, sizes: list[int], repeat: int, summary_out: Path | N
     base = statistics.median(times[sizes[0]])
     print(f"compute on the {shape} shape, sizes interleaved in one process, median of {repeat}; load "
           f"{_load(load_before)} before, {_load(os.getloadavg())} after; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    rounds: dict[int, list[float]] = {}
     for n, values in times.items():
         med = statistics.median(values)
+        # each round's own ratio (the sizes a few hundred ms apart): how far the machine's drift moves the ratio
+        rounds[n] = [v / b for v, b in zip(values, times[sizes[0]], strict=True)]
+        spread = "" if n == sizes[0] else (f"   round by round {min(rounds[n]):.2f}–{max(rounds[n]):.2f}, "
+                                           f"median {statistics.median(rounds[n]):.2f}")
         print(f"  {n:>12,} invoices{_fmt_ms(med):>11} median{_fmt_ms(min(values)):>11} min"
-              f"{med / base:10.2f} × the {sizes[0]:,}")
+              f"{med / base:10.2f} × the {sizes[0]:,}{spread}")
     print(f"  process peak RSS {_rss_mb():,.0f} MB")
     if summary_out is not None:
         summary_out.write_text(json.dumps({"shape": shape, "rss_peak_mb": _rss_mb(),
-                                           "median_s": {str(n): statistics.median(v) for n, v in times.items()}}))
+                                           "median_s": {str(n): statistics.median(v) for n, v in times.items()},
+                                           "round_ratios": {str(n): r for n, r in rounds.items()}}))
     return 0
 
 

@@ -749,7 +749,11 @@ def test_the_bench_runs_write_the_summaries_the_targets_are_judged_from(tmp_path
                        "--summary-out", str(scaling)]) == 0
     sized = json.loads(scaling.read_text())
     assert set(sized["median_s"]) == {"3000", "6000"} and all(v > 0 for v in sized["median_s"].values())
-    assert "6,000 invoices" in capsys.readouterr().out
+    per_round = sized["round_ratios"]
+    assert per_round["3000"] == [1.0, 1.0] and len(per_round["6000"]) == 2 and all(r > 0 for r in per_round["6000"])
+    printed = capsys.readouterr().out
+    assert "6,000 invoices" in printed
+    assert f"round by round {min(per_round['6000']):.2f}–{max(per_round['6000']):.2f}" in printed
     with pytest.raises(SystemExit) as stop:
         bench.main(["--shapes", "1k", "--scaling", "1M,5M"])
     assert stop.value.code == 2
