@@ -109,20 +109,48 @@ def test_compiled_equals_numpy_on_larger_ledgers(customers, rank, step) -> None:
                                                                   HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), m=st.integers(0, 400), customers=st.integers(2, 40),
        threads=st.integers(2, 4), per_range=st.sampled_from([16, 64, 100_000]),
-       rank=st.sampled_from(["none", "unique", "repeats"]))
+       rank=st.sampled_from(["none", "unique", "repeats"]), block_bits=st.sampled_from([12, 0, 1, 2, 3]))
 def test_customer_ranges_on_threads_answer_as_one_kernel(seed, n, m, customers, threads, per_range, rank,
-                                                         monkeypatch) -> None:
+                                                         block_bits, monkeypatch) -> None:
     """The ledger split into customer ranges aged on several threads (ranges of a few rows: many more ranges
     than threads) gives every field of the one-thread answer: items in the same order, problems in credit
-    order, references to another range's customer reported as the one kernel reports them."""
+    order, references to another range's customer reported as the one kernel reports them. ``block_bits``
+    below 12 makes ranges begin at multiples of 2, 4, 8 … customer codes, the last block part-filled, as on
+    ledgers of more than 4,096 customers (and 0: one block, so one range)."""
     from xlcredit.core.fast import compiled
 
     monkeypatch.setattr(compiled, "ROWS_PER_RANGE", per_range)
+    monkeypatch.setattr(compiled, "RANGE_BLOCK_BITS", block_bits)
     inv, cr = random_ledger(np.random.default_rng(seed), n, m, customers, 3, rank)
     for when in AS_OFS:
         one = age_bulk((inv, cr), when, kernel="numba", threads=1)
         assert_same(age_bulk((inv, cr), when, kernel="numba", threads=threads), one)
     assert_same(one, age_bulk((inv, cr), AS_OFS[-1], kernel="numpy"))
+
+
+def test_many_customers_are_ranged_by_blocks_of_codes_with_the_same_answer(monkeypatch) -> None:
+    """10,001 customers (more than 4,096: ranges begin at multiples of 4 codes, the last block holds one
+    customer) in ranges of about 600 rows on three threads: every field as one kernel gives it."""
+    from xlcredit.core.fast import compiled
+
+    monkeypatch.setattr(compiled, "ROWS_PER_RANGE", 600)
+    inv, cr = random_ledger(np.random.default_rng(10_001), 30_000, 22_000, 10_001, 2, "unique")
+    assert int(inv.customer.max()) == 10_000
+    seen = []
+    real_plan = compiled._scatter_invoices
+
+    def spy(*args):
+        seen.append((args[10], args[12].copy()))  # shift, the ranges' first customer codes
+        return real_plan(*args)
+
+    monkeypatch.setattr(compiled, "_scatter_invoices", spy)
+    for when in AS_OFS:
+        assert_same(age_bulk((inv, cr), when, kernel="numba", threads=3),
+                    age_bulk((inv, cr), when, kernel="numba", threads=1))
+    shift, first = seen[0]
+    assert shift == 2 and len(first) > 60 and np.all(first % 4 == 0)
+    assert_same(age_bulk((inv, cr), AS_OFS[1], kernel="numba", threads=3), age_bulk((inv, cr), AS_OFS[1],
+                                                                                      kernel="numpy"))
 
 
 def test_customer_ranges_with_due_dates_spread_too_wide_for_a_range(monkeypatch) -> None:

@@ -342,20 +342,21 @@ _kernel = _jit(_kernel)
 # Measured at 200k customers, 1M invoices, 750k credits: the kernel's own passes took 114 ms whole and 73 ms
 # summed over 8–16 ranges, but the partition pass cost ≈ 60 ms on one thread (≈ 28 ms on two; session 7, before
 # it moved a column at a time: ≈ 20–27 ms on two since), so one thread keeps the whole ledger in one kernel.
-def _histogram(codes: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
+def _histogram(codes: np.ndarray, shift: int, lo: int, hi: int, out: np.ndarray) -> None:
     for i in range(lo, hi):
-        out[codes[i]] += 1
+        out[codes[i] >> shift] += 1
 
 
 _histogram = _jit(_histogram)
 
 
-def _places(codes: np.ndarray, range_of: np.ndarray, cursor: np.ndarray, dest: np.ndarray, lo: int,
+def _places(codes: np.ndarray, shift: int, range_of: np.ndarray, cursor: np.ndarray, dest: np.ndarray, lo: int,
             hi: int) -> None:
     """``dest[i]``: the place of row ``i`` (``lo:hi``) among all the ranges' rows, its range's next
-    (``cursor``: where this slice's rows of each range go, advanced as they are placed)."""
+    (``cursor``: where this slice's rows of each range go, advanced as they are placed; ``range_of``: each block
+    of 2^``shift`` customer codes' range)."""
     for i in range(lo, hi):
-        r = range_of[codes[i]]
+        r = range_of[codes[i] >> shift]
         k = cursor[r]
         cursor[r] = k + 1
         dest[i] = k
@@ -373,12 +374,12 @@ def _move(src: np.ndarray, dest: np.ndarray, out: np.ndarray, lo: int, hi: int) 
 _move = _jit(_move)
 
 
-def _move_ids(cust: np.ndarray, range_of: np.ndarray, first_code: np.ndarray, dest: np.ndarray, o_cust: np.ndarray,
-              o_row: np.ndarray, lo: int, hi: int) -> None:
+def _move_ids(cust: np.ndarray, shift: int, range_of: np.ndarray, first_code: np.ndarray, dest: np.ndarray,
+              o_cust: np.ndarray, o_row: np.ndarray, lo: int, hi: int) -> None:
     """The customer codes (made relative to their range's first customer) and the row numbers of rows ``lo:hi``
     to their places."""
     for i in range(lo, hi):
-        o_cust[dest[i]] = cust[i] - first_code[range_of[cust[i]]]
+        o_cust[dest[i]] = cust[i] - first_code[range_of[cust[i] >> shift]]
         o_row[dest[i]] = i
 
 
@@ -387,7 +388,7 @@ _move_ids = _jit(_move_ids)
 
 def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i_amount: np.ndarray,
                       i_date: np.ndarray, i_due: np.ndarray, i_disputed: np.ndarray, i_rank: np.ndarray,
-                      has_rank: bool, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
+                      has_rank: bool, shift: int, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray,
                       o_cust: np.ndarray, o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray,
                       o_due: np.ndarray, o_disputed: np.ndarray, o_rank: np.ndarray, o_row: np.ndarray,
                       dest: np.ndarray) -> None:
@@ -397,8 +398,8 @@ def _scatter_invoices(lo: int, hi: int, i_cust: np.ndarray, i_ccy: np.ndarray, i
     Each row's place is found first (``dest``), then the columns are moved one at a time: a pass writes to one
     place in each range, not one in each range of every column at once, which the CPU's write buffers keep up
     with (500k rows in 14 ranges: 6 against 15–18 ms, all columns in one pass)."""
-    _places(i_cust, range_of, cursor, dest, lo, hi)
-    _move_ids(i_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
+    _places(i_cust, shift, range_of, cursor, dest, lo, hi)
+    _move_ids(i_cust, shift, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(i_ccy, dest, o_ccy, lo, hi)
     _move(i_date, dest, o_date, lo, hi)
     _move(i_due, dest, o_due, lo, hi)
@@ -413,14 +414,14 @@ _scatter_invoices = _jit(_scatter_invoices)
 
 def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_amount: np.ndarray,
                      c_date: np.ndarray, c_ref: np.ndarray, i_dest: np.ndarray, i_start: np.ndarray, a: int,
-                     range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray, o_cust: np.ndarray,
+                     shift: int, range_of: np.ndarray, first_code: np.ndarray, cursor: np.ndarray, o_cust: np.ndarray,
                      o_ccy: np.ndarray, o_amount: np.ndarray, o_date: np.ndarray, o_ref: np.ndarray,
                      o_row: np.ndarray, dest: np.ndarray) -> None:
     """As :func:`_scatter_invoices`; a reference becomes the invoice's place in the range (``i_dest``: each
     invoice's place among all the ranges' invoices, int32; ``i_start``: where each range's invoices begin). One
     naming an invoice of another range (another customer) is -2 when the credit counts (dated on or before
     ``a``): the kernel would report it, and the caller does; otherwise -1, as the kernel would pass it over."""
-    _places(c_cust, range_of, cursor, dest, lo, hi)
+    _places(c_cust, shift, range_of, cursor, dest, lo, hi)
     at = np.zeros(1024, np.int64)
     none = i_dest.shape[0] == 0  # no invoice: no reference names one, and there is no place to read
     for b0 in range(lo, hi, 1024):  # the invoices' places read first, a block at a time, with no branch between
@@ -433,13 +434,13 @@ def _scatter_credits(lo: int, hi: int, c_cust: np.ndarray, c_ccy: np.ndarray, c_
             t = c_ref[j]
             ref = -1
             if t >= 0:
-                r = range_of[c_cust[j]]
+                r = range_of[c_cust[j] >> shift]
                 if i_start[r] <= at[j - b0] < i_start[r + 1]:
                     ref = at[j - b0] - i_start[r]
                 elif c_date[j] <= a:
                     ref = -2
             o_ref[dest[j]] = ref
-    _move_ids(c_cust, range_of, first_code, dest, o_cust, o_row, lo, hi)
+    _move_ids(c_cust, shift, range_of, first_code, dest, o_cust, o_row, lo, hi)
     _move(c_ccy, dest, o_ccy, lo, hi)
     _move(c_date, dest, o_date, lo, hi)
     _move(c_amount, dest, o_amount, lo, hi)
@@ -449,6 +450,8 @@ _scatter_credits = _jit(_scatter_credits)
 
 #: Rows (invoices + credits) per customer range: its work arrays (≈ 100 bytes a row) then stay within a few MB.
 ROWS_PER_RANGE = 131_072
+#: Ranges begin at multiples of 2^shift customer codes, the fewest that leave at most 2^RANGE_BLOCK_BITS blocks.
+RANGE_BLOCK_BITS = 12
 
 
 def _side_by_side(tasks: int, run: Any, helpers: int | None = None) -> None:
@@ -512,8 +515,13 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     c_cut = [m * t // threads for t in range(threads + 1)]
     has_rank = rank is not None
     i_rank = rank if has_rank else np.zeros(0, np.int64)
-    i_hist = np.zeros((threads, n_cust), np.int64)
-    c_hist = np.zeros((threads, n_cust), np.int64)
+    # rows are counted, and ranges cut, by blocks of 2^shift customer codes (at most 2^RANGE_BLOCK_BITS blocks): the
+    # counts and each row's range are then looked up in tables that stay in the fastest cache, where one entry per
+    # customer (200k customers: 0.8–1.6 MB a table) is a trip to the slower caches for every row
+    shift = max(0, (n_cust - 1).bit_length() - RANGE_BLOCK_BITS)
+    n_blocks = ((n_cust - 1) >> shift) + 1
+    i_hist = np.zeros((threads, n_blocks), np.int64)
+    c_hist = np.zeros((threads, n_blocks), np.int64)
     g = {name: _work(f"g_{name}_{values.dtype}", size, values.dtype) for name, values, size in (
         ("i_cust", i_cust, n), ("i_ccy", i_ccy, n), ("i_amount", invoices.amount_minor, n),
         ("i_date", invoices.invoice_date, n), ("i_due", invoices.due_date, n), ("i_disputed", invoices.disputed, n),
@@ -533,12 +541,13 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
         rows = i_hist.sum(axis=0) + c_hist.sum(axis=0)
         cum = np.cumsum(rows)
         cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_ranges) / n_ranges, side="right") + 1
-        bounds = np.unique(np.concatenate([[0], np.minimum(cuts, n_cust), [n_cust]]))
-        k = bounds.shape[0] - 1
+        blocks = np.unique(np.concatenate([[0], np.minimum(cuts, n_blocks), [n_blocks]]))  # each range's blocks
+        k = blocks.shape[0] - 1
+        bounds = np.minimum(blocks << shift, n_cust)  # and customers (the last block may be part-filled)
         plan["bounds"], plan["first_code"] = bounds, bounds[:-1].astype(np.int64)
-        plan["range_of"] = np.repeat(np.arange(k, dtype=np.int32), np.diff(bounds))
+        plan["range_of"] = np.repeat(np.arange(k, dtype=np.int32), np.diff(blocks))
         for name, hist in (("i", i_hist), ("c", c_hist)):
-            per = np.add.reduceat(hist, bounds[:-1], axis=1) if n_cust else np.zeros((threads, k), np.int64)
+            per = np.add.reduceat(hist, blocks[:-1], axis=1)
             start = np.concatenate([[0], np.cumsum(per.sum(axis=0))])
             plan[f"{name}_start"] = start
             plan[f"{name}_cursor"] = start[:-1] + np.concatenate([np.zeros((1, k), np.int64),
@@ -564,19 +573,19 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
                 c_row[c0:c1][problems].astype(np.int64))
 
     def count(t: int) -> None:
-        _histogram(i_cust, i_cut[t], i_cut[t + 1], i_hist[t])
-        _histogram(c_cust, c_cut[t], c_cut[t + 1], c_hist[t])
+        _histogram(i_cust, shift, i_cut[t], i_cut[t + 1], i_hist[t])
+        _histogram(c_cust, shift, c_cut[t], c_cut[t + 1], c_hist[t])
 
     def place_invoices(t: int) -> None:
         _scatter_invoices(i_cut[t], i_cut[t + 1], i_cust, i_ccy, invoices.amount_minor, invoices.invoice_date,
-                          invoices.due_date, invoices.disputed, i_rank, has_rank, plan["range_of"],
+                          invoices.due_date, invoices.disputed, i_rank, has_rank, shift, plan["range_of"],
                           plan["first_code"], plan["i_cursor"][t].copy(), g["i_cust"], g["i_ccy"],
                           g["i_amount"], g["i_date"], g["i_due"], g["i_disputed"],
                           g["i_rank"] if has_rank else i_rank, i_row, i_dest)
 
     def place_credits(t: int) -> None:
         _scatter_credits(c_cut[t], c_cut[t + 1], c_cust, c_ccy, credits.amount_minor, credits.date,
-                         credits.invoice_row, i_dest, plan["i_start"], a, plan["range_of"], plan["first_code"],
+                         credits.invoice_row, i_dest, plan["i_start"], a, shift, plan["range_of"], plan["first_code"],
                          plan["c_cursor"][t].copy(), g["c_cust"], g["c_ccy"], g["c_amount"], g["c_date"],
                          g["c_ref"], c_row, c_dest)
 
