@@ -692,7 +692,8 @@ def run_alone(shape: str, repeat: int, n_invoices: int, kernel: str, summary_out
 def run_scaling(shape: str, sizes: list[int], repeat: int, summary_out: Path | None = None) -> int:
     """The compute (``xlcredit``, as the shapes run times it) on ledgers of each size of one shape, interleaved in
     this one process, median of ``repeat``: the sizes see the same minutes of the machine, whose speed drifts by
-    10–30 % from one minute (and one process) to the next. Prints each size and each ratio to the first size."""
+    10–30 % from one minute (and one process) to the next. Prints each size and its ratio of medians to the first
+    size (the one ``--targets`` judges), and the spread of each round's own ratio (``round_ratios`` in the summary)."""
     from xlcredit.bulk import available_cpus
     from xlcredit.core.fast.ageing import age_bulk, frames_to_arrays, kernel_threads
 

@@ -122,10 +122,46 @@ def test_customer_ranges_on_threads_answer_as_one_kernel(seed, n, m, customers, 
     monkeypatch.setattr(compiled, "ROWS_PER_RANGE", per_range)
     monkeypatch.setattr(compiled, "RANGE_BLOCK_BITS", block_bits)
     inv, cr = random_ledger(np.random.default_rng(seed), n, m, customers, 3, rank)
+    ranged = []
+    real = compiled._age_ranges
+    monkeypatch.setattr(compiled, "_age_ranges", lambda *args: ranged.append(real(*args)) or ranged[-1])
     for when in AS_OFS:
         one = age_bulk((inv, cr), when, kernel="numba", threads=1)
         assert_same(age_bulk((inv, cr), when, kernel="numba", threads=threads), one)
     assert_same(one, age_bulk((inv, cr), AS_OFS[-1], kernel="numpy"))
+    codes = np.concatenate([inv.customer, cr.customer])
+    # the threads' answers came from ranges whenever there are two customer codes or more (one code: one kernel)
+    assert all(r is not None for r in ranged[1::2]) == (codes.size > 0 and codes.max() >= 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_cust=st.integers(2, 20_000), bits=st.integers(0, 12),
+       slices=st.integers(2, 4), n_ranges=st.integers(2, 40))
+def test_the_range_plan_puts_every_customer_in_one_range_and_every_row_in_one_place(seed, n_cust, bits, slices,
+                                                                                      n_ranges) -> None:
+    """The ranges cover the customer codes 0 … n_cust − 1 once, in order, each beginning at a block of 2^shift
+    codes; each slice's rows of a range go to their own places, after the earlier slices' and before the next
+    range's."""
+    from xlcredit.core.fast import compiled
+
+    rng = np.random.default_rng(seed)
+    shift = max(0, (n_cust - 1).bit_length() - bits)
+    n_blocks = ((n_cust - 1) >> shift) + 1
+    assert n_blocks <= 2**bits
+    i_hist = rng.integers(0, 50, (slices, n_blocks)) * (rng.random((slices, n_blocks)) < 0.7)
+    c_hist = rng.integers(0, 50, (slices, n_blocks)) * (rng.random((slices, n_blocks)) < 0.5)
+    plan = compiled._range_plan(i_hist, c_hist, n_cust, shift, n_ranges)
+    bounds, range_of = plan["bounds"], plan["range_of"]
+    assert bounds[0] == 0 and bounds[-1] == n_cust and np.all(np.diff(bounds) > 0)
+    assert np.all(bounds[:-1] % (1 << shift) == 0) and np.array_equal(plan["first_code"], bounds[:-1])
+    code = np.arange(n_cust)
+    assert np.array_equal(range_of[code >> shift], np.searchsorted(bounds, code, side="right") - 1)
+    for name, hist in (("i", i_hist), ("c", c_hist)):
+        start, cursor = plan[f"{name}_start"], plan[f"{name}_cursor"]
+        per = np.stack([[hist[t, range_of == r].sum() for r in range(len(bounds) - 1)] for t in range(slices)])
+        assert np.array_equal(np.diff(start), per.sum(axis=0)) and start[0] == 0
+        assert np.array_equal(cursor[0], start[:-1])
+        assert np.array_equal(cursor[1:], cursor[:-1] + per[:-1]) and np.all(cursor[-1] + per[-1] == start[1:])
 
 
 def test_many_customers_are_ranged_by_blocks_of_codes_with_the_same_answer(monkeypatch) -> None:

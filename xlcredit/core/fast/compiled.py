@@ -501,6 +501,28 @@ def _side_by_side(tasks: int, run: Any, helpers: int | None = None) -> None:
         raise errors[0]
 
 
+def _range_plan(i_hist: np.ndarray, c_hist: np.ndarray, n_cust: int, shift: int, n_ranges: int) -> dict[str, Any]:
+    """The ranges from each slice's rows counted per block of 2^``shift`` customer codes (``i_hist``, ``c_hist``:
+    slices × blocks): about ``n_ranges`` ranges of about equal rows, each whole blocks. ``bounds``: the ranges'
+    first customer codes, then ``n_cust``; ``range_of``: each block's range; ``i_start`` / ``c_start``: where
+    each range's invoices / credits begin among all the ranges' rows; ``i_cursor`` / ``c_cursor``: where each
+    slice's rows of each range go (slices in row order, so that each range keeps its rows in ledger order)."""
+    n_blocks = i_hist.shape[1]
+    cum = np.cumsum(i_hist.sum(axis=0) + c_hist.sum(axis=0))
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_ranges) / n_ranges, side="right") + 1
+    blocks = np.unique(np.concatenate([[0], np.minimum(cuts, n_blocks), [n_blocks]]))  # each range's first block
+    k = blocks.shape[0] - 1
+    bounds = np.minimum(blocks << shift, n_cust)  # and customer (the last block may be part-filled)
+    plan = {"bounds": bounds, "first_code": bounds[:-1].astype(np.int64),
+            "range_of": np.repeat(np.arange(k, dtype=np.int32), np.diff(blocks))}
+    for name, hist in (("i", i_hist), ("c", c_hist)):
+        per = np.add.reduceat(hist, blocks[:-1], axis=1)
+        start = np.concatenate([[0], np.cumsum(per.sum(axis=0))])
+        plan[f"{name}_start"] = start
+        plan[f"{name}_cursor"] = start[:-1] + np.concatenate([np.zeros((1, k), np.int64), np.cumsum(per, axis=0)[:-1]])
+    return plan
+
+
 def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.ndarray, c_ccy: np.ndarray,
                 n_cust: int, invoices: Any, credits: Any, rank: np.ndarray | None, width: int, a: int,
                 kernel_args: tuple, renumber: np.ndarray) -> tuple | None:
@@ -516,8 +538,8 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     has_rank = rank is not None
     i_rank = rank if has_rank else np.zeros(0, np.int64)
     # rows are counted, and ranges cut, by blocks of 2^shift customer codes (at most 2^RANGE_BLOCK_BITS blocks): the
-    # counts and each row's range are then looked up in tables that stay in the fastest cache, where one entry per
-    # customer (200k customers: 0.8–1.6 MB a table) is a trip to the slower caches for every row
+    # counts (≤ 32 kB a slice) and each row's range (≤ 16 kB) are then looked up in tables the size of the L1 cache,
+    # where one entry per customer (200k customers: 0.8–1.6 MB a table) is a trip to the slower caches for every row
     shift = max(0, (n_cust - 1).bit_length() - RANGE_BLOCK_BITS)
     n_blocks = ((n_cust - 1) >> shift) + 1
     i_hist = np.zeros((threads, n_blocks), np.int64)
@@ -537,22 +559,9 @@ def _age_ranges(threads: int, i_cust: np.ndarray, i_ccy: np.ndarray, c_cust: np.
     plan: dict[str, Any] = {}
     results: list[Any] = []
 
-    def make_plan() -> None:  # once every slice is counted: the ranges, and where each slice's rows go
-        rows = i_hist.sum(axis=0) + c_hist.sum(axis=0)
-        cum = np.cumsum(rows)
-        cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_ranges) / n_ranges, side="right") + 1
-        blocks = np.unique(np.concatenate([[0], np.minimum(cuts, n_blocks), [n_blocks]]))  # each range's blocks
-        k = blocks.shape[0] - 1
-        bounds = np.minimum(blocks << shift, n_cust)  # and customers (the last block may be part-filled)
-        plan["bounds"], plan["first_code"] = bounds, bounds[:-1].astype(np.int64)
-        plan["range_of"] = np.repeat(np.arange(k, dtype=np.int32), np.diff(blocks))
-        for name, hist in (("i", i_hist), ("c", c_hist)):
-            per = np.add.reduceat(hist, blocks[:-1], axis=1)
-            start = np.concatenate([[0], np.cumsum(per.sum(axis=0))])
-            plan[f"{name}_start"] = start
-            plan[f"{name}_cursor"] = start[:-1] + np.concatenate([np.zeros((1, k), np.int64),
-                                                                  np.cumsum(per, axis=0)[:-1]])
-        results.extend([None] * k)
+    def make_plan() -> None:  # once every slice is counted
+        plan.update(_range_plan(i_hist, c_hist, n_cust, shift, n_ranges))
+        results.extend([None] * (plan["bounds"].shape[0] - 1))
 
     def one(r: int) -> tuple:
         lo, i0, i1, c0, c1 = (int(plan["first_code"][r]), int(plan["i_start"][r]), int(plan["i_start"][r + 1]),
