@@ -637,10 +637,9 @@ def _ensure_shape(shape: str, n_invoices: int, n_payments: int | None = None) ->
     process then prints."""
     folder = HERE / "_data" / f"shape-{shape}-{n_invoices}"
     if not (folder / "invoices.parquet").exists():
-        payments = n_invoices * 7 // 10 if n_payments is None else n_payments
+        payments = [] if n_payments is None else ["--payments", str(n_payments)]  # generate.py's default: 70 %
         subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "generate.py"), "--shape", shape,
-                        "--invoices", str(n_invoices), "--payments", str(payments), "--out", str(folder)],
-                       check=True)
+                        "--invoices", str(n_invoices), *payments, "--out", str(folder)], check=True)
     return folder
 
 
